@@ -1,0 +1,5 @@
+"""Run the CLI as `python -m qabook`."""
+
+from qabook.cli import main
+
+main()

@@ -1,0 +1,110 @@
+"""The command line: `qabook check`, `qabook list`, `qabook build`. Options and exit codes only."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from qabook import __version__, pipeline
+from qabook.diagnostics import BuildFailed, Diagnostics, source_line
+from qabook.render import FORMATS
+from qabook.report import book_table, summary_line
+
+SOURCE = click.option("--source", "source", default="source", show_default=True,
+                      type=click.Path(file_okay=False, path_type=Path),
+                      help="Folder that holds book.yaml.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qabook")
+def main() -> None:
+    """Compile a question-and-answer book into an Anki deck, an EPUB and a print PDF."""
+
+
+@main.command()
+@SOURCE
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def check(source: Path, strict: bool) -> None:
+    """Check the whole book and report every problem."""
+    diags = Diagnostics()
+    resolved = _guard(lambda: pipeline.check(source, diags))
+    failed = _report(diags, source, strict)
+    files = len(resolved.book.documents) if resolved else None
+    click.echo(summary_line("check", diags, files))
+    sys.exit(1 if failed else 0)
+
+
+@main.command(name="list")
+@SOURCE
+def list_(source: Path) -> None:
+    """List chapters, questions, exercises, figures and word counts."""
+    diags = Diagnostics()
+    book = _guard(lambda: pipeline.read_book(source, diags))
+    failed = _report(diags, source, strict=False)
+    if book is not None:
+        click.echo(book_table(book))
+    sys.exit(1 if failed or book is None else 0)
+
+
+@main.command()
+@SOURCE
+@click.option("--out", default="build", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
+              help="Format to build (repeat for several; default: all).")
+def build(source: Path, out: Path, formats: tuple[str, ...]) -> None:
+    """Check the book, then build the requested formats into the output folder."""
+    diags = Diagnostics()
+    options = pipeline.BuildOptions(source=source, out=out, formats=formats or FORMATS)
+    try:
+        written = _guard(lambda: pipeline.build(options, diags))
+    except BuildFailed:
+        _report(diags, source, strict=False)
+        click.echo(summary_line("build", diags, None))
+        sys.exit(1)
+    _report(diags, source, strict=False)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+def _guard(run):
+    """Run a stage; an unexpected exception is a bug: one line, not a traceback."""
+    try:
+        return run()
+    except BuildFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the user must never see a traceback
+        if os.environ.get("QABOOK_DEBUG"):
+            raise
+        click.echo(f"qabook: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("  hint: this is a bug in qabook; rerun with QABOOK_DEBUG=1 for details",
+                   err=True)
+        sys.exit(3)
+
+
+def _report(diags: Diagnostics, source: Path, strict: bool) -> bool:
+    """Print diagnostics to stderr; True when they fail the run."""
+    for diag in diags.sorted():
+        click.echo(diag.headline(str(source)), err=True)
+        excerpt = _excerpt(source_line(source, diag.location), diag.location.col)
+        if excerpt:
+            gutter = f"{diag.location.line:>5} | "
+            click.echo(f"{gutter}{excerpt[0]}", err=True)
+            click.echo(f"{' ' * (len(gutter) - 2)}| {excerpt[1]}^", err=True)
+        if diag.hint:
+            click.echo(f"  hint: {diag.hint}", err=True)
+    return diags.has_errors() or (strict and bool(diags.warnings))
+
+
+def _excerpt(line: str | None, col: int, width: int = 88) -> tuple[str, str] | None:
+    """The source line (a window of it around col when long) and the padding of a caret."""
+    if not line or not line.strip():
+        return None
+    start = max(0, min(col - 1 - width // 3, len(line) - width)) if len(line) > width else 0
+    shown = line[start:start + width]
+    pad = "".join(c if c == "\t" else " " for c in shown[: max(col - 1 - start, 0)])
+    return ("…" if start else "") + shown + ("…" if start + width < len(line) else ""), \
+        (" " if start else "") + pad

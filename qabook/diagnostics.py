@@ -1,0 +1,106 @@
+"""Locations, diagnostics and the collector every stage reports into."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in the book: a path relative to the source root, 1-based line and column."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+    def at(self, line: int, col: int) -> "Location":
+        """Return a location in the same file."""
+        return Location(self.path, line, col)
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.path}:{self.line}:{self.col or 1}"
+        return self.path
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem: where, how bad, what, why (a code) and what to do about it."""
+
+    location: Location
+    severity: Severity
+    code: str
+    message: str
+    hint: str = ""
+
+    def headline(self, root: str = "") -> str:
+        """The first line, `path:line:col: error: message [code]`, with the path under root."""
+        loc = self.location
+        path = os.path.normpath(os.path.join(root, loc.path)) if root else loc.path
+        where = f"{path}:{loc.line}:{loc.col or 1}" if loc.line else path
+        return f"{where}: {self.severity}: {self.message} [{self.code}]"
+
+
+@dataclass
+class Diagnostics:
+    """Collects the problems of a run; stages add to it and the pipeline stops at boundaries."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, location: Location, code: str, message: str, hint: str = "") -> None:
+        self.items.append(Diagnostic(location, "error", code, message, hint))
+
+    def warning(self, location: Location, code: str, message: str, hint: str = "") -> None:
+        self.items.append(Diagnostic(location, "warning", code, message, hint))
+
+    def extend(self, items: Iterable[Diagnostic]) -> None:
+        self.items.extend(items)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "warning"]
+
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.items)
+
+    def sorted(self) -> list[Diagnostic]:
+        """Diagnostics in file, line and column order, without exact repeats."""
+        unique = dict.fromkeys(self.items)
+        return sorted(unique, key=lambda d: (d.location, d.code, d.message))
+
+
+class BuildFailed(Exception):
+    """Raised at a stage boundary when the run has errors; carries the collector."""
+
+    def __init__(self, diagnostics: Diagnostics):
+        super().__init__(f"{len(diagnostics.errors)} error(s)")
+        self.diagnostics = diagnostics
+
+
+def did_you_mean(word: str, candidates: Iterable[str], prefix: str = "") -> str:
+    """A hint naming the closest candidate, or an empty string."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean {prefix}{close[0]}?" if close else ""
+
+
+def source_line(root: Path, location: Location) -> str | None:
+    """The text of the line a location points at, if it can be read."""
+    if not location.line:
+        return None
+    try:
+        lines = (root / location.path).read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    except OSError:
+        return None
+    if location.line <= len(lines):
+        return lines[location.line - 1]
+    return None

@@ -1,0 +1,217 @@
+"""Load: find the book's files from book.yaml, read them, and parse all Markdown with pandoc."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from qabook import pandoc
+from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
+from qabook.diagnostics import Diagnostics, Location
+from qabook.load import yaml
+from qabook.load.files import Text, inside, opens_front_matter, read_text, split_front_matter
+
+Kind = Literal["front", "question", "back"]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One Markdown file of the book, read and parsed but not yet interpreted."""
+
+    path: str  # relative to the source root, with forward slashes
+    kind: Kind
+    chapter: int  # 0 for front and back matter
+    meta: yaml.YamlDoc | None  # front matter; None when absent or unreadable
+    ast: dict[str, Any] = field(repr=False)  # pandoc JSON AST of the body, with source positions
+    lines: tuple[str, ...] = field(repr=False)  # the text, to turn pandoc columns into characters
+
+
+@dataclass(frozen=True)
+class Bibliography:
+    """The BibTeX file: its keys with their locations, and its entries as CSL (pandoc meta)."""
+
+    path: str
+    keys: dict[str, Location]
+    references: Any = field(repr=False)  # pandoc MetaList of CSL entries
+
+
+@dataclass(frozen=True)
+class LoadedBook:
+    """Everything the model stage needs; no file is read after this stage except images."""
+
+    root: Path
+    config: BookConfig
+    files: tuple[SourceFile, ...]
+    bibliography: Bibliography | None
+    complete: bool  # False when a file could not be loaded: labels may then be missing
+
+
+def load(root: Path, diags: Diagnostics) -> LoadedBook | None:
+    """Read book.yaml and every file it names; None when book.yaml itself is unusable."""
+    config = _config(root, diags)
+    if config is None:
+        return None
+    entries = _entries(root, config, diags)
+    texts = [(entry, kind, chapter, read_text(root, entry.path, entry.location, diags))
+             for entry, kind, chapter in entries]
+    bib = read_text(root, config.bibliography.path, config.bibliography.location, diags)
+    splits = [(entry, kind, chapter, text, _split(text, diags)) for entry, kind, chapter, text in texts
+              if text is not None]
+    jobs = [{"read": split.body, "format": pandoc.MARKDOWN} for *_, split in splits]
+    if bib is not None:
+        jobs.append({"read": bib.text, "format": "bibtex"})
+    results = _parse(jobs, [text.path for *_, text, _ in splits] + ([bib.path] if bib else []), diags)
+    files: list[SourceFile] = []
+    for (entry, kind, chapter, text, split), ast in zip(splits, results):
+        if ast is None:
+            continue
+        meta = _meta(text, split, diags)
+        if meta is False:  # unreadable front matter: the file's number and labels are unknown
+            continue
+        files.append(SourceFile(text.path, kind, chapter, meta, ast,
+                                tuple(text.text.split("\n"))))
+    bibliography = None
+    if bib is not None and results[-1] is not None:
+        bibliography = _bibliography(bib, results[-1], diags)
+    complete = len(files) == len(entries) and bibliography is not None
+    return LoadedBook(root, config, tuple(files), bibliography, complete)
+
+
+def _config(root: Path, diags: Diagnostics) -> BookConfig | None:
+    origin = Location(BOOK_FILE)
+    if not (root / BOOK_FILE).is_file():
+        diags.error(origin, "file.missing", f"no {BOOK_FILE} in '{root}'",
+                    "point --source at the folder that holds book.yaml")
+        return None
+    text = read_text(root, BOOK_FILE, origin, diags)
+    if text is None:
+        return None
+    try:
+        doc = yaml.load(text.text)
+    except yaml.YamlError as exc:
+        diags.error(origin.at(exc.line, exc.col), "yaml.syntax", exc.message,
+                    "check indentation and quote values that contain ': ' or '#'")
+        return None
+    return parse_config(doc, diags)
+
+
+def _entries(root: Path, config: BookConfig, diags: Diagnostics):
+    """(FileEntry, kind, chapter) for every Markdown file, each real file once."""
+    found: list[tuple[FileEntry, Kind, int]] = []
+    for entry in config.front:
+        found.append((entry, "front", 0))
+    for chapter in config.chapters:
+        for path in _chapter_files(root, chapter, diags):
+            found.append((FileEntry(path, Location(path, 1, 1)), "question", chapter.number))
+    for entry in config.back:
+        found.append((entry, "back", 0))
+    seen: dict[Path, FileEntry] = {}
+    unique = []
+    for entry, kind, chapter in found:
+        real = inside(root, entry.path)
+        if real is not None and real in seen:
+            first = seen[real]
+            diags.error(entry.location, "file.duplicate",
+                        f"'{entry.path}' is part of the book twice",
+                        f"it is already included at {first.location}; remove one")
+            continue
+        if real is not None:
+            seen[real] = entry
+        unique.append((entry, kind, chapter))
+    return unique
+
+
+def _chapter_files(root: Path, chapter, diags: Diagnostics) -> list[str]:
+    folder = inside(root, chapter.folder)
+    if folder is None:
+        diags.error(chapter.location, "file.outside",
+                    f"chapter folder '{chapter.folder}' lies outside the source folder",
+                    "use a folder under source/, e.g. chapters/01-basics")
+        return []
+    if not folder.is_dir():
+        diags.error(chapter.location, "chapter.missing",
+                    f"chapter folder '{chapter.folder}' does not exist",
+                    "create it, or correct the folder in book.yaml")
+        return []
+    names = sorted(p.name for p in folder.iterdir() if p.suffix == ".md")
+    if not names:
+        diags.error(chapter.location, "chapter.empty",
+                    f"chapter folder '{chapter.folder}' holds no question files",
+                    "add a question file (*.md), or remove the chapter")
+    return [f"{chapter.folder}/{name}" for name in names]
+
+
+def _split(text: Text, diags: Diagnostics):
+    split = split_front_matter(text.text)
+    if split.yaml is None and opens_front_matter(text.text):
+        diags.error(Location(text.path, 1, 1), "meta.unclosed",
+                    "the front matter is never closed", "end it with a line '---'")
+    return split
+
+
+def _meta(text: Text, split, diags: Diagnostics) -> yaml.YamlDoc | None | bool:
+    if split.yaml is None:
+        return None
+    try:
+        return yaml.load(split.yaml, first_line=split.yaml_line)
+    except yaml.YamlError as exc:
+        diags.error(Location(text.path, exc.line, exc.col), "yaml.syntax", exc.message,
+                    "check indentation and quote values that contain ': ' or '#'")
+        return False
+
+
+def _parse(jobs, paths, diags: Diagnostics) -> list[Any]:
+    """Parse every job; on an engine failure, retry one by one to name the file."""
+    try:
+        results = pandoc.run_batch(jobs)
+    except pandoc.PandocError:
+        results = []
+        for job in jobs:
+            try:
+                results.extend(pandoc.run_batch([job]))
+            except pandoc.PandocError as exc:
+                results.append({"error": str(exc)})
+    out = []
+    for path, result in zip(paths, results):
+        if "error" in result:
+            diags.error(Location(path, 1, 1), "pandoc.failed",
+                        f"pandoc could not read this file: {result['error']}",
+                        "simplify the markup around the problem, or report a bug")
+            out.append(None)
+        else:
+            out.append(result)
+    return out
+
+
+ENTRY = re.compile(r"^[ \t]*@[A-Za-z]+[ \t]*[{(][ \t]*([^,\s]+)[ \t]*,", re.M)
+
+
+def _bibliography(text: Text, doc: dict[str, Any], diags: Diagnostics) -> Bibliography:
+    references = doc.get("meta", {}).get("references", {"t": "MetaList", "c": []})
+    keys: dict[str, Location] = {}
+    for match in ENTRY.finditer(text.text):
+        line = text.text.count("\n", 0, match.start(1)) + 1
+        col = match.start(1) - text.text.rfind("\n", 0, match.start(1))
+        key, where = match.group(1), Location(text.path, line, col)
+        if key in keys:
+            diags.error(where, "bib.duplicate", f"citation key '{key}' is defined twice",
+                        f"the first entry is at {keys[key]}; remove or rename one")
+        keys.setdefault(key, where)
+    parsed = {_meta_text(ref["c"].get("id")) for ref in references.get("c", [])}
+    for key in list(keys):
+        if key not in parsed:  # pandoc skipped it: a malformed entry
+            diags.error(keys.pop(key), "bib.entry", f"pandoc could not read entry '{key}'",
+                        "check the entry's braces and commas")
+    return Bibliography(text.path, keys, references)
+
+
+def _meta_text(value: Any) -> str:
+    if not value:
+        return ""
+    if value["t"] == "MetaString":
+        return value["c"]
+    from qabook.ast import stringify  # local: only needed for unusual keys
+
+    return stringify(value["c"])

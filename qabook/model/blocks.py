@@ -1,0 +1,158 @@
+"""Block content: figures, tables with captions, headings, code, lists and plain divs."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from qabook import ast
+from qabook.model.context import FileContext, Pos, clean_attr, is_wrapper, position
+from qabook.model.images import figure
+from qabook.model.inlines import inlines, ref_kind, unwrap
+from qabook.model.nodes import Table
+
+STRUCTURE = ("question", "summary", "exercise", "solution")
+
+
+def unwrap_blocks(raw: list[Any], pos: Pos = None) -> Iterator[tuple[dict, Pos]]:
+    """Blocks without sourcepos wrapper Divs, each with its position."""
+    for block in raw:
+        if block.get("t") == "Div" and is_wrapper(block["c"][0]):
+            yield from unwrap_blocks(block["c"][1], position(block["c"][0]) or pos)
+        else:
+            attr = _attr_of(block)
+            yield block, (position(attr) if attr else None) or pos
+
+
+def _attr_of(block: dict) -> Any:
+    kind, content = block["t"], block.get("c")
+    if kind in ("Div", "CodeBlock", "Table", "Figure"):
+        return content[0]
+    if kind == "Header":
+        return content[1]
+    return None
+
+
+def blocks(raw: list[Any], ctx: FileContext, pos: Pos = None) -> list[Any]:
+    """Clean a list of blocks, reporting what cannot go into a book."""
+    out: list[Any] = []
+    for block, here in unwrap_blocks(raw, pos):
+        out.extend(block_(block, here, ctx, out))
+    return out
+
+
+def block_(block: dict, here: Pos, ctx: FileContext, before: list[Any]) -> list[Any]:
+    """One cleaned block (a list: some blocks vanish, such as a table caption paragraph)."""
+    kind, content = block["t"], block.get("c")
+    if kind in ("Para", "Plain"):
+        return _paragraph(kind, content, here, ctx, before)
+    if kind == "Header":
+        return [_header(content, here, ctx)]
+    if kind == "CodeBlock":
+        attr = clean_attr(content[0])
+        if not attr[1]:
+            ctx.warning(here, "code.language", "code block without a language",
+                        "name it after the opening fence, e.g. ```python or ```text")
+        return [{"t": "CodeBlock", "c": [attr, content[1]]}]
+    if kind == "RawBlock":
+        ctx.error(here, "html.raw", f"raw {content[0]} is not allowed: {content[1].strip()[:40]}",
+                  "use Markdown instead; raw markup cannot be checked or carried to every format")
+        return []
+    if kind == "BlockQuote":
+        return [{"t": kind, "c": blocks(content, ctx, here)}]
+    if kind == "BulletList":
+        return [{"t": kind, "c": [blocks(item, ctx, here) for item in content]}]
+    if kind == "OrderedList":
+        return [{"t": kind, "c": [content[0], [blocks(item, ctx, here) for item in content[1]]]}]
+    if kind == "DefinitionList":
+        return [{"t": kind, "c": [[inlines(term, ctx, here), [blocks(d, ctx, here) for d in defs]]
+                                  for term, defs in content]}]
+    if kind == "LineBlock":
+        return [{"t": kind, "c": [inlines(line, ctx, here) for line in content]}]
+    if kind == "Div":
+        return [_div(content, here, ctx)]
+    if kind == "Table":
+        return [_table(content, here, ctx)]
+    if kind == "HorizontalRule":
+        return [block]
+    ctx.error(here, "markup.unsupported", f"unsupported block element {kind}")
+    return []
+
+
+def _paragraph(kind: str, content: list, here: Pos, ctx: FileContext, before: list) -> list:
+    tokens = [(n, p) for n, p in unwrap(content, here) if n["t"] not in ("Space", "SoftBreak")]
+    if len(tokens) == 1 and tokens[0][0]["t"] == "Image":
+        image, where = tokens[0]
+        return [figure(image["c"], ctx, where or here)]
+    if tokens and tokens[0][0]["t"] == "Str" and tokens[0][0]["c"].startswith(":") and before \
+            and before[-1]["t"] == "Table" and not before[-1]["c"][1][1]:
+        _caption(before[-1], content, here, ctx)
+        return []
+    cleaned = inlines(content, ctx, here)
+    _orphan_labels(cleaned, here, ctx)
+    return [{"t": kind, "c": cleaned}]
+
+
+def _orphan_labels(cleaned: list, here: Pos, ctx: FileContext) -> None:
+    for node in cleaned:
+        if node["t"] == "Span" and node["c"][0][0] and not ast.stringify(node["c"][1]).strip():
+            ctx.error(here, "label.orphan", f"label '{node['c'][0][0]}' is attached to nothing",
+                      "put {#eq-…} on the same line right after the closing $$, "
+                      "or {#tbl-…} at the end of a table caption")
+
+
+def _caption(table: dict, content: list, here: Pos, ctx: FileContext) -> None:
+    """Turn the `: Caption {#tbl-x}` paragraph after a table into its caption and label."""
+    cleaned = inlines(content, ctx, here)
+    first = cleaned[0]
+    first = ast.Str(first["c"][1:])
+    words = [first] if first["c"] else []
+    label = ""
+    for node in cleaned[1:]:
+        if node["t"] == "Span" and node["c"][0][0] and not ast.stringify(node["c"][1]).strip():
+            label = node["c"][0][0]
+        else:
+            words.append(node)
+    while words and words[0]["t"] in ("Space", "SoftBreak"):
+        words.pop(0)
+    table["c"][0][0] = label
+    table["c"][1] = [None, [ast.Plain(words)]]
+    if label and ref_kind(label) != "table":
+        ctx.error(here, "label.prefix", f"table label '{label}' must start with 'tbl-'",
+                  f"rename it to tbl-{label.split('-', 1)[-1]}")
+    ctx.tables[-1] = Table(label, ctx.tables[-1].location)
+
+
+def _header(content: list, here: Pos, ctx: FileContext) -> dict:
+    level, attr, text = content
+    if ctx.in_question and level == 1:
+        ctx.error(here, "heading.level", "a level-1 heading inside a question",
+                  "the question's title is its level-1 heading; use ## for sections")
+    return ast.Header(level, clean_attr(attr), inlines(text, ctx, here))
+
+
+def _div(content: list, here: Pos, ctx: FileContext) -> dict:
+    attr = clean_attr(content[0])
+    misplaced = [c for c in attr[1] if c in STRUCTURE]
+    if misplaced:
+        where = "a question file's top level" if misplaced[0] != "solution" else "an exercise"
+        ctx.error(here, "div.misplaced", f"a '{misplaced[0]}' div is only allowed at {where}",
+                  "see the example question in docs/authoring.md")
+    return ast.Div(attr, blocks(content[1], ctx, here))
+
+
+def _table(content: list, here: Pos, ctx: FileContext) -> dict:
+    attr, caption, colspecs, head, bodies, foot = content
+    ctx.tables.append(Table("", ctx.loc(here)))
+    attr = clean_attr(attr)
+    attr[2].append(["n", str(len(ctx.tables))])
+
+    def rows(raw_rows: list) -> list:
+        return [[clean_attr(r[0]), [[clean_attr(c[0]), c[1], c[2], c[3], blocks(c[4], ctx, here)]
+                                    for c in r[1]]] for r in raw_rows]
+
+    return {"t": "Table", "c": [
+        attr, [caption[0], blocks(caption[1], ctx, here)], colspecs,
+        [clean_attr(head[0]), rows(head[1])],
+        [[clean_attr(b[0]), b[1], rows(b[2]), rows(b[3])] for b in bodies],
+        [clean_attr(foot[0]), rows(foot[1])],
+    ]}

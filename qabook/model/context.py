@@ -1,0 +1,88 @@
+"""FileContext: what the model stage collects while it walks one file's pandoc AST."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qabook.diagnostics import Diagnostics, Location
+from qabook.model.nodes import Citation, Document, Equation, Figure, Ref, Table
+
+Pos = tuple[int, int] | None
+TAB = 4  # pandoc expands tabs to stops of 4 when it counts columns
+
+
+@dataclass
+class FileContext:
+    """Per-file state of the model stage: positions, diagnostics and what was found."""
+
+    root: Path
+    path: str
+    lines: tuple[str, ...]
+    diags: Diagnostics
+    in_question: bool
+    refs: list[Ref] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    equations: list[Equation] = field(default_factory=list)
+    footnotes: int = 0
+
+    def loc(self, pos: Pos) -> Location:
+        """A Location for a pandoc position, with columns counted in characters."""
+        if pos is None:
+            return Location(self.path, 1, 1)
+        line, col = pos
+        return Location(self.path, line, self._char_col(line, col))
+
+    def _char_col(self, line: int, col: int) -> int:
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        if "\t" not in text:
+            return col
+        visual = 1
+        for index, char in enumerate(text, start=1):
+            if visual >= col:
+                return index
+            visual = ((visual - 1) // TAB + 1) * TAB + 1 if char == "\t" else visual + 1
+        return len(text) + 1
+
+    def error(self, pos: Pos, code: str, message: str, hint: str = "") -> None:
+        self.diags.error(self.loc(pos), code, message, hint)
+
+    def warning(self, pos: Pos, code: str, message: str, hint: str = "") -> None:
+        self.diags.warning(self.loc(pos), code, message, hint)
+
+    def document(self) -> Document:
+        return Document(self.path, Location(self.path, 1, 1), tuple(self.refs),
+                        tuple(self.citations), tuple(self.figures), tuple(self.tables),
+                        tuple(self.equations), self.footnotes)
+
+
+def position(attr: Any) -> Pos:
+    """The start of pandoc's `data-pos` attribute ("[file@]12:5-12:9"), if there is one."""
+    for key, value in attr[2]:
+        if key == "data-pos":
+            start = value.rsplit("@", 1)[-1].split("-", 1)[0]
+            line, _, col = start.partition(":")
+            try:
+                return int(line), int(col)
+            except ValueError:
+                return None
+    return None
+
+
+def is_wrapper(attr: Any) -> bool:
+    """True for the Spans and Divs that pandoc's sourcepos adds only to carry a position."""
+    return any(key == "wrapper" for key, _ in attr[2])
+
+
+def clean_attr(attr: Any) -> list:
+    """The attribute without pandoc's sourcepos bookkeeping."""
+    return [attr[0], list(attr[1]), [[k, v] for k, v in attr[2] if k not in ("wrapper", "data-pos")]]
+
+
+def has_user_attr(attr: Any) -> bool:
+    """True when a wrapper also carries attributes the author wrote ({#id .class key=value})."""
+    cleaned = clean_attr(attr)
+    return bool(cleaned[0] or cleaned[1] or cleaned[2])

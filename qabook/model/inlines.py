@@ -1,0 +1,268 @@
+"""Inline content: drop sourcepos wrappers, find citations and cross-references in the text.
+
+pandoc's `commonmark_x` reader gives exact source positions but has no `citations`
+extension, so `[@key]`, `@key`, `@Q17` and a bare `Q17` arrive as plain Str tokens. This
+module lays a run of inlines out as one string (other inline nodes become a placeholder
+character), matches pandoc's citation syntax on it, and rebuilds the inlines with `Cite`
+nodes and cross-reference placeholders, each with the position of its `@` or `Q`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from qabook import ast
+from qabook.model.context import FileContext, Pos, clean_attr, has_user_attr, is_wrapper, position
+
+OBJECT = "\ufffc"  # stands for a non-text inline node inside the laid-out string
+KEY = r"\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*"  # pandoc's citation key: internal punctuation only
+GROUP = re.compile(r"\[([^\[\]]*)\]")
+ITEM = re.compile(rf"^(?P<prefix>.*?)(?<!\w)(?P<neg>-?)@(?P<key>{KEY})(?P<suffix>.*)$", re.S)
+AT = re.compile(rf"(?<![\w@])@(?P<key>{KEY})")
+BARE = re.compile(r"(?<![\w@])Q(?P<num>[0-9]+)(?!\w)")
+LABEL_KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "ex": "exercise"}
+STYLE = ("Emph", "Strong", "Strikeout", "Superscript", "Subscript", "SmallCaps", "Underline")
+XREF_CLASS = "qabook-xref"
+NOXREF_CLASS = "noxref"
+
+
+def ref_kind(key: str) -> str | None:
+    """The kind of target a key's form asks for, or None for a citation key."""
+    if re.fullmatch(r"Q[0-9]+", key):
+        return "question"
+    prefix, dash, rest = key.partition("-")
+    return LABEL_KINDS.get(prefix) if dash and rest else None
+
+
+def unwrap(raw: list[Any], pos: Pos = None) -> Iterator[tuple[dict, Pos]]:
+    """Inline nodes without sourcepos wrapper Spans, each with its position."""
+    for node in raw:
+        if node.get("t") == "Span" and is_wrapper(node["c"][0]):
+            here = position(node["c"][0]) or pos
+            if has_user_attr(node["c"][0]):  # `{#eq-x}` and friends ride on a wrapper
+                yield ast.Span(clean_attr(node["c"][0]), node["c"][1]), here
+            else:
+                yield from unwrap(node["c"][1], here)
+        else:
+            yield node, pos
+
+
+def inlines(raw: list[Any], ctx: FileContext, pos: Pos = None, scan: bool = True) -> list[Any]:
+    """Clean inline content; with scan, turn citations and cross-references into nodes."""
+    chars: list[str] = []
+    where: list[Pos] = []
+    objects: dict[int, Any] = {}
+    for node, here in unwrap(raw, pos):
+        kind = node["t"]
+        if kind == "Str":
+            line, col = here if here else (0, 0)
+            for offset, char in enumerate(node["c"]):
+                chars.append(char)
+                where.append((line, col + offset) if here else None)
+            continue
+        if kind in ("Space", "SoftBreak"):
+            chars.append(" " if kind == "Space" else "\n")
+            where.append(here)
+            continue
+        if _equation_label(node, objects.get(len(chars) - 1), ctx, here):
+            continue
+        objects[len(chars)] = _node(node, ctx, here, scan)
+        chars.append(OBJECT)
+        where.append(here)
+    text = "".join(chars)
+    if not scan:
+        return _nodes(text, 0, len(text), objects)
+    return _scan(text, where, objects, ctx)
+
+
+def _equation_label(node: Any, previous: Any, ctx: FileContext, here: Pos) -> bool:
+    """Attach `{#eq-name}` written right after display math to that math; True if it was one."""
+    if node["t"] != "Span" or not node["c"][0][0]:
+        return False
+    label = node["c"][0][0]
+    if previous is None or previous.get("t") != "Span" or "equation" not in previous["c"][0][1]:
+        return False
+    if previous["c"][0][0]:
+        return False
+    from qabook.model.nodes import Equation
+
+    previous["c"][0][0] = label
+    math = previous["c"][1][0]
+    ctx.equations.append(Equation(label, math["c"][1], ctx.loc(here)))
+    previous["c"][0][2].append(["n", str(len(ctx.equations))])
+    if ref_kind(label) != "equation":
+        ctx.error(here, "label.prefix", f"equation label '{label}' must start with 'eq-'",
+                  f"rename it to eq-{label.split('-', 1)[-1]}")
+    return True
+
+
+def _node(node: dict, ctx: FileContext, here: Pos, scan: bool) -> Any:
+    """Clean one non-text inline node."""
+    kind, content = node["t"], node.get("c")
+    if kind in STYLE:
+        return {"t": kind, "c": inlines(content, ctx, here, scan)}
+    if kind == "Quoted":
+        return {"t": kind, "c": [content[0], inlines(content[1], ctx, here, scan)]}
+    if kind == "Math" and content[0]["t"] == "DisplayMath":
+        return ast.Span(ast.attr("", ["equation"]), [node])
+    if kind == "Code":
+        return {"t": "Code", "c": [clean_attr(content[0]), content[1]]}
+    if kind in ("Math", "LineBreak"):
+        return node
+    if kind == "Span":
+        attr = clean_attr(content[0])
+        noxref = NOXREF_CLASS in attr[1]
+        attr[1] = [c for c in attr[1] if c != NOXREF_CLASS]
+        return ast.Span(attr, inlines(content[1], ctx, here, scan and not noxref))
+    if kind == "Link":
+        return _link(content, ctx, here)
+    if kind == "Note":
+        from qabook.model.blocks import blocks  # blocks and inlines recurse into each other
+
+        ctx.footnotes += 1
+        return {"t": "Note", "c": blocks(content, ctx, here)}
+    if kind == "Image":
+        from qabook.model.images import figure_image
+
+        ctx.error(here, "image.inline", "an image inside a sentence",
+                  "put the image alone in its own paragraph to make it a figure")
+        return figure_image(content, ctx, here)
+    if kind == "RawInline":
+        ctx.error(here, "html.raw", f"raw {content[0]} is not allowed: {content[1].strip()[:40]}",
+                  "use Markdown instead; raw markup cannot be checked or carried to every format")
+        return ast.Str(content[1])
+    ctx.error(here, "markup.unsupported", f"unsupported inline element {kind}")
+    return ast.Str("")
+
+
+def _link(content: list, ctx: FileContext, here: Pos) -> Any:
+    url = content[2][0]
+    if not re.match(r"^(https?|mailto):", url, re.I):
+        ctx.error(here, "link.target", f"link to '{url}' is not a web address",
+                  "refer to questions, figures and exercises with @Q17, @fig-… or @ex-…")
+    return {"t": "Link", "c": [clean_attr(content[0]), inlines(content[1], ctx, here, False),
+                               content[2]]}
+
+
+def _scan(text: str, where: list[Pos], objects: dict[int, Any], ctx: FileContext) -> list[Any]:
+    """Rebuild text as nodes with Cite nodes and cross-reference placeholders in place."""
+    found: list[tuple[int, int, Any]] = []  # (start, end, node), non-overlapping
+    taken = [False] * len(text)
+
+    def claim(start: int, end: int, node: Any) -> None:
+        found.append((start, end, node))
+        for index in range(start, end):
+            taken[index] = True
+
+    for match in GROUP.finditer(text):
+        node = _group(match, text, where, objects, ctx)
+        if node is not None:
+            claim(match.start(), match.end(), node)
+    for match in AT.finditer(text):
+        if taken[match.start()]:
+            continue
+        key, at = match.group("key"), match.start()
+        kind = ref_kind(key)
+        if kind:
+            node = _xref(key, kind, False, text[at:match.end()], where[at], ctx)
+        else:
+            node = _cite([_citation(key, [], [], "AuthorInText", where[at], ctx)],
+                         text[at:match.end()])
+        claim(at, match.end(), node)
+    for match in BARE.finditer(text):
+        if not taken[match.start()]:
+            label = f"Q{match.group('num')}"
+            claim(match.start(), match.end(),
+                  _xref(label, "question", True, match.group(0), where[match.start()], ctx))
+    out: list[Any] = []
+    cursor = 0
+    for start, end, node in sorted(found, key=lambda item: item[0]):
+        out.extend(_nodes(text, cursor, start, objects))
+        out.append(node)
+        cursor = end
+    out.extend(_nodes(text, cursor, len(text), objects))
+    return out
+
+
+def _group(match: re.Match, text: str, where: list[Pos], objects, ctx: FileContext) -> Any:
+    """A bracketed citation group `[see @a, p. 3; @b]` as a Cite node, or None if it is not one."""
+    body_start = match.start(1)
+    items, offset = [], body_start
+    for part in match.group(1).split(";"):
+        item = ITEM.match(part)
+        if item is None:
+            return None
+        items.append((item, offset))
+        offset += len(part) + 1
+    citations = []
+    for item, start in items:
+        at = start + item.start("key") - 1
+        key = item.group("key")
+        if ref_kind(key):
+            ctx.error(where[at], "ref.bracketed",
+                      f"cross-reference @{key} inside a citation group",
+                      f"write it without brackets, e.g. (see @{key})")
+            continue
+        prefix = _nodes(text, start + item.start("prefix"), start + item.end("prefix"), objects)
+        suffix = _nodes(text, start + item.start("suffix"), start + item.end("suffix"), objects)
+        mode = "SuppressAuthor" if item.group("neg") else "NormalCitation"
+        citations.append(_citation(key, _trim(prefix), suffix, mode, where[at], ctx))
+    if not citations:
+        return ast.Str(match.group(0))
+    return _cite(citations, match.group(0))
+
+
+def _trim(nodes: list[Any]) -> list[Any]:
+    while nodes and nodes[-1]["t"] in ("Space", "SoftBreak"):
+        nodes.pop()
+    while nodes and nodes[0]["t"] in ("Space", "SoftBreak"):
+        nodes.pop(0)
+    return nodes
+
+
+def _citation(key: str, prefix: list, suffix: list, mode: str, here: Pos, ctx: FileContext) -> dict:
+    from qabook.model.nodes import Citation
+
+    ctx.citations.append(Citation(key, ctx.loc(here)))
+    return {"citationId": key, "citationPrefix": prefix, "citationSuffix": suffix,
+            "citationMode": {"t": mode}, "citationNoteNum": 0, "citationHash": 0}
+
+
+def _cite(citations: list[dict], source: str) -> dict:
+    return {"t": "Cite", "c": [citations, ast.text_inlines(source.replace(OBJECT, ""))]}
+
+
+def _xref(target: str, kind: str, bare: bool, source: str, here: Pos, ctx: FileContext) -> Any:
+    from qabook.model.nodes import Ref
+
+    ctx.refs.append(Ref(target, kind, bare, ctx.loc(here)))
+    index = str(len(ctx.refs) - 1)
+    return ast.Span(ast.attr("", [XREF_CLASS], [["ref", index]]), [ast.Str(source)])
+
+
+def _nodes(text: str, start: int, end: int, objects: dict[int, Any]) -> list[Any]:
+    """text[start:end] as Str, Space and SoftBreak nodes, placeholders as their objects."""
+    out: list[Any] = []
+    word: list[str] = []
+
+    def flush() -> None:
+        if word:
+            out.append(ast.Str("".join(word)))
+            word.clear()
+
+    for index in range(start, end):
+        char = text[index]
+        if char == " ":
+            flush()
+            out.append(ast.SPACE)
+        elif char == "\n":
+            flush()
+            out.append(ast.SOFTBREAK)
+        elif char == OBJECT and index in objects:
+            flush()
+            out.append(objects[index])
+        else:
+            word.append(char)
+    flush()
+    return out

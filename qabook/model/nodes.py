@@ -1,0 +1,177 @@
+"""The book as plain data: frozen dataclasses whose content is pandoc AST, with source locations.
+
+Content (`Blocks`, `Inlines`) is pandoc JSON. Cross-references inside it are placeholders
+(a Span of class `qabook-xref` whose `ref` attribute indexes the owning document's `refs`)
+until the resolve stage turns them into links.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from qabook.config import BookConfig
+from qabook.diagnostics import Location
+from qabook.load import Bibliography
+
+Blocks = tuple[Any, ...]
+Inlines = tuple[Any, ...]
+RefKind = Literal["question", "figure", "table", "equation", "exercise"]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A cross-reference as written: `@Q17`, a bare `Q17`, `@fig-name`, …"""
+
+    target: str  #: the label it names, e.g. "Q17" or "fig-attention"
+    kind: RefKind  #: the kind of target its form asks for
+    bare: bool  #: True for a bare `Q17` in prose, False for `@…`
+    location: Location
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One cited key of references.bib."""
+
+    key: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Figure:
+    """An image alone in its paragraph, with caption and alt text."""
+
+    label: str  #: `fig-…`, or "" when the author gave none
+    src: str  #: path relative to the source root
+    caption: Inlines
+    alt: str
+    location: Location
+    number: str = ""  #: "17.2", set by resolve
+    anchor: str = ""  #: the id it is reached by, set by resolve
+
+
+@dataclass(frozen=True)
+class Table:
+    """A pipe table with an optional caption and label."""
+
+    label: str
+    location: Location
+    number: str = ""
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class Equation:
+    """A labelled display equation."""
+
+    label: str
+    tex: str
+    location: Location
+    number: str = ""
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """What every Markdown file yields: content plus everything in it that can be referenced
+    or can be wrong."""
+
+    path: str
+    location: Location
+    refs: tuple[Ref, ...]
+    citations: tuple[Citation, ...]
+    figures: tuple[Figure, ...]
+    tables: tuple[Table, ...]
+    equations: tuple[Equation, ...]
+    footnotes: int
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A quiz item and its solution. Lettered A, B, … within its question."""
+
+    letter: str
+    label: str  #: `ex-…` or ""
+    prompt: Blocks
+    solution: Blocks
+    location: Location
+    number: str = ""  #: "17-A", set by resolve
+    anchor: str = ""  #: id of the exercise, set by resolve
+    solution_anchor: str = ""  #: id of the solution, set by resolve
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question file."""
+
+    number: int
+    title: str
+    tags: tuple[str, ...]
+    chapter: int
+    prompt: Blocks
+    summary: Blocks  #: empty when the file has no summary (the first paragraph serves)
+    body: Blocks
+    exercises: tuple[Exercise, ...]
+    doc: Document
+    words: int  #: words of summary, body and solutions
+    anchor: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"Q{self.number}"
+
+
+@dataclass(frozen=True)
+class Matter:
+    """A front- or back-matter file (preface, introduction, afterword)."""
+
+    title: str
+    ident: str
+    blocks: Blocks
+    doc: Document
+    words: int
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter: its number, title and questions in number order."""
+
+    number: int
+    title: str
+    questions: tuple[Question, ...]
+    location: Location
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class Book:
+    """The whole book as read: nothing resolved yet."""
+
+    config: BookConfig
+    front: tuple[Matter, ...]
+    chapters: tuple[Chapter, ...]
+    back: tuple[Matter, ...]
+    bibliography: Bibliography | None
+    complete: bool = True  #: False when some file could not be read
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for chapter in self.chapters for q in chapter.questions)
+
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        return tuple(m.doc for m in self.front) + tuple(q.doc for q in self.questions) + tuple(
+            m.doc for m in self.back)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a label resolves to."""
+
+    label: str
+    kind: RefKind
+    text: str  #: "Q17", "Figure 17.2", "Equation (17.1)", "Exercise 17-A"
+    anchor: str
+    question: int  #: the question it belongs to; 0 in front and back matter
+    title: str = ""  #: for questions: the question's title
+    location: Location = field(default=Location(""), compare=False)

@@ -1,0 +1,93 @@
+"""The one module that runs pandoc: batches of reads and writes in one or a few processes."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pypandoc
+
+BATCH_SCRIPT = Path(__file__).parent / "lua" / "batch.lua"
+MARKDOWN = "commonmark_x+sourcepos"
+TIMEOUT = 300  # seconds for one batch; pandoc is fast, a hang means pathological input
+MEMORY = "-M2g"  # pandoc's own heap cap (GHC RTS), so a hostile input cannot eat the machine
+
+
+class PandocError(Exception):
+    """pandoc could not run a job; the message is pandoc's own."""
+
+
+def executable() -> str:
+    """Path of the pandoc that ships inside the pypandoc-binary wheel."""
+    return pypandoc.get_pandoc_path()
+
+
+def version() -> str:
+    return pypandoc.get_pandoc_version()
+
+
+def run_batch(jobs: list[dict[str, Any]], workers: int | None = None) -> list[dict[str, Any]]:
+    """Run jobs (see lua/batch.lua) split over a few concurrent pandoc processes.
+
+    Results come back in job order; a failed job is {"error": message}.
+    """
+    if not jobs:
+        return []
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs), 4))
+    chunks = _balance(jobs, workers)
+    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+        outputs = list(pool.map(lambda chunk: _run_chunk([jobs[i] for i in chunk]), chunks))
+    results: list[Any] = [None] * len(jobs)
+    for chunk, output in zip(chunks, outputs):
+        for index, result in zip(chunk, output):
+            results[index] = result
+    return results
+
+
+def _balance(jobs: list[dict[str, Any]], workers: int) -> list[list[int]]:
+    """Greedy split of job indices into `workers` chunks of similar text size."""
+    sizes = [len(job.get("read") or "") or len(json.dumps(job.get("write"))) for job in jobs]
+    chunks: list[list[int]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for index in sorted(range(len(jobs)), key=lambda i: -sizes[i]):
+        target = loads.index(min(loads))
+        chunks[target].append(index)
+        loads[target] += sizes[index]
+    return [sorted(chunk) for chunk in chunks if chunk]
+
+
+def _run_chunk(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    command = [executable(), "+RTS", MEMORY, "-RTS", "lua", str(BATCH_SCRIPT)]
+    try:
+        proc = subprocess.run(
+            command, input=json.dumps(jobs).encode("utf-8"), capture_output=True,
+            timeout=TIMEOUT, check=False, env=_environment(),
+        )
+    except subprocess.TimeoutExpired:
+        raise PandocError(f"pandoc did not finish within {TIMEOUT} s") from None
+    except OSError as exc:
+        raise PandocError(f"cannot run pandoc: {exc}") from None
+    lines = proc.stdout.splitlines()
+    if proc.returncode != 0 or len(lines) != len(jobs):
+        message = proc.stderr.decode("utf-8", "replace").strip() or f"exit code {proc.returncode}"
+        raise PandocError(message)
+    # Large ASTs are millions of small containers; the cyclic GC only slows decoding down.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [json.loads(line) for line in lines]
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _environment() -> dict[str, str]:
+    """A fixed environment: no user data directory, no locale or time zone surprises."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "TMPDIR")}
+    env.update(LANG="C.UTF-8", LC_ALL="C.UTF-8", TZ="UTC")
+    return env

@@ -1,0 +1,65 @@
+"""The pipeline: load → model → resolve → render, with atomic writes into the output folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from qabook.diagnostics import BuildFailed, Diagnostics, Location
+from qabook.load import load
+from qabook.model import build_model
+from qabook.model.nodes import Book
+from qabook.render import FORMATS, RENDERERS
+from qabook.resolve import ResolvedBook, resolve
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build and where."""
+
+    source: Path
+    out: Path
+    formats: tuple[str, ...] = FORMATS
+
+
+def read_book(source: Path, diags: Diagnostics) -> Book | None:
+    """Load and model the book; None when not even book.yaml could be read."""
+    loaded = load(source, diags)
+    if loaded is None:
+        return None
+    return build_model(loaded, diags)
+
+
+def check(source: Path, diags: Diagnostics) -> ResolvedBook | None:
+    """Run every check; the resolved book, or None when a stage could not complete.
+
+    Resolve is skipped when some file could not be read at all: its labels would be missing
+    and every reference to them would be reported as a spurious error.
+    """
+    book = read_book(source, diags)
+    if book is None or not book.complete:
+        return None
+    return resolve(book, diags)
+
+
+def build(options: BuildOptions, diags: Diagnostics) -> list[Path]:
+    """Check the book, then render each requested format; raise BuildFailed on errors."""
+    resolved = check(options.source, diags)
+    if resolved is None or diags.has_errors():
+        raise BuildFailed(diags)
+    written: list[Path] = []
+    for fmt in options.formats:
+        renderer = RENDERERS.get(fmt)
+        if renderer is None:
+            diags.error(Location("book.yaml"), "build.unsupported",
+                        f"the {fmt} format is not built yet",
+                        f"build another format with -f, e.g. -f {_available_hint()}")
+            continue
+        written.append(renderer(resolved, options))
+    if diags.has_errors():
+        raise BuildFailed(diags)
+    return written
+
+
+def _available_hint() -> str:
+    return next(iter(RENDERERS), "epub")

@@ -1,0 +1,52 @@
+"""Plain-text reports for the CLI: the one-line summary and the `qabook list` table."""
+
+from __future__ import annotations
+
+from qabook.diagnostics import Diagnostics
+from qabook.model.nodes import Book
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def summary_line(command: str, diags: Diagnostics, files: int | None) -> str:
+    """`qabook check: 2 errors, 1 warning` or `qabook check: no problems in 34 files`."""
+    errors, warnings = len(diags.errors), len(diags.warnings)
+    where = f" in {_plural(files, 'file')}" if files is not None else ""
+    if not errors and not warnings:
+        return f"qabook {command}: no problems{where}"
+    return f"qabook {command}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}{where}"
+
+
+def book_table(book: Book) -> str:
+    """Chapters, questions, exercises, figures and word counts as an aligned table."""
+    rows = [("Ch", "Q", "Title", "Ex", "Fig", "Words")]
+    for chapter in book.chapters:
+        rows.append((str(chapter.number), "", chapter.title, "", "", ""))
+        for q in chapter.questions:
+            rows.append(("", q.label, _clip(q.title, 48), str(len(q.exercises)),
+                         str(len(q.doc.figures)), f"{q.words:,}"))
+    for matter in book.front + book.back:
+        rows.append(("", "", _clip(matter.title, 48), "", str(len(matter.doc.figures)),
+                     f"{matter.words:,}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
+    right = (False, False, False, True, True, True)
+    lines = ["  ".join(cell.rjust(w) if r else cell.ljust(w)
+                       for cell, w, r in zip(row, widths, right)).rstrip() for row in rows]
+    questions = book.questions
+    figures = sum(len(doc.figures) for doc in book.documents)
+    cited = {c.key for doc in book.documents for c in doc.citations}
+    bib = book.bibliography
+    total = (f"{_plural(len(book.chapters), 'chapter')}, {_plural(len(questions), 'question')}, "
+             f"{_plural(sum(len(q.exercises) for q in questions), 'exercise')}, "
+             f"{_plural(figures, 'figure')}, "
+             f"{sum(q.words for q in questions):,} words of answers and solutions, "
+             f"{sum(m.words for m in book.front + book.back):,} words of front and back matter")
+    if bib is not None:
+        total += f", {len(bib.keys):,} bibliography entries ({len(cited & set(bib.keys)):,} cited)"
+    return "\n".join(lines + ["", total])
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,71 @@
+"""Cross-references and citations: check every one, then turn placeholders into links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qabook import ast
+from qabook.diagnostics import Diagnostics, did_you_mean
+from qabook.model.inlines import XREF_CLASS
+from qabook.model.nodes import Document, Ref, Target
+
+KIND_NAMES = {"question": "a question", "figure": "a figure", "table": "a table",
+              "equation": "an equation", "exercise": "an exercise"}
+
+
+def check_refs(doc: Document, labels: dict[str, Target], diags: Diagnostics) -> list[Target | None]:
+    """The target of each of doc's refs (None when it does not resolve, after reporting it)."""
+    return [_check(ref, labels, diags) for ref in doc.refs]
+
+
+def _check(ref: Ref, labels: dict[str, Target], diags: Diagnostics) -> Target | None:
+    written = ref.target if ref.bare else f"@{ref.target}"
+    target = labels.get(ref.target)
+    if target is None:
+        same_kind = [label for label, t in labels.items() if t.kind == ref.kind]
+        hint = did_you_mean(ref.target, same_kind, "" if ref.bare else "@")
+        if ref.kind == "question" and not hint:
+            hint = "no question has this number; write [Q…]{.noxref} for a number that is not a link"
+        diags.error(ref.location, "ref.unknown",
+                    f"{written} refers to {KIND_NAMES[ref.kind]} that does not exist",
+                    hint or "define the label, or correct the reference")
+        return None
+    if target.kind != ref.kind:
+        diags.error(ref.location, "ref.kind",
+                    f"{written} asks for {KIND_NAMES[ref.kind]} but '{ref.target}' is "
+                    f"{KIND_NAMES[target.kind]} ({target.text})",
+                    f"label {KIND_NAMES[target.kind].split()[-1]}s with the "
+                    f"'{_prefix(target.kind)}' prefix")
+        return None
+    return target
+
+
+def _prefix(kind: str) -> str:
+    return {"question": "Q", "figure": "fig-", "table": "tbl-", "equation": "eq-",
+            "exercise": "ex-"}[kind]
+
+
+def check_citations(doc: Document, keys: dict, diags: Diagnostics) -> None:
+    for citation in doc.citations:
+        if citation.key not in keys:
+            diags.error(citation.location, "cite.unknown",
+                        f"citation key '{citation.key}' is not in the bibliography",
+                        did_you_mean(citation.key, keys, "@")
+                        or "add the work to references.bib, or correct the key")
+
+
+def link(target: Target) -> dict:
+    """The resolved form of a cross-reference: a link whose text numbers its target."""
+    return ast.Link(ast.attr("", ["xref"], [["ref-kind", target.kind]]),
+                    ast.text_inlines(target.text), f"#{target.anchor}", target.title)
+
+
+def replace_refs(content: Any, targets: list[Target | None]) -> Any:
+    """A copy of content where each resolved placeholder became a link."""
+    def visit(node: dict) -> Any:
+        if node["t"] == "Span" and XREF_CLASS in node["c"][0][1]:
+            target = targets[int(ast.kv(node["c"][0])["ref"])]
+            return link(target) if target is not None else node["c"][1]
+        return None
+
+    return ast.walk(content, visit)
