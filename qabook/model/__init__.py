@@ -30,14 +30,14 @@ def build_model(loaded: LoadedBook, diags: Diagnostics) -> Book:
             matter = _matter(file, ctx)
             if matter is not None:
                 (front if file.kind == "front" else back).append(matter)
-    _unique_numbers(questions, diags)
+    dropped = _unique_numbers(questions, diags)
     chapters = tuple(
         Chapter(entry.number, entry.title,
                 tuple(sorted(questions.get(entry.number, []), key=lambda q: q.number)),
                 entry.location)
         for entry in loaded.config.chapters)
-    complete = loaded.complete and all(
-        file.meta is not None or file.kind != "question" for file in loaded.files)
+    modelled = sum(len(qs) for qs in questions.values()) + dropped + len(front) + len(back)
+    complete = loaded.complete and modelled == len(loaded.files) and not dropped
     return Book(loaded.config, tuple(front), chapters, tuple(back), loaded.bibliography, complete)
 
 
@@ -95,7 +95,7 @@ def _question(file: SourceFile, ctx: FileContext) -> Question | None:
     words = ast.word_count(summary) + ast.word_count(body) + sum(
         ast.word_count(e.solution) for e in exercises)
     return Question(number, title.strip(), tuple(tags), file.chapter, prompt, summary, body,
-                    exercises, ctx.document(), words)
+                    exercises, ctx.document(), words, ctx.loc(pos("number")))
 
 
 def _parts(raw: list, ctx: FileContext, number: int):
@@ -206,21 +206,21 @@ def _matter(file: SourceFile, ctx: FileContext) -> Matter | None:
     return Matter(title.strip(), ident, tuple(content), ctx.document(), ast.word_count(content))
 
 
-def _unique_numbers(questions: dict[int, list[Question]], diags: Diagnostics) -> None:
+def _unique_numbers(questions: dict[int, list[Question]], diags: Diagnostics) -> int:
+    """Drop questions whose number is taken; return how many were dropped."""
     seen: dict[int, Question] = {}
+    dropped = 0
     for chapter in sorted(questions):
         keep = []
         for question in questions[chapter]:
             first = seen.get(question.number)
             if first is not None:
-                diags.error(_number_location(question), "question.number-duplicate",
+                diags.error(question.location, "question.number-duplicate",
                             f"question number {question.number} is already used",
                             f"{first.doc.path} is Q{question.number}; numbers are never reused")
+                dropped += 1
                 continue
             seen[question.number] = question
             keep.append(question)
         questions[chapter] = keep
-
-
-def _number_location(question: Question) -> Location:
-    return question.doc.location
+    return dropped

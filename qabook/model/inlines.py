@@ -10,7 +10,8 @@ nodes and cross-reference placeholders, each with the position of its `@` or `Q`
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from functools import partial
+from typing import Any, Callable, Iterator
 
 from qabook import ast
 from qabook.model.context import FileContext, Pos, clean_attr, has_user_attr, is_wrapper, position
@@ -146,71 +147,79 @@ def _link(content: list, ctx: FileContext, here: Pos) -> Any:
 
 
 def _scan(text: str, where: list[Pos], objects: dict[int, Any], ctx: FileContext) -> list[Any]:
-    """Rebuild text as nodes with Cite nodes and cross-reference placeholders in place."""
-    found: list[tuple[int, int, Any]] = []  # (start, end, node), non-overlapping
+    """Rebuild text as nodes with Cite nodes and cross-reference placeholders in place.
+
+    Matches are collected first and turned into nodes in text order, so that references and
+    citations are recorded in the order they are written.
+    """
+    found: list[tuple[int, int, Callable[[], Any]]] = []  # (start, end, make node)
     taken = [False] * len(text)
 
-    def claim(start: int, end: int, node: Any) -> None:
-        found.append((start, end, node))
+    def claim(start: int, end: int, make: Callable[[], Any]) -> None:
+        found.append((start, end, make))
         for index in range(start, end):
             taken[index] = True
 
     for match in GROUP.finditer(text):
-        node = _group(match, text, where, objects, ctx)
-        if node is not None:
-            claim(match.start(), match.end(), node)
+        make = _group(match, text, where, objects, ctx)
+        if make is not None:
+            claim(match.start(), match.end(), make)
     for match in AT.finditer(text):
-        if taken[match.start()]:
-            continue
-        key, at = match.group("key"), match.start()
-        kind = ref_kind(key)
-        if kind:
-            node = _xref(key, kind, False, text[at:match.end()], where[at], ctx)
-        else:
-            node = _cite([_citation(key, [], [], "AuthorInText", where[at], ctx)],
-                         text[at:match.end()])
-        claim(at, match.end(), node)
+        if not taken[match.start()]:
+            claim(match.start(), match.end(), partial(_at, match, where, ctx))
     for match in BARE.finditer(text):
         if not taken[match.start()]:
-            label = f"Q{match.group('num')}"
+            here, label = where[match.start()], f"Q{match.group('num')}"
             claim(match.start(), match.end(),
-                  _xref(label, "question", True, match.group(0), where[match.start()], ctx))
+                  partial(_xref, label, "question", True, match.group(0), here, ctx))
     out: list[Any] = []
     cursor = 0
-    for start, end, node in sorted(found, key=lambda item: item[0]):
+    for start, end, make in sorted(found, key=lambda item: item[0]):
         out.extend(_nodes(text, cursor, start, objects))
-        out.append(node)
+        out.append(make())
         cursor = end
     out.extend(_nodes(text, cursor, len(text), objects))
     return out
 
 
-def _group(match: re.Match, text: str, where: list[Pos], objects, ctx: FileContext) -> Any:
-    """A bracketed citation group `[see @a, p. 3; @b]` as a Cite node, or None if it is not one."""
-    body_start = match.start(1)
-    items, offset = [], body_start
+def _at(match: re.Match, where: list[Pos], ctx: FileContext) -> Any:
+    """`@key` outside brackets: a cross-reference, or an in-text citation."""
+    key, source, here = match.group("key"), match.group(0), where[match.start()]
+    kind = ref_kind(key)
+    if kind:
+        return _xref(key, kind, False, source, here, ctx)
+    return _cite([_citation(key, [], [], "AuthorInText", here, ctx)], source)
+
+
+def _group(match: re.Match, text: str, where: list[Pos], objects, ctx: FileContext):
+    """A maker of the Cite node for `[see @a, p. 3; @b]`, or None if it is not a citation."""
+    items, offset = [], match.start(1)
     for part in match.group(1).split(";"):
         item = ITEM.match(part)
         if item is None:
             return None
         items.append((item, offset))
         offset += len(part) + 1
-    citations = []
-    for item, start in items:
-        at = start + item.start("key") - 1
-        key = item.group("key")
-        if ref_kind(key):
-            ctx.error(where[at], "ref.bracketed",
-                      f"cross-reference @{key} inside a citation group",
-                      f"write it without brackets, e.g. (see @{key})")
-            continue
-        prefix = _nodes(text, start + item.start("prefix"), start + item.end("prefix"), objects)
-        suffix = _nodes(text, start + item.start("suffix"), start + item.end("suffix"), objects)
-        mode = "SuppressAuthor" if item.group("neg") else "NormalCitation"
-        citations.append(_citation(key, _trim(prefix), suffix, mode, where[at], ctx))
-    if not citations:
-        return ast.Str(match.group(0))
-    return _cite(citations, match.group(0))
+
+    def make() -> Any:
+        citations = []
+        for item, start in items:
+            at = start + item.start("key") - 1
+            key = item.group("key")
+            if ref_kind(key):
+                ctx.error(where[at], "ref.bracketed",
+                          f"cross-reference @{key} inside a citation group",
+                          f"write it without brackets, e.g. (see @{key})")
+                continue
+            prefix = _nodes(text, start + item.start("prefix"), start + item.end("prefix"), objects)
+            suffix = _nodes(text, start + item.start("suffix"), start + item.end("suffix"), objects)
+            mode = "SuppressAuthor" if item.group("neg") else "NormalCitation"
+            citations.append(_citation(key, _trim(prefix), suffix, mode, where[at], ctx))
+        if not citations:
+            return ast.Str(match.group(0))
+        return _cite(citations, match.group(0))
+
+    return make
 
 
 def _trim(nodes: list[Any]) -> list[Any]:

@@ -114,6 +114,7 @@ class Question:
     exercises: tuple[Exercise, ...]
     doc: Document
     words: int  #: words of summary, body and solutions
+    location: Location  #: where its number is written
     anchor: str = ""
 
     @property

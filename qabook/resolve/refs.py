@@ -23,9 +23,11 @@ def _check(ref: Ref, labels: dict[str, Target], diags: Diagnostics) -> Target | 
     target = labels.get(ref.target)
     if target is None:
         same_kind = [label for label, t in labels.items() if t.kind == ref.kind]
-        hint = did_you_mean(ref.target, same_kind, "" if ref.bare else "@")
-        if ref.kind == "question" and not hint:
-            hint = "no question has this number; write [Q…]{.noxref} for a number that is not a link"
+        mark = "" if ref.bare else "@"
+        if ref.kind == "question":
+            hint = _nearest_question(ref.target, same_kind, mark)
+        else:
+            hint = did_you_mean(ref.target, same_kind, mark)
         diags.error(ref.location, "ref.unknown",
                     f"{written} refers to {KIND_NAMES[ref.kind]} that does not exist",
                     hint or "define the label, or correct the reference")
@@ -38,6 +40,15 @@ def _check(ref: Ref, labels: dict[str, Target], diags: Diagnostics) -> Target | 
                     f"'{_prefix(target.kind)}' prefix")
         return None
     return target
+
+
+def _nearest_question(target: str, labels: list[str], mark: str) -> str:
+    """'did you mean @Q18?' for the closest existing number, if it is near."""
+    wanted = int(target[1:])
+    numbers = sorted((abs(int(label[1:]) - wanted), int(label[1:])) for label in labels)
+    if numbers and numbers[0][0] <= 2:
+        return f"did you mean {mark}Q{numbers[0][1]}?"
+    return "no question has this number; write [Q…]{.noxref} for a number that is not a link"
 
 
 def _prefix(kind: str) -> str:

@@ -1,0 +1,55 @@
+"""Shared helpers: tiny books assembled from tests/books/, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qabook.cli import main
+
+TESTS = Path(__file__).parent
+BOOKS = TESTS / "books"
+BASE = BOOKS / "_base"
+REPO = TESTS.parent
+SOURCE = REPO / "source"
+CASE_FILES = {"expected.txt", "refs.txt", "DELETE", "ARGS", "README"}
+
+
+def case_dirs() -> list[Path]:
+    return sorted(p for p in BOOKS.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+def assemble(case: Path, into: Path) -> Path:
+    """The base book with the case's files laid over it (and DELETE's paths removed)."""
+    book = into / case.name
+    shutil.copytree(BASE, book, symlinks=True)
+    for path in sorted(case.rglob("*")):
+        relative = path.relative_to(case)
+        if path.is_dir() or str(relative) in CASE_FILES:
+            continue
+        target = book / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    delete = case / "DELETE"
+    if delete.exists():
+        for line in delete.read_text().split():
+            victim = book / line
+            shutil.rmtree(victim) if victim.is_dir() else victim.unlink()
+    return book
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process: (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def real_book(tmp_path: Path) -> Path:
+    """A private copy of the real book, safe to mutate."""
+    copy = tmp_path / "source"
+    shutil.copytree(SOURCE, copy)
+    return copy
