@@ -14,6 +14,7 @@ import pypandoc
 
 BATCH_SCRIPT = Path(__file__).parent / "lua" / "batch.lua"
 MARKDOWN = "commonmark_x+sourcepos"
+API_VERSION = [1, 23, 1, 1]  # pandoc 3.9's JSON AST version, for documents we hand back
 TIMEOUT = 300  # seconds for one batch; pandoc is fast, a hang means pathological input
 MEMORY = "-M2g"  # pandoc's own heap cap (GHC RTS), so a hostile input cannot eat the machine
 

@@ -9,7 +9,7 @@ from qabook.diagnostics import BuildFailed, Diagnostics, Location
 from qabook.load import load
 from qabook.model import build_model
 from qabook.model.nodes import Book
-from qabook.render import FORMATS, RENDERERS
+from qabook.render import FORMATS, RENDERERS, RenderContext, renderer
 from qabook.resolve import ResolvedBook, resolve
 
 
@@ -48,14 +48,15 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[Path]:
     if resolved is None or diags.has_errors():
         raise BuildFailed(diags)
     written: list[Path] = []
+    ctx = RenderContext(resolved, options.source, options.out)
     for fmt in options.formats:
-        renderer = RENDERERS.get(fmt)
-        if renderer is None:
+        render = renderer(fmt)
+        if render is None:
             diags.error(Location("book.yaml"), "build.unsupported",
                         f"the {fmt} format is not built yet",
                         f"build another format with -f, e.g. -f {_available_hint()}")
             continue
-        written.append(renderer(resolved, options))
+        written.append(render(ctx))
     if diags.has_errors():
         raise BuildFailed(diags)
     return written

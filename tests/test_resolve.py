@@ -40,6 +40,9 @@ def test_references_become_numbered_links() -> None:
                                                ("Exercise 1-A", "#ex-first", "")]
     spans = [n for n in ast.iter_nodes(list(q1.body)) if n["t"] == "Span"]
     assert all("qabook-xref" not in s["c"][0][1] for s in spans)
+    labels = [ast.stringify(s) for s in spans if s["c"][0][1] in (["caption-label"],
+                                                                 ["equation-number"])]
+    assert labels == ["Figure 1.1.", "Table 1.1.", "(1.1)"]
 
 
 def test_ids_are_final_and_unique() -> None:

@@ -1,8 +1,25 @@
 -- Runs a batch of pandoc jobs in one process: read Markdown or BibTeX, or write documents.
 -- Input (stdin): a JSON array of jobs; output: one JSON line per job, in order.
---   {"read": text, "format": "commonmark_x+sourcepos"}         -> the document's JSON AST
---   {"write": doc, "format": "html5", "options": {...}}       -> {"text": output}
+--   {"read": text, "format": "commonmark_x+sourcepos"}       -> the document's JSON AST
+--   {"write": doc, "format": "html5", "options": {...},
+--    "citeproc": bool, "parts": bool}                       -> {"text": output}
+--     with "parts", each top-level Div with an id is written on its own (its ids prefixed
+--     with "<id>-"), after citeproc, and the result is {"parts": {id: output}}.
 -- A failing job yields {"error": message} and the batch goes on.
+
+local function write_parts(doc, format, options)
+  local parts = {}
+  local prefix = options.identifier_prefix or ''
+  for _, block in ipairs(doc.blocks) do
+    if block.t == 'Div' and block.identifier ~= '' then
+      local opts = {}
+      for key, value in pairs(options) do opts[key] = value end
+      opts.identifier_prefix = prefix .. block.identifier .. '-'
+      parts[block.identifier] = pandoc.write(pandoc.Pandoc(block.content, doc.meta), format, opts)
+    end
+  end
+  return parts
+end
 
 local function run(job)
   if job.read ~= nil then
@@ -12,8 +29,11 @@ local function run(job)
   if job.citeproc then
     doc = pandoc.utils.citeproc(doc)
   end
-  local text = pandoc.write(doc, job.format, job.options or {})
-  return pandoc.json.encode({text = text})
+  local options = job.options or {}
+  if job.parts then
+    return pandoc.json.encode({parts = write_parts(doc, job.format, options)})
+  end
+  return pandoc.json.encode({text = pandoc.write(doc, job.format, options)})
 end
 
 local jobs = pandoc.json.decode(io.read('a'), false)

@@ -1,9 +1,48 @@
-"""Render: one module per artifact, each turning a ResolvedBook into one file."""
+"""Render: one module per artifact, each turning a ResolvedBook into one file.
+
+A renderer is a function `render(ctx: RenderContext) -> Path`. It sees the resolved book and
+the options, reads no source file except the assets the model points to (figures), and
+writes its artifact atomically into ctx.out.
+"""
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
-# format name -> renderer; a renderer takes a RenderContext and returns the bytes it wrote.
-RENDERERS: dict[str, Callable] = {}
+from qabook.resolve import ResolvedBook
+
 FORMATS = ("apkg", "epub", "pdf")
+# format -> module under qabook.render; imported only when that format is built
+RENDERERS: dict[str, str] = {"apkg": "anki"}
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """All a renderer may see."""
+
+    resolved: ResolvedBook
+    root: Path  #: the source folder, for the figure files the model points to
+    out: Path  #: the output folder
+
+    @property
+    def book(self):
+        return self.resolved.book
+
+    @property
+    def config(self):
+        return self.resolved.book.config
+
+    def asset(self, src: str) -> Path:
+        """The file of a figure (src is relative to the source root, checked by the model)."""
+        return self.root / src
+
+
+def renderer(fmt: str) -> Callable[[RenderContext], Path] | None:
+    """The render function of a format, or None when the format is not built yet."""
+    module = RENDERERS.get(fmt)
+    if module is None:
+        return None
+    return importlib.import_module(f"qabook.render.{module}").render

@@ -94,7 +94,7 @@ def _rewriter(doc: Document, labels, keys, ids: _Ids, namespace: str, diags: Dia
             new = {"t": kind, "c": list(node["c"])}
             new["c"][0] = [item.anchor, attr[1], attr[2][:-1] + [["number", item.number]]]
             new["c"][1:] = ast.walk(node["c"][1:], visit)
-            return new
+            return _label_numbered(new, item.number)
         if kind == "Header":
             level, attr, content = node["c"]
             anchor = ids.claim(f"{namespace}-{attr[0] or 'section'}")
@@ -105,6 +105,22 @@ def _rewriter(doc: Document, labels, keys, ids: _Ids, namespace: str, diags: Dia
         return tuple(ast.walk(replace_refs(list(content), targets), visit))
 
     return rewrite
+
+
+def _label_numbered(node: dict, number: str) -> dict:
+    """Put "Figure 17.2." before a caption, "Table 17.1." before a table's, "(17.1)" after math."""
+    kind = node["t"]
+    if kind == "Span":
+        node["c"][1] = node["c"][1] + [ast.Span(ast.attr("", ["equation-number"]),
+                                                [ast.Str(f"({number})")])]
+        return node
+    word = "Figure" if kind == "Figure" else "Table"
+    label = ast.Span(ast.attr("", ["caption-label"]), [ast.Str(word), ast.SPACE, ast.Str(f"{number}.")])
+    caption = node["c"][1][1]
+    first = caption[0]["c"] if caption and caption[0]["t"] in ("Plain", "Para") else []
+    rest = caption[1:] if first or not caption else caption
+    node["c"][1] = [node["c"][1][0], [ast.Plain([label, ast.SPACE] + first)] + rest]
+    return node
 
 
 def _warn_unused(book: Book, diags: Diagnostics) -> None:

@@ -1,0 +1,264 @@
+"""The Anki deck: one note per question and per exercise, in a deck per chapter (genanki).
+
+Identity never depends on content: deck ids, note-type ids and note GUIDs derive from the
+book identifier and labels. Each note's modification time changes only when its rendered
+content changes (see anki-history.json in docs/architecture.md), so re-importing a rebuilt
+deck updates exactly the edited notes and keeps every learner's review history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import genanki
+
+from qabook import ast
+from qabook.model.nodes import Chapter, Exercise, Question
+from qabook.render import RenderContext
+from qabook.render import html as writer
+from qabook.render.output import atomic_write, read_zip, write_zip
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "anki"
+HISTORY = "anki-history.json"
+# Frozen forever: adding, removing or renaming a field makes Anki fork the note type and skip
+# updates. "Extra" is spare room for the future.
+QUESTION_FIELDS = ("Key", "Heading", "Prompt", "Summary", "Answer", "References", "Source", "Extra")
+EXERCISE_FIELDS = ("Key", "Heading", "Question", "Exercise", "Solution", "References", "Source",
+                   "Extra")
+
+
+@dataclass(frozen=True)
+class CardNote:
+    """One note before genanki: its identity, place, fields and tags."""
+
+    label: str  # "Q17" or "17-A": the key of its history entry
+    guid: str
+    deck: str
+    model: str  # "question" or "exercise"
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    due: int
+
+
+def render(ctx: RenderContext) -> Path:
+    """Write build/<slug>.apkg."""
+    config = ctx.config
+    media = _Media(config.slug, ctx)
+    notes = _notes(ctx, media)
+    history_path = ctx.root / HISTORY
+    history = _History.load(history_path, config.timestamp)
+    models = {name: _model(config.identifier, name, history) for name in ("question", "exercise")}
+    decks = _decks(ctx)
+    for note in notes:
+        mtime = history.mtime(note.label, note)
+        decks[note.deck].add_note(_Note(model=models[note.model], fields=list(note.fields),
+                                        sort_field=note.fields[0], tags=list(note.tags),
+                                        guid=note.guid, due=note.due, mtime=mtime))
+    package = genanki.Package(list(decks.values()), media_files=media.files())
+    target = ctx.out / f"{config.slug}.apkg"
+    with tempfile.TemporaryDirectory() as scratch:
+        raw = Path(scratch) / "raw.apkg"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # genanki warns about invalid HTML: that is a bug
+            package.write_to_file(str(raw), timestamp=config.timestamp)
+        atomic_write(target, lambda tmp: write_zip(tmp, ((n, d, True) for n, d in read_zip(raw))))
+    history.save(history_path)
+    return target
+
+
+def _id(identifier: str, *parts: str) -> int:
+    """A stable 48-bit id from the book identifier and a label."""
+    digest = hashlib.sha256("\x1f".join((identifier,) + parts).encode()).hexdigest()
+    return (1 << 40) + int(digest[:12], 16) % (1 << 47)
+
+
+def _decks(ctx: RenderContext) -> dict[str, genanki.Deck]:
+    config = ctx.config
+    decks = {config.title: genanki.Deck(_id(config.identifier, "deck"), config.title,
+                                        html.escape(config.description))}
+    for chapter in ctx.book.chapters:
+        name = deck_name(config.title, chapter)
+        decks[name] = genanki.Deck(_id(config.identifier, "deck", str(chapter.number)), name)
+    return decks
+
+
+def deck_name(title: str, chapter: Chapter) -> str:
+    return f"{title}::{chapter.number} {chapter.title}"
+
+
+def heading(question: Question) -> str:
+    return f"Q{question.number} · {question.title}"
+
+
+def _notes(ctx: RenderContext, media: "_Media") -> list[CardNote]:
+    """Every note in book order, with HTML fields written in one pandoc batch."""
+    config = ctx.config
+    plan: list[tuple[str, Any, Question, Chapter, writer.HtmlDocument]] = []
+    for chapter in ctx.book.chapters:
+        for question in chapter.questions:
+            parts = {"prompt": question.prompt,
+                     "summary": question.summary or _first_paragraph(question.body),
+                     "answer": question.body}
+            plan.append(("question", None, question, chapter, _document(f"q{question.number}",
+                                                                       parts, media)))
+            for exercise in question.exercises:
+                parts = {"exercise": exercise.prompt, "solution": exercise.solution}
+                plan.append(("exercise", exercise, question, chapter,
+                             _document(exercise.anchor, parts, media)))
+    written = writer.write([doc for *_, doc in plan], ctx.book.bibliography, config.language)
+    notes = []
+    for due, ((kind, exercise, question, chapter, _), parts) in enumerate(zip(plan, written)):
+        maker = _question_note if kind == "question" else _exercise_note
+        notes.append(maker(ctx, chapter, question, exercise, parts, due))
+    return notes
+
+
+def _first_paragraph(body) -> tuple:
+    return tuple(block for block in body if block["t"] == "Para")[:1]
+
+
+def _document(prefix: str, parts: dict[str, Any], media: "_Media") -> writer.HtmlDocument:
+    def visit(node: dict) -> Any:
+        if writer.is_xref(node):
+            return writer.xref_text(node, with_title=node["c"][0][2][0][1] == "question")
+        if node["t"] == "Image":
+            src = node["c"][2][0]
+            return {"t": "Image", "c": [node["c"][0], node["c"][1], [media.name(src), ""]]}
+        return None
+
+    return writer.HtmlDocument(prefix, {name: writer.transform(content, visit)
+                                        for name, content in parts.items()})
+
+
+def _where(ctx: RenderContext, chapter: Chapter, question: Question) -> str:
+    return html.escape(f"{ctx.config.title} · Chapter {chapter.number}, {chapter.title} · "
+                       f"{heading(question)}")
+
+
+def _tags(chapter: Chapter, question: Question) -> tuple[str, ...]:
+    return (f"chapter-{chapter.number}", question.label) + tuple(question.tags)
+
+
+def _question_note(ctx, chapter: Chapter, question: Question, _, parts, due: int) -> CardNote:
+    fields = (f"{chapter.number:02d}.{question.number:03d}", html.escape(heading(question)),
+              parts["prompt"], parts["summary"], parts["answer"], _refs(parts[writer.REFS]),
+              _where(ctx, chapter, question), "")
+    return CardNote(question.label,
+                    genanki.guid_for(ctx.config.identifier, "question", question.label),
+                    deck_name(ctx.config.title, chapter), "question", fields,
+                    _tags(chapter, question), due)
+
+
+def _exercise_note(ctx, chapter: Chapter, question: Question, exercise: Exercise, parts,
+                   due: int) -> CardNote:
+    fields = (f"{chapter.number:02d}.{question.number:03d}.{exercise.letter}",
+              html.escape(f"Exercise {exercise.number}"), html.escape(heading(question)),
+              parts["exercise"], parts["solution"], _refs(parts[writer.REFS]),
+              _where(ctx, chapter, question), "")
+    return CardNote(exercise.number,
+                    genanki.guid_for(ctx.config.identifier, "exercise", question.label,
+                                     exercise.letter),
+                    deck_name(ctx.config.title, chapter), "exercise", fields,
+                    _tags(chapter, question), due)
+
+
+def _refs(entries: str) -> str:
+    return f'<div class="csl-bib-body">{entries}</div>' if entries.strip() else ""
+
+
+class _Media:
+    """Figures shipped as media under content-hashed, book-prefixed names."""
+
+    def __init__(self, slug: str, ctx: RenderContext):
+        self.slug, self.ctx = slug, ctx
+        self.names: dict[str, str] = {}
+        self.scratch = tempfile.TemporaryDirectory()
+
+    def name(self, src: str) -> str:
+        if src not in self.names:
+            data = self.ctx.asset(src).read_bytes()
+            name = f"{self.slug}-{hashlib.sha256(data).hexdigest()[:16]}{Path(src).suffix.lower()}"
+            (Path(self.scratch.name) / name).write_bytes(data)
+            self.names[src] = name
+        return self.names[src]
+
+    def files(self) -> list[str]:
+        return sorted(str(Path(self.scratch.name) / name) for name in set(self.names.values()))
+
+
+class _Note(genanki.Note):
+    """A note with its own modification time (genanki gives all notes the package's)."""
+
+    def __init__(self, *args, mtime: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mtime = mtime
+
+    def write_to_db(self, cursor, timestamp, deck_id, id_gen):
+        super().write_to_db(cursor, self.mtime, deck_id, id_gen)
+
+
+class _Model(genanki.Model):
+    """A note type with its own modification time."""
+
+    mtime = 0
+
+    def to_json(self, timestamp, deck_id):
+        return super().to_json(self.mtime, deck_id)
+
+
+def _model(identifier: str, kind: str, history: "_History") -> _Model:
+    fields = QUESTION_FIELDS if kind == "question" else EXERCISE_FIELDS
+    template = {"name": "Card", "qfmt": (TEMPLATES / f"{kind}-front.html").read_text(),
+                "afmt": (TEMPLATES / f"{kind}-back.html").read_text()}
+    css = (TEMPLATES / "card.css").read_text()
+    model = _Model(_id(identifier, "model", kind), f"qabook {kind}",
+                   fields=[{"name": name} for name in fields], templates=[template], css=css,
+                   sort_field_index=0)
+    model.mtime = history.mtime(f"model:{kind}", (fields, template, css))
+    return model
+
+
+class _History:
+    """Per-note modification times that move only when a note's content changes.
+
+    anki-history.json (in the source folder, committed with the book) maps each note and note
+    type to [mtime, content hash]. Unchanged content keeps its mtime; changed content gets
+    max(previous + 1, book date), so Anki sees it as newer; a new note gets the book date.
+    The build is a pure function of the source folder, history included.
+    """
+
+    def __init__(self, entries: dict[str, list], base: int):
+        self.entries, self.base, self.changed = entries, base, False
+
+    @classmethod
+    def load(cls, path: Path, base: int) -> "_History":
+        entries = {}
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            entries = {k: v for k, v in data.items()
+                       if isinstance(v, list) and len(v) == 2 and isinstance(v[0], int)}
+        return cls(entries, base)
+
+    def mtime(self, key: str, content: Any) -> int:
+        digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=repr,
+                                           ensure_ascii=False).encode()).hexdigest()[:16]
+        previous = self.entries.get(key)
+        if previous and previous[1] == digest:
+            return previous[0]
+        mtime = max(previous[0] + 1, self.base) if previous else self.base
+        self.entries[key] = [mtime, digest]
+        self.changed = True
+        return mtime
+
+    def save(self, path: Path) -> None:
+        if self.changed:
+            text = "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}"
+                                      for k, v in sorted(self.entries.items())) + "\n}\n"
+            atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

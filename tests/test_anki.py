@@ -1,0 +1,189 @@
+"""The Anki deck, imported into a real collection with the `anki` package from PyPI."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.scheduler.v3 import CardAnswer
+
+from conftest import SOURCE, run
+from qabook import pipeline
+from qabook.diagnostics import Diagnostics
+from qabook.render.anki import EXERCISE_FIELDS, QUESTION_FIELDS, _id
+
+LEFTOVERS = ("{{", "@Q", "[^", ":::", "$$", "there is no field called")
+
+
+def build(source: Path, out: Path) -> Path:
+    code, stdout, stderr = run("build", "--source", str(source), "--out", str(out), "-f", "apkg")
+    assert code == 0, stderr
+    return next(out.glob("*.apkg"))
+
+
+def import_into(collection: Collection, apkg: Path):
+    request = ImportAnkiPackageRequest(package_path=str(apkg), options=ImportAnkiPackageOptions())
+    return collection.import_anki_package(request).log
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory) -> Path:
+    copy = tmp_path_factory.mktemp("anki") / "source"
+    shutil.copytree(SOURCE, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def resolved(book):
+    diags = Diagnostics()
+    result = pipeline.check(book, diags)
+    assert not diags.errors
+    return result
+
+
+@pytest.fixture(scope="module")
+def apkg(book, tmp_path_factory) -> Path:
+    return build(book, tmp_path_factory.mktemp("out"))
+
+
+@pytest.fixture
+def col(tmp_path):
+    collection = Collection(str(tmp_path / "collection.anki2"))
+    yield collection
+    collection.close()
+
+
+def test_counts_decks_and_tags(col, apkg, resolved) -> None:
+    log = import_into(col, apkg)
+    questions = resolved.book.questions
+    exercises = [e for q in questions for e in q.exercises]
+    assert len(log.new) == len(questions) + len(exercises)
+    assert col.note_count() == col.card_count() == len(questions) + len(exercises)
+    title = resolved.config.title
+    names = {d.name for d in col.decks.all_names_and_ids()}
+    assert {f"{title}::{c.number} {c.title}" for c in resolved.book.chapters} | {title} <= names
+    for question in questions:
+        nids = col.find_notes(f'tag:{question.label} "deck:{title}::{question.chapter} *"')
+        assert len(nids) == 1 + len(question.exercises)
+        for nid in nids:
+            tags = set(col.get_note(nid).tags)
+            assert {question.label, f"chapter-{question.chapter}", *question.tags} <= tags
+
+
+def test_new_cards_come_in_book_order(col, apkg, resolved) -> None:
+    import_into(col, apkg)
+    cards = sorted((col.get_card(cid) for cid in col.find_cards("is:new")), key=lambda c: c.due)
+    keys = [c.note()["Key"] for c in cards]
+    expected = []
+    for q in resolved.book.questions:
+        expected.append(f"{q.chapter:02d}.{q.number:03d}")
+        expected += [f"{q.chapter:02d}.{q.number:03d}.{e.letter}" for e in q.exercises]
+    assert keys == expected
+
+
+def test_every_card_renders_its_text_without_leftovers(col, apkg, resolved) -> None:
+    import_into(col, apkg)
+    media = Path(col.media.dir())
+    by_key = {}
+    for cid in col.find_cards(""):
+        card = col.get_card(cid)
+        question, answer = card.question(), card.answer()
+        for text in (question, answer):
+            visible = re.sub(r"<style>.*?</style>|<code[^>]*>.*?</code>", "", text, flags=re.S)
+            for leftover in LEFTOVERS:
+                assert leftover not in visible, (card.note()["Key"], leftover)
+            assert not re.search(r"(?<![\\\w])\$[^$<>]+\$", visible), card.note()["Key"]
+            assert "<script" not in text and "<iframe" not in text
+            assert not re.search(r"""(src|href)=["']?(?!https?://|#)[a-z]+:""", text)
+            assert not re.search(r"""src=["']?https?:""", text)
+            for src in re.findall(r'src="([^"]+)"', text):
+                assert (media / src).is_file(), src
+        by_key[card.note()["Key"]] = (question, answer)
+    check = col.media.check()
+    assert not check.missing and not check.unused
+    for q in resolved.book.questions:
+        question, answer = by_key[f"{q.chapter:02d}.{q.number:03d}"]
+        assert f"Q{q.number} · " in question
+        assert "Full answer" in answer and "Chapter" in answer
+        for exercise in q.exercises:
+            front, back = by_key[f"{q.chapter:02d}.{q.number:03d}.{exercise.letter}"]
+            assert f"Exercise {exercise.number}" in front and f"Q{q.number} · " in front
+            assert len(back) > len(front)
+
+
+def test_math_uses_mathjax_delimiters(col, apkg) -> None:
+    import_into(col, apkg)
+    answers = " ".join(col.get_card(cid).answer() for cid in col.find_cards(""))
+    assert "\\(" in answers and "\\)" in answers
+    assert answers.count("\\(") == answers.count("\\)")
+    assert answers.count("\\[") == answers.count("\\]")
+
+
+def test_cross_references_and_citations_are_text(col, apkg, resolved) -> None:
+    import_into(col, apkg)
+    answers = " ".join(col.get_card(cid).answer() for cid in col.find_cards(""))
+    question = resolved.book.questions[1]
+    assert re.search(r'<span class="xref">Q\d+ \([^)]+\)', answers)
+    assert re.search(r'<span class="xref">Figure \d+\.\d+</span>', answers)
+    assert re.search(r'<span class="citation"[^>]*>\(?[A-Z][^<]*\d{4}', answers)
+    assert 'class="csl-entry"' in answers
+    assert question.title  # the titles used above come from the book
+
+
+def test_note_types_are_frozen(col, apkg, resolved) -> None:
+    import_into(col, apkg)
+    identifier = resolved.config.identifier
+    for kind, fields in (("question", QUESTION_FIELDS), ("exercise", EXERCISE_FIELDS)):
+        model = col.models.get(_id(identifier, "model", kind))
+        assert [f["name"] for f in model["flds"]] == list(fields)
+        assert ".nightMode" in model["css"] and ".night_mode" in model["css"]
+        assert "<script" not in model["tmpls"][0]["qfmt"] + model["tmpls"][0]["afmt"]
+    assert QUESTION_FIELDS == ("Key", "Heading", "Prompt", "Summary", "Answer", "References",
+                               "Source", "Extra")
+    assert EXERCISE_FIELDS == ("Key", "Heading", "Question", "Exercise", "Solution",
+                               "References", "Source", "Extra")
+
+
+def test_two_builds_give_identical_bytes(book, apkg, tmp_path) -> None:
+    assert build(book, tmp_path).read_bytes() == apkg.read_bytes()
+
+
+def test_rebuilt_deck_updates_edited_notes_and_keeps_history(col, book, apkg, resolved,
+                                                             tmp_path) -> None:
+    import_into(col, apkg)
+    first, second = resolved.book.questions[0], resolved.book.questions[1]
+    (nid,) = col.find_notes(f"tag:{first.label} Key:{first.chapter:02d}.{first.number:03d}")
+    (other,) = col.find_notes(f"tag:{second.label} Key:{second.chapter:02d}.{second.number:03d}")
+    before_other = col.get_note(other)
+    card = col.get_card(col.find_cards(f"nid:{nid}")[0])
+    card.start_timer()
+    col.sched.answer_card(col.sched.build_answer(
+        card=card, states=col._backend.get_scheduling_states(card.id), rating=CardAnswer.GOOD))
+    reviews = col.db.scalar("select count() from revlog where cid = ?", card.id)
+    assert reviews == 1
+
+    edited = tmp_path / "source"
+    shutil.copytree(book, edited)
+    path = edited / first.doc.path
+    text = path.read_text()
+    heading = text.index("\n## ")
+    path.write_text(text[:heading] + "\nAn added sentence about sparrows.\n" + text[heading:])
+    log = import_into(col, build(edited, tmp_path / "out"))
+
+    assert len(log.updated) == 1 and not log.new and not log.conflicting
+    assert col.note_count() == len(resolved.book.questions) + sum(
+        len(q.exercises) for q in resolved.book.questions)
+    note = col.get_note(nid)
+    assert "sparrows" in note["Answer"]
+    assert col.db.scalar("select count() from revlog where cid = ?", card.id) == reviews
+    assert col.get_card(card.id).reps == 1
+    after_other = col.get_note(other)
+    assert after_other.fields == before_other.fields and after_other.mod == before_other.mod
+
+
+def test_committed_history_is_current(book, apkg) -> None:
+    """Building the committed book must not move any note's modification time."""
+    assert (book / "anki-history.json").read_text() == (SOURCE / "anki-history.json").read_text()
