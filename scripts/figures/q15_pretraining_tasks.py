@@ -3,7 +3,7 @@ next-token task on the same sentence. Standard library only; deterministic outpu
 import pathlib
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures" / "q15-pretraining-tasks.svg"
-W, H = 900, 540
+W, H = 900, 500
 FONT = "'Source Sans 3', sans-serif"
 TOKENS = ["the", "dog", None, "the", "ball", "back", "to", "me"]
 TARGET = 2

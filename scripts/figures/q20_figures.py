@@ -1,0 +1,123 @@
+"""Writes the figures of Q20 into source/figures/ (q20-bleu.svg, q20-rouge.svg, q20-bertscore.svg).
+Diagrams drawn with a few helpers; standard library only, deterministic output."""
+import pathlib
+
+OUT = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures"
+
+INK="#1f3a5f"; BLUE="#3b7dd8"; ORANGE="#e07b39"; GREEN="#4a9d5b"; GREY="#8a8f98"
+LBLUE="#e8f0fb"; LORANGE="#fdf0e6"; LGREEN="#e9f5ec"; LGREY="#f1f2f4"
+FONT='font-family="Source Sans 3, sans-serif"'
+def esc(t): return t.replace("&","&amp;").replace("<","&lt;").replace(">","&gt;")
+class SVG:
+    def __init__(s, name, w, h, title, desc):
+        s.name=name; s.w=w; s.h=h; s.parts=[]; s.title=title; s.desc=desc
+    def add(s, x): s.parts.append(x)
+    def rect(s, x,y,w,h, fill=LBLUE, stroke=INK, sw=1.5, rx=6, dash=None):
+        d=f' stroke-dasharray="{dash}"' if dash else ""
+        s.add(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="{rx}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}"{d}/>')
+    def text(s, x,y,t, size=18, anchor="middle", fill=INK, weight=None, italic=False):
+        wt=f' font-weight="{weight}"' if weight else ""
+        it=' font-style="italic"' if italic else ""
+        s.add(f'<text x="{x}" y="{y}" {FONT} font-size="{size}" text-anchor="{anchor}" fill="{fill}"{wt}{it}>{t}</text>')
+    def box(s, x,y,w,h,t, fill=LBLUE, stroke=INK, size=18, tfill=INK, dash=None, weight=None):
+        s.rect(x,y,w,h,fill,stroke,dash=dash)
+        s.text(x+w/2, y+h/2+size*0.35, t, size, fill=tfill, weight=weight)
+    def line(s, pts, color=INK, sw=1.8, arrow=True, dash=None):
+        d=" ".join(f"{x},{y}" for x,y in pts)
+        m=f' marker-end="url(#{s.name}-arrow-{color[1:]})"' if arrow else ""
+        da=f' stroke-dasharray="{dash}"' if dash else ""
+        s.add(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="{sw}"{da}{m}/>')
+    def write(s, path):
+        cols=[INK,BLUE,ORANGE,GREEN,GREY]
+        defs="".join(f'<marker id="{s.name}-arrow-{c[1:]}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>' for c in cols)
+        out=[f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {s.w} {s.h}" width="{s.w}" height="{s.h}">',
+             f'<title>{esc(s.title)}</title>', f'<desc>{esc(s.desc)}</desc>',
+             f'<defs>{defs}</defs>', f'<rect x="0" y="0" width="{s.w}" height="{s.h}" fill="#ffffff"/>']
+        out+=s.parts; out.append('</svg>')
+        open(path,"w").write("\n".join(out)+"\n")
+
+REF=["the","cat","is","sitting","on","the","mat"]
+CAND=["a","cat","sat","on","the","mat"]
+BW,BG,X0=92,10,170
+def bx(i): return X0+i*(BW+BG)
+def rows(s, ref_match, cand_match, links, ry=70, cy=190):
+    s.text(20,ry+29,"Reference",18,anchor="start",weight="bold")
+    s.text(20,cy+29,"Candidate",18,anchor="start",weight="bold")
+    for i,w in enumerate(REF):
+        m=i in ref_match
+        s.box(bx(i),ry,BW,44,w,fill=LGREEN if m else LGREY,stroke=GREEN if m else GREY)
+    for i,w in enumerate(CAND):
+        m=i in cand_match
+        s.box(bx(i),cy,BW,44,w,fill=LGREEN if m else LGREY,stroke=GREEN if m else GREY)
+    for c,r in links:
+        if cy>ry: s.line([(bx(c)+BW/2,cy-2),(bx(r)+BW/2,ry+46)],color=GREEN,sw=2,arrow=False)
+        else: s.line([(bx(c)+BW/2,cy+46),(bx(r)+BW/2,ry-2)],color=GREEN,sw=2,arrow=False)
+
+def q20_bleu():
+    s=SVG("q20-bleu",900,470,"Unigram BLEU computed step by step",
+     "Four of the six candidate words match the reference; precision divides by the candidate length, and a brevity penalty is applied.")
+    s.text(450,36,"Unigram BLEU: which candidate words occur in the reference?",20,weight="bold")
+    rows(s,{1,4,5,6},{1,3,4,5},[(1,1),(3,4),(4,5),(5,6)])
+    it=lambda t:f'<tspan font-style="italic">{t}</tspan>'
+    s.text(60,296,"Clipped matches: cat, on, the, mat  →  4",19,anchor="start")
+    s.text(60,336,f"Precision  {it('p')}<tspan font-size=\"16\" baseline-shift=\"sub\">1</tspan> = 4 / 6 = 0.667",19,anchor="start")
+    s.text(520,336,"÷ candidate length (6 words)",17,anchor="start",fill=INK)
+    s.text(60,376,f"Brevity penalty  BP = {it('e')}<tspan font-size=\"16\" baseline-shift=\"super\">1 − 7/6</tspan> = 0.846",19,anchor="start")
+    s.text(520,376,"candidate (6) shorter than reference (7)",17,anchor="start",fill=INK)
+    s.rect(50,400,420,48,fill=LBLUE,stroke=BLUE,rx=8)
+    s.text(260,431,"BLEU-1 = 0.846 × 0.667 = 0.564",20,weight="bold")
+    s.write(OUT / "q20-bleu.svg")
+
+def q20_rouge():
+    s=SVG("q20-rouge",900,470,"Unigram ROUGE: recall, precision and F1",
+     "Four of the seven reference words are found in the candidate; recall, precision and their harmonic mean F1 are computed.")
+    s.text(450,36,"Unigram ROUGE: which reference words occur in the candidate?",20,weight="bold")
+    rows(s,{1,4,5,6},{1,3,4,5},[(1,1),(3,4),(4,5),(5,6)],ry=190,cy=70)
+    it=lambda t:f'<tspan font-style="italic">{t}</tspan>'
+    s.text(60,296,"Reference words found: cat, on, the, mat  →  4",19,anchor="start")
+    s.text(60,336,f"Recall  {it('R')} = 4 / 7 = 0.571",19,anchor="start")
+    s.text(520,336,"÷ reference length (7 words)",17,anchor="start",fill=INK)
+    s.text(60,376,f"Precision  {it('P')} = 4 / 6 = 0.667",19,anchor="start")
+    s.text(520,376,"÷ candidate length (6 words)",17,anchor="start",fill=INK)
+    s.rect(50,400,560,48,fill=LBLUE,stroke=BLUE,rx=8)
+    s.text(330,431,f"ROUGE-1 {it('F')}<tspan font-size=\"16\" baseline-shift=\"sub\">1</tspan> = 2{it('PR')} / ({it('P')} + {it('R')}) = 16/26 = 0.615",20,weight="bold")
+    s.write(OUT / "q20-rouge.svg")
+
+def q20_bertscore():
+    s=SVG("q20-bertscore",900,480,"BERTScore from cosine similarities of contextual embeddings",
+     "A three-by-four matrix of cosine similarities between candidate tokens (rows) and reference tokens (columns); the best match per candidate token is averaged.")
+    ref=["the","cat","is","sleeping"]; cand=["a","cat","naps"]
+    M=[[0.81,0.32,0.40,0.22],[0.30,0.93,0.28,0.41],[0.18,0.44,0.35,0.86]]
+    vec={"the":[2,0,1,0],"cat":[0,2,2,1],"is":[1,0,0,2],"sleeping":[2,1,0,2],"a":[2,0,1,1],"naps":[1,1,0,2]}
+    vec_c={"cat":[0,2,1,1]}
+    shades=[LBLUE,BLUE,INK]
+    def glyph(x,y,v):
+        for k,c in enumerate(v): s.rect(x+k*15,y,15,15,fill=shades[c],stroke=INK,sw=1.5,rx=0)
+    cw,ch,gx,gy=110,60,300,170
+    s.text(gx+2*cw,36,"Reference tokens and their BERT embeddings",18,weight="bold")
+    for j,t in enumerate(ref):
+        cx=gx+j*cw+cw/2
+        s.text(cx,80,t,19); glyph(cx-30,100,vec[t])
+    s.text(150,150,"Candidate tokens",18,weight="bold")
+    for i,t in enumerate(cand):
+        cy=gy+i*ch+ch/2
+        s.text(160,cy+7,t,19,anchor="end"); glyph(190,cy-8,vec_c.get(t,vec[t]) if i==1 else vec[t])
+    for i in range(3):
+        mx=max(M[i])
+        for j in sorted(range(4),key=lambda j:M[i][j]==mx):
+            best=M[i][j]==mx
+            s.rect(gx+j*cw,gy+i*ch,cw,ch,fill=LORANGE if best else "#ffffff",stroke=ORANGE if best else GREY,sw=2.2 if best else 1.5,rx=0)
+            s.text(gx+j*cw+cw/2,gy+i*ch+ch/2+7,f"{M[i][j]:.2f}",19,weight="bold" if best else None)
+        s.rect(780,gy+i*ch+8,90,ch-16,fill=LORANGE,stroke=ORANGE,rx=6)
+        s.text(825,gy+i*ch+ch/2+7,f"{mx:.2f}",19,weight="bold")
+        s.line([(gx+4*cw+4,gy+i*ch+ch/2),(776,gy+i*ch+ch/2)],color=ORANGE,sw=1.6)
+    s.text(825,150,"row max",18,weight="bold")
+    s.text(gx+2*cw,gy+3*ch+30,"cosine similarity of each candidate token with each reference token",17)
+    s.rect(90,410,720,50,fill=LBLUE,stroke=BLUE,rx=8)
+    s.text(450,442,"BERTScore (precision) = (0.81 + 0.93 + 0.86) / 3 = 0.867",20,weight="bold")
+    s.write(OUT / "q20-bertscore.svg")
+
+if __name__ == "__main__":
+    q20_bleu()
+    q20_rouge()
+    q20_bertscore()
