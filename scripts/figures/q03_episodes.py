@@ -8,7 +8,7 @@ import pathlib
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures" / "q03-episodes.svg"
 INK, BLUE, ORANGE, GREEN, GREY = "#1f3a5f", "#3b7dd8", "#e07b39", "#4a9d5b", "#8a8f98"
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 
 
 def poly(points, fill):

@@ -49,7 +49,7 @@ def box(x, y, number, title, lines, values, mask=None, edge=BLUE, fill="#e8f0fb"
 
 
 def main():
-    p = ['<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 900 440" width="900" height="440" font-family="Source Sans 3, sans-serif">',
+    p = ['<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 900 440" width="900" height="440" font-family="\'Source Sans 3\', sans-serif">',
          "<title>The train, prune and reset cycle that finds a winning ticket</title>",
          "<desc>Four boxes in a loop, each with a small weight matrix. Step 1 initializes a dense network with small random weights. "
          "Step 2 trains it to convergence. Step 3 prunes the weights with the smallest magnitudes, leaving white, zeroed cells. "

@@ -30,7 +30,7 @@ def cell(x, y, v, keep=True, removed_row=False):
 
 
 def main():
-    p = ['<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 900 310" width="900" height="310" font-family="Source Sans 3, sans-serif">',
+    p = ['<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 900 310" width="900" height="310" font-family="\'Source Sans 3\', sans-serif">',
          "<title>Unstructured and structured pruning</title>",
          "<desc>Left: a weight matrix after unstructured pruning; half of the individual weights, scattered across the matrix, are zero. "
          "Right: the same matrix after structured pruning; two entire rows, standing for two filters, are removed, and an arrow shows "

@@ -55,7 +55,7 @@ VARIANTS = [
 
 
 def main():
-    p = ['<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 900 470" width="900" height="470" font-family="Source Sans 3, sans-serif">',
+    p = ['<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 900 470" width="900" height="470" font-family="\'Source Sans 3\', sans-serif">',
          "<title>Data augmentation: one image, several variants</title>",
          "<desc>Eight tiles in two rows. The first tile is the original picture of a house with a sun and a tree. "
          "The others show the same picture flipped horizontally, rotated, cropped and enlarged, with changed colors, in grayscale, "

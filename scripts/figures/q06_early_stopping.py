@@ -33,7 +33,7 @@ def path(f):
 
 best = min(range(EPOCHS + 1), key=val_loss)
 bx, by = px(best), py(val_loss(best))
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 
 svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}">
   <title>Early stopping at the validation-loss minimum</title>

@@ -4,7 +4,7 @@ import pathlib
 
 K = 5
 W, H = 900, 500
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 BAR_X, SEG_W, SEG_H = 40, 56, 44
 ROW0, ROW_GAP = 90, 76
 MODEL_X, MODEL_W = 400, 130

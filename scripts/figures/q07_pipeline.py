@@ -7,7 +7,7 @@ U = 46                   # width of one time unit (one micro-batch on one stage)
 X0 = 110                 # left edge of the grids
 ROW_H = 40
 W, H = 900, 520
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 TOTAL_NAIVE = K * M      # each stage works on the whole minibatch for M units
 BUSY = ('#e8f0fb', '#3b7dd8')
 IDLE = ('#f1f2f4', '#8a8f98')

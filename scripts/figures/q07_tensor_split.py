@@ -3,7 +3,7 @@ row-wise. Standard library only."""
 import pathlib
 
 W, H = 960, 380
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 BLUE, BLUE_F = "#3b7dd8", "#e8f0fb"
 ORANGE, ORANGE_F = "#e07b39", "#fdf0e6"
 INK, GREY_F = "#1f3a5f", "#f1f2f4"

@@ -3,7 +3,7 @@ weights versus attention with weights computed from the input. Standard library 
 import pathlib
 
 W, H = 900, 430
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 YS = [110, 190, 270]
 R = 24
 

@@ -11,7 +11,7 @@ weights = [e / sum(exps) for e in exps]
 z = tuple(sum(w * x[d] for w, x in zip(weights, X)) for d in range(2))
 
 W, H = 940, 400
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 YS = [140, 220, 300]
 INK = "#1f3a5f"
 

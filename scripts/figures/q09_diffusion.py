@@ -16,7 +16,7 @@ SIGNAL = [1.0, 0.8, 0.55, 0.3, 0.0]   # share of the clean image kept at each sh
 CELL = 13
 SIZE = 8 * CELL
 W, H = 900, 350
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 INK = (0x1f, 0x3a, 0x5f)
 
 rng = random.Random(7)

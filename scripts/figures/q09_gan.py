@@ -10,7 +10,7 @@ FAKE = ["..####..", ".#....#.", "#..#.#.#", "#......#",
 CELL = 10
 SIZE = 8 * CELL
 W, H = 900, 440
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 INK = "#1f3a5f"
 rng = random.Random(3)
 

@@ -8,7 +8,7 @@ SMILEY = ["..####..", ".#....#.", "#.#..#.#", "#......#",
 CELL = 10
 SIZE = 8 * CELL
 W, H = 880, 400
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 INK = "#1f3a5f"
 CY = 150   # vertical center of the main row
 

@@ -8,7 +8,7 @@ W, H = 860, 460
 X0, X1, Y0, Y1 = 90, 820, 50, 380
 WMIN, WMAX = -4.5, 4.5
 LMIN, LMAX = 0.0, 3.6
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 
 
 def loss(w):

@@ -11,7 +11,7 @@ n_alt = next(i + 1 for i, c in enumerate(CUM) if c >= P_ALT - 1e-9)
 
 W, H = 880, 460
 X0, X1, Y0, Y1 = 110, 640, 50, 370
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 INK = "#1f3a5f"
 SLOT = (X1 - X0) / len(TOKENS)
 

@@ -9,7 +9,7 @@ kept = sum(PROBS[:K])
 RENORM = [p / kept for p in PROBS[:K]]
 
 W, H = 940, 430
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 INK = "#1f3a5f"
 ROW0, ROW_GAP, BAR_H = 110, 50, 32
 

@@ -1,7 +1,7 @@
 """Writes source/figures/q11-kernel-3to1.svg and q11-kernel-3to5.svg (kernel parameter counts in Q11)."""
 import pathlib
 
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 INK, BLUE, ORANGE, GREEN, GREY = "#1f3a5f", "#3b7dd8", "#e07b39", "#4a9d5b", "#8a8f98"
 LBLUE, LORANGE, LGREEN, LGREY = "#e8f0fb", "#fdf0e6", "#e9f5ec", "#f1f2f4"
 CHANNELS = [(LBLUE, BLUE), (LGREEN, GREEN), (LORANGE, ORANGE)]

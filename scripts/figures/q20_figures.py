@@ -6,7 +6,7 @@ OUT = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures"
 
 INK="#1f3a5f"; BLUE="#3b7dd8"; ORANGE="#e07b39"; GREEN="#4a9d5b"; GREY="#8a8f98"
 LBLUE="#e8f0fb"; LORANGE="#fdf0e6"; LGREEN="#e9f5ec"; LGREY="#f1f2f4"
-FONT='font-family="Source Sans 3, sans-serif"'
+FONT='font-family="\'Source Sans 3\', sans-serif"'
 def esc(t): return t.replace("&","&amp;").replace("<","&lt;").replace(">","&gt;")
 class SVG:
     def __init__(s, name, w, h, title, desc):

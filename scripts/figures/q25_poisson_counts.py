@@ -7,7 +7,7 @@ W, H = 800, 480
 X0, X1, Y0, Y1 = 90, 770, 400, 70  # plot area: left, right, bottom (y of 0), top
 KMAX, PMAX = 10, 0.40
 RATES = [(1, "#3b7dd8", "average rate 1"), (5, "#e07b39", "average rate 5")]
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 
 
 def pmf(lam, k):

@@ -2,7 +2,7 @@
 import pathlib
 
 FIG = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures"
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 INK, BLUE, ORANGE, GREY = "#1f3a5f", "#3b7dd8", "#e07b39", "#8a8f98"
 SCORES = ["0.84", "0.81", "0.86", "0.83", "0.81"]  # mean 0.83
 

@@ -5,7 +5,7 @@ Data: 1,000 examples, 250 per class, stored sorted by class; an 80/20 split.
 import pathlib
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures" / "q29-label-distributions.svg"
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 INK, BLUE, ORANGE, LIGHT = "#1f3a5f", "#3b7dd8", "#e07b39", "#f1f2f4"
 N_PER_CLASS, N_CLASSES, N_TRAIN = 250, 4, 800
 

@@ -2,7 +2,7 @@
 import pathlib
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures" / "q30-decision-flowchart.svg"
-FONT = 'font-family="Source Sans 3, sans-serif"'
+FONT = 'font-family="\'Source Sans 3\', sans-serif"'
 INK, GREY, GREEN = "#1f3a5f", "#8a8f98", "#4a9d5b"
 
 # (question, technique lines); the first technique is the exit, the last row is the fallback
