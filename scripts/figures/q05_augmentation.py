@@ -59,7 +59,7 @@ def main():
          "<title>Data augmentation: one image, several variants</title>",
          "<desc>Eight tiles in two rows. The first tile is the original picture of a house with a sun and a tree. "
          "The others show the same picture flipped horizontally, rotated, cropped and enlarged, with changed colors, in grayscale, "
-         "with random noise pixels, and with a grey square cut out over part of the house.</desc>",
+         "with random noise pixels, and with a gray square cut out over part of the house.</desc>",
          "<defs>"]
     for i in range(len(VARIANTS)):
         p.append(f'<clipPath id="q05au-clip-{i}"><rect x="0" y="0" width="{S}" height="{S}"/></clipPath>')

@@ -31,7 +31,7 @@ def arrow(x1, y1, x2, y2):
 
 svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}">
   <title>Self-attention without trainable weights, computed for the first token</title>
-  <desc>Three inputs x1 = (1, 0), x2 = (0, 1) and x3 = (1, 1). Their dot products with x1 give scores 1, 0 and 1; a softmax turns the scores into weights {weights[0]:.2f}, {weights[1]:.2f} and {weights[2]:.2f}; the weighted inputs are summed into the output z1 = ({z[0]:.3f}, {z[1]:.3f}).</desc>
+  <desc>Three inputs x1 = (1, 0), x2 = (0, 1) and x3 = (1, 1). Their dot products with x1 give scores 1, 0 and 1; a softmax turns the scores into weights {weights[0]:.3f}, {weights[1]:.3f} and {weights[2]:.3f}; the weighted inputs are summed into the output z1 = ({z[0]:.3f}, {z[1]:.3f}).</desc>
   <defs>
     <marker id="q08-ssa-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">
       <path d="M 0 0 L 10 5 L 0 10 z" fill="{INK}"/>
@@ -49,7 +49,7 @@ for i, (y, x, s, w) in enumerate(zip(YS, X, scores, weights)):
     svg += box(215, y, 150, 50, "#f1f2f4", INK, f"{sub('x', 1)} · {sub('x', i + 1)} = {s}")
     svg += arrow(365, y, 403, y)
     svg += arrow(475, y, 513, y)
-    svg += box(515, y, 150, 50, "#fdf0e6", "#e07b39", f"{w:.2f} × {sub('x', i + 1)}")
+    svg += box(515, y, 150, 50, "#fdf0e6", "#e07b39", f"{w:.3f} × {sub('x', i + 1)}")
     svg += arrow(665, y, 708, 220 + (y - 220) * 0.3)
 svg += f'  <rect x="405" y="{YS[0] - 30}" width="70" height="{YS[-1] - YS[0] + 60}" rx="8" fill="#e9f5ec" stroke="#4a9d5b" stroke-width="2"/>\n'
 svg += f'  <text x="446" y="220" {FONT} font-size="20" fill="{INK}" text-anchor="middle" transform="rotate(-90 446 220)">softmax</text>\n'

@@ -26,7 +26,7 @@ def text(x, y, t, size=18, fill=INK, anchor="middle", weight="normal"):
 
 svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}">
   <title>Nucleus (top-p) sampling</title>
-  <desc>Bars for five tokens sorted by probability: 0.50, 0.20, 0.15, 0.10 and 0.05. A line with dots shows the cumulative probability: 0.50, 0.70, 0.85, 0.95 and 1.00. A dashed threshold at p = 0.8 is first reached at the third token, so the nucleus holds three tokens; a grey threshold at p = 0.6 would be reached at the second token, giving a nucleus of two.</desc>
+  <desc>Bars for five tokens sorted by probability: 0.50, 0.20, 0.15, 0.10 and 0.05. A line with dots shows the cumulative probability: 0.50, 0.70, 0.85, 0.95 and 1.00. A dashed threshold at p = 0.8 is first reached at the third token, so the nucleus holds three tokens; a gray threshold at p = 0.6 would be reached at the second token, giving a nucleus of two.</desc>
   <rect x="0" y="0" width="{W}" height="{H}" fill="#ffffff"/>
   <line x1="{X0}" y1="{Y1}" x2="{X1}" y2="{Y1}" stroke="{INK}" stroke-width="2"/>
   <line x1="{X0}" y1="{Y1}" x2="{X0}" y2="{Y0 - 8}" stroke="{INK}" stroke-width="2"/>

@@ -20,7 +20,7 @@ def text(x, y, t, size=18, fill=INK, anchor="start", weight="normal"):
 
 svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}">
   <title>Top-k sampling with k = 3</title>
-  <desc>Left: the model's next-token probabilities after the prompt "The cat sat on the": mat 0.50, sofa 0.20, floor 0.15, roof 0.10, moon 0.05. The top three are kept and the last two greyed out. Right: the three kept tokens renormalized by dividing by 0.85, giving 0.588, 0.235 and 0.176. One token is sampled from these and appended to the text.</desc>
+  <desc>Left: the model's next-token probabilities after the prompt "The cat sat on the": mat 0.50, sofa 0.20, floor 0.15, roof 0.10, moon 0.05. The top three are kept and the last two grayed out. Right: the three kept tokens renormalized by dividing by 0.85, giving 0.588, 0.235 and 0.176. One token is sampled from these and appended to the text.</desc>
   <defs>
     <marker id="q10-topk-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">
       <path d="M 0 0 L 10 5 L 0 10 z" fill="{INK}"/>
