@@ -5,13 +5,26 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test check clean
+ACE    := tools/ace/node_modules/.bin/ace-cli
+
+.PHONY: book test check clean chromium
 
 book: $(STAMP)
 	$(BIN)/qabook build --source source --out build
 
-test: $(STAMP)
+test: $(STAMP) $(ACE) chromium
 	$(BIN)/python -m pytest -q
+
+# DAISY Ace checks the EPUB's accessibility in a test; it drives Debian's chromium.
+$(ACE): tools/ace/package.json tools/ace/package-lock.json
+	cd tools/ace && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund --loglevel=error
+	touch $(ACE)
+
+chromium:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
 
 check: $(STAMP)
 	$(BIN)/qabook check --source source --strict

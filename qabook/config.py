@@ -13,7 +13,7 @@ from qabook.load.yaml import YamlDoc
 BOOK_FILE = "book.yaml"
 KNOWN_KEYS = (
     "title", "subtitle", "slug", "author", "language", "identifier", "date", "rights",
-    "description", "subjects", "bibliography", "front", "chapters", "back",
+    "description", "subjects", "bibliography", "front", "chapters", "back", "credits",
 )
 REQUIRED = ("title", "author", "language", "identifier", "date", "rights", "description",
             "bibliography", "chapters")
@@ -52,6 +52,7 @@ class BookConfig:
     date: dt.date
     rights: str
     description: str
+    credits: str  #: an optional credit line for the copyright page
     subjects: tuple[str, ...]
     bibliography: FileEntry
     front: tuple[FileEntry, ...]
@@ -118,7 +119,8 @@ def parse_config(doc: YamlDoc, diags: Diagnostics) -> BookConfig | None:
     return BookConfig(
         title=title, subtitle=text("subtitle"), slug=slugify(text("slug") or title),
         authors=authors, language=language, identifier=identifier, date=date,
-        rights=text("rights"), description=text("description"), subjects=subjects,
+        rights=text("rights"), description=text("description"), credits=text("credits"),
+        subjects=subjects,
         bibliography=FileEntry(bibliography, where("bibliography")),
         front=front, chapters=chapters, back=back,
     )

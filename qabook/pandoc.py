@@ -92,3 +92,23 @@ def _environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "TMPDIR")}
     env.update(LANG="C.UTF-8", LC_ALL="C.UTF-8", TZ="UTC")
     return env
+
+
+def write_file(doc: dict[str, Any], output: Path, args: list[str], cwd: Path,
+               env: dict[str, str] | None = None) -> None:
+    """Write a JSON document to a file with the pandoc command line (for binary formats)."""
+    command = [executable(), "+RTS", MEMORY, "-RTS", "--from=json", f"--output={output}", *args]
+    try:
+        proc = subprocess.run(command, input=json.dumps(doc).encode("utf-8"), capture_output=True,
+                              timeout=TIMEOUT, check=False, cwd=cwd,
+                              env={**_environment(), **(env or {})})
+    except subprocess.TimeoutExpired:
+        raise PandocError(f"pandoc did not finish within {TIMEOUT} s") from None
+    except OSError as exc:
+        raise PandocError(f"cannot run pandoc: {exc}") from None
+    if proc.returncode != 0:
+        raise PandocError(proc.stderr.decode("utf-8", "replace").strip()
+                          or f"exit code {proc.returncode}")
+    warnings = proc.stderr.decode("utf-8", "replace").strip()
+    if warnings:
+        raise PandocError(warnings)

@@ -53,3 +53,16 @@ def real_book(tmp_path: Path) -> Path:
     copy = tmp_path / "source"
     shutil.copytree(SOURCE, copy)
     return copy
+
+
+def build_real(out: Path, fmt: str, source: Path = SOURCE) -> Path:
+    """Build one format of a book into out; the artifact's path."""
+    code, _, err = run("build", "--source", str(source), "--out", str(out), "-f", fmt)
+    assert code == 0, err
+    return next(out.glob(f"*.{fmt}"))
+
+
+@pytest.fixture(scope="session")
+def real_epub(tmp_path_factory) -> Path:
+    """The real book's EPUB, built once per test session."""
+    return build_real(tmp_path_factory.mktemp("epub"), "epub")

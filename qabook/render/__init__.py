@@ -16,7 +16,7 @@ from qabook.resolve import ResolvedBook
 
 FORMATS = ("apkg", "epub", "pdf")
 # format -> module under qabook.render; imported only when that format is built
-RENDERERS: dict[str, str] = {"apkg": "anki"}
+RENDERERS: dict[str, str] = {"apkg": "anki", "epub": "epub"}
 
 
 @dataclass(frozen=True)

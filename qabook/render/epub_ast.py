@@ -1,0 +1,160 @@
+"""The EPUB writer: the resolved book as one pandoc document, in reading order.
+
+Level-1 headings are the EPUB's files (pandoc splits there): copyright page, front matter,
+chapters, back matter, Appendix A (quiz solutions), Appendix B (list of questions),
+references. Questions are level 2 inside their chapter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qabook import ast, pandoc
+from qabook.model.nodes import Chapter, Exercise, Matter, Question
+from qabook.resolve import ResolvedBook
+
+ROLES = {name: f"doc-{name}" for name in
+         ("chapter", "preface", "introduction", "afterword", "appendix", "bibliography")}
+SOLUTIONS_ID = "appendix-a"
+QUESTIONS_ID = "appendix-b"
+
+
+def book_document(resolved: ResolvedBook, meta: dict[str, Any]) -> dict[str, Any]:
+    """The whole book as a pandoc JSON document."""
+    book = resolved.book
+    blocks: list[Any] = []
+    blocks += copyright_page(resolved)
+    for matter in book.front:
+        blocks += matter_section(matter, "preface" if matter is book.front[0] else "introduction")
+    for chapter in book.chapters:
+        blocks += chapter_section(chapter)
+    for matter in book.back:
+        blocks += matter_section(matter, "afterword")
+    blocks += solutions_appendix(book.chapters)
+    blocks += questions_appendix(book.chapters)
+    blocks += references_section()
+    return {"pandoc-api-version": pandoc.API_VERSION, "meta": meta, "blocks": blocks}
+
+
+def heading(level: int, ident: str, text: list[Any], classes: list[str] | None = None,
+            epub_type: str = "") -> dict:
+    kv = [["epub:type", epub_type]] if epub_type else []
+    if epub_type in ROLES:  # assistive technology reads the ARIA role, not epub:type
+        kv.append(["role", ROLES[epub_type]])
+    return ast.Header(level, ast.attr(ident, classes or [], kv), text)
+
+
+def shift(blocks, by: int) -> list[Any]:
+    """Headings moved down by `by` levels (a question's ## becomes <h3>)."""
+    def visit(node: dict) -> Any:
+        if node["t"] == "Header":
+            level, attr, content = node["c"]
+            return ast.Header(min(level + by, 6), attr, content)
+        return None
+
+    return ast.walk(list(blocks), visit)
+
+
+def copyright_page(resolved: ResolvedBook) -> list[Any]:
+    config = resolved.config
+    lines = [
+        ast.Para([{"t": "Emph", "c": ast.text_inlines(config.title)}]),
+        ast.Para(ast.text_inlines(config.rights)),
+    ]
+    if config.credits:
+        lines.append(ast.Para(ast.text_inlines(config.credits)))
+    lines.append(ast.Para(ast.text_inlines(
+        f"Published {config.date.isoformat()}. Identifier: {config.identifier}.")))
+    return [heading(1, "copyright", ast.text_inlines("Copyright"), ["unlisted"],
+                    "copyright-page"), ast.Div(ast.attr("", ["copyright"]), lines)]
+
+
+def matter_section(matter: Matter, epub_type: str) -> list[Any]:
+    return [heading(1, matter.ident, ast.text_inlines(matter.title), [], epub_type),
+            *matter.blocks]
+
+
+def question_title(question: Question) -> list[Any]:
+    return ast.text_inlines(f"Q{question.number}. {question.title}")
+
+
+def chapter_title(chapter: Chapter) -> list[Any]:
+    return ast.text_inlines(f"Chapter {chapter.number}. {chapter.title}")
+
+
+def chapter_section(chapter: Chapter) -> list[Any]:
+    opener = ast.Div(ast.attr("", ["chapter-opener"]), [
+        ast.Para(ast.text_inlines("The questions of this chapter:")),
+        {"t": "BulletList", "c": [[ast.Plain([question_link(q)])] for q in chapter.questions]},
+    ])
+    blocks = [heading(1, chapter.anchor, chapter_title(chapter), [], "chapter"), opener]
+    for question in chapter.questions:
+        blocks += question_section(question)
+    return blocks
+
+
+def question_link(question: Question) -> dict:
+    return ast.Link(ast.attr(), question_title(question), f"#{question.anchor}")
+
+
+def question_section(question: Question) -> list[Any]:
+    blocks = [
+        heading(2, question.anchor, question_title(question), ["question"]),
+        ast.Div(ast.attr("", ["prompt"]), list(question.prompt)),
+    ]
+    if question.summary:
+        blocks.append(ast.Div(ast.attr("", ["summary"]), list(question.summary)))
+    blocks += shift(question.body, 1)
+    if question.exercises:
+        blocks.append(heading(3, f"{question.anchor}-quiz", ast.text_inlines("Quiz")))
+        blocks += [exercise_block(e) for e in question.exercises]
+    return blocks
+
+
+def exercise_block(exercise: Exercise) -> dict:
+    label = ast.Para([{"t": "Strong", "c": ast.text_inlines(f"Exercise {exercise.number}")}])
+    link = ast.Para([ast.Link(ast.attr("", ["to-solution"]),
+                              ast.text_inlines("Solution in Appendix A"),
+                              f"#{exercise.solution_anchor}")])
+    return ast.Div(ast.attr(exercise.anchor, ["exercise"]),
+                   [label, *shift(exercise.prompt, 2), link])
+
+
+def solutions_appendix(chapters: tuple[Chapter, ...]) -> list[Any]:
+    blocks = [heading(1, SOLUTIONS_ID, ast.text_inlines("Appendix A: Quiz Solutions"), [],
+                      "appendix")]
+    for chapter in chapters:
+        exercises = [(q, e) for q in chapter.questions for e in q.exercises]
+        if not exercises:
+            continue
+        blocks.append(heading(2, f"{SOLUTIONS_ID}-{chapter.anchor}", chapter_title(chapter)))
+        for question, exercise in exercises:
+            blocks.append(solution_block(question, exercise))
+    return blocks
+
+
+def solution_block(question: Question, exercise: Exercise) -> dict:
+    back = ast.Para([ast.Link(ast.attr("", ["to-exercise"]),
+                              ast.text_inlines(f"Back to the exercise in Q{question.number}"),
+                              f"#{exercise.anchor}")])
+    return ast.Div(ast.attr(exercise.solution_anchor, ["solution"]), [
+        heading(3, "", ast.text_inlines(f"Exercise {exercise.number}"), ["unnumbered"]),
+        ast.Div(ast.attr("", ["restated"]), shift(exercise.prompt, 3)),
+        *shift(exercise.solution, 3), back])
+
+
+def questions_appendix(chapters: tuple[Chapter, ...]) -> list[Any]:
+    blocks = [heading(1, QUESTIONS_ID, ast.text_inlines("Appendix B: List of Questions"), [],
+                      "appendix")]
+    for chapter in chapters:
+        blocks.append(heading(2, f"{QUESTIONS_ID}-{chapter.anchor}", chapter_title(chapter)))
+        for question in chapter.questions:
+            blocks.append(ast.Div(ast.attr("", ["question-entry"]), [
+                ast.Para([{"t": "Strong", "c": [question_link(question)]}]),
+                *shift(question.prompt, 3)]))
+    return blocks
+
+
+def references_section() -> list[Any]:
+    return [heading(1, "references", ast.text_inlines("References"), [], "bibliography"),
+            ast.Div(ast.attr("refs", ["references"]), [])]
