@@ -11,6 +11,7 @@ import click
 from qabook import __version__, pipeline
 from qabook.diagnostics import BuildFailed, Diagnostics, source_line
 from qabook.render import FORMATS
+from qabook.render.options import PAPER_SIZES, PrintOptions
 from qabook.report import book_table, summary_line
 
 SOURCE = click.option("--source", "source", default="source", show_default=True,
@@ -55,10 +56,24 @@ def list_(source: Path) -> None:
               type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Format to build (repeat for several; default: all).")
-def build(source: Path, out: Path, formats: tuple[str, ...]) -> None:
+@click.option("--paper", type=click.Choice(PAPER_SIZES), default="a4", show_default=True,
+              help="PDF trim size.")
+@click.option("--chapter", "chapters", multiple=True, type=click.IntRange(min=1),
+              help="PDF handout of this chapter (repeatable).")
+@click.option("--question", "questions", multiple=True, type=click.IntRange(min=1),
+              help="PDF handout of this question (repeatable).")
+@click.option("--no-solutions", is_flag=True, help="PDF worksheet: leave the solutions out.")
+def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
+          chapters: tuple[int, ...], questions: tuple[int, ...], no_solutions: bool) -> None:
     """Check the book, then build the requested formats into the output folder."""
     diags = Diagnostics()
-    options = pipeline.BuildOptions(source=source, out=out, formats=formats or FORMATS)
+    print_options = PrintOptions(paper, tuple(sorted(set(chapters))),
+                                 tuple(sorted(set(questions))), not no_solutions)
+    if print_options != PrintOptions() and formats != ("pdf",):
+        raise click.UsageError("--paper, --chapter, --question and --no-solutions apply to "
+                               "the PDF only: add -f pdf and no other -f")
+    options = pipeline.BuildOptions(source=source, out=out, formats=formats or FORMATS,
+                                    options={"pdf": print_options})
     try:
         written = _guard(lambda: pipeline.build(options, diags))
     except BuildFailed:

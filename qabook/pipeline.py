@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qabook.diagnostics import BuildFailed, Diagnostics, Location
 from qabook.load import load
 from qabook.model import build_model
 from qabook.model.nodes import Book
-from qabook.render import FORMATS, RENDERERS, RenderContext, renderer
+from qabook import pandoc
+from qabook.render import FORMATS, RENDERERS, RenderContext, RenderError, renderer
 from qabook.resolve import ResolvedBook, resolve
 
 
@@ -20,6 +21,7 @@ class BuildOptions:
     source: Path
     out: Path
     formats: tuple[str, ...] = FORMATS
+    options: dict = field(default_factory=dict)  #: per-format options, e.g. "pdf": PrintOptions
 
 
 def read_book(source: Path, diags: Diagnostics) -> Book | None:
@@ -48,7 +50,7 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[Path]:
     if resolved is None or diags.has_errors():
         raise BuildFailed(diags)
     written: list[Path] = []
-    ctx = RenderContext(resolved, options.source, options.out)
+    ctx = RenderContext(resolved, options.source, options.out, options.options)
     for fmt in options.formats:
         render = renderer(fmt)
         if render is None:
@@ -56,7 +58,13 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[Path]:
                         f"the {fmt} format is not built yet",
                         f"build another format with -f, e.g. -f {_available_hint()}")
             continue
-        written.append(render(ctx))
+        try:
+            written.append(render(ctx))
+        except RenderError as exc:
+            diags.error(Location(exc.path or "book.yaml"), exc.code, exc.message, exc.hint)
+        except pandoc.PandocError as exc:
+            diags.error(Location("book.yaml"), "pandoc.failed", f"pandoc failed: {exc}",
+                        "simplify the markup the message points at, or report a bug")
     if diags.has_errors():
         raise BuildFailed(diags)
     return written

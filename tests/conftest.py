@@ -55,14 +55,25 @@ def real_book(tmp_path: Path) -> Path:
     return copy
 
 
-def build_real(out: Path, fmt: str, source: Path = SOURCE) -> Path:
+def build_real(out: Path, fmt: str, *args: str, source: Path = SOURCE) -> Path:
     """Build one format of a book into out; the artifact's path."""
-    code, _, err = run("build", "--source", str(source), "--out", str(out), "-f", fmt)
+    code, _, err = run("build", "--source", str(source), "--out", str(out), "-f", fmt, *args)
     assert code == 0, err
     return next(out.glob(f"*.{fmt}"))
+
+
+def build_pdf(out: Path, *args: str) -> Path:
+    """The real book's PDF (or a handout of it, by the options in args)."""
+    return build_real(out, "pdf", *args)
 
 
 @pytest.fixture(scope="session")
 def real_epub(tmp_path_factory) -> Path:
     """The real book's EPUB, built once per test session."""
     return build_real(tmp_path_factory.mktemp("epub"), "epub")
+
+
+@pytest.fixture(scope="session")
+def real_pdf(tmp_path_factory) -> Path:
+    """The real book's print PDF, built once per test session."""
+    return build_pdf(tmp_path_factory.mktemp("pdf"))

@@ -8,15 +8,15 @@ writes its artifact atomically into ctx.out.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from qabook.resolve import ResolvedBook
 
 FORMATS = ("apkg", "epub", "pdf")
 # format -> module under qabook.render; imported only when that format is built
-RENDERERS: dict[str, str] = {"apkg": "anki", "epub": "epub"}
+RENDERERS: dict[str, str] = {"apkg": "anki", "epub": "epub", "pdf": "pdf"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class RenderContext:
     resolved: ResolvedBook
     root: Path  #: the source folder, for the figure files the model points to
     out: Path  #: the output folder
+    options: dict[str, Any] = field(default_factory=dict)  #: per format, e.g. "pdf": PrintOptions
 
     @property
     def book(self):
@@ -38,6 +39,15 @@ class RenderContext:
     def asset(self, src: str) -> Path:
         """The file of a figure (src is relative to the source root, checked by the model)."""
         return self.root / src
+
+
+class RenderError(Exception):
+    """A renderer could not make its artifact; path names the source file when known."""
+
+    def __init__(self, message: str, path: str = "", code: str = "render.failed",
+                 hint: str = ""):
+        super().__init__(message)
+        self.message, self.path, self.code, self.hint = message, path, code, hint
 
 
 def renderer(fmt: str) -> Callable[[RenderContext], Path] | None:

@@ -26,10 +26,10 @@ class HtmlDocument:
 
 
 def write(documents: list[HtmlDocument], bibliography: Bibliography | None, lang: str,
-          math: str = "mathjax") -> list[dict[str, str]]:
+          math: str = "mathjax", link_citations: bool = False) -> list[dict[str, str]]:
     """HTML of each part of each document, plus its bibliography under "refs" (maybe empty)."""
     index = _reference_index(bibliography)
-    jobs = [_job(doc, index, lang, math) for doc in documents]
+    jobs = [_job(doc, index, lang, math, link_citations) for doc in documents]
     results = pandoc.run_batch(jobs)
     out = []
     for doc, result in zip(documents, results):
@@ -40,13 +40,14 @@ def write(documents: list[HtmlDocument], bibliography: Bibliography | None, lang
     return out
 
 
-def _job(doc: HtmlDocument, index: dict[str, Any], lang: str, math: str) -> dict:
+def _job(doc: HtmlDocument, index: dict[str, Any], lang: str, math: str,
+         link_citations: bool) -> dict:
     blocks = [ast.Div(ast.attr(name), list(content)) for name, content in doc.parts.items()]
     cited = sorted({c["citationId"] for part in doc.parts.values()
                     for node in ast.iter_nodes(part) if node["t"] == "Cite" for c in node["c"][0]})
     meta = {
         "lang": {"t": "MetaString", "c": lang},
-        "link-citations": {"t": "MetaBool", "c": False},
+        "link-citations": {"t": "MetaBool", "c": link_citations},
         "references": {"t": "MetaList", "c": [index[k] for k in cited if k in index]},
     }
     return {

@@ -61,7 +61,7 @@ svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{
 for i, (x, ab) in enumerate(zip(xs, SIGNAL)):
     svg += image(x, Y, ab)
     if i < 4:
-        svg += f'  <text x="{x + SIZE + 40}" y="{Y + SIZE / 2 + 8}" {FONT} font-size="24" fill="#8a8f98" text-anchor="middle">⋯</text>\n'
+        svg += f'  <text x="{x + SIZE + 40}" y="{Y + SIZE / 2 + 8}" {FONT} font-size="24" fill="#8a8f98" text-anchor="middle">…</text>\n'
 svg += f'  <text x="{xs[0] + SIZE / 2}" y="{Y + SIZE + 32}" {FONT} font-size="20" fill="#1f3a5f" text-anchor="middle">image <tspan font-style="italic">x</tspan></text>\n'
 svg += (f'  <text x="{xs[-1] + SIZE / 2}" y="{Y + SIZE + 32}" {FONT} font-size="20" fill="#1f3a5f" text-anchor="middle">noise '
         f'<tspan font-style="italic">z</tspan><tspan font-size="16" font-style="italic" baseline-shift="-5">N</tspan></text>\n')

@@ -1,0 +1,223 @@
+"""The print writer: resolved content to HTML for WeasyPrint, and the page's data for Jinja.
+
+Math becomes SVG images on the baseline, footnotes become `float: footnote` spans next to
+their calls, cross-references become links with ids (so the layout passes can tell which
+ones land on their own page), and references to parts left out of a handout become text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from qabook import ast
+from qabook.model.nodes import Chapter, Question
+from qabook.render import RenderContext, RenderError
+from qabook.render import html as writer
+from qabook.render.math import MathError, render as render_math
+
+WORDS = {
+    "contents": "Contents", "quiz": "Quiz", "solution_on": "Solution on p.\u00a0",
+    "exercise_on": "p.\u00a0", "appendix_a": "Appendix A: Quiz Solutions",
+    "appendix_b": "Appendix B: List of Questions", "references": "References",
+    "chapter": "Chapter", "questions_here": "In this chapter",
+}
+
+
+class PrintError(RenderError):
+    """Content that cannot be printed, with the source file it comes from."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(message, path, "math.invalid",
+                         "check the TeX: braces, \\left/\\right pairs and command names")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a print run holds: the whole book, or a handout of chapters or questions."""
+
+    chapters: tuple[int, ...] = ()
+    questions: tuple[int, ...] = ()
+    solutions: bool = True
+
+    @property
+    def whole(self) -> bool:
+        return not self.chapters and not self.questions
+
+    def keeps(self, question: Question) -> bool:
+        return self.whole or question.chapter in self.chapters or question.number in self.questions
+
+
+@dataclass
+class _State:
+    """Numbering shared by every fragment of one print document."""
+
+    anchors: set[str]
+    xrefs: int = 0
+    notes: int = 0
+    problems: list[PrintError] = field(default_factory=list)
+
+
+def page_data(ctx: RenderContext, selection: Selection) -> dict[str, Any]:
+    """Everything the book template shows, with HTML fragments written by pandoc."""
+    book = ctx.book
+    chapters = [(c, [q for q in c.questions if selection.keeps(q)]) for c in book.chapters]
+    chapters = [(c, qs) for c, qs in chapters if qs]
+    questions = [q for _, qs in chapters for q in qs]
+    front = list(book.front) if selection.whole else []
+    back = list(book.back) if selection.whole else []
+    state = _State(_anchors(ctx, questions, front + back))
+    documents = [_matter_doc(m, state) for m in front + back]
+    documents += [_question_doc(q, state) for q in questions]
+    documents.append(_bibliography_doc(questions, front + back))
+    if state.problems:
+        raise state.problems[0]
+    written = writer.write(documents, book.bibliography, ctx.config.language, math="plain",
+                           link_citations=True)
+    html = {doc.prefix: _unprefix_links(doc.prefix, parts, state.anchors)
+            for doc, parts in zip(documents, written)}
+    return {
+        "config": ctx.config, "words": WORDS, "selection": selection,
+        "front": [_matter(m, html) for m in front],
+        "back": [_matter(m, html) for m in back],
+        "chapters": [_chapter(c, qs, html) for c, qs in chapters],
+        "references": html["bibliography"][writer.REFS].replace('id="bibliography-refs-ref-',
+                                                                'id="ref-'),
+    }
+
+
+def _anchors(ctx: RenderContext, questions: list[Question], matters) -> set[str]:
+    """Every id a link may point at in this print document."""
+    kept = {q.number for q in questions}
+    anchors = {t.anchor for t in ctx.resolved.labels.values() if t.question in kept or
+               (t.question == 0 and matters)}
+    anchors |= {q.anchor for q in questions}
+    return anchors
+
+
+def _matter_doc(matter, state: _State) -> writer.HtmlDocument:
+    return writer.HtmlDocument(matter.ident, {"body": _print(matter.blocks, state, 1, matter.doc.path)})
+
+
+def _question_doc(q: Question, state: _State) -> writer.HtmlDocument:
+    path = q.doc.path
+    parts = {"prompt": _print(q.prompt, state, 0, path),
+             "prompt-again": _print(q.prompt, state, 0, path),  # Appendix B prints it again
+             "summary": _print(q.summary, state, 0, path),
+             "body": _print(q.body, state, 1, path)}
+    for e in q.exercises:
+        parts[f"ex-{e.letter}"] = _print(e.prompt, state, 3, path)
+        parts[f"ex-{e.letter}-again"] = _print(e.prompt, state, 3, path)  # and Appendix A
+        parts[f"sol-{e.letter}"] = _print(e.solution, state, 3, path)
+    return writer.HtmlDocument(q.anchor, parts)
+
+
+def _bibliography_doc(questions: list[Question], matters) -> writer.HtmlDocument:
+    """A document citing every work the printed parts cite: its bibliography is the book's."""
+    keys = sorted({c.key for doc in [q.doc for q in questions] + [m.doc for m in matters]
+                   for c in doc.citations})
+    cites = [{"citationId": k, "citationPrefix": [], "citationSuffix": [],
+              "citationMode": {"t": "NormalCitation"}, "citationNoteNum": 0, "citationHash": 0}
+             for k in keys]
+    content = [ast.Para([{"t": "Cite", "c": [cites, []]}])] if keys else []
+    return writer.HtmlDocument("bibliography", {"cites": content})
+
+
+HREF = re.compile(r'(href="#|id=")([^"]+)"')
+GLOBAL_ID = re.compile(r"(xr|fnc?)-\d+$")  # numbered across the whole print document
+
+
+def _unprefix_links(prefix: str, parts: dict[str, str], anchors: set[str]) -> dict[str, str]:
+    """Undo pandoc's id prefix where ids are the book's: labelled figures, tables and
+    equations, links to them, cross-reference and footnote ids (numbered book-wide), and
+    citations (which point at the one References section)."""
+    def fix(name: str, text: str) -> str:
+        own = f"{prefix}-{name}-"
+
+        def target(match: re.Match) -> str:
+            ident = match.group(2).removeprefix(own)
+            link = match.group(1) == 'href="#'
+            if ident in anchors or GLOBAL_ID.match(ident) or (link and ident.startswith("ref-")):
+                return f'{match.group(1)}{ident}"'
+            return match.group(0)
+
+        return HREF.sub(target, text)
+
+    return {name: fix(name, text) for name, text in parts.items()}
+
+
+def _print(content, state: _State, shift: int, path: str) -> list[Any]:
+    """Content transformed for print: math, footnotes, cross-references, heading levels."""
+    def visit(node: dict) -> Any:
+        kind = node["t"]
+        if kind == "Math":
+            return _math(node, state, path)
+        if kind == "Note":
+            return _footnote(node, state, path, shift)
+        if writer.is_xref(node):
+            return _xref(node, state)
+        if kind == "Header" and shift:
+            level, attr, text = node["c"]
+            return ast.Header(min(level + shift, 6), attr, ast.walk(text, visit))
+        return None
+
+    return ast.walk(list(content), visit)
+
+
+def _math(node: dict, state: _State, path: str) -> Any:
+    display = node["c"][0]["t"] == "DisplayMath"
+    tex = node["c"][1]
+    try:
+        image = render_math(tex, display)
+    except MathError as exc:
+        state.problems.append(PrintError(path, str(exc)))
+        return ast.Str(tex)
+    css = "math display" if display else "math inline"
+    html = image.img(tex, css)
+    return {"t": "RawInline", "c": ["html", f'<span class="math-block">{html}</span>' if display
+                                    else html]}
+
+
+def _footnote(node: dict, state: _State, path: str, shift: int) -> list[Any]:
+    state.notes += 1
+    inlines: list[Any] = []
+    for block in _print(node["c"], state, shift, path):
+        if block["t"] in ("Para", "Plain"):
+            if inlines:
+                inlines.append(ast.SPACE)
+            inlines.extend(block["c"])
+    n = state.notes
+    return [ast.Span(ast.attr(f"fnc-{n}", ["fn-call"]), []),
+            ast.Span(ast.attr(f"fn-{n}", ["fn"]), inlines)]
+
+
+def _xref(node: dict, state: _State) -> Any:
+    anchor = node["c"][2][0][1:]
+    if anchor not in state.anchors:  # left out of this handout: keep the words, drop the link
+        return ast.Span(ast.attr("", ["xref", "elsewhere"]), node["c"][1])
+    state.xrefs += 1
+    attr = node["c"][0]
+    return ast.Link([f"xr-{state.xrefs}", attr[1], attr[2]], node["c"][1], f"#{anchor}",
+                    node["c"][2][1])
+
+
+def _matter(matter, html: dict) -> dict[str, Any]:
+    return {"anchor": matter.ident, "title": matter.title, "html": html[matter.ident]["body"]}
+
+
+def _chapter(chapter: Chapter, questions: list[Question], html: dict) -> dict[str, Any]:
+    return {"anchor": chapter.anchor, "label": f"{WORDS['chapter']} {chapter.number}",
+            "title": chapter.title, "questions": [_question(q, html[q.anchor]) for q in questions]}
+
+
+def _question(q: Question, parts: dict[str, str]) -> dict[str, Any]:
+    return {
+        "anchor": q.anchor, "label": q.label, "title": q.title, "prompt": parts["prompt"],
+        "prompt_again": parts["prompt-again"],
+        "summary": parts["summary"], "body": parts["body"],
+        "exercises": [{"anchor": e.anchor, "label": f"Exercise {e.number}",
+                       "solution_anchor": e.solution_anchor, "prompt": parts[f"ex-{e.letter}"],
+                       "prompt_again": parts[f"ex-{e.letter}-again"],
+                       "solution": parts[f"sol-{e.letter}"]} for e in q.exercises],
+    }
