@@ -261,4 +261,4 @@ class _History:
         if self.changed:
             text = "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}"
                                       for k, v in sorted(self.entries.items())) + "\n}\n"
-            atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+            atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
