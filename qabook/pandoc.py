@@ -6,6 +6,7 @@ import gc
 import json
 import os
 import subprocess
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,17 +33,39 @@ def version() -> str:
     return pypandoc.get_pandoc_version()
 
 
+def read_many(texts: list[str], reader: str, workers: int | None = None) -> list[dict[str, Any]]:
+    """Parse many texts to pandoc JSON ASTs, in job order; a failure is {"error": message}.
+
+    Reading runs pandoc's own batch interface (pandoc-server's /batch endpoint, spoken over
+    CGI on stdin and stdout: no socket, no file access) in one or a few processes. It keeps
+    the AST out of Lua, where marshalling a source-positioned AST costs more than parsing.
+    """
+    jobs = [{"text": text, "from": reader, "to": "json"} for text in texts]
+    results = _parallel(jobs, _serve_chunk, workers)
+    enabled = gc.isenabled()
+    gc.disable()  # millions of small containers: the cyclic GC only slows decoding down
+    try:
+        return [json.loads(r["output"]) if "output" in r else r for r in results]
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_batch(jobs: list[dict[str, Any]], workers: int | None = None) -> list[dict[str, Any]]:
     """Run jobs (see lua/batch.lua) split over a few concurrent pandoc processes.
 
     Results come back in job order; a failed job is {"error": message}.
     """
+    return _parallel(jobs, _run_chunk, workers)
+
+
+def _parallel(jobs: list[dict[str, Any]], run, workers: int | None) -> list[dict[str, Any]]:
     if not jobs:
         return []
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs), 4))
     chunks = _balance(jobs, workers)
     with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
-        outputs = list(pool.map(lambda chunk: _run_chunk([jobs[i] for i in chunk]), chunks))
+        outputs = list(pool.map(lambda chunk: run([jobs[i] for i in chunk]), chunks))
     results: list[Any] = [None] * len(jobs)
     for chunk, output in zip(chunks, outputs):
         for index, result in zip(chunk, output):
@@ -52,7 +75,8 @@ def run_batch(jobs: list[dict[str, Any]], workers: int | None = None) -> list[di
 
 def _balance(jobs: list[dict[str, Any]], workers: int) -> list[list[int]]:
     """Greedy split of job indices into `workers` chunks of similar text size."""
-    sizes = [len(job.get("read") or "") or len(json.dumps(job.get("write"))) for job in jobs]
+    sizes = [len(job.get("read") or job.get("text") or "") or len(json.dumps(job.get("write")))
+             for job in jobs]
     chunks: list[list[int]] = [[] for _ in range(workers)]
     loads = [0] * workers
     for index in sorted(range(len(jobs)), key=lambda i: -sizes[i]):
@@ -85,6 +109,31 @@ def _run_chunk(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _serve_chunk(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One pandoc process answering a /batch request as a CGI program."""
+    body = json.dumps(jobs).encode("utf-8")
+    env = {**_environment(), "REQUEST_METHOD": "POST", "PATH_INFO": "/batch",
+           "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
+           "SERVER_NAME": "localhost", "SERVER_PORT": "80", "SCRIPT_NAME": "",
+           "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}
+    with tempfile.TemporaryDirectory() as scratch:
+        cgi = Path(scratch) / "pandoc-server.cgi"  # pandoc acts as the server under this name
+        cgi.symlink_to(executable())
+        try:
+            proc = subprocess.run([str(cgi), "+RTS", MEMORY, "-RTS"], input=body,
+                                  capture_output=True, timeout=TIMEOUT, check=False, env=env)
+        except subprocess.TimeoutExpired:
+            raise PandocError(f"pandoc did not finish within {TIMEOUT} s") from None
+        except OSError as exc:
+            raise PandocError(f"cannot run pandoc: {exc}") from None
+    head, _, payload = proc.stdout.partition(b"\n\n")
+    if proc.returncode != 0 or not head.startswith(b"Status: 200"):
+        message = (proc.stderr or payload).decode("utf-8", "replace").strip()
+        raise PandocError(message or f"exit code {proc.returncode}")
+    results = json.loads(payload)
+    return [{"output": r["output"]} if "output" in r else {"error": str(r)} for r in results]
 
 
 def _environment() -> dict[str, str]:

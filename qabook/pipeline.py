@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,16 @@ def read_book(source: Path, diags: Diagnostics) -> Book | None:
     loaded = load(source, diags)
     if loaded is None:
         return None
-    return build_model(loaded, diags)
+    # The ASTs are millions of long-lived containers: keep the cyclic GC from rescanning them
+    # while the model stage allocates millions more.
+    gc.freeze()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return build_model(loaded, diags)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def check(source: Path, diags: Diagnostics) -> ResolvedBook | None:

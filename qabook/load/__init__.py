@@ -59,10 +59,11 @@ def load(root: Path, diags: Diagnostics) -> LoadedBook | None:
     bib = read_text(root, config.bibliography.path, config.bibliography.location, diags)
     splits = [(entry, kind, chapter, text, _split(text, diags)) for entry, kind, chapter, text in texts
               if text is not None]
-    jobs = [{"read": split.body, "format": pandoc.MARKDOWN} for *_, split in splits]
+    texts = [split.body for *_, split in splits]
+    paths = [text.path for *_, text, _ in splits]
+    results = _parse(texts, paths, pandoc.MARKDOWN, diags)
     if bib is not None:
-        jobs.append({"read": bib.text, "format": "bibtex"})
-    results = _parse(jobs, [text.path for *_, text, _ in splits] + ([bib.path] if bib else []), diags)
+        results += _parse([bib.text], [bib.path], "bibtex", diags)
     files: list[SourceFile] = []
     for (entry, kind, chapter, text, split), ast in zip(splits, results):
         if ast is None:
@@ -162,15 +163,15 @@ def _meta(text: Text, split, diags: Diagnostics) -> yaml.YamlDoc | None | bool:
         return False
 
 
-def _parse(jobs, paths, diags: Diagnostics) -> list[Any]:
-    """Parse every job; on an engine failure, retry one by one to name the file."""
+def _parse(texts: list[str], paths: list[str], reader: str, diags: Diagnostics) -> list[Any]:
+    """Parse every text; on an engine failure, retry one by one to name the file."""
     try:
-        results = pandoc.run_batch(jobs)
+        results = pandoc.read_many(texts, reader)
     except pandoc.PandocError:
         results = []
-        for job in jobs:
+        for text in texts:
             try:
-                results.extend(pandoc.run_batch([job]))
+                results.extend(pandoc.read_many([text], reader, workers=1))
             except pandoc.PandocError as exc:
                 results.append({"error": str(exc)})
     out = []

@@ -79,8 +79,9 @@ def block_(block: dict, here: Pos, ctx: FileContext, before: list[Any]) -> list[
 
 
 def _paragraph(kind: str, content: list, here: Pos, ctx: FileContext, before: list) -> list:
-    tokens = [(n, p) for n, p in unwrap(content, here) if n["t"] not in ("Space", "SoftBreak")]
-    if len(tokens) == 1 and tokens[0][0]["t"] == "Image":
+    # Only short paragraphs can be a lone figure or a table caption: look at the first tokens.
+    tokens = [(n, p) for n, p in unwrap(content[:4], here) if n["t"] not in ("Space", "SoftBreak")]
+    if len(content) <= 3 and len(tokens) == 1 and tokens[0][0]["t"] == "Image":
         image, where = tokens[0]
         return [figure(image["c"], ctx, where or here)]
     if tokens and tokens[0][0]["t"] == "Str" and tokens[0][0]["c"].startswith(":") and before \

@@ -74,7 +74,8 @@ def position(attr: Any) -> Pos:
 
 def is_wrapper(attr: Any) -> bool:
     """True for the Spans and Divs that pandoc's sourcepos adds only to carry a position."""
-    return any(key == "wrapper" for key, _ in attr[2])
+    kv = attr[2]
+    return bool(kv) and (kv[0][0] == "wrapper" or any(key == "wrapper" for key, _ in kv))
 
 
 def clean_attr(attr: Any) -> list:

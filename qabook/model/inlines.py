@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import partial
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from qabook import ast
 from qabook.model.context import FileContext, Pos, clean_attr, has_user_attr, is_wrapper, position
@@ -36,17 +36,26 @@ def ref_kind(key: str) -> str | None:
     return LABEL_KINDS.get(prefix) if dash and rest else None
 
 
-def unwrap(raw: list[Any], pos: Pos = None) -> Iterator[tuple[dict, Pos]]:
+def unwrap(raw: list[Any], pos: Pos = None) -> list[tuple[dict, Pos]]:
     """Inline nodes without sourcepos wrapper Spans, each with its position."""
-    for node in raw:
+    out: list[tuple[dict, Pos]] = []
+    stack = [(iter(raw), pos)]
+    while stack:
+        items, here = stack[-1]
+        node = next(items, None)
+        if node is None:
+            stack.pop()
+            continue
         if node.get("t") == "Span" and is_wrapper(node["c"][0]):
-            here = position(node["c"][0]) or pos
-            if has_user_attr(node["c"][0]):  # `{#eq-x}` and friends ride on a wrapper
-                yield ast.Span(clean_attr(node["c"][0]), node["c"][1]), here
+            attr = node["c"][0]
+            where = position(attr) or here
+            if has_user_attr(attr):  # `{#eq-x}` and friends ride on a wrapper
+                out.append((ast.Span(clean_attr(attr), node["c"][1]), where))
             else:
-                yield from unwrap(node["c"][1], here)
+                stack.append((iter(node["c"][1]), where))
         else:
-            yield node, pos
+            out.append((node, here))
+    return out
 
 
 def inlines(raw: list[Any], ctx: FileContext, pos: Pos = None, scan: bool = True) -> list[Any]:
