@@ -15,7 +15,7 @@ BOOKS = TESTS / "books"
 BASE = BOOKS / "_base"
 REPO = TESTS.parent
 SOURCE = REPO / "source"
-CASE_FILES = {"expected.txt", "refs.txt", "DELETE", "ARGS", "README"}
+CASE_FILES = {"expected.txt", "refs.txt", "DELETE", "MAKE", "README"}
 
 
 def case_dirs() -> list[Path]:
@@ -38,7 +38,31 @@ def assemble(case: Path, into: Path) -> Path:
         for line in delete.read_text().split():
             victim = book / line
             shutil.rmtree(victim) if victim.is_dir() else victim.unlink()
+    make = case / "MAKE"
+    if make.exists():
+        for line in make.read_text().splitlines():
+            _make(book, into, *line.split())
     return book
+
+
+def _make(book: Path, into: Path, kind: str, path: str, arg: str = "") -> None:
+    """What git cannot carry: `dir PATH`, `link PATH TARGET` (TARGET outside the book is
+    created under the test's folder), `big PATH MEGABYTES` (a huge question file)."""
+    target = book / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "dir":
+        target.mkdir(parents=True, exist_ok=True)
+    elif kind == "link":
+        outside = into / "outside" / arg
+        outside.parent.mkdir(parents=True, exist_ok=True)
+        outside.write_text('<svg xmlns="http://www.w3.org/2000/svg"><title>secret</title></svg>')
+        target.symlink_to(outside)
+    elif kind == "big":
+        paragraph = "A long line of perfectly ordinary words that make the file large. " * 20
+        body = "\n\n".join([paragraph] * (int(arg) * 1024 * 1024 // len(paragraph) + 1))
+        target.write_text("---\nnumber: 9\ntitle: Big\n---\n\n::: question\nBig?\n:::\n\n" + body)
+    else:
+        raise ValueError(f"unknown MAKE line: {kind}")
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -77,3 +101,11 @@ def real_epub(tmp_path_factory) -> Path:
 def real_pdf(tmp_path_factory) -> Path:
     """The real book's print PDF, built once per test session."""
     return build_pdf(tmp_path_factory.mktemp("pdf"))
+
+
+@pytest.fixture(scope="session")
+def real_apkg(tmp_path_factory) -> Path:
+    """The real book's deck, built once per test session from a copy of the source."""
+    copy = tmp_path_factory.mktemp("apkg-source") / "source"
+    shutil.copytree(SOURCE, copy)
+    return build_real(tmp_path_factory.mktemp("apkg"), "apkg", source=copy)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
 import pdfplumber
 import pytest
 from pypdf import PdfReader
@@ -190,7 +188,3 @@ def test_paper_sizes(tmp_path, paper, size) -> None:
     pdf = build_pdf(tmp_path, "--question", "17", "--paper", paper)
     box = PdfReader(pdf).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == size
-
-
-def test_two_builds_give_identical_bytes(real_pdf, tmp_path) -> None:
-    assert build_pdf(tmp_path).read_bytes() == Path(real_pdf).read_bytes()

@@ -22,6 +22,7 @@ GROUP = re.compile(r"\[([^\[\]]*)\]")
 ITEM = re.compile(rf"^(?P<prefix>.*?)(?<!\w)(?P<neg>-?)@(?P<key>{KEY})(?P<suffix>.*)$", re.S)
 AT = re.compile(rf"(?<![\w@])@(?P<key>{KEY})")
 BARE = re.compile(r"(?<![\w@])Q(?P<num>[0-9]+)(?!\w)")
+NOTE_CALL = re.compile(r"\[\^([^\]\s]+)\]")  # pandoc leaves an undefined footnote call as text
 LABEL_KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "ex": "exercise"}
 STYLE = ("Emph", "Strong", "Strikeout", "Superscript", "Subscript", "SmallCaps", "Underline")
 XREF_CLASS = "qabook-xref"
@@ -110,6 +111,8 @@ def _equation_label(node: Any, previous: Any, ctx: FileContext, here: Pos) -> bo
 def _node(node: dict, ctx: FileContext, here: Pos, scan: bool) -> Any:
     """Clean one non-text inline node."""
     kind, content = node["t"], node.get("c")
+    if kind in ("Link", "Image", "Code", "Span"):  # these carry their own position
+        here = position(content[0]) or here
     if kind in STYLE:
         return {"t": kind, "c": inlines(content, ctx, here, scan)}
     if kind == "Quoted":
@@ -169,6 +172,10 @@ def _scan(text: str, where: list[Pos], objects: dict[int, Any], ctx: FileContext
         for index in range(start, end):
             taken[index] = True
 
+    for match in NOTE_CALL.finditer(text):
+        ctx.error(where[match.start()], "footnote.undefined",
+                  f"footnote [^{match.group(1)}] has no definition",
+                  f"add a paragraph '[^{match.group(1)}]: …' (usually at the end of the file)")
     for match in GROUP.finditer(text):
         make = _group(match, text, where, objects, ctx)
         if make is not None:

@@ -35,9 +35,21 @@ MAX_PASSES = 4
 class PrintFailed(RenderError):
     """WeasyPrint could not lay the book out, or warned; the message says why."""
 
-    def __init__(self, message: str):
-        super().__init__(message, code="pdf.failed",
-                         hint="any WeasyPrint warning fails the build; fix its cause")
+    def __init__(self, messages: list[str], root: Path | None = None):
+        super().__init__("WeasyPrint: " + "; ".join(messages[:5]), _source_of(messages, root),
+                         "pdf.failed", "any WeasyPrint warning fails the build; fix its cause")
+
+
+def _source_of(messages: list[str], root: Path | None) -> str:
+    """The book file a WeasyPrint message names (an image, usually), relative to the root."""
+    if root is None:
+        return ""
+    base = root.resolve().as_uri() + "/"
+    for message in messages:
+        found = re.search(re.escape(base) + r"([^\s'\",)]+)", message)
+        if found:
+            return unquote(found.group(1))
+    return ""
 
 
 def render(ctx: RenderContext) -> Path:
@@ -48,15 +60,18 @@ def render(ctx: RenderContext) -> Path:
     html = book_html(ctx, selection, options)
     document = layout(html, ctx.root, options.paper)
     target = ctx.out / options.filename(ctx.config.slug)
-    atomic_write(target, lambda tmp: _write(document, tmp))
+    atomic_write(target, lambda handle: _write(document, handle, ctx.root))
     return target
 
 
-def _write(document, path: Path) -> None:
+def _write(document, handle, root: Path) -> None:
     with _WarningsFail() as warnings:
-        document.write_pdf(path, pdf_tags=True)
+        try:
+            document.write_pdf(handle, pdf_tags=True)
+        except Exception as exc:  # noqa: BLE001 - an engine crash is reported, not raised
+            raise PrintFailed([f"{type(exc).__name__}: {exc}"], root) from None
     if warnings.messages:
-        raise PrintFailed("WeasyPrint: " + "; ".join(warnings.messages[:5]))
+        raise PrintFailed(warnings.messages, root)
 
 
 def _check_selection(ctx: RenderContext, options: PrintOptions) -> None:
@@ -101,7 +116,7 @@ def layout(html: str, root: Path, paper: str):
                            font_config=fonts),
                        CSS(string=page_css(paper), font_config=fonts)]
     if warnings.messages:
-        raise PrintFailed("WeasyPrint: " + "; ".join(warnings.messages[:5]))
+        raise PrintFailed(warnings.messages)
     targets = xref_targets(html)
     same: set[str] = set()
     for _ in range(MAX_PASSES):
@@ -120,9 +135,11 @@ def _render(html: str, root: Path, fetcher, fonts, stylesheets):
                             url_fetcher=fetcher).render(
                 font_config=fonts, stylesheets=stylesheets, optimize_images=False)
         except FatalURLFetchingError as exc:
-            raise PrintFailed(str(exc)) from None
+            raise PrintFailed([str(exc)], root) from None
+        except Exception as exc:  # noqa: BLE001 - an engine crash is reported, not raised
+            raise PrintFailed([f"{type(exc).__name__}: {exc}"], root) from None
     if warnings.messages:
-        raise PrintFailed("WeasyPrint: " + "; ".join(warnings.messages[:5]))
+        raise PrintFailed(warnings.messages, root)
     return document
 
 

@@ -1,0 +1,259 @@
+"""Hardening: random input, engine failures, killed builds, no network, containment, escaping."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader
+
+from conftest import BASE, SOURCE, run
+from qabook import pandoc, pipeline
+from qabook.diagnostics import Diagnostics
+
+FRAGMENTS = [
+    "@Q1", "Q2", "@Q99", "Q0", "[@smith2020tiny]", "[see @smith2020tiny, p. 3; @nobody]",
+    "[-@lee2019small]", "@fig-first", "@tbl-x", "@eq-y", "@ex-z", "$x^2$", "$$y = 1$$ {#eq-z}",
+    "`code @Q1`", "[^n]", "\n\n[^n]: a note\n", "\n::: exercise\n", "\n::: solution\n", "\n:::\n",
+    "\n::: question\n", "\n::: summary\n", "\n::: {.exercise #ex-q}\n",
+    '![cap](../../figures/q01-a.svg){#fig-x fig-alt="alt"}', "![](http://example.com/y.png)",
+    "![x](../../../../etc/passwd)", "<div>", "<script>alert(1)</script>", "\n# H\n", "\n## H\n",
+    "\n| a | b |\n|---|---|\n| Q1 | @Q3 |\n\n: cap {#tbl-t}\n", "{#eq-q}", "\t", "\r\n",
+    "\ufeff", "é", "—", "\n---\n", "*", "**", "[", "]", "{", "}", "\\", "<!-- c -->",
+    "[link](https://example.com)", "[bad](#q1)", "[Q14]{.noxref}", "```python\nx = 1\n```",
+]
+TEXT = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=30).map(
+    "".join)
+FRONT = st.sampled_from(["---\nnumber: 4\ntitle: Random\n---\n", "---\nnumber: [\n---\n",
+                         "---\nnumber: 4\n", "", "---\n- a list\n---\n",
+                         "---\nnumber: 1\ntitle: Clash\ntags: nope\n---\n"])
+SETTINGS = settings(max_examples=30, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def check_only_diagnoses(book: Path) -> None:
+    """Load, model and resolve may report problems, never raise."""
+    pipeline.check(book, Diagnostics())
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    book = tmp_path / "book"
+    shutil.copytree(BASE, book)
+    return book
+
+
+@SETTINGS
+@given(front=FRONT, body=TEXT)
+def test_random_question_files_only_ever_give_diagnostics(tiny: Path, front: str, body: str):
+    (tiny / "chapters/02-two/q04-random.md").write_text(front + body, encoding="utf-8")
+    check_only_diagnoses(tiny)
+
+
+MUTATIONS = st.lists(st.tuples(st.sampled_from(["delete", "insert", "swap", "repeat"]),
+                               st.floats(0, 1), st.floats(0, 1), st.sampled_from(FRAGMENTS)),
+                     min_size=1, max_size=4)
+
+
+@SETTINGS
+@given(which=st.integers(0, 26), mutations=MUTATIONS)
+def test_mutated_real_questions_only_ever_give_diagnostics(tiny: Path, which: int, mutations):
+    real = sorted(SOURCE.glob("chapters/*/*.md"))[which].read_text(encoding="utf-8")
+    lines = real.split("\n")
+    for kind, a, b, fragment in mutations:
+        i, j = sorted((int(a * len(lines)), int(b * len(lines))))
+        if kind == "delete":
+            del lines[i:j + 1]
+        elif kind == "insert":
+            lines.insert(i, fragment)
+        elif kind == "swap" and j < len(lines):
+            lines[i], lines[j] = lines[j], lines[i]
+        elif kind == "repeat":
+            lines[i:i] = lines[i:j + 1]
+    (tiny / "chapters/02-two/q04-mutant.md").write_text("\n".join(lines), encoding="utf-8")
+    check_only_diagnoses(tiny)
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(front=FRONT, body=TEXT)
+def test_check_never_prints_a_traceback(tiny: Path, front: str, body: str):
+    (tiny / "chapters/02-two/q04-random.md").write_text(front + body, encoding="utf-8")
+    code, out, err = run("check", "--source", str(tiny))
+    assert code in (0, 1)
+    assert "Traceback" not in out + err and "internal error" not in out + err
+
+
+def test_a_pandoc_failure_names_each_file(tiny: Path, tmp_path: Path, monkeypatch) -> None:
+    broken = tmp_path / "pandoc"
+    broken.write_text("#!/bin/sh\necho 'pandoc: simulated crash' >&2\nexit 83\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(pandoc, "executable", lambda: str(broken))
+    code, out, err = run("check", "--source", str(tiny))
+    assert code == 1 and "Traceback" not in err
+    for path in ("front/preface.md", "chapters/01-one/q01-first.md",
+                 "chapters/02-two/q03-third.md"):
+        assert f"{tiny}/{path}:1:1: error: pandoc could not read this file" in err
+    assert "simulated crash" in err
+
+
+def test_math_the_engine_cannot_draw_names_its_file(tiny: Path, tmp_path: Path) -> None:
+    q2 = tiny / "chapters/01-one/q02-second.md"
+    q2.write_text(q2.read_text().replace("precedes Q3.", r"precedes Q3, $\left( x$."))
+    code, _, err = run("build", "--source", str(tiny), "--out", str(tmp_path / "out"), "-f", "pdf")
+    assert code == 1
+    assert f"{tiny}/chapters/01-one/q02-second.md: error: cannot typeset" in err
+    assert "[math.invalid]" in err and "Traceback" not in err
+
+
+def test_a_figure_weasyprint_cannot_draw_names_its_file(tiny: Path, tmp_path: Path) -> None:
+    (tiny / "figures/q03-b.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20">'
+        '<rect width="5" height="5" transform="rotate(abc)"/></svg>')
+    code, _, err = run("build", "--source", str(tiny), "--out", str(tmp_path / "out"), "-f", "pdf")
+    assert code == 1
+    assert f"{tiny}/figures/q03-b.svg: error: WeasyPrint: Failed to render SVG image" in err
+    assert "[pdf.failed]" in err and "Traceback" not in err
+
+
+def test_a_failed_build_leaves_previous_artifacts_untouched(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = out / "a-tiny-book.pdf"
+    previous.write_bytes(b"the previous edition")
+    q2 = tiny / "chapters/01-one/q02-second.md"
+    q2.write_text(q2.read_text().replace("precedes Q3.", r"precedes Q3, $\left( x$."))
+    assert run("build", "--source", str(tiny), "--out", str(out), "-f", "pdf")[0] == 1
+    assert [p.name for p in out.iterdir()] == [previous.name]
+    assert previous.read_bytes() == b"the previous edition"
+
+
+def unnamed_file_in(pid: int, folder: Path) -> bool:
+    """True when the process holds an O_TMPFILE file in folder (it is writing an artifact)."""
+    fds = Path(f"/proc/{pid}/fd")
+    try:
+        links = [os.readlink(fd) for fd in fds.iterdir()]
+    except OSError:
+        return False
+    return any(link.startswith(f"{folder}/#") for link in links)
+
+
+def test_a_build_killed_while_writing_the_pdf_leaves_no_partial_file(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    out.mkdir()
+    previous = out / "ml-question-by-question-ch3.pdf"
+    previous.write_bytes(b"the previous handout")
+    proc = subprocess.Popen([sys.executable, "-m", "qabook", "build", "--source", str(SOURCE),
+                             "--out", str(out), "-f", "pdf", "--chapter", "3"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while not unnamed_file_in(proc.pid, out) and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    assert proc.poll() is None, "the build finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert [p.name for p in out.iterdir()] == [previous.name]
+    assert previous.read_bytes() == b"the previous handout"
+
+
+def test_a_full_build_never_opens_a_network_connection(tiny: Path, tmp_path: Path,
+                                                        monkeypatch) -> None:
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("the network is off for this test")
+
+    for name in ("connect", "connect_ex"):
+        monkeypatch.setattr(socket.socket, name, refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    code, _, err = run("build", "--source", str(tiny), "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    assert attempts == []
+    assert len(list((tmp_path / "out").iterdir())) == 3
+
+
+def test_the_print_fetcher_serves_only_the_book(tiny: Path) -> None:
+    from weasyprint.urls import FatalURLFetchingError
+
+    from qabook.render.pdf import BookFetcher
+
+    fetcher = BookFetcher([tiny])
+    assert fetcher.fetch((tiny / "figures/q01-a.svg").resolve().as_uri())
+    assert fetcher.fetch("data:text/plain,hello")
+    for url in ("file:///etc/passwd", "http://127.0.0.1/secret", "https://example.com/x.css",
+                (tiny / ".." / "outside.txt").resolve().as_uri(), "ftp://example.com/x"):
+        with pytest.raises(FatalURLFetchingError):
+            fetcher.fetch(url)
+
+
+def test_hostile_markup_is_refused_and_nothing_is_built(tiny: Path, tmp_path: Path) -> None:
+    q2 = tiny / "chapters/01-one/q02-second.md"
+    q2.write_text(q2.read_text().replace("It follows Q1 and precedes Q3.", (
+        '<link rel="attachment" href="file:///etc/passwd">\n\n'
+        '<iframe src="https://example.com"></iframe>\n\n'
+        "Text <script>alert(1)</script>.\n\n"
+        "![secret](../../../../../etc/passwd){#fig-s fig-alt=\"s\"}")))
+    code, _, err = run("build", "--source", str(tiny), "--out", str(tmp_path / "out"))
+    assert code == 1 and err.count("[html.raw]") >= 3 and "[image.outside]" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_artifacts_hold_only_the_referenced_figures(real_epub, real_pdf, tmp_path) -> None:
+    figures = {f.read_bytes() for f in (SOURCE / "figures").iterdir()}
+    with zipfile.ZipFile(real_epub) as epub:
+        media = [epub.read(n) for n in epub.namelist() if n.startswith("EPUB/media/file")]
+    assert {m for m in media if not m.startswith(b"\x89PNG")} <= figures
+    assert PdfReader(real_pdf).attachments == {}
+    book = tmp_path / "source"
+    shutil.copytree(SOURCE, book)
+    code, _, err = run("build", "--source", str(book), "--out", str(tmp_path / "out"), "-f", "apkg")
+    assert code == 0, err
+    with zipfile.ZipFile(next((tmp_path / "out").glob("*.apkg"))) as apkg:
+        deck_media = [apkg.read(n) for n in apkg.namelist() if n.isdigit()]
+    assert deck_media and set(deck_media) <= figures
+
+
+def test_titles_are_escaped_in_every_format(tiny: Path, tmp_path: Path) -> None:
+    q3 = tiny / "chapters/02-two/q03-third.md"
+    q3.write_text(q3.read_text().replace("title: The Third Question",
+                                         "title: 'A <script>alert(1)</script> title'"))
+    out = tmp_path / "out"
+    code, _, err = run("build", "--source", str(tiny), "--out", str(out))
+    assert code == 0, err
+    with zipfile.ZipFile(out / "a-tiny-book.epub") as epub:
+        pages = b"".join(epub.read(n) for n in epub.namelist() if n.endswith(".xhtml"))
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in pages and b"<script" not in pages
+    with zipfile.ZipFile(out / "a-tiny-book.apkg") as apkg:
+        collection = apkg.read("collection.anki2")
+    assert b"&lt;script&gt;" in collection and b"<script>alert" not in collection
+    text = "".join(page.extract_text() for page in PdfReader(out / "a-tiny-book.pdf").pages)
+    assert "A <script>alert(1)</script> title" in text
+
+
+def test_builds_are_byte_identical_across_processes_folders_time_zones_and_locales(
+        real_epub, real_pdf, real_apkg, tmp_path: Path) -> None:
+    book = tmp_path / "elsewhere" / "book"
+    shutil.copytree(SOURCE, book)
+    out = tmp_path / "out"
+    env = {**os.environ, "TZ": "Pacific/Chatham", "LANG": "de_DE.UTF-8", "LC_ALL": "de_DE.UTF-8",
+           "PYTHONHASHSEED": "12345"}
+    proc = subprocess.run([sys.executable, "-m", "qabook", "build", "--source", "book",
+                           "--out", str(out)], cwd=book.parent, env=env, capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    for artifact in (real_epub, real_pdf, real_apkg):
+        assert (out / artifact.name).read_bytes() == artifact.read_bytes(), artifact.name
+    assert (book / "anki-history.json").read_bytes() == (SOURCE / "anki-history.json").read_bytes()
