@@ -41,7 +41,7 @@ def read_many(texts: list[str], reader: str, workers: int | None = None) -> list
     the AST out of Lua, where marshalling a source-positioned AST costs more than parsing.
     """
     jobs = [{"text": text, "from": reader, "to": "json"} for text in texts]
-    results = _parallel(jobs, _serve_chunk, workers)
+    results = _parallel(jobs, _serve_all, workers)
     enabled = gc.isenabled()
     gc.disable()  # millions of small containers: the cyclic GC only slows decoding down
     try:
@@ -111,6 +111,39 @@ def _run_chunk(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             gc.enable()
 
 
+SERVE_CHARS = 150_000  # pandoc-server gives a request 2 s (fixed under CGI): keep requests short
+
+
+def _serve_all(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Serve jobs in requests small enough to beat pandoc-server's time limit.
+
+    A single text too long for the limit is read through `pandoc lua` instead.
+    """
+    results: list[dict[str, Any]] = []
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for job in jobs + [None]:
+        if batch and (job is None or size + len(job["text"]) > SERVE_CHARS):
+            try:
+                results.extend(_serve_chunk(batch))
+            except ServerTimeout:
+                results.extend(_read_with_lua(batch))
+            batch, size = [], 0
+        if job is not None:
+            batch.append(job)
+            size += len(job["text"])
+    return results
+
+
+def _read_with_lua(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = _run_chunk([{"read": job["text"], "format": job["from"]} for job in jobs])
+    return [{"output": json.dumps(r)} if "error" not in r else r for r in out]
+
+
+class ServerTimeout(PandocError):
+    """pandoc-server ran out of time for a request."""
+
+
 def _serve_chunk(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One pandoc process answering a /batch request as a CGI program."""
     body = json.dumps(jobs).encode("utf-8")
@@ -132,6 +165,8 @@ def _serve_chunk(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if proc.returncode != 0 or not head.startswith(b"Status: 200"):
         message = (proc.stderr or payload).decode("utf-8", "replace").strip()
         raise PandocError(message or f"exit code {proc.returncode}")
+    if b"Status: 503" in payload[-200:]:  # the time limit struck mid-answer
+        raise ServerTimeout("pandoc-server ran out of time")
     results = json.loads(payload)
     return [{"output": r["output"]} if "output" in r else {"error": str(r)} for r in results]
 
