@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from qabook import __version__, pipeline
+from qabook.cache import Cache
 from qabook.diagnostics import BuildFailed, Diagnostics, source_line
 from qabook.render import FORMATS
 from qabook.render.options import PAPER_SIZES, PrintOptions
@@ -17,6 +18,14 @@ from qabook.report import book_table, summary_line
 SOURCE = click.option("--source", "source", default="source", show_default=True,
                       type=click.Path(file_okay=False, path_type=Path),
                       help="Folder that holds book.yaml.")
+CACHE = click.option("--cache", "cache", default=None,
+                     type=click.Path(file_okay=False, path_type=Path),
+                     help="Cache folder (default: build/.cache, or OUT/.cache for build).")
+NO_CACHE_OPT = click.option("--no-cache", is_flag=True, help="Use no cache at all.")
+
+
+def _cache(cache: Path | None, no_cache: bool, out: Path = Path("build")) -> Path | None:
+    return None if no_cache else (cache or out / ".cache")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,10 +37,13 @@ def main() -> None:
 @main.command()
 @SOURCE
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def check(source: Path, strict: bool) -> None:
+@CACHE
+@NO_CACHE_OPT
+def check(source: Path, strict: bool, cache: Path | None, no_cache: bool) -> None:
     """Check the whole book and report every problem."""
     diags = Diagnostics()
-    resolved = _guard(lambda: pipeline.check(source, diags))
+    store = Cache(_cache(cache, no_cache))
+    resolved = _guard(lambda: pipeline.check(source, diags, store))
     failed = _report(diags, source, strict)
     files = len(resolved.book.documents) if resolved else None
     click.echo(summary_line("check", diags, files))
@@ -40,10 +52,13 @@ def check(source: Path, strict: bool) -> None:
 
 @main.command(name="list")
 @SOURCE
-def list_(source: Path) -> None:
+@CACHE
+@NO_CACHE_OPT
+def list_(source: Path, cache: Path | None, no_cache: bool) -> None:
     """List chapters, questions, exercises, figures and word counts."""
     diags = Diagnostics()
-    book = _guard(lambda: pipeline.read_book(source, diags))
+    store = Cache(_cache(cache, no_cache))
+    book = _guard(lambda: pipeline.read_book(source, diags, store))
     failed = _report(diags, source, strict=False)
     if book is not None:
         click.echo(book_table(book))
@@ -63,8 +78,11 @@ def list_(source: Path) -> None:
 @click.option("--question", "questions", multiple=True, type=click.IntRange(min=1),
               help="PDF handout of this question (repeatable).")
 @click.option("--no-solutions", is_flag=True, help="PDF worksheet: leave the solutions out.")
+@CACHE
+@NO_CACHE_OPT
 def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
-          chapters: tuple[int, ...], questions: tuple[int, ...], no_solutions: bool) -> None:
+          chapters: tuple[int, ...], questions: tuple[int, ...], no_solutions: bool,
+          cache: Path | None, no_cache: bool) -> None:
     """Check the book, then build the requested formats into the output folder."""
     diags = Diagnostics()
     print_options = PrintOptions(paper, tuple(sorted(set(chapters))),
@@ -73,6 +91,7 @@ def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
         raise click.UsageError("--paper, --chapter, --question and --no-solutions apply to "
                                "the PDF only: add -f pdf and no other -f")
     options = pipeline.BuildOptions(source=source, out=out, formats=formats or FORMATS,
+                                    cache=_cache(cache, no_cache, out),
                                     options={"pdf": print_options})
     try:
         written = _guard(lambda: pipeline.build(options, diags))

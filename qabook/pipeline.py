@@ -11,6 +11,7 @@ from qabook.load import load
 from qabook.model import build_model
 from qabook.model.nodes import Book
 from qabook import pandoc
+from qabook.cache import NO_CACHE, Cache
 from qabook.render import FORMATS, RENDERERS, RenderContext, RenderError, renderer
 from qabook.resolve import ResolvedBook, resolve
 
@@ -22,12 +23,13 @@ class BuildOptions:
     source: Path
     out: Path
     formats: tuple[str, ...] = FORMATS
+    cache: Path | None = None  #: the cache folder; None: no cache
     options: dict = field(default_factory=dict)  #: per-format options, e.g. "pdf": PrintOptions
 
 
-def read_book(source: Path, diags: Diagnostics) -> Book | None:
+def read_book(source: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> Book | None:
     """Load and model the book; None when not even book.yaml could be read."""
-    loaded = load(source, diags)
+    loaded = load(source, diags, cache)
     if loaded is None:
         return None
     # The ASTs are millions of long-lived containers: keep the cyclic GC from rescanning them
@@ -36,19 +38,19 @@ def read_book(source: Path, diags: Diagnostics) -> Book | None:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return build_model(loaded, diags)
+        return build_model(loaded, diags, cache)
     finally:
         if enabled:
             gc.enable()
 
 
-def check(source: Path, diags: Diagnostics) -> ResolvedBook | None:
+def check(source: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> ResolvedBook | None:
     """Run every check; the resolved book, or None when a stage could not complete.
 
     Resolve is skipped when some file could not be read at all: its labels would be missing
     and every reference to them would be reported as a spurious error.
     """
-    book = read_book(source, diags)
+    book = read_book(source, diags, cache)
     if book is None or not book.complete:
         return None
     return resolve(book, diags)
@@ -56,7 +58,7 @@ def check(source: Path, diags: Diagnostics) -> ResolvedBook | None:
 
 def build(options: BuildOptions, diags: Diagnostics) -> list[Path]:
     """Check the book, then render each requested format; raise BuildFailed on errors."""
-    resolved = check(options.source, diags)
+    resolved = check(options.source, diags, Cache(options.cache))
     if resolved is None or diags.has_errors():
         raise BuildFailed(diags)
     written: list[Path] = []

@@ -71,6 +71,12 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.fixture(autouse=True)
+def _own_working_folder(tmp_path: Path, monkeypatch) -> None:
+    """Every test runs in its own folder, so default build/ and cache folders stay private."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def real_book(tmp_path: Path) -> Path:
     """A private copy of the real book, safe to mutate."""
@@ -109,3 +115,8 @@ def real_apkg(tmp_path_factory) -> Path:
     copy = tmp_path_factory.mktemp("apkg-source") / "source"
     shutil.copytree(SOURCE, copy)
     return build_real(tmp_path_factory.mktemp("apkg"), "apkg", source=copy)
+
+
+def artifacts(out: Path) -> list[str]:
+    """The names of what a build left in its output folder (the cache is not an artifact)."""
+    return sorted(p.name for p in out.iterdir() if p.name != ".cache") if out.exists() else []

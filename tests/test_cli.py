@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import BASE, BOOKS, assemble, run
+from conftest import BASE, BOOKS, artifacts, assemble, run
 
 
 def test_check_clean_book_exits_zero() -> None:
@@ -50,7 +50,7 @@ def test_build_refuses_a_book_with_errors(tmp_path) -> None:
     book = assemble(BOOKS / "image-missing", tmp_path)
     code, out, err = run("build", "--source", str(book), "--out", str(tmp_path / "out"))
     assert code == 1 and "[image.missing]" in err
-    assert not (tmp_path / "out").exists()
+    assert artifacts(tmp_path / "out") == []
 
 
 def test_list_shows_counts() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qabook import pandoc
+from qabook.cache import NO_CACHE, Cache, key
 from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
 from qabook.diagnostics import Diagnostics, Location
 from qabook.load import yaml
@@ -24,8 +25,10 @@ class SourceFile:
     kind: Kind
     chapter: int  # 0 for front and back matter
     meta: yaml.YamlDoc | None  # front matter; None when absent or unreadable
-    ast: dict[str, Any] = field(repr=False)  # pandoc JSON AST of the body, with source positions
+    ast: dict[str, Any] | None = field(repr=False)  # pandoc JSON AST of the body, with positions
     lines: tuple[str, ...] = field(repr=False)  # the text, to turn pandoc columns into characters
+    model_key: str = ""  # the cache key of this file's model
+    cached: Any = field(default=None, repr=False)  # the model's cached result, when still valid
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,11 @@ class LoadedBook:
     complete: bool  # False when a file could not be loaded: labels may then be missing
 
 
-def load(root: Path, diags: Diagnostics) -> LoadedBook | None:
-    """Read book.yaml and every file it names; None when book.yaml itself is unusable."""
+def load(root: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> LoadedBook | None:
+    """Read book.yaml and every file it names; None when book.yaml itself is unusable.
+
+    Files whose model is in the cache (same text, same figures) are not parsed again.
+    """
     config = _config(root, diags)
     if config is None:
         return None
@@ -59,25 +65,62 @@ def load(root: Path, diags: Diagnostics) -> LoadedBook | None:
     bib = read_text(root, config.bibliography.path, config.bibliography.location, diags)
     splits = [(entry, kind, chapter, text, _split(text, diags)) for entry, kind, chapter, text in texts
               if text is not None]
-    texts = [split.body for *_, split in splits]
-    paths = [text.path for *_, text, _ in splits]
-    results = _parse(texts, paths, pandoc.MARKDOWN, diags)
-    if bib is not None:
-        results += _parse([bib.text], [bib.path], "bibtex", diags)
+    keys = [key("model", kind, chapter, text.path, text.text) for _, kind, chapter, text, _ in splits]
+    cached = [_valid(root, cache.get("model", k)) for k in keys]
+    todo = [i for i, entry in enumerate(cached) if entry is None]
+    parsed = _parse([splits[i][4].body for i in todo], [splits[i][3].path for i in todo],
+                    pandoc.MARKDOWN, diags)
+    results: list[Any] = list(cached)
+    for i, ast in zip(todo, parsed):
+        results[i] = ast
     files: list[SourceFile] = []
-    for (entry, kind, chapter, text, split), ast in zip(splits, results):
-        if ast is None:
+    for (entry, kind, chapter, text, split), result, k, hit in zip(splits, results, keys, cached):
+        if result is None:
             continue
         meta = _meta(text, split, diags)
         if meta is False:  # unreadable front matter: the file's number and labels are unknown
             continue
-        files.append(SourceFile(text.path, kind, chapter, meta, ast,
-                                tuple(text.text.split("\n"))))
-    bibliography = None
-    if bib is not None and results[-1] is not None:
-        bibliography = _bibliography(bib, results[-1], diags)
+        files.append(SourceFile(text.path, kind, chapter, meta, None if hit else result,
+                                tuple(text.text.split("\n")), k, hit))
+    bibliography = _load_bibliography(bib, diags, cache) if bib is not None else None
     complete = len(files) == len(entries) and bibliography is not None
     return LoadedBook(root, config, tuple(files), bibliography, complete)
+
+
+def _valid(root: Path, entry: Any) -> Any:
+    """A cached model entry, if every figure it checked is still as it was."""
+    if entry is None:
+        return None
+    for path, digest in entry["images"]:
+        if _file_digest(root / path) != digest:
+            return None
+    return entry
+
+
+def _file_digest(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _load_bibliography(bib: Text, diags: Diagnostics, cache: Cache) -> Bibliography | None:
+    ident = key("bibliography", bib.text)
+    hit = cache.get("bibliography", ident)
+    if hit is not None:
+        bibliography, problems = hit
+        diags.extend(problems)
+        return bibliography
+    parsed = _parse([bib.text], [bib.path], "bibtex", diags)[0]
+    if parsed is None:
+        return None
+    local = Diagnostics()
+    bibliography = _bibliography(bib, parsed, local)
+    diags.extend(local.items)
+    cache.put("bibliography", ident, (bibliography, local.items))
+    return bibliography
 
 
 def _config(root: Path, diags: Diagnostics) -> BookConfig | None:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from qabook import ast
+from qabook.cache import NO_CACHE, Cache
 from qabook.diagnostics import Diagnostics, Location, did_you_mean
 from qabook.load import LoadedBook, SourceFile
 from qabook.model.blocks import STRUCTURE, block_, blocks, unwrap_blocks
@@ -17,19 +18,17 @@ QUESTION_KEYS = ("number", "title", "tags")
 MATTER_KEYS = ("title", "id")
 
 
-def build_model(loaded: LoadedBook, diags: Diagnostics) -> Book:
+def build_model(loaded: LoadedBook, diags: Diagnostics, cache: Cache = NO_CACHE) -> Book:
     """The Book; problems inside files are reported and the rest of the book still modelled."""
     front, back, questions = [], [], {}
     for file in loaded.files:
-        ctx = FileContext(loaded.root, file.path, file.lines, diags, file.kind == "question")
+        result = _file(loaded, file, diags, cache)
+        if result is None:
+            continue
         if file.kind == "question":
-            question = _question(file, ctx)
-            if question is not None:
-                questions.setdefault(file.chapter, []).append(question)
+            questions.setdefault(file.chapter, []).append(result)
         else:
-            matter = _matter(file, ctx)
-            if matter is not None:
-                (front if file.kind == "front" else back).append(matter)
+            (front if file.kind == "front" else back).append(result)
     dropped = _unique_numbers(questions, diags)
     chapters = tuple(
         Chapter(entry.number, entry.title,
@@ -39,6 +38,20 @@ def build_model(loaded: LoadedBook, diags: Diagnostics) -> Book:
     modelled = sum(len(qs) for qs in questions.values()) + dropped + len(front) + len(back)
     complete = loaded.complete and modelled == len(loaded.files) and not dropped
     return Book(loaded.config, tuple(front), chapters, tuple(back), loaded.bibliography, complete)
+
+
+def _file(loaded: LoadedBook, file: SourceFile, diags: Diagnostics, cache: Cache):
+    """One file's Question or Matter (or None), from the cache when its entry is valid."""
+    if file.cached is not None:
+        diags.extend(file.cached["diagnostics"])
+        return file.cached["result"]
+    local = Diagnostics()
+    ctx = FileContext(loaded.root, file.path, file.lines, local, file.kind == "question")
+    result = _question(file, ctx) if file.kind == "question" else _matter(file, ctx)
+    diags.extend(local.items)
+    cache.put("model", file.model_key, {"result": result, "diagnostics": local.items,
+                                        "images": ctx.images})
+    return result
 
 
 def _meta(file: SourceFile, ctx: FileContext, known: tuple[str, ...]) -> dict[str, Any] | None:

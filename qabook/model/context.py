@@ -28,6 +28,7 @@ class FileContext:
     tables: list[Table] = field(default_factory=list)
     equations: list[Equation] = field(default_factory=list)
     footnotes: int = 0
+    images: list[tuple[str, str | None]] = field(default_factory=list)  #: (path, sha256) checked
 
     def loc(self, pos: Pos) -> Location:
         """A Location for a pandoc position, with columns counted in characters."""

@@ -68,6 +68,7 @@ def image_source(url: str, ctx: FileContext, here: Pos) -> str | None:
         ctx.error(here, "image.outside", f"image '{url}' lies outside the book's source folder",
                   "keep figures under source/figures/")
         return None
+    ctx.images.append((relative, _digest(target)))  # the model's verdict depends on the file
     if not target.is_file():
         ctx.error(here, "image.missing", f"image file '{url}' does not exist",
                   _nearby(target))
@@ -78,6 +79,15 @@ def image_source(url: str, ctx: FileContext, here: Pos) -> str | None:
                   "figures must be plain SVG or PNG files drawn for the book")
         return None
     return relative
+
+
+def _digest(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _nearby(target: Path) -> str:

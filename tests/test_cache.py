@@ -1,0 +1,54 @@
+"""The cache: a cached check reports exactly what an uncached one does, and goes stale."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import BOOKS, assemble, case_dirs, run
+from qabook import pipeline
+from qabook.cache import Cache
+from qabook.diagnostics import Diagnostics
+
+
+def headlines(book: Path, cache: Cache) -> list[str]:
+    diags = Diagnostics()
+    pipeline.check(book, diags, cache)
+    return [d.headline() for d in diags.sorted()]
+
+
+def test_cached_checks_report_exactly_the_same(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache")
+    for case in case_dirs():
+        book = assemble(case, tmp_path / "books")
+        cold = headlines(book, Cache(None))
+        assert headlines(book, cache) == cold, case.name  # fills the cache
+        assert headlines(book, cache) == cold, case.name  # answers from it
+
+
+def test_an_edit_or_a_changed_figure_is_seen(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache")
+    book = assemble(BOOKS / "feature-noxref", tmp_path / "books")
+    assert headlines(book, cache) == []
+    q2 = book / "chapters/01-one/q02-second.md"
+    q2.write_text(q2.read_text().replace("It follows Q1", "It follows @Q7"))
+    assert [line.split(": ", 2)[2] for line in headlines(book, cache)] == [
+        "@Q7 refers to a question that does not exist [ref.unknown]"]
+    q2.write_text(q2.read_text().replace("@Q7", "Q1"))
+    assert headlines(book, cache) == []
+    (book / "figures/q03-b.svg").write_text("not an svg any more")
+    assert [line.rsplit(" ", 1)[1] for line in headlines(book, cache)] == ["[image.invalid]"]
+    (book / "figures/q03-b.svg").unlink()
+    assert [line.rsplit(" ", 1)[1] for line in headlines(book, cache)] == ["[image.missing]"]
+
+
+def test_a_damaged_cache_is_a_miss(tmp_path: Path) -> None:
+    book = tmp_path / "book"
+    shutil.copytree(BOOKS / "_base", book)
+    folder = tmp_path / "cache"
+    assert run("check", "--source", str(book), "--cache", str(folder))[0] == 0
+    for entry in folder.rglob("*"):
+        if entry.is_file():
+            entry.write_bytes(b"garbage")
+    code, out, err = run("check", "--source", str(book), "--cache", str(folder))
+    assert (code, err) == (0, "") and "no problems" in out
