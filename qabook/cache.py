@@ -23,7 +23,7 @@ def _code_digest() -> str:
     digest = hashlib.sha256(sys.version.encode())
     for folder in (PACKAGE, TEMPLATES):
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.suffix in (".py", ".lua", ".html", ".css"):
+            if path.is_file() and "node_modules" not in path.parts:
                 digest.update(str(path.relative_to(folder)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -100,8 +100,8 @@ def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
         click.echo(summary_line("build", diags, None))
         sys.exit(1)
     _report(diags, source, strict=False)
-    for path in written:
-        click.echo(f"wrote {path}")
+    for path, rebuilt in written:
+        click.echo(f"{'wrote' if rebuilt else 'up to date:'} {path}")
 
 
 def _guard(run):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
+import multiprocessing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,8 +14,9 @@ from qabook.load import load
 from qabook.model import build_model
 from qabook.model.nodes import Book
 from qabook import pandoc
-from qabook.cache import NO_CACHE, Cache
-from qabook.render import FORMATS, RENDERERS, RenderContext, RenderError, renderer
+from qabook.cache import NO_CACHE, Cache, key
+from qabook.render import FORMATS, RENDERERS, RenderContext, RenderError, inputs, renderer, target
+from qabook.render.output import atomic_write
 from qabook.resolve import ResolvedBook, resolve
 
 
@@ -56,30 +60,109 @@ def check(source: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> Resolved
     return resolve(book, diags)
 
 
-def build(options: BuildOptions, diags: Diagnostics) -> list[Path]:
-    """Check the book, then render each requested format; raise BuildFailed on errors."""
+def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
+    """Check the book, then render each requested format that is not up to date.
+
+    Returns each artifact with True when it was (re)built; raises BuildFailed on errors.
+    """
     resolved = check(options.source, diags, Cache(options.cache))
     if resolved is None or diags.has_errors():
         raise BuildFailed(diags)
-    written: list[Path] = []
-    ctx = RenderContext(resolved, options.source, options.out, options.options)
+    ctx = RenderContext(resolved, options.source, options.out, options.options, options.cache)
+    manifest = Manifest(options.cache)
+    todo = []
     for fmt in options.formats:
-        render = renderer(fmt)
-        if render is None:
+        if renderer(fmt) is None:
             diags.error(Location("book.yaml"), "build.unsupported",
                         f"the {fmt} format is not built yet",
                         f"build another format with -f, e.g. -f {_available_hint()}")
-            continue
-        try:
-            written.append(render(ctx))
-        except RenderError as exc:
-            diags.error(Location(exc.path or "book.yaml"), exc.code, exc.message, exc.hint)
-        except pandoc.PandocError as exc:
-            diags.error(Location("book.yaml"), "pandoc.failed", f"pandoc failed: {exc}",
-                        "simplify the markup the message points at, or report a bug")
+        elif not manifest.current(target(fmt, ctx), key("artifact", *inputs(fmt, ctx))):
+            todo.append(fmt)
+    for fmt, outcome in zip(todo, _render_all(ctx, todo)):
+        if isinstance(outcome, Path):
+            manifest.record(outcome, key("artifact", *inputs(fmt, ctx)))
+        else:
+            diags.error(*outcome)
     if diags.has_errors():
         raise BuildFailed(diags)
-    return written
+    manifest.save()
+    return [(target(fmt, ctx), fmt in todo) for fmt in options.formats]
+
+
+def _render_one(ctx: RenderContext, fmt: str):
+    """The artifact's path, or the arguments of the diagnostic that says why not."""
+    try:
+        return renderer(fmt)(ctx)
+    except RenderError as exc:
+        return (Location(exc.path or "book.yaml"), exc.code, exc.message, exc.hint)
+    except pandoc.PandocError as exc:
+        return (Location("book.yaml"), "pandoc.failed", f"pandoc failed: {exc}",
+                "simplify the markup the message points at, or report a bug")
+
+
+def _render_all(ctx: RenderContext, formats: list[str]) -> list:
+    """Render formats at the same time, one forked process each (the book is not copied)."""
+    if len(formats) < 2:
+        return [_render_one(ctx, fmt) for fmt in formats]
+    fork = multiprocessing.get_context("fork")
+    pipes = []
+    for fmt in formats:
+        receive, send = fork.Pipe(duplex=False)
+        process = fork.Process(target=_child, args=(ctx, fmt, send))
+        process.start()
+        send.close()
+        pipes.append((process, receive))
+    outcomes = []
+    for process, receive in pipes:
+        try:
+            kind, value = receive.recv()
+        except EOFError:
+            kind, value = "crash", "the renderer's process died"
+        process.join()
+        if kind == "crash":
+            raise RuntimeError(value)
+        outcomes.append(value)
+    return outcomes
+
+
+def _child(ctx: RenderContext, fmt: str, send) -> None:
+    try:
+        send.send(("ok", _render_one(ctx, fmt)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
+        send.send(("crash", f"{type(exc).__name__}: {exc}"))
+    finally:
+        send.close()
+
+
+class Manifest:
+    """What each artifact in the output folder was built from, to skip rebuilding it."""
+
+    def __init__(self, cache: Path | None):
+        self.path = cache / "manifest.json" if cache else None
+        self.entries: dict[str, dict[str, str]] = {}
+        if self.path is not None and self.path.is_file():
+            try:
+                self.entries = json.loads(self.path.read_text())
+            except ValueError:
+                self.entries = {}
+
+    def current(self, artifact: Path, ident: str) -> bool:
+        entry = self.entries.get(str(artifact.resolve()))
+        return bool(entry) and entry["key"] == ident and artifact.is_file() and \
+            _digest(artifact) == entry["sha256"]
+
+    def record(self, artifact: Path, ident: str) -> None:
+        self.entries[str(artifact.resolve())] = {"key": ident, "sha256": _digest(artifact)}
+
+    def save(self) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path, lambda handle: handle.write(
+                json.dumps(self.entries, indent=1, sort_keys=True).encode()))
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _available_hint() -> str:

@@ -138,33 +138,53 @@ def test_a_failed_build_leaves_previous_artifacts_untouched(tiny: Path, tmp_path
     assert previous.read_bytes() == b"the previous edition"
 
 
-def unnamed_file_in(pid: int, folder: Path) -> bool:
-    """True when the process holds an O_TMPFILE file in folder (it is writing an artifact)."""
-    fds = Path(f"/proc/{pid}/fd")
+def laying_out(pid: int) -> bool:
+    """True when the build has forked its PDF layout workers (it is in the middle of the PDF)."""
     try:
-        links = [os.readlink(fd) for fd in fds.iterdir()]
+        comm = Path(f"/proc/{pid}/comm").read_text()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return any(Path(f"/proc/{child}/comm").read_text() == comm for child in children)
     except OSError:
         return False
-    return any(link.startswith(f"{folder}/#") for link in links)
 
 
-def test_a_build_killed_while_writing_the_pdf_leaves_no_partial_file(tmp_path: Path) -> None:
+def test_a_build_killed_in_the_middle_of_the_pdf_leaves_no_partial_file(tmp_path: Path) -> None:
     out = tmp_path / "build"
     out.mkdir()
     previous = out / "ml-question-by-question-ch3.pdf"
     previous.write_bytes(b"the previous handout")
     proc = subprocess.Popen([sys.executable, "-m", "qabook", "build", "--source", str(SOURCE),
                              "--out", str(out), "-f", "pdf", "--chapter", "3"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     deadline = time.monotonic() + 240
-    while not unnamed_file_in(proc.pid, out) and proc.poll() is None:
+    while not laying_out(proc.pid) and proc.poll() is None:
         assert time.monotonic() < deadline
         time.sleep(0.005)
     assert proc.poll() is None, "the build finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
+    time.sleep(0.5)  # well into the layout of the chunks
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert artifacts(out) == [previous.name]
     assert previous.read_bytes() == b"the previous handout"
+
+
+def test_an_artifact_killed_while_being_written_leaves_no_file(tmp_path: Path) -> None:
+    previous = tmp_path / "book.pdf"
+    previous.write_bytes(b"the previous edition")
+    script = ("import sys, time\nfrom pathlib import Path\n"
+              "from qabook.render.output import atomic_write\n"
+              "def slow(handle):\n"
+              "    handle.write(b'%PDF-half' * 1000)\n    handle.flush()\n"
+              "    print('writing', flush=True)\n    time.sleep(60)\n"
+              "atomic_write(Path(sys.argv[1]), slow)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(previous)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert artifacts(tmp_path) == [previous.name]
+    assert previous.read_bytes() == b"the previous edition"
 
 
 def test_a_full_build_never_opens_a_network_connection(tiny: Path, tmp_path: Path,
@@ -188,7 +208,7 @@ def test_a_full_build_never_opens_a_network_connection(tiny: Path, tmp_path: Pat
 def test_the_print_fetcher_serves_only_the_book(tiny: Path) -> None:
     from weasyprint.urls import FatalURLFetchingError
 
-    from qabook.render.pdf import BookFetcher
+    from qabook.render.pdf_layout import BookFetcher
 
     fetcher = BookFetcher([tiny])
     assert fetcher.fetch((tiny / "figures/q01-a.svg").resolve().as_uri())

@@ -104,7 +104,7 @@ def test_contents_and_question_list_give_the_real_pages(dests, texts, book) -> N
 
 
 def test_footnotes_sit_on_the_page_of_their_call(dests) -> None:
-    notes = [name for name in dests if re.fullmatch(r"fn-\d+", name)]
+    notes = [name for name in dests if re.fullmatch(r"fn-[\w-]+-\d+", name)]
     assert len(notes) >= 27
     for note in notes:
         assert dests[note] == dests["fnc-" + note[3:]], note

@@ -27,6 +27,7 @@ class RenderContext:
     root: Path  #: the source folder, for the figure files the model points to
     out: Path  #: the output folder
     options: dict[str, Any] = field(default_factory=dict)  #: per format, e.g. "pdf": PrintOptions
+    cache: Path | None = None  #: the cache folder (None: no cache)
 
     @property
     def book(self):
@@ -48,6 +49,33 @@ class RenderError(Exception):
                  hint: str = ""):
         super().__init__(message)
         self.message, self.path, self.code, self.hint = message, path, code, hint
+
+
+def target(fmt: str, ctx: RenderContext) -> Path:
+    """Where a format's artifact goes (known before rendering, for the no-op check)."""
+    if fmt == "pdf":
+        from qabook.render.options import PrintOptions
+
+        return ctx.out / ctx.options.get("pdf", PrintOptions()).filename(ctx.config.slug)
+    return ctx.out / f"{ctx.config.slug}.{fmt}"
+
+
+def inputs(fmt: str, ctx: RenderContext) -> list:
+    """Everything besides the code that an artifact depends on: the digest is its identity.
+
+    The book is a function of its source files, so their bytes stand for it (a digest of the
+    resolved book itself would depend on how Python happens to share objects).
+    """
+    book = ctx.book
+    files = ["book.yaml"] + [doc.path for doc in book.documents]
+    files += [book.bibliography.path] if book.bibliography else []
+    files += sorted({f.src for doc in book.documents for f in doc.figures})
+    parts: list = [fmt, repr(ctx.options.get(fmt))]
+    parts += [(path, ctx.asset(path).read_bytes()) for path in files]
+    if fmt == "apkg":  # the deck's modification times live beside the book
+        history = ctx.root / "anki-history.json"
+        parts.append(history.read_bytes() if history.is_file() else b"")
+    return parts
 
 
 def renderer(fmt: str) -> Callable[[RenderContext], Path] | None:

@@ -28,7 +28,7 @@ class HtmlDocument:
 def write(documents: list[HtmlDocument], bibliography: Bibliography | None, lang: str,
           math: str = "mathjax", link_citations: bool = False) -> list[dict[str, str]]:
     """HTML of each part of each document, plus its bibliography under "refs" (maybe empty)."""
-    index = _reference_index(bibliography)
+    index = reference_index(bibliography)
     jobs = [_job(doc, index, lang, math, link_citations) for doc in documents]
     results = pandoc.run_batch(jobs)
     out = []
@@ -58,7 +58,7 @@ def _job(doc: HtmlDocument, index: dict[str, Any], lang: str, math: str,
     }
 
 
-def _reference_index(bibliography: Bibliography | None) -> dict[str, Any]:
+def reference_index(bibliography: Bibliography | None) -> dict[str, Any]:
     if bibliography is None:
         return {}
     index = {}

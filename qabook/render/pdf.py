@@ -1,77 +1,160 @@
-"""The print PDF and handouts: Jinja2 HTML laid out by WeasyPrint (the one WeasyPrint user).
+"""The print PDF and handouts: chunks laid out in parallel by WeasyPrint, then merged.
 
-Layout runs in passes, like LaTeX: every page reference is a CSS target-counter, so page
-numbers are always right; after a pass, cross-references whose target landed on their own
-page lose their ", p. N" and the book is laid out again, until nothing changes.
+Like LaTeX, layout runs in passes over a page map (where every chunk starts and where every
+anchor landed): each pass lays out, on every CPU, the chunks whose HTML changed since the
+map they were laid out with, until no chunk changes. Laid-out chunks are cached by their HTML,
+so after an edit only the edited question (and whatever its page count moves) is laid out
+again. A cold build starts from an empty map and needs two passes; later builds start from
+the last map.
 """
 
 from __future__ import annotations
 
-import logging
-import re
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import jinja2
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from qabook.cache import Cache, key
 from qabook.render import RenderContext, RenderError
-from qabook.render.options import PAPER_SIZES, PrintOptions
+from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
+from qabook.render.pdf_layout import Laid, lay_out
+from qabook.render.pdf_merge import Part, merge
+from qabook.render.pdf_plan import Chunk, PageMap, chunk_html, chunks
 from qabook.render.print_html import Selection, page_data
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
-PAPERS = {  # size, margins (top, bottom, inner, outer), base font size
-    "a4": ("A4", ("22mm", "24mm", "27mm", "20mm"), "10.5pt"),
-    "letter": ("letter", ("0.85in", "0.95in", "1.05in", "0.8in"), "10.5pt"),
-    "6x9in": ("6in 9in", ("0.7in", "0.8in", "0.8in", "0.6in"), "9.5pt"),
-}
-assert set(PAPERS) == set(PAPER_SIZES)
-MAX_PASSES = 4
+MAX_PASSES = 6
 
 
 class PrintFailed(RenderError):
-    """WeasyPrint could not lay the book out, or warned; the message says why."""
+    """WeasyPrint could not lay a chunk out, or warned; the message says why."""
 
-    def __init__(self, messages: list[str], root: Path | None = None):
-        super().__init__("WeasyPrint: " + "; ".join(messages[:5]), _source_of(messages, root),
-                         "pdf.failed", "any WeasyPrint warning fails the build; fix its cause")
-
-
-def _source_of(messages: list[str], root: Path | None) -> str:
-    """The book file a WeasyPrint message names (an image, usually), relative to the root."""
-    if root is None:
-        return ""
-    base = root.resolve().as_uri() + "/"
-    for message in messages:
-        found = re.search(re.escape(base) + r"([^\s'\",)]+)", message)
-        if found:
-            return unquote(found.group(1))
-    return ""
+    def __init__(self, messages: list[str], path: str = ""):
+        super().__init__("WeasyPrint: " + "; ".join(messages[:5]), path, "pdf.failed",
+                         "any WeasyPrint warning fails the build; fix its cause")
 
 
 def render(ctx: RenderContext) -> Path:
     """Write build/<slug>[-selection].pdf."""
     options: PrintOptions = ctx.options.get("pdf", PrintOptions())
     _check_selection(ctx, options)
+    cache = Cache(ctx.cache)
     selection = Selection(options.chapters, options.questions, options.solutions)
-    html = book_html(ctx, selection, options)
-    document = layout(html, ctx.root, options.paper)
+    data = page_data(ctx, selection, cache)
+    data["handout"] = _handout_title(ctx, selection)
+    data["title"] = ctx.config.title + (f" — {data['handout']}" if data["handout"] else "")
+    plan = chunks(data)
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "pdf"),
+                                     autoescape=True, undefined=jinja2.StrictUndefined)
+    map_key = key("pdf-map", options.filename(ctx.config.slug), [c.name for c in plan])
+    page_map = cache.get("pdf-map", map_key) or PageMap()
+    laid, page_map = _converge(ctx, options, cache, environment, data, plan, page_map)
+    cache.put("pdf-map", map_key, page_map)
+    starts = page_map.starts(plan)
+    parts = [Part(laid[c.name].pdf, starts[c.name][1], starts[c.name][2]) for c in plan]
+    outline = [mark for chunk in plan for mark in chunk.bookmarks]
+    pdf = merge(parts, _anchor_places(plan, laid, starts), outline, page_map.front,
+                _metadata(ctx, data), ctx.config.language)
     target = ctx.out / options.filename(ctx.config.slug)
-    atomic_write(target, lambda handle: _write(document, handle, ctx.root))
+    atomic_write(target, lambda handle: handle.write(pdf))
     return target
 
 
-def _write(document, handle, root: Path) -> None:
-    with _WarningsFail() as warnings:
-        try:
-            document.write_pdf(handle, pdf_tags=True)
-        except Exception as exc:  # noqa: BLE001 - an engine crash is reported, not raised
-            raise PrintFailed([f"{type(exc).__name__}: {exc}"], root) from None
-    if warnings.messages:
-        raise PrintFailed(warnings.messages, root)
+@dataclass
+class _Done:
+    """A chunk as last laid out: the key of its HTML, the result, and whether it had a pad."""
+
+    key: str
+    result: Laid
+    pad: bool
+
+
+def _converge(ctx, options, cache, environment, data, plan, page_map):
+    """Lay out until every chunk was laid out with the map it produces; written PDFs result."""
+    done: dict[str, _Done] = {}
+    with _pool() as pool:
+        for _ in range(MAX_PASSES):
+            starts = page_map.starts(plan)
+            wanted = {}
+            for chunk in plan:
+                html = chunk_html(environment, data, chunk, starts[chunk.name], page_map)
+                wanted[chunk.name] = (key("pdf-chunk", html, options.paper), html,
+                                      starts[chunk.name][2])
+            todo = [c for c in plan if c.name not in done or done[c.name].key != wanted[c.name][0]]
+            if not todo:
+                break
+            final = bool(page_map.pages)  # a map from a finished build is likely right
+            _lay_out_all(ctx, options, cache, pool, todo, wanted, done, final)
+            page_map = _map(plan, done, page_map.pushes)
+        else:
+            raise PrintFailed([f"page numbers did not settle in {MAX_PASSES} passes"])
+        missing = [c for c in plan if done[c.name].result.pdf is None]
+        _lay_out_all(ctx, options, cache, pool, missing, wanted, done, True)
+    return {name: d.result for name, d in done.items()}, page_map
+
+
+def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted, done, write: bool):
+    jobs = {}
+    for chunk in todo:
+        ident, html, pad = wanted[chunk.name]
+        hit = cache.get("pdf-chunk", ident)
+        if hit is not None:
+            done[chunk.name] = _Done(ident, hit, pad)
+        else:
+            jobs[chunk.name] = (ident, html, pad, pool.submit(
+                lay_out, html, str(ctx.root), options.paper, write))
+    for name, (ident, html, pad, future) in jobs.items():
+        result = future.result()
+        if result.error is not None:
+            raise PrintFailed(*result.error)
+        done[name] = _Done(ident, result, pad)
+        if result.pdf is not None:
+            cache.put("pdf-chunk", ident, result)
+
+
+def _anchor_places(plan: list[Chunk], laid: dict[str, Laid], starts) -> dict:
+    """Every anchor's (page index in the book, left, top)."""
+    places = {}
+    for chunk in plan:
+        first, _, pad = starts[chunk.name]
+        for anchor, (index, left, top) in laid[chunk.name].anchors.items():
+            if index >= pad:
+                places.setdefault(anchor, (first - 1 + index - pad, left, top))
+    return places
+
+
+def _map(plan: list[Chunk], done: dict[str, _Done], pushes: tuple[str, ...]) -> PageMap:
+    """Where everything landed, from the chunks as they were last laid out."""
+    page_map = PageMap(pages={c.name: done[c.name].result.pages - done[c.name].pad for c in plan})
+    starts = page_map.starts(plan)
+    for chunk in plan:
+        first, skip = starts[chunk.name][0], done[chunk.name].pad
+        for anchor, (index, _, _) in sorted(done[chunk.name].result.anchors.items()):
+            if index >= skip:
+                page_map.anchors.setdefault(anchor, first + index - skip)
+    after_front = [starts[c.name][0] for c in plan if c.kind != "front"]
+    page_map.front = after_front[0] - 1 if after_front else page_map.pages[plan[0].name]
+    page_map.pushes = tuple(sorted(set(pushes) | page_map.stray_notes()))
+    return page_map
+
+
+def _pool():
+    workers = max(1, min(os.cpu_count() or 1, 4))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def _metadata(ctx: RenderContext, data) -> dict[str, str]:
+    config = ctx.config
+    stamp = f"D:{config.date.strftime('%Y%m%d')}000000Z"
+    return {"/Title": data["title"], "/Author": ", ".join(config.authors),
+            "/Subject": config.description, "/Keywords": ", ".join(config.subjects),
+            "/Creator": "qabook", "/Producer": "qabook (WeasyPrint, pypdf)",
+            "/CreationDate": stamp, "/ModDate": stamp}
 
 
 def _check_selection(ctx: RenderContext, options: PrintOptions) -> None:
@@ -87,16 +170,6 @@ def _check_selection(ctx: RenderContext, options: PrintOptions) -> None:
                               hint="questions are " + ", ".join(map(str, questions)))
 
 
-def book_html(ctx: RenderContext, selection: Selection, options: PrintOptions) -> str:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES / "pdf"), autoescape=True,
-        undefined=jinja2.StrictUndefined)
-    data = page_data(ctx, selection)
-    data["handout"] = _handout_title(ctx, selection)
-    data["title"] = ctx.config.title + (f" — {data['handout']}" if data["handout"] else "")
-    return environment.get_template("book.html").render(**data)
-
-
 def _handout_title(ctx: RenderContext, selection: Selection) -> str:
     if selection.whole:
         return ""
@@ -105,132 +178,3 @@ def _handout_title(ctx: RenderContext, selection: Selection) -> str:
     parts += [f"Q{n}" for n in selection.questions]
     kind = "Worksheet" if not selection.solutions else "Handout"
     return f"{kind} · " + ", ".join(parts)
-
-
-def layout(html: str, root: Path, paper: str):
-    """Lay the HTML out, in passes until same-page references are stable."""
-    fetcher = BookFetcher([root, TEMPLATES])
-    fonts = FontConfiguration()
-    with _WarningsFail() as warnings:
-        stylesheets = [CSS(filename=str(TEMPLATES / "pdf" / "book.css"), url_fetcher=fetcher,
-                           font_config=fonts),
-                       CSS(string=page_css(paper), font_config=fonts)]
-    if warnings.messages:
-        raise PrintFailed(warnings.messages)
-    targets = xref_targets(html)
-    same: set[str] = set()
-    for _ in range(MAX_PASSES):
-        document = _render(_mark_same_page(html, same), root, fetcher, fonts, stylesheets)
-        now = same_page_links(document, targets)
-        if now == same:
-            return document
-        same = now
-    return document
-
-
-def _render(html: str, root: Path, fetcher, fonts, stylesheets):
-    with _WarningsFail() as warnings:
-        try:
-            document = HTML(string=html, base_url=root.resolve().as_uri() + "/",
-                            url_fetcher=fetcher).render(
-                font_config=fonts, stylesheets=stylesheets, optimize_images=False)
-        except FatalURLFetchingError as exc:
-            raise PrintFailed([str(exc)], root) from None
-        except Exception as exc:  # noqa: BLE001 - an engine crash is reported, not raised
-            raise PrintFailed([f"{type(exc).__name__}: {exc}"], root) from None
-    if warnings.messages:
-        raise PrintFailed(warnings.messages, root)
-    return document
-
-
-def page_css(paper: str) -> str:
-    size, (top, bottom, inner, outer), font = PAPERS[paper]
-    return (f"@page {{ size: {size}; margin: {top} {outer} {bottom} {inner}; }}\n"
-            f"@page :left {{ margin-left: {outer}; margin-right: {inner}; }}\n"
-            f"@page :right {{ margin-left: {inner}; margin-right: {outer}; }}\n"
-            f"html {{ font-size: {font}; }}\n")
-
-
-def anchor_pages(document) -> dict[str, int]:
-    """The page (1-based, physical) where each anchor is."""
-    pages: dict[str, int] = {}
-    for number, page in enumerate(document.pages, 1):
-        for anchor in page.anchors:
-            pages.setdefault(anchor, number)
-    return pages
-
-
-TAG = re.compile(r"<a ([^>]*)>")
-ATTR = re.compile(r'([\w-]+)="([^"]*)"')
-
-
-def xref_targets(html: str) -> dict[str, str]:
-    """Each cross-reference link's id and the anchor it points at."""
-    targets = {}
-    for tag in TAG.finditer(html):
-        attrs = dict(ATTR.findall(tag.group(1)))
-        if attrs.get("id", "").startswith("xr-") and attrs.get("href", "").startswith("#"):
-            targets[attrs["id"]] = attrs["href"][1:]
-    return targets
-
-
-def same_page_links(document, targets: dict[str, str]) -> set[str]:
-    """Ids of cross-reference links that sit on the same page as their target."""
-    pages = anchor_pages(document)
-    return {link for link, target in targets.items()
-            if link in pages and pages[link] == pages.get(target)}
-
-
-def _mark_same_page(html: str, same: set[str]) -> str:
-    """Add the class same-page to the links in `same` (their ", p. N" is then not printed)."""
-    if not same:
-        return html
-
-    def mark(match: re.Match) -> str:
-        attrs = match.group(1)
-        ident = re.search(r'id="(xr-\d+)"', attrs)
-        if ident is None or ident.group(1) not in same:
-            return match.group(0)
-        return "<a " + attrs.replace('class="xref', 'class="xref same-page', 1) + ">"
-
-    return TAG.sub(mark, html)
-
-
-class BookFetcher(URLFetcher):
-    """Serves data: URLs and files inside the allowed folders; anything else stops the build."""
-
-    def __init__(self, roots: list[Path]):
-        super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False,
-                         fail_on_errors=True, timeout=5)
-        self.roots = [root.resolve() for root in roots]
-
-    def fetch(self, url, headers=None):
-        if url.startswith("data:"):
-            return super().fetch(url, headers)
-        if url.startswith("file:"):
-            path = Path(unquote(urlparse(url).path)).resolve()
-            if any(path.is_relative_to(root) for root in self.roots) and path.is_file():
-                return super().fetch(url, headers)
-        raise FatalURLFetchingError(f"refused to fetch {url}: only files of the book are used")
-
-
-class _WarningsFail(logging.Handler):
-    """Collects WeasyPrint's warnings and errors while it works: any of them fails the build."""
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-    def __enter__(self):
-        logger = logging.getLogger("weasyprint")
-        logger.addHandler(self)
-        self._propagate, logger.propagate = logger.propagate, False
-        return self
-
-    def __exit__(self, *exc):
-        logger = logging.getLogger("weasyprint")
-        logger.removeHandler(self)
-        logger.propagate = self._propagate

@@ -7,11 +7,13 @@ ones land on their own page), and references to parts left out of a handout beco
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from qabook import ast
+from qabook.cache import NO_CACHE, Cache, key
 from qabook.model.nodes import Chapter, Question
 from qabook.render import RenderContext, RenderError
 from qabook.render import html as writer
@@ -51,31 +53,36 @@ class Selection:
 
 @dataclass
 class _State:
-    """Numbering shared by every fragment of one print document."""
+    """Numbering inside one document: ids stay the same when other questions change."""
 
+    prefix: str
     anchors: set[str]
+    cache: Cache = NO_CACHE
     xrefs: int = 0
     notes: int = 0
     problems: list[PrintError] = field(default_factory=list)
 
 
-def page_data(ctx: RenderContext, selection: Selection) -> dict[str, Any]:
-    """Everything the book template shows, with HTML fragments written by pandoc."""
+def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE) -> dict[str, Any]:
+    """Everything the print templates show, with HTML fragments written by pandoc."""
     book = ctx.book
     chapters = [(c, [q for q in c.questions if selection.keeps(q)]) for c in book.chapters]
     chapters = [(c, qs) for c, qs in chapters if qs]
     questions = [q for _, qs in chapters for q in qs]
     front = list(book.front) if selection.whole else []
     back = list(book.back) if selection.whole else []
-    state = _State(_anchors(ctx, questions, front + back))
-    documents = [_matter_doc(m, state) for m in front + back]
-    documents += [_question_doc(q, state) for q in questions]
+    anchors = _anchors(ctx, questions, front + back)
+    documents, problems = [], []
+    for maker, item in [(_matter_doc, m) for m in front + back] + [
+            (_question_doc, q) for q in questions]:
+        state = _State(item.anchor if isinstance(item, Question) else item.ident, anchors, cache)
+        documents.append(maker(item, state))
+        problems += state.problems
     documents.append(_bibliography_doc(questions, front + back))
-    if state.problems:
-        raise state.problems[0]
-    written = writer.write(documents, book.bibliography, ctx.config.language, math="plain",
-                           link_citations=True)
-    html = {doc.prefix: _unprefix_links(doc.prefix, parts, state.anchors)
+    if problems:
+        raise problems[0]
+    written = _write_cached(ctx, documents, cache)
+    html = {doc.prefix: _unprefix_links(doc.prefix, parts, anchors)
             for doc, parts in zip(documents, written)}
     return {
         "config": ctx.config, "words": WORDS, "selection": selection,
@@ -85,6 +92,30 @@ def page_data(ctx: RenderContext, selection: Selection) -> dict[str, Any]:
         "references": html["bibliography"][writer.REFS].replace('id="bibliography-refs-ref-',
                                                                 'id="ref-'),
     }
+
+
+def _write_cached(ctx: RenderContext, documents: list[writer.HtmlDocument],
+                  cache: Cache) -> list[dict[str, str]]:
+    """pandoc's HTML for each document, from the cache when the same content was written."""
+    entries = {}
+    bibliography = ctx.book.bibliography
+    index = writer.reference_index(bibliography)
+    keys = []
+    for doc in documents:
+        cited = sorted({c["citationId"] for part in doc.parts.values()
+                        for node in ast.iter_nodes(part) if node["t"] == "Cite"
+                        for c in node["c"][0]})
+        keys.append(key("print-html", doc.prefix, ctx.config.language,
+                        json.dumps(doc.parts, sort_keys=True),
+                        json.dumps([index.get(k) for k in cited], sort_keys=True)))
+        entries[keys[-1]] = cache.get("print-html", keys[-1])
+    missing = [i for i, k in enumerate(keys) if entries[k] is None]
+    fresh = writer.write([documents[i] for i in missing], bibliography, ctx.config.language,
+                         math="plain", link_citations=True)
+    for i, parts in zip(missing, fresh):
+        entries[keys[i]] = parts
+        cache.put("print-html", keys[i], parts)
+    return [entries[k] for k in keys]
 
 
 def _anchors(ctx: RenderContext, questions: list[Question], matters) -> set[str]:
@@ -125,7 +156,7 @@ def _bibliography_doc(questions: list[Question], matters) -> writer.HtmlDocument
 
 
 HREF = re.compile(r'(href="#|id=")([^"]+)"')
-GLOBAL_ID = re.compile(r"(xr|fnc?)-\d+$")  # numbered across the whole print document
+GLOBAL_ID = re.compile(r"(xr|fnc?)-[\w-]+-\d+$")  # ours, unique in the print document
 
 
 def _unprefix_links(prefix: str, parts: dict[str, str], anchors: set[str]) -> dict[str, str]:
@@ -168,11 +199,15 @@ def _print(content, state: _State, shift: int, path: str) -> list[Any]:
 def _math(node: dict, state: _State, path: str) -> Any:
     display = node["c"][0]["t"] == "DisplayMath"
     tex = node["c"][1]
-    try:
-        image = render_math(tex, display)
-    except MathError as exc:
-        state.problems.append(PrintError(path, str(exc)))
-        return ast.Str(tex)
+    ident = key("math", tex, display)
+    image = state.cache.get("math", ident)
+    if image is None:
+        try:
+            image = render_math(tex, display)
+        except MathError as exc:
+            state.problems.append(PrintError(path, str(exc)))
+            return ast.Str(tex)
+        state.cache.put("math", ident, image)
     css = "math display" if display else "math inline"
     html = image.img(tex, css)
     return {"t": "RawInline", "c": ["html", f'<span class="math-block">{html}</span>' if display
@@ -187,7 +222,7 @@ def _footnote(node: dict, state: _State, path: str, shift: int) -> list[Any]:
             if inlines:
                 inlines.append(ast.SPACE)
             inlines.extend(block["c"])
-    n = state.notes
+    n = f"{state.prefix}-{state.notes}"
     return [ast.Span(ast.attr(f"fnc-{n}", ["fn-call"]), []),
             ast.Span(ast.attr(f"fn-{n}", ["fn"]), inlines)]
 
@@ -198,8 +233,8 @@ def _xref(node: dict, state: _State) -> Any:
         return ast.Span(ast.attr("", ["xref", "elsewhere"]), node["c"][1])
     state.xrefs += 1
     attr = node["c"][0]
-    return ast.Link([f"xr-{state.xrefs}", attr[1], attr[2]], node["c"][1], f"#{anchor}",
-                    node["c"][2][1])
+    return ast.Link([f"xr-{state.prefix}-{state.xrefs}", attr[1], attr[2]], node["c"][1],
+                    f"#{anchor}", node["c"][2][1])
 
 
 def _matter(matter, html: dict) -> dict[str, Any]:

@@ -1,0 +1,140 @@
+"""Lay out one chunk with WeasyPrint (the one WeasyPrint user), in a worker process.
+
+Fonts and the stylesheet are loaded once per worker. Any WeasyPrint warning or error fails
+the chunk, and the message names the book file it concerns when it names one.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+PAPERS = {  # size, margins (top, bottom, inner, outer), base font size
+    "a4": ("A4", ("22mm", "24mm", "27mm", "20mm"), "10.5pt"),
+    "letter": ("letter", ("0.85in", "0.95in", "1.05in", "0.8in"), "10.5pt"),
+    "6x9in": ("6in 9in", ("0.7in", "0.8in", "0.8in", "0.6in"), "9.5pt"),
+}
+
+
+@dataclass(frozen=True)
+class Laid:
+    """A laid-out chunk: its pages, where its anchors are, and its PDF when it was written."""
+
+    pages: int  #: including the pad page, if the chunk has one
+    anchors: dict[str, tuple[int, float, float]]  #: anchor -> (page index, left, top) in points
+    pdf: bytes | None
+    error: tuple[list[str], str] | None = None  #: WeasyPrint's messages and the file named
+
+
+_WORKER: dict = {}
+
+
+def lay_out(html: str, root: str, paper: str, write: bool) -> Laid:
+    """Lay the chunk out (and write its PDF when asked); never raises for WeasyPrint."""
+    fetcher, fonts, stylesheets = _setup(Path(root), paper)
+    with _Warnings() as warnings:
+        try:
+            document = HTML(string=html, base_url=Path(root).resolve().as_uri() + "/",
+                            url_fetcher=fetcher).render(font_config=fonts,
+                                                        stylesheets=stylesheets)
+            anchors = {}
+            for index, page in enumerate(document.pages):
+                for anchor, (x, y, *_) in sorted(page.anchors.items()):
+                    # CSS pixels from the top left -> PDF points from the bottom left
+                    anchors.setdefault(anchor, (index, round(x * 0.75, 3),
+                                                round((page.height - y) * 0.75, 3)))
+            pdf = None
+            if write:
+                out = io.BytesIO()
+                document.write_pdf(out)
+                pdf = out.getvalue()
+        except FatalURLFetchingError as exc:
+            warnings.messages.append(str(exc))
+        except Exception as exc:  # noqa: BLE001 - an engine crash is reported, not raised
+            warnings.messages.append(f"{type(exc).__name__}: {exc}")
+    if warnings.messages:
+        return Laid(0, {}, None, (warnings.messages, source_of(warnings.messages, Path(root))))
+    return Laid(len(document.pages), anchors, pdf)
+
+
+def _setup(root: Path, paper: str):
+    """This worker's fetcher, fonts and stylesheets (made once, reused for every chunk)."""
+    ident = (str(root), paper)
+    if _WORKER.get("ident") != ident:
+        fetcher = BookFetcher([root, TEMPLATES])
+        fonts = FontConfiguration()
+        with _Warnings() as warnings:
+            stylesheets = [CSS(filename=str(TEMPLATES / "pdf" / "book.css"), url_fetcher=fetcher,
+                               font_config=fonts),
+                           CSS(string=page_css(paper), font_config=fonts)]
+        if warnings.messages:
+            raise RuntimeError("; ".join(warnings.messages))
+        _WORKER.update(ident=ident, value=(fetcher, fonts, stylesheets))
+    return _WORKER["value"]
+
+
+def page_css(paper: str) -> str:
+    size, (top, bottom, inner, outer), font = PAPERS[paper]
+    return (f"@page {{ size: {size}; margin: {top} {outer} {bottom} {inner}; }}\n"
+            f"@page :left {{ margin-left: {outer}; margin-right: {inner}; }}\n"
+            f"@page :right {{ margin-left: {inner}; margin-right: {outer}; }}\n"
+            f"html {{ font-size: {font}; }}\n")
+
+
+def source_of(messages: list[str], root: Path) -> str:
+    """The book file a WeasyPrint message names (an image, usually), relative to the root."""
+    base = root.resolve().as_uri() + "/"
+    for message in messages:
+        found = re.search(re.escape(base) + r"([^\s'\",)]+)", message)
+        if found:
+            return unquote(found.group(1))
+    return ""
+
+
+class BookFetcher(URLFetcher):
+    """Serves data: URLs and files inside the allowed folders; anything else stops the build."""
+
+    def __init__(self, roots: list[Path]):
+        super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False,
+                         fail_on_errors=True, timeout=5)
+        self.roots = [root.resolve() for root in roots]
+
+    def fetch(self, url, headers=None):
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        if url.startswith("file:"):
+            path = Path(unquote(urlparse(url).path)).resolve()
+            if any(path.is_relative_to(root) for root in self.roots) and path.is_file():
+                return super().fetch(url, headers)
+        raise FatalURLFetchingError(f"refused to fetch {url}: only files of the book are used")
+
+
+class _Warnings(logging.Handler):
+    """Collects WeasyPrint's warnings and errors while it works: any of them fails the chunk."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def __enter__(self):
+        logger = logging.getLogger("weasyprint")
+        logger.addHandler(self)
+        self._propagate, logger.propagate = logger.propagate, False
+        return self
+
+    def __exit__(self, *exc):
+        logger = logging.getLogger("weasyprint")
+        logger.removeHandler(self)
+        logger.propagate = self._propagate

@@ -1,0 +1,181 @@
+"""The print book as chunks: each laid out on its own, with page numbers from a page map.
+
+A chunk is the front matter, a chapter opener, one question, a back-matter file, Appendix A,
+Appendix B or the references. Every question starts a new page and every other chunk a
+right-hand page, so chunks never share a page. A chunk's HTML is fully determined by its
+content and by the page map it is given (where it starts, which number every target it
+links to has, which of its links land on their own page); the layout passes in pdf.py feed
+it the map until nothing changes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+
+from qabook.render.print_html import WORDS
+
+ROMAN = "front"  # the one chunk numbered i, ii, iii
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One separately laid-out part of the print book."""
+
+    name: str  #: unique, e.g. "question-q17"
+    kind: str  #: front, opener, question, back, solutions, question-list, references
+    data: dict[str, Any] = field(repr=False)  #: what the template shows
+    recto: bool  #: must start on a right-hand page
+    head: str = ""  #: the left running head (the chapter), when the chunk has one
+    bookmarks: tuple[tuple[int, str, str], ...] = ()  #: (level, title, anchor) for the outline
+
+
+@dataclass
+class PageMap:
+    """Where everything landed: the state the layout passes converge on."""
+
+    pages: dict[str, int] = field(default_factory=dict)  #: chunk name -> its pages
+    anchors: dict[str, int] = field(default_factory=dict)  #: anchor -> physical page
+    front: int = 0  #: physical pages before page 1 (the front matter and its padding)
+    #: footnotes WeasyPrint put on the page after their call: a page break then follows the
+    #: paragraph of the call, leaving the note room on its page (WeasyPrint issue #1564)
+    pushes: tuple[str, ...] = ()
+
+    def starts(self, chunks: list[Chunk]) -> dict[str, tuple[int, bool, bool]]:
+        """Each chunk's first physical page, whether a blank page precedes it, and whether it
+        starts on a left-hand page (then it is laid out behind a pad page that is dropped)."""
+        out, page = {}, 1
+        for chunk in chunks:
+            blank = chunk.recto and page % 2 == 0
+            page += blank
+            out[chunk.name] = (page, blank, page % 2 == 0)
+            page += self.pages.get(chunk.name, 1)
+        return out
+
+    def label(self, anchor: str) -> str:
+        """The printed number of the page an anchor is on ("vii" in the front matter)."""
+        page = self.anchors.get(anchor)
+        if page is None:
+            return "00"
+        return roman(page) if page <= self.front else str(page - self.front)
+
+    def stray_notes(self) -> set[str]:
+        """Footnotes on another page than their call."""
+        return {name[3:] for name, page in self.anchors.items()
+                if name.startswith("fn-") and page != self.anchors.get("fnc-" + name[3:], page)}
+
+
+def roman(number: int) -> str:
+    out = ""
+    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"),
+                           (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"),
+                           (4, "iv"), (1, "i")):
+        while number >= value:
+            out += letters
+            number -= value
+    return out
+
+
+def chunks(data: dict[str, Any]) -> list[Chunk]:
+    """The print book in reading order (data as print_html.page_data makes it)."""
+    out = [Chunk(ROMAN, "front", {}, True,
+                 bookmarks=tuple((1, m["title"], m["anchor"]) for m in data["front"]))]
+    for chapter in data["chapters"]:
+        head = f"{chapter['label']} {chapter['title']}"
+        out.append(Chunk(f"opener-{chapter['anchor']}", "opener", {"chapter": chapter}, True,
+                         bookmarks=((1, head, chapter["anchor"]),)))
+        for q in chapter["questions"]:
+            out.append(Chunk(f"question-{q['anchor']}", "question",
+                             {"chapter": chapter, "question": q}, False, head,
+                             ((2, f"{q['label']} {q['title']}", q["anchor"]),)))
+    for matter in data["back"]:
+        out.append(Chunk(f"back-{matter['anchor']}", "back", {"matter": matter}, True,
+                         bookmarks=((1, matter["title"], matter["anchor"]),)))
+    if data["selection"].solutions:
+        out.append(Chunk("solutions", "solutions", {}, True,
+                         bookmarks=((1, WORDS["appendix_a"], "appendix-a"),)))
+    if data["selection"].whole:
+        out.append(Chunk("question-list", "question-list", {}, True,
+                         bookmarks=((1, WORDS["appendix_b"], "appendix-b"),)))
+    if data["references"]:
+        out.append(Chunk("references", "references", {}, True,
+                         bookmarks=((1, WORDS["references"], "references"),)))
+    return out
+
+
+def chunk_html(environment: jinja2.Environment, data: dict[str, Any], chunk: Chunk,
+               start: tuple[int, bool, bool], page_map: PageMap) -> str:
+    """The chunk as a standalone HTML document, its page numbers taken from the map."""
+    first, _, pad = start
+    html = environment.get_template("chunk.html").render(
+        **data, chunk={**chunk.data, "kind": chunk.kind, "pad": pad})
+    html = html.replace("</head>", f"<style>{_page_rules(chunk, first, pad, page_map)}</style>"
+                        "</head>", 1)
+    return _push(_links(html, page_map), page_map.pushes)
+
+
+def _push(html: str, pushes: tuple[str, ...]) -> str:
+    """End the page after the paragraph that calls a pushed footnote."""
+    for note in pushes:
+        call = html.find(f'id="fnc-{note}"')
+        if call < 0:
+            continue
+        start = max(html.rfind("<p", 0, call), html.rfind("<li", 0, call))
+        if start >= 0:
+            end = html.index(">", start)
+            html = html[:end] + ' style="break-after: page"' + html[end:]
+    return html
+
+
+def _page_rules(chunk: Chunk, first: int, pad: bool, page_map: PageMap) -> str:
+    """This chunk's page numbers and running heads."""
+    if chunk.kind == "front":
+        numbers = "counter(page, lower-roman)"
+        start = ""
+    else:
+        numbers = "counter(page)"
+        start = f"@page :first {{ counter-set: page {first - page_map.front - pad}; }}\n"
+    left = json.dumps(chunk.head) if chunk.head else "string(matter, first-except)"
+    right = "string(question, first-except)" if chunk.kind == "question" else left
+    if chunk.kind == "opener":
+        left = right = "none"
+    return (start +
+            f"@page :left {{ @top-left {{ content: {left}; }} "
+            f"@bottom-left {{ content: {numbers}; }} }}\n"
+            f"@page :right {{ @top-right {{ content: {right}; }} "
+            f"@bottom-right {{ content: {numbers}; }} }}\n")
+
+
+TAG = re.compile(r"<a ([^>]*)>")
+ATTR = re.compile(r'([\w-]+)="([^"]*)"')
+
+
+def _links(html: str, page_map: PageMap) -> str:
+    """Give every internal link the printed page of its target; mark cross-references that
+    sit on their target's page; send links to other chunks through the qabook: scheme
+    (rewritten into destinations when the chunks are merged)."""
+    own = set(re.findall(r'\sid="([^"]+)"', html))
+
+    def fix(match: re.Match) -> str:
+        attrs = match.group(1)
+        href = re.search(r'href="#([^"]+)"', attrs)
+        if href is None:
+            return match.group(0)
+        target = href.group(1)
+        if target.startswith("ref-") or target.startswith("fn"):
+            page = ""
+        else:
+            page = f' data-page="{page_map.label(target)}"'
+        if target not in own:
+            attrs = attrs.replace(f'href="#{target}"', f'href="qabook:{target}"')
+        ident = dict(ATTR.findall(attrs)).get("id")
+        here = page_map.anchors.get(ident or "")
+        if here is not None and here == page_map.anchors.get(target):
+            attrs = attrs.replace('class="xref', 'class="xref same-page', 1)
+        return f"<a {attrs}{page}>"
+
+    return TAG.sub(fix, html)
