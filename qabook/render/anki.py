@@ -20,6 +20,7 @@ from typing import Any
 import genanki
 
 from qabook import ast
+from qabook.cache import Cache
 from qabook.model.nodes import Chapter, Exercise, Question
 from qabook.render import RenderContext
 from qabook.render import html as writer
@@ -112,7 +113,8 @@ def _notes(ctx: RenderContext, media: "_Media") -> list[CardNote]:
                 parts = {"exercise": exercise.prompt, "solution": exercise.solution}
                 plan.append(("exercise", exercise, question, chapter,
                              _document(exercise.anchor, parts, media)))
-    written = writer.write([doc for *_, doc in plan], ctx.book.bibliography, config.language)
+    written = writer.write([doc for *_, doc in plan], ctx.book.bibliography, config.language,
+                           cache=Cache(ctx.cache))
     notes = []
     for due, ((kind, exercise, question, chapter, _), parts) in enumerate(zip(plan, written)):
         maker = _question_note if kind == "question" else _exercise_note

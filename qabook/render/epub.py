@@ -9,12 +9,14 @@ the same bytes.
 from __future__ import annotations
 
 import html
+import json
 import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from qabook import ast, pandoc
+from qabook.cache import Cache, key
 from qabook.render import RenderContext
 from qabook.render.cover import cover_png
 from qabook.render.epub_ast import book_document
@@ -32,7 +34,7 @@ def render(ctx: RenderContext) -> Path:
     """Write build/<slug>.epub."""
     config = ctx.config
     target = ctx.out / f"{config.slug}.epub"
-    document = book_document(ctx.resolved, _meta(ctx))
+    document = _cite(book_document(ctx.resolved, _meta(ctx)), Cache(ctx.cache))
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         (work / "cover.png").write_bytes(cover_png(config.title, config.subtitle, config.authors))
@@ -40,7 +42,7 @@ def render(ctx: RenderContext) -> Path:
         raw = work / "raw.epub"
         pandoc.write_file(document, raw, [
             "--to=epub3", "--mathml", "--toc", "--toc-depth=2", "--split-level=1",
-            "--citeproc", "--epub-cover-image=cover.png", "--css=epub.css",
+            "--epub-cover-image=cover.png", "--css=epub.css",
             f"--resource-path={ctx.root.resolve()}",
             "--epub-title-page=true",
         ], cwd=work, env={"SOURCE_DATE_EPOCH": str(config.timestamp)})
@@ -48,6 +50,40 @@ def render(ctx: RenderContext) -> Path:
     atomic_write(target, lambda tmp: write_zip(
         tmp, ((name, data, name != "mimetype") for name, data in entries)))
     return target
+
+
+def _cite(document: dict[str, Any], cache: Cache) -> dict[str, Any]:
+    """The document with its citations formatted and its references listed, by citeproc.
+
+    citeproc runs on a small document holding each distinct citation once (and the reference
+    list), whose result is cached: an edit that changes no citation does not run it again.
+    """
+    cites: dict[str, Any] = {}
+    for node in ast.iter_nodes(document["blocks"]):
+        if node["t"] == "Cite":
+            cites.setdefault(json.dumps(node, sort_keys=True), node)
+    probe = {"pandoc-api-version": pandoc.API_VERSION, "meta": document["meta"],
+             "blocks": [ast.Para([cite]) for cite in cites.values()]
+             + [ast.Div(ast.attr("refs"), [])]}
+    ident = key("citeproc", json.dumps(probe, sort_keys=True))
+    done = cache.get("citeproc", ident)
+    if done is None:
+        (result,) = pandoc.run_batch([{"write": probe, "format": "json", "citeproc": True}])
+        if "error" in result:
+            raise pandoc.PandocError(result["error"])
+        blocks = json.loads(result["text"])["blocks"]
+        done = ([block["c"][0] for block in blocks[:-1]], blocks[-1])
+        cache.put("citeproc", ident, done)
+    formatted = dict(zip(cites, done[0]))
+
+    def visit(node: dict) -> Any:
+        if node["t"] == "Cite":
+            return formatted[json.dumps(node, sort_keys=True)]
+        if node["t"] == "Div" and node["c"][0][0] == "refs":
+            return done[1]
+        return None
+
+    return {**document, "blocks": ast.walk(document["blocks"], visit)}
 
 
 def _meta(ctx: RenderContext) -> dict[str, Any]:

@@ -8,10 +8,12 @@ own fragment, ids prefixed with the part's name so fragments can share a page.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from qabook import ast, pandoc
+from qabook.cache import NO_CACHE, Cache, key
 from qabook.load import Bibliography
 
 REFS = "refs"  # citeproc's bibliography part
@@ -26,17 +28,25 @@ class HtmlDocument:
 
 
 def write(documents: list[HtmlDocument], bibliography: Bibliography | None, lang: str,
-          math: str = "mathjax", link_citations: bool = False) -> list[dict[str, str]]:
-    """HTML of each part of each document, plus its bibliography under "refs" (maybe empty)."""
+          math: str = "mathjax", link_citations: bool = False,
+          cache: Cache = NO_CACHE) -> list[dict[str, str]]:
+    """HTML of each part of each document, plus its bibliography under "refs" (maybe empty).
+
+    A document written before with the same content (and the same cited entries) comes from
+    the cache; only the others go to pandoc, in one batch.
+    """
     index = reference_index(bibliography)
     jobs = [_job(doc, index, lang, math, link_citations) for doc in documents]
-    results = pandoc.run_batch(jobs)
-    out = []
-    for doc, result in zip(documents, results):
+    keys = [key("html", json.dumps(job, sort_keys=True)) for job in jobs]
+    out: list[Any] = [cache.get("html", k) for k in keys]
+    todo = [i for i, parts in enumerate(out) if parts is None]
+    for i, result in zip(todo, pandoc.run_batch([jobs[i] for i in todo])):
+        doc = documents[i]
         if "error" in result:
             raise pandoc.PandocError(f"{doc.prefix}: {result['error']}")
         parts = result["parts"] if isinstance(result["parts"], dict) else {}
-        out.append({name: parts.get(name, "") for name in list(doc.parts) + [REFS]})
+        out[i] = {name: parts.get(name, "") for name in list(doc.parts) + [REFS]}
+        cache.put("html", keys[i], out[i])
     return out
 
 

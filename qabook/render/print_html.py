@@ -7,7 +7,6 @@ ones land on their own page), and references to parts left out of a handout beco
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,7 +80,8 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
     documents.append(_bibliography_doc(questions, front + back))
     if problems:
         raise problems[0]
-    written = _write_cached(ctx, documents, cache)
+    written = writer.write(documents, book.bibliography, ctx.config.language, math="plain",
+                           link_citations=True, cache=cache)
     html = {doc.prefix: _unprefix_links(doc.prefix, parts, anchors)
             for doc, parts in zip(documents, written)}
     return {
@@ -92,30 +92,6 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
         "references": html["bibliography"][writer.REFS].replace('id="bibliography-refs-ref-',
                                                                 'id="ref-'),
     }
-
-
-def _write_cached(ctx: RenderContext, documents: list[writer.HtmlDocument],
-                  cache: Cache) -> list[dict[str, str]]:
-    """pandoc's HTML for each document, from the cache when the same content was written."""
-    entries = {}
-    bibliography = ctx.book.bibliography
-    index = writer.reference_index(bibliography)
-    keys = []
-    for doc in documents:
-        cited = sorted({c["citationId"] for part in doc.parts.values()
-                        for node in ast.iter_nodes(part) if node["t"] == "Cite"
-                        for c in node["c"][0]})
-        keys.append(key("print-html", doc.prefix, ctx.config.language,
-                        json.dumps(doc.parts, sort_keys=True),
-                        json.dumps([index.get(k) for k in cited], sort_keys=True)))
-        entries[keys[-1]] = cache.get("print-html", keys[-1])
-    missing = [i for i, k in enumerate(keys) if entries[k] is None]
-    fresh = writer.write([documents[i] for i in missing], bibliography, ctx.config.language,
-                         math="plain", link_citations=True)
-    for i, parts in zip(missing, fresh):
-        entries[keys[i]] = parts
-        cache.put("print-html", keys[i], parts)
-    return [entries[k] for k in keys]
 
 
 def _anchors(ctx: RenderContext, questions: list[Question], matters) -> set[str]:
