@@ -36,9 +36,8 @@ def read_book(source: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> Book
     loaded = load(source, diags, cache)
     if loaded is None:
         return None
-    # The ASTs are millions of long-lived containers: keep the cyclic GC from rescanning them
-    # while the model stage allocates millions more.
-    gc.freeze()
+    # The ASTs are millions of acyclic containers (reference counting frees them); the cyclic
+    # GC would only rescan them, again and again, while the model stage allocates.
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
 from qabook import pandoc
 from qabook.cache import NO_CACHE, Cache, key
@@ -25,7 +25,7 @@ class SourceFile:
     kind: Kind
     chapter: int  # 0 for front and back matter
     meta: yaml.YamlDoc | None  # front matter; None when absent or unreadable
-    ast: dict[str, Any] | None = field(repr=False)  # pandoc JSON AST of the body, with positions
+    body: str = field(repr=False)  # the Markdown for pandoc (front matter blanked out)
     lines: tuple[str, ...] = field(repr=False)  # the text, to turn pandoc columns into characters
     model_key: str = ""  # the cache key of this file's model
     cached: Any = field(default=None, repr=False)  # the model's cached result, when still valid
@@ -54,7 +54,9 @@ class LoadedBook:
 def load(root: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> LoadedBook | None:
     """Read book.yaml and every file it names; None when book.yaml itself is unusable.
 
-    Files whose model is in the cache (same text, same figures) are not parsed again.
+    The Markdown is parsed by `parse`, batch by batch, as the model stage asks for it (so a
+    long book never holds every AST at once); files whose model is in the cache (same text,
+    same figures) are not parsed at all.
     """
     config = _config(root, diags)
     if config is None:
@@ -65,26 +67,36 @@ def load(root: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> LoadedBook 
     bib = read_text(root, config.bibliography.path, config.bibliography.location, diags)
     splits = [(entry, kind, chapter, text, _split(text, diags)) for entry, kind, chapter, text in texts
               if text is not None]
-    keys = [key("model", kind, chapter, text.path, text.text) for _, kind, chapter, text, _ in splits]
-    cached = [_valid(root, cache.get("model", k)) for k in keys]
-    todo = [i for i, entry in enumerate(cached) if entry is None]
-    parsed = _parse([splits[i][4].body for i in todo], [splits[i][3].path for i in todo],
-                    pandoc.MARKDOWN, diags)
-    results: list[Any] = list(cached)
-    for i, ast in zip(todo, parsed):
-        results[i] = ast
     files: list[SourceFile] = []
-    for (entry, kind, chapter, text, split), result, k, hit in zip(splits, results, keys, cached):
-        if result is None:
-            continue
+    for _, kind, chapter, text, split in splits:
         meta = _meta(text, split, diags)
         if meta is False:  # unreadable front matter: the file's number and labels are unknown
             continue
-        files.append(SourceFile(text.path, kind, chapter, meta, None if hit else result,
-                                tuple(text.text.split("\n")), k, hit))
+        ident = key("model", kind, chapter, text.path, text.text)
+        files.append(SourceFile(text.path, kind, chapter, meta, split.body,
+                                tuple(text.text.split("\n")), ident,
+                                _valid(root, cache.get("model", ident))))
     bibliography = _load_bibliography(bib, diags, cache) if bib is not None else None
     complete = len(files) == len(entries) and bibliography is not None
     return LoadedBook(root, config, tuple(files), bibliography, complete)
+
+
+BATCH = 300_000  # characters of Markdown parsed at a time (their decoded ASTs are ~500 times larger)
+
+
+def parse(files: list[SourceFile], diags: Diagnostics) -> Iterator[tuple[SourceFile, Any]]:
+    """Each file with its pandoc AST (None when pandoc failed, after reporting it), in batches
+    of a bounded size, so the ASTs of a batch can be dropped before the next is read."""
+    batch: list[SourceFile] = []
+    size = 0
+    for file in files + [None]:
+        if batch and (file is None or size + len(file.body) > BATCH):
+            asts = _parse([f.body for f in batch], [f.path for f in batch], pandoc.MARKDOWN, diags)
+            yield from zip(batch, asts)
+            batch, size = [], 0
+        if file is not None:
+            batch.append(file)
+            size += len(file.body)
 
 
 def _valid(root: Path, entry: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 from qabook import ast
 from qabook.cache import NO_CACHE, Cache
 from qabook.diagnostics import Diagnostics, Location, did_you_mean
-from qabook.load import LoadedBook, SourceFile
+from qabook.load import LoadedBook, SourceFile, parse
 from qabook.model.blocks import STRUCTURE, block_, blocks, unwrap_blocks
 from qabook.model.context import FileContext, Pos, clean_attr
 from qabook.model.inlines import ref_kind
@@ -20,9 +20,17 @@ MATTER_KEYS = ("title", "id")
 
 def build_model(loaded: LoadedBook, diags: Diagnostics, cache: Cache = NO_CACHE) -> Book:
     """The Book; problems inside files are reported and the rest of the book still modelled."""
+    results = {file.path: file.cached["result"] for file in loaded.files if file.cached}
+    for file in loaded.files:
+        if file.cached:
+            diags.extend(file.cached["diagnostics"])
+    fresh = [file for file in loaded.files if not file.cached]
+    for file, tree in parse(fresh, diags):  # batch by batch: each batch's ASTs then go
+        if tree is not None:
+            results[file.path] = _file(loaded, file, tree, diags, cache)
     front, back, questions = [], [], {}
     for file in loaded.files:
-        result = _file(loaded, file, diags, cache)
+        result = results.get(file.path)
         if result is None:
             continue
         if file.kind == "question":
@@ -40,14 +48,11 @@ def build_model(loaded: LoadedBook, diags: Diagnostics, cache: Cache = NO_CACHE)
     return Book(loaded.config, tuple(front), chapters, tuple(back), loaded.bibliography, complete)
 
 
-def _file(loaded: LoadedBook, file: SourceFile, diags: Diagnostics, cache: Cache):
-    """One file's Question or Matter (or None), from the cache when its entry is valid."""
-    if file.cached is not None:
-        diags.extend(file.cached["diagnostics"])
-        return file.cached["result"]
+def _file(loaded: LoadedBook, file: SourceFile, tree: dict, diags: Diagnostics, cache: Cache):
+    """One file's Question or Matter (or None), modelled from its AST and cached."""
     local = Diagnostics()
     ctx = FileContext(loaded.root, file.path, file.lines, local, file.kind == "question")
-    result = _question(file, ctx) if file.kind == "question" else _matter(file, ctx)
+    result = _question(file, tree, ctx) if file.kind == "question" else _matter(file, tree, ctx)
     diags.extend(local.items)
     cache.put("model", file.model_key, {"result": result, "diagnostics": local.items,
                                         "images": ctx.images})
@@ -75,7 +80,7 @@ def _meta(file: SourceFile, ctx: FileContext, known: tuple[str, ...]) -> dict[st
     return data
 
 
-def _question(file: SourceFile, ctx: FileContext) -> Question | None:
+def _question(file: SourceFile, tree: dict, ctx: FileContext) -> Question | None:
     data = _meta(file, ctx, QUESTION_KEYS)
     if data is None:
         return None
@@ -101,7 +106,7 @@ def _question(file: SourceFile, ctx: FileContext) -> Question | None:
         ctx.error(pos("tags"), "meta.tags", "tags must be a list of single words",
                   "for example: tags: [nlp, transformers]")
         tags = []
-    parts = _parts(file.ast["blocks"], ctx, number)
+    parts = _parts(tree["blocks"], ctx, number)
     if parts is None:
         return None
     prompt, summary, body, exercises = parts
@@ -199,7 +204,7 @@ def _letter(index: int) -> str:
     return letters
 
 
-def _matter(file: SourceFile, ctx: FileContext) -> Matter | None:
+def _matter(file: SourceFile, tree: dict, ctx: FileContext) -> Matter | None:
     data = _meta(file, ctx, MATTER_KEYS)
     if data is None:
         return None
@@ -210,7 +215,7 @@ def _matter(file: SourceFile, ctx: FileContext) -> Matter | None:
         return None
     ident = str(data.get("id") or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-"))
     content = []
-    for block, here in unwrap_blocks(file.ast["blocks"]):
+    for block, here in unwrap_blocks(tree["blocks"]):
         if _role(block):
             ctx.error(here, "div.misplaced", f"a '{_role(block)}' div in front or back matter",
                       "questions, summaries and exercises belong in question files")
