@@ -52,3 +52,31 @@ def test_a_damaged_cache_is_a_miss(tmp_path: Path) -> None:
             entry.write_bytes(b"garbage")
     code, out, err = run("check", "--source", str(book), "--cache", str(folder))
     assert (code, err) == (0, "") and "no problems" in out
+
+
+def test_incremental_builds_give_the_bytes_of_clean_builds(real_epub, real_pdf, tmp_path) -> None:
+    """Build, edit an answer, rebuild, undo the edit, rebuild, all with one cache: the result is
+    byte for byte what clean builds of the same source give."""
+    from conftest import SOURCE
+
+    book = tmp_path / "book"
+    shutil.copytree(SOURCE, book)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    build = ["build", "--source", str(book), "--out", str(out), "--cache", str(cache)]
+    assert run(*build)[0] == 0
+    victim = sorted(book.glob("chapters/*/*.md"))[14]
+    original = victim.read_text()
+    heading = original.index("\n## ")
+    victim.write_text(original[:heading] + "\n\nA sentence added for a while.\n" +
+                      original[heading:])
+    assert run(*build)[0] == 0
+    victim.write_text(original)
+    code, out_text, err = run(*build)
+    assert code == 0, err
+    assert (out / real_epub.name).read_bytes() == real_epub.read_bytes()
+    assert (out / real_pdf.name).read_bytes() == real_pdf.read_bytes()
+    clean = tmp_path / "clean"
+    assert run("build", "--source", str(book), "--out", str(clean), "--no-cache",
+               "-f", "apkg")[0] == 0
+    deck = next(out.glob("*.apkg"))
+    assert (clean / deck.name).read_bytes() == deck.read_bytes()

@@ -85,3 +85,10 @@ def test_a_failing_job_does_not_sink_the_batch() -> None:
     results = pandoc.run_batch([{"read": "x", "format": "no-such-format"},
                                 {"read": "y", "format": pandoc.MARKDOWN}], workers=1)
     assert "error" in results[0] and "blocks" in results[1]
+
+
+def test_yaml_with_a_control_character_is_located() -> None:
+    with pytest.raises(qyaml.YamlError) as error:
+        qyaml.load("number: 4\n\x1f\n", first_line=2)
+    assert (error.value.line, error.value.col) == (3, 1)
+    assert "#x001f" in error.value.message

@@ -37,7 +37,14 @@ class YamlDoc:
 
 def load(text: str, first_line: int = 1) -> YamlDoc:
     """Parse text with the safe loader; positions count from first_line."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses, found on reading
+        before = text[: exc.position]
+        line = before.count("\n") + first_line
+        col = exc.position - (before.rfind("\n") + 1) + 1
+        raise YamlError(f"invalid YAML: character #x{exc.character:04x} is not allowed",
+                        line, col) from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import ziamath
 
+ziamath.config.svg2 = False  # plain paths, no <symbol>/<use>: WeasyPrint draws them faster
+ziamath.config.precision = 2  # hundredths of a 20-unit em: finer than any printer resolves
 SIZE = 20.0  # the em size ziamath draws at; everything is scaled back to em
 SCALE = 0.94  # STIX Two Math runs large beside Source Serif 4: match their x-heights
 UNKNOWN = re.compile(r">(\\[A-Za-z]+)<")

@@ -5,7 +5,8 @@ anchor landed): each pass lays out, on every CPU, the chunks whose HTML changed 
 map they were laid out with, until no chunk changes. Laid-out chunks are cached by their HTML,
 so after an edit only the edited question (and whatever its page count moves) is laid out
 again. A cold build starts from an empty map and needs two passes; later builds start from
-the last map.
+the last map. Only the last pass writes PDFs (a cold build lays out three times and
+writes once).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
@@ -25,6 +26,7 @@ from qabook.render.output import atomic_write
 from qabook.render.pdf_layout import Laid, lay_out
 from qabook.render.pdf_merge import Part, merge
 from qabook.render.pdf_plan import Chunk, PageMap, chunk_html, chunks
+from qabook.render.math import MathError, render as render_math
 from qabook.render.print_html import Selection, page_data
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -45,15 +47,31 @@ def render(ctx: RenderContext) -> Path:
     _check_selection(ctx, options)
     cache = Cache(ctx.cache)
     selection = Selection(options.chapters, options.questions, options.solutions)
-    data = page_data(ctx, selection, cache)
+    with _pool() as pool:
+        data = page_data(ctx, selection, cache, lambda formulas: list(
+            pool.map(_draw, formulas, chunksize=8)))
+        return _print(ctx, options, cache, pool, data, selection)
+
+
+def _draw(formula: tuple[str, bool]):
+    """One formula's MathImage, or the MathError that says why not (in a worker)."""
+    try:
+        return render_math(*formula)
+    except MathError as exc:
+        return exc
+
+
+def _print(ctx, options, cache, pool, data, selection) -> Path:
     data["handout"] = _handout_title(ctx, selection)
     data["title"] = ctx.config.title + (f" — {data['handout']}" if data["handout"] else "")
     plan = chunks(data)
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "pdf"),
                                      autoescape=True, undefined=jinja2.StrictUndefined)
     map_key = key("pdf-map", options.filename(ctx.config.slug), [c.name for c in plan])
-    page_map = cache.get("pdf-map", map_key) or PageMap()
-    laid, page_map = _converge(ctx, options, cache, environment, data, plan, page_map)
+    # Start from the last build's map (likely right), but find stray footnotes afresh: the
+    # result must not depend on what an earlier version of the book needed.
+    page_map = replace(cache.get("pdf-map", map_key) or PageMap(), pushes=())
+    laid, page_map = _converge(ctx, options, cache, pool, environment, data, plan, page_map)
     cache.put("pdf-map", map_key, page_map)
     starts = page_map.starts(plan)
     parts = [Part(laid[c.name].pdf, starts[c.name][1], starts[c.name][2]) for c in plan]
@@ -74,27 +92,27 @@ class _Done:
     pad: bool
 
 
-def _converge(ctx, options, cache, environment, data, plan, page_map):
+def _converge(ctx, options, cache, pool, environment, data, plan, page_map):
     """Lay out until every chunk was laid out with the map it produces; written PDFs result."""
     done: dict[str, _Done] = {}
-    with _pool() as pool:
-        for _ in range(MAX_PASSES):
-            starts = page_map.starts(plan)
-            wanted = {}
-            for chunk in plan:
-                html = chunk_html(environment, data, chunk, starts[chunk.name], page_map)
-                wanted[chunk.name] = (key("pdf-chunk", html, options.paper), html,
-                                      starts[chunk.name][2])
-            todo = [c for c in plan if c.name not in done or done[c.name].key != wanted[c.name][0]]
-            if not todo:
-                break
-            final = bool(page_map.pages)  # a map from a finished build is likely right
-            _lay_out_all(ctx, options, cache, pool, todo, wanted, done, final)
-            page_map = _map(plan, done, page_map.pushes)
-        else:
-            raise PrintFailed([f"page numbers did not settle in {MAX_PASSES} passes"])
-        missing = [c for c in plan if done[c.name].result.pdf is None]
-        _lay_out_all(ctx, options, cache, pool, missing, wanted, done, True)
+    warm = bool(page_map.pages)  # a map from an earlier build: its first pass is likely final
+    for index in range(MAX_PASSES):
+        starts = page_map.starts(plan)
+        wanted = {}
+        for chunk in plan:
+            html = chunk_html(environment, data, chunk, starts[chunk.name], page_map)
+            wanted[chunk.name] = (key("pdf-chunk", html, options.paper), html,
+                                  starts[chunk.name][2])
+        todo = [c for c in plan if c.name not in done or done[c.name].key != wanted[c.name][0]]
+        if not todo:
+            break
+        # Passes that are probably not the last only lay out; writing waits for the end.
+        _lay_out_all(ctx, options, cache, pool, todo, wanted, done, warm and index == 0)
+        page_map = _map(plan, done, page_map.pushes)
+    else:
+        raise PrintFailed([f"page numbers did not settle in {MAX_PASSES} passes"])
+    missing = [c for c in plan if done[c.name].result.pdf is None]
+    _lay_out_all(ctx, options, cache, pool, missing, wanted, done, True)
     return {name: d.result for name, d in done.items()}, page_map
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from qabook import ast
 from qabook.cache import NO_CACHE, Cache, key
@@ -62,9 +62,16 @@ class _State:
     problems: list[PrintError] = field(default_factory=list)
 
 
-def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE) -> dict[str, Any]:
-    """Everything the print templates show, with HTML fragments written by pandoc."""
+def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE,
+              render_all: Callable[[list], list] | None = None) -> dict[str, Any]:
+    """Everything the print templates show, with HTML fragments written by pandoc.
+
+    render_all, when given, maps a list of (tex, display) to their MathImages (or MathErrors)
+    at once, e.g. on several processes; the images are cached either way.
+    """
     book = ctx.book
+    if render_all is not None:
+        _prerender(book, cache, render_all)
     chapters = [(c, [q for q in c.questions if selection.keeps(q)]) for c in book.chapters]
     chapters = [(c, qs) for c, qs in chapters if qs]
     questions = [q for _, qs in chapters for q in qs]
@@ -92,6 +99,26 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
         "references": html["bibliography"][writer.REFS].replace('id="bibliography-refs-ref-',
                                                                 'id="ref-'),
     }
+
+
+def _prerender(book, cache: Cache, render_all: Callable[[list], list]) -> None:
+    """Draw every formula of the book that the cache does not hold yet."""
+    formulas = sorted({(node["c"][1], node["c"][0]["t"] == "DisplayMath")
+                       for content in _contents(book) for node in ast.iter_nodes(list(content))
+                       if node["t"] == "Math"})
+    missing = [f for f in formulas if cache.get("math", key("math", *f)) is None]
+    for formula, image in zip(missing, render_all(missing)):
+        if not isinstance(image, MathError):
+            cache.put("math", key("math", *formula), image)
+
+
+def _contents(book):
+    for matter in book.front + book.back:
+        yield matter.blocks
+    for q in book.questions:
+        yield from (q.prompt, q.summary, q.body)
+        for e in q.exercises:
+            yield from (e.prompt, e.solution)
 
 
 def _anchors(ctx: RenderContext, questions: list[Question], matters) -> set[str]:
