@@ -43,6 +43,14 @@ def key(*parts: Any) -> str:
     return digest.hexdigest()
 
 
+def file_digest(path: Path) -> str | None:
+    """SHA-256 of a file's bytes, or None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 class Cache:
     """Values by kind and key in a folder; a Cache without a folder stores nothing."""
 

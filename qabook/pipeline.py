@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import multiprocessing
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from qabook.load import load
 from qabook.model import build_model
 from qabook.model.nodes import Book
 from qabook import pandoc
-from qabook.cache import NO_CACHE, Cache, key
+from qabook.cache import NO_CACHE, Cache, file_digest, key
 from qabook.render import FORMATS, RENDERERS, RenderContext, RenderError, inputs, renderer, target
 from qabook.render.output import atomic_write
 from qabook.resolve import ResolvedBook, resolve
@@ -147,21 +146,16 @@ class Manifest:
 
     def current(self, artifact: Path, ident: str) -> bool:
         entry = self.entries.get(str(artifact.resolve()))
-        return bool(entry) and entry["key"] == ident and artifact.is_file() and \
-            _digest(artifact) == entry["sha256"]
+        return bool(entry) and entry["key"] == ident and file_digest(artifact) == entry["sha256"]
 
     def record(self, artifact: Path, ident: str) -> None:
-        self.entries[str(artifact.resolve())] = {"key": ident, "sha256": _digest(artifact)}
+        self.entries[str(artifact.resolve())] = {"key": ident, "sha256": file_digest(artifact)}
 
     def save(self) -> None:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(self.path, lambda handle: handle.write(
                 json.dumps(self.entries, indent=1, sort_keys=True).encode()))
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _available_hint() -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Iterator, Literal
 
 from qabook import pandoc
-from qabook.cache import NO_CACHE, Cache, key
+from qabook.cache import NO_CACHE, Cache, file_digest, key
 from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
 from qabook.diagnostics import Diagnostics, Location
 from qabook.load import yaml
@@ -104,18 +104,9 @@ def _valid(root: Path, entry: Any) -> Any:
     if entry is None:
         return None
     for path, digest in entry["images"]:
-        if _file_digest(root / path) != digest:
+        if file_digest(root / path) != digest:
             return None
     return entry
-
-
-def _file_digest(path: Path) -> str | None:
-    import hashlib
-
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def _load_bibliography(bib: Text, diags: Diagnostics, cache: Cache) -> Bibliography | None:

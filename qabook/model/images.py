@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from qabook import ast
+from qabook.cache import file_digest
 from qabook.model.context import FileContext, Pos, clean_attr
 from qabook.model.nodes import Figure
 
@@ -68,7 +69,7 @@ def image_source(url: str, ctx: FileContext, here: Pos) -> str | None:
         ctx.error(here, "image.outside", f"image '{url}' lies outside the book's source folder",
                   "keep figures under source/figures/")
         return None
-    ctx.images.append((relative, _digest(target)))  # the model's verdict depends on the file
+    ctx.images.append((relative, file_digest(target)))  # the model's verdict depends on it
     if not target.is_file():
         ctx.error(here, "image.missing", f"image file '{url}' does not exist",
                   _nearby(target))
@@ -79,15 +80,6 @@ def image_source(url: str, ctx: FileContext, here: Pos) -> str | None:
                   "figures must be plain SVG or PNG files drawn for the book")
         return None
     return relative
-
-
-def _digest(path: Path) -> str | None:
-    import hashlib
-
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def _nearby(target: Path) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -68,9 +68,9 @@ def _print(ctx, options, cache, pool, data, selection) -> Path:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "pdf"),
                                      autoescape=True, undefined=jinja2.StrictUndefined)
     map_key = key("pdf-map", options.filename(ctx.config.slug), [c.name for c in plan])
-    # Start from the last build's map (likely right), but find stray footnotes afresh: the
-    # result must not depend on what an earlier version of the book needed.
-    page_map = replace(cache.get("pdf-map", map_key) or PageMap(), pushes=())
+    # Start from the last build's map: it is likely right, stray footnotes included (a clean
+    # build finds the same ones; see "Known limits" in docs/architecture.md).
+    page_map = cache.get("pdf-map", map_key) or PageMap()
     laid, page_map = _converge(ctx, options, cache, pool, environment, data, plan, page_map)
     cache.put("pdf-map", map_key, page_map)
     starts = page_map.starts(plan)
