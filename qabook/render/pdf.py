@@ -118,7 +118,8 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map):
 
 def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted, done, write: bool):
     jobs = {}
-    for chunk in todo:
+    # Longest first: the pool then finishes its last chunks at about the same time.
+    for chunk in sorted(todo, key=lambda c: -len(wanted[c.name][1])):
         ident, html, pad = wanted[chunk.name]
         hit = cache.get("pdf-chunk", ident)
         if hit is not None:

@@ -95,16 +95,25 @@ def chunks(data: dict[str, Any]) -> list[Chunk]:
     for matter in data["back"]:
         out.append(Chunk(f"back-{matter['anchor']}", "back", {"matter": matter}, True,
                          bookmarks=((1, matter["title"], matter["anchor"]),)))
+    # The appendices come in a chunk per chapter: chunks stay short, so no worker waits on one
+    # long appendix while the others idle, and layout time stays linear in the book's length.
     if data["selection"].solutions:
-        out.append(Chunk("solutions", "solutions", {}, True,
-                         bookmarks=((1, WORDS["appendix_a"], "appendix-a"),)))
+        out += _per_chapter(data, "solutions", "appendix-a", WORDS["appendix_a"],
+                            lambda ch: any(q["exercises"] for q in ch["questions"]))
     if data["selection"].whole:
-        out.append(Chunk("question-list", "question-list", {}, True,
-                         bookmarks=((1, WORDS["appendix_b"], "appendix-b"),)))
+        out += _per_chapter(data, "question-list", "appendix-b", WORDS["appendix_b"],
+                            lambda ch: True)
     if data["references"]:
         out.append(Chunk("references", "references", {}, True,
                          bookmarks=((1, WORDS["references"], "references"),)))
     return out
+
+
+def _per_chapter(data, kind: str, anchor: str, title: str, keep) -> list[Chunk]:
+    chapters = [ch for ch in data["chapters"] if keep(ch)]
+    return [Chunk(f"{kind}-{ch['anchor']}", kind, {"chapters": [ch], "first": i == 0}, i == 0,
+                  title, ((1, title, anchor),) if i == 0 else ())
+            for i, ch in enumerate(chapters)]
 
 
 def chunk_html(environment: jinja2.Environment, data: dict[str, Any], chunk: Chunk,
