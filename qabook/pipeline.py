@@ -70,7 +70,7 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
     manifest = Manifest(options.cache)
     todo = []
     for fmt in options.formats:
-        if renderer(fmt) is None:
+        if fmt not in RENDERERS:  # (asking renderer() would import the engine)
             diags.error(Location("book.yaml"), "build.unsupported",
                         f"the {fmt} format is not built yet",
                         f"build another format with -f, e.g. -f {_available_hint()}")
