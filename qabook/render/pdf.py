@@ -138,24 +138,30 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted, done, wri
 
 def _anchor_places(plan: list[Chunk], laid: dict[str, Laid], starts) -> dict:
     """Every anchor's (page index in the book, left, top)."""
-    places = {}
+    return {anchor: (page - 1, left, top) for anchor, page, left, top in
+            _placed(plan, laid, {c.name: starts[c.name][2] for c in plan}, starts)}
+
+
+def _placed(plan: list[Chunk], laid: dict[str, Laid], pads: dict[str, bool], starts):
+    """(anchor, physical page, left, top) of every anchor, first place first; anchors on a
+    chunk's pad page (dropped at the merge) are left out."""
+    seen = set()
     for chunk in plan:
-        first, _, pad = starts[chunk.name]
-        for anchor, (index, left, top) in laid[chunk.name].anchors.items():
-            if index >= pad:
-                places.setdefault(anchor, (first - 1 + index - pad, left, top))
-    return places
+        first, skip = starts[chunk.name][0], int(pads[chunk.name])
+        for anchor, (index, left, top) in sorted(laid[chunk.name].anchors.items()):
+            if index >= skip and anchor not in seen:
+                seen.add(anchor)
+                yield anchor, first + index - skip, left, top
 
 
 def _map(plan: list[Chunk], done: dict[str, _Done], pushes: tuple[str, ...]) -> PageMap:
     """Where everything landed, from the chunks as they were last laid out."""
     page_map = PageMap(pages={c.name: done[c.name].result.pages - done[c.name].pad for c in plan})
     starts = page_map.starts(plan)
-    for chunk in plan:
-        first, skip = starts[chunk.name][0], done[chunk.name].pad
-        for anchor, (index, _, _) in sorted(done[chunk.name].result.anchors.items()):
-            if index >= skip:
-                page_map.anchors.setdefault(anchor, first + index - skip)
+    results = {name: d.result for name, d in done.items()}
+    pads = {name: d.pad for name, d in done.items()}
+    page_map.anchors = {anchor: page for anchor, page, _, _ in
+                        _placed(plan, results, pads, starts)}
     after_front = [starts[c.name][0] for c in plan if c.kind != "front"]
     page_map.front = after_front[0] - 1 if after_front else page_map.pages[plan[0].name]
     page_map.pushes = tuple(sorted(set(pushes) | page_map.stray_notes()))
@@ -172,7 +178,7 @@ def _metadata(ctx: RenderContext, data) -> dict[str, str]:
     stamp = f"D:{config.date.strftime('%Y%m%d')}000000Z"
     return {"/Title": data["title"], "/Author": ", ".join(config.authors),
             "/Subject": config.description, "/Keywords": ", ".join(config.subjects),
-            "/Creator": "qabook", "/Producer": "qabook (WeasyPrint, pypdf)",
+            "/Creator": "qabook", "/Producer": "qabook (WeasyPrint, pikepdf)",
             "/CreationDate": stamp, "/ModDate": stamp}
 
 
