@@ -4,9 +4,9 @@ Like LaTeX, layout runs in passes over a page map (where every chunk starts and 
 anchor landed): each pass lays out, on every CPU, the chunks whose HTML changed since the
 map they were laid out with, until no chunk changes. Laid-out chunks are cached by their HTML,
 so after an edit only the edited question (and whatever its page count moves) is laid out
-again. A cold build starts from an empty map and needs two passes; later builds start from
-the last map. Only the last pass writes PDFs (a cold build lays out three times and
-writes once).
+again. A cold build starts from an empty map: its first pass only learns the map, the second
+lays out with it and writes. Later builds start from the last map and write in their first
+pass. A chunk laid out again after it was written is written again.
 """
 
 from __future__ import annotations
@@ -68,8 +68,7 @@ def _print(ctx, options, cache, pool, data, selection) -> Path:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "pdf"),
                                      autoescape=True, undefined=jinja2.StrictUndefined)
     map_key = key("pdf-map", options.filename(ctx.config.slug), [c.name for c in plan])
-    # Start from the last build's map: it is likely right, stray footnotes included (a clean
-    # build finds the same ones; see "Known limits" in docs/architecture.md).
+    # Start from the last build's map: it is likely right, so the first pass is likely final.
     page_map = cache.get("pdf-map", map_key) or PageMap()
     laid, page_map = _converge(ctx, options, cache, pool, environment, data, plan, page_map)
     cache.put("pdf-map", map_key, page_map)
@@ -106,9 +105,9 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map):
         todo = [c for c in plan if c.name not in done or done[c.name].key != wanted[c.name][0]]
         if not todo:
             break
-        # Passes that are probably not the last only lay out; writing waits for the end.
-        _lay_out_all(ctx, options, cache, pool, todo, wanted, done, warm and index == 0)
-        page_map = _map(plan, done, page_map.pushes)
+        # Only a cold build's first pass is surely not the last: it does not write.
+        _lay_out_all(ctx, options, cache, pool, todo, wanted, done, warm or index > 0)
+        page_map = _map(plan, done)
     else:
         raise PrintFailed([f"page numbers did not settle in {MAX_PASSES} passes"])
     missing = [c for c in plan if done[c.name].result.pdf is None]
@@ -154,7 +153,7 @@ def _placed(plan: list[Chunk], laid: dict[str, Laid], pads: dict[str, bool], sta
                 yield anchor, first + index - skip, left, top
 
 
-def _map(plan: list[Chunk], done: dict[str, _Done], pushes: tuple[str, ...]) -> PageMap:
+def _map(plan: list[Chunk], done: dict[str, _Done]) -> PageMap:
     """Where everything landed, from the chunks as they were last laid out."""
     page_map = PageMap(pages={c.name: done[c.name].result.pages - done[c.name].pad for c in plan})
     starts = page_map.starts(plan)
@@ -164,7 +163,6 @@ def _map(plan: list[Chunk], done: dict[str, _Done], pushes: tuple[str, ...]) -> 
                         _placed(plan, results, pads, starts)}
     after_front = [starts[c.name][0] for c in plan if c.kind != "front"]
     page_map.front = after_front[0] - 1 if after_front else page_map.pages[plan[0].name]
-    page_map.pushes = tuple(sorted(set(pushes) | page_map.stray_notes()))
     return page_map
 
 

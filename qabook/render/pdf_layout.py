@@ -33,25 +33,40 @@ class Laid:
     anchors: dict[str, tuple[int, float, float]]  #: anchor -> (page index, left, top) in points
     pdf: bytes | None
     error: tuple[list[str], str] | None = None  #: WeasyPrint's messages and the file named
+    pushes: tuple[str, ...] = ()  #: footnotes whose call paragraph ends its page (see below)
 
 
 _WORKER: dict = {}
+MAX_PUSHES = 4  #: layouts of one chunk spent on stranded footnotes before giving up
 
 
 def lay_out(html: str, root: str, paper: str, write: bool) -> Laid:
-    """Lay the chunk out (and write its PDF when asked); never raises for WeasyPrint."""
+    """Lay the chunk out (and write its PDF when asked); never raises for WeasyPrint.
+
+    WeasyPrint 70 sometimes sets a footnote on the page after its call (issue #1564). The
+    call and its note always sit in the same chunk, so this is fixed here, before anyone
+    sees the page count: the paragraph of the call is made to end its page and the chunk is
+    laid out again. The result is a pure function of the HTML.
+    """
     fetcher, fonts, stylesheets = _setup(Path(root), paper)
     with _Warnings() as warnings:
         try:
-            document = HTML(string=html, base_url=Path(root).resolve().as_uri() + "/",
-                            url_fetcher=fetcher).render(font_config=fonts,
-                                                        stylesheets=stylesheets)
-            anchors = {}
-            for index, page in enumerate(document.pages):
-                for anchor, (x, y, *_) in sorted(page.anchors.items()):
-                    # CSS pixels from the top left -> PDF points from the bottom left
-                    anchors.setdefault(anchor, (index, round(x * 0.75, 3),
-                                                round((page.height - y) * 0.75, 3)))
+            pushes: tuple[str, ...] = ()
+            for _ in range(MAX_PUSHES + 1):
+                document = HTML(string=push(html, pushes),
+                                base_url=Path(root).resolve().as_uri() + "/",
+                                url_fetcher=fetcher).render(font_config=fonts,
+                                                            stylesheets=stylesheets)
+                anchors = {}
+                for index, page in enumerate(document.pages):
+                    for anchor, (x, y, *_) in sorted(page.anchors.items()):
+                        # CSS pixels from the top left -> PDF points from the bottom left
+                        anchors.setdefault(anchor, (index, round(x * 0.75, 3),
+                                                    round((page.height - y) * 0.75, 3)))
+                stray = stray_notes(anchors) - set(pushes)
+                if not stray or warnings.messages:
+                    break
+                pushes = tuple(sorted(set(pushes) | stray))
             pdf = None
             if write:
                 out = io.BytesIO()
@@ -63,7 +78,26 @@ def lay_out(html: str, root: str, paper: str, write: bool) -> Laid:
             warnings.messages.append(f"{type(exc).__name__}: {exc}")
     if warnings.messages:
         return Laid(0, {}, None, (warnings.messages, source_of(warnings.messages, Path(root))))
-    return Laid(len(document.pages), anchors, pdf)
+    return Laid(len(document.pages), anchors, pdf, pushes=pushes)
+
+
+def stray_notes(anchors: dict[str, tuple[int, float, float]]) -> set[str]:
+    """Footnotes laid out on another page than their call."""
+    return {name[3:] for name, (page, *_) in anchors.items()
+            if name.startswith("fn-") and page != anchors.get("fnc-" + name[3:], (page,))[0]}
+
+
+def push(html: str, pushes: tuple[str, ...]) -> str:
+    """End the page after the paragraph (or list item) that calls each pushed footnote."""
+    for note in pushes:
+        call = html.find(f'id="fnc-{note}"')
+        if call < 0:
+            continue
+        start = max(html.rfind("<p", 0, call), html.rfind("<li", 0, call))
+        if start >= 0:
+            end = html.index(">", start)
+            html = html[:end] + ' style="break-after: page"' + html[end:]
+    return html
 
 
 def _setup(root: Path, paper: str):

@@ -41,9 +41,6 @@ class PageMap:
     pages: dict[str, int] = field(default_factory=dict)  #: chunk name -> its pages
     anchors: dict[str, int] = field(default_factory=dict)  #: anchor -> physical page
     front: int = 0  #: physical pages before page 1 (the front matter and its padding)
-    #: footnotes WeasyPrint put on the page after their call: a page break then follows the
-    #: paragraph of the call, leaving the note room on its page (WeasyPrint issue #1564)
-    pushes: tuple[str, ...] = ()
 
     def starts(self, chunks: list[Chunk]) -> dict[str, tuple[int, bool, bool]]:
         """Each chunk's first physical page, whether a blank page precedes it, and whether it
@@ -62,11 +59,6 @@ class PageMap:
         if page is None:
             return "00"
         return roman(page) if page <= self.front else str(page - self.front)
-
-    def stray_notes(self) -> set[str]:
-        """Footnotes on another page than their call."""
-        return {name[3:] for name, page in self.anchors.items()
-                if name.startswith("fn-") and page != self.anchors.get("fnc-" + name[3:], page)}
 
 
 def roman(number: int) -> str:
@@ -124,20 +116,7 @@ def chunk_html(environment: jinja2.Environment, data: dict[str, Any], chunk: Chu
         **data, chunk={**chunk.data, "kind": chunk.kind, "pad": pad})
     html = html.replace("</head>", f"<style>{_page_rules(chunk, first, pad, page_map)}</style>"
                         "</head>", 1)
-    return _push(_links(html, page_map), page_map.pushes)
-
-
-def _push(html: str, pushes: tuple[str, ...]) -> str:
-    """End the page after the paragraph that calls a pushed footnote."""
-    for note in pushes:
-        call = html.find(f'id="fnc-{note}"')
-        if call < 0:
-            continue
-        start = max(html.rfind("<p", 0, call), html.rfind("<li", 0, call))
-        if start >= 0:
-            end = html.index(">", start)
-            html = html[:end] + ' style="break-after: page"' + html[end:]
-    return html
+    return _links(html, page_map)
 
 
 def _page_rules(chunk: Chunk, first: int, pad: bool, page_map: PageMap) -> str:
