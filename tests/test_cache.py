@@ -55,8 +55,9 @@ def test_a_damaged_cache_is_a_miss(tmp_path: Path) -> None:
 
 
 def test_incremental_builds_give_the_bytes_of_clean_builds(real_epub, real_pdf, tmp_path) -> None:
-    """Build, edit an answer, rebuild, undo the edit, rebuild, all with one cache: the result is
-    byte for byte what clean builds of the same source give."""
+    """Build, edit an answer, rebuild, undo the edit, rebuild, all with one cache: after the
+    edit and after the undo, every artifact is byte for byte what a clean build of the same
+    source gives."""
     from conftest import SOURCE
 
     book = tmp_path / "book"
@@ -70,6 +71,12 @@ def test_incremental_builds_give_the_bytes_of_clean_builds(real_epub, real_pdf, 
     victim.write_text(original[:heading] + "\n\nA sentence added for a while.\n" +
                       original[heading:])
     assert run(*build)[0] == 0
+    edited = tmp_path / "edited"
+    assert run("build", "--source", str(book), "--out", str(edited), "--no-cache")[0] == 0
+    artifacts = sorted(edited.glob("*.*"))
+    assert [a.suffix for a in artifacts] == [".apkg", ".epub", ".pdf"]
+    for artifact in artifacts:
+        assert (out / artifact.name).read_bytes() == artifact.read_bytes(), artifact.name
     victim.write_text(original)
     code, out_text, err = run(*build)
     assert code == 0, err

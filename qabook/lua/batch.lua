@@ -5,6 +5,10 @@
 --    "citeproc": bool, "parts": bool}                       -> {"text": output}
 --     with "parts", each top-level Div with an id is written on its own (its ids prefixed
 --     with "<id>-"), after citeproc, and the result is {"parts": {id: output}}.
+--   {"epub": doc, "root": dir, "output": path, "options": {...}}
+--                                                           -> {"warnings": [message, ...]}
+--     writes the document as an EPUB 3 to path, its images read from under dir, each file
+--     whole (pandoc's default template).
 -- A failing job yields {"error": message} and the batch goes on.
 
 local function write_parts(doc, format, options)
@@ -21,7 +25,29 @@ local function write_parts(doc, format, options)
   return parts
 end
 
+local function write_epub(job)
+  local doc = pandoc.read(pandoc.json.encode(job.epub), 'json')
+  local options = job.options or {}
+  options.template = pandoc.template.compile(pandoc.template.default('epub3'))
+  local seen = #PANDOC_STATE.log
+  local bytes = pandoc.system.with_working_directory(job.root, function()
+    return pandoc.write(doc, 'epub3', options)
+  end)
+  local warnings = {}
+  for index = seen + 1, #PANDOC_STATE.log do
+    local message = pandoc.json.decode(pandoc.json.encode(PANDOC_STATE.log[index]), false)
+    if message.verbosity ~= 'INFO' then table.insert(warnings, message.pretty) end
+  end
+  local file = assert(io.open(job.output, 'wb'))
+  file:write(bytes)
+  file:close()
+  return pandoc.json.encode({warnings = warnings})
+end
+
 local function run(job)
+  if job.epub ~= nil then
+    return write_epub(job)
+  end
   if job.read ~= nil then
     return pandoc.write(pandoc.read(job.read, job.format), 'json')
   end

@@ -1,28 +1,37 @@
-"""The EPUB 3: pandoc writes it from the book document, then the package is finished here.
+"""The EPUB 3: pandoc writes it a file at a time, then the package is finished here.
 
 pandoc (3.9) makes the XHTML, navigation, footnotes (EPUB 3 notes with back-links), MathML and
-citations. Afterwards qabook adds what pandoc leaves out — accessibility metadata, MathML alt
-text, real titles for the chapter files — and re-zips with fixed metadata so two builds give
-the same bytes.
+citations. The book is split where its files begin (every heading of level 1 or 2: front
+matter, chapter openers, questions, appendix parts), and pandoc's EPUB writer runs twice over:
+once on the skeleton (the headings alone), which gives the package, navigation, cover and
+title page, and once per file on that file's content, which gives the file that goes in.
+Both are cached by their input, so after an edit only the edited file is written again, and
+the result is the same bytes a clean build gives. Afterwards qabook adds what pandoc leaves
+out — accessibility metadata, MathML alt text, real titles for the files, links between files
+— and re-zips with fixed metadata so two builds give the same bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import io
 import json
 import re
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
 from qabook import ast, pandoc
-from qabook.cache import Cache, key
-from qabook.render import RenderContext
+from qabook.cache import Cache, file_digest, key
+from qabook.render import RenderContext, RenderError
 from qabook.render.cover import cover_png
 from qabook.render.epub_ast import book_document
 from qabook.render.output import atomic_write, read_zip, write_zip
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "epub"
+SPLIT_LEVEL = 2  # a file per chapter opener and per question: an edit rewrites one small file
 A11Y_SUMMARY = (
     "Every figure has a text alternative and a caption; mathematics is MathML with the TeX "
     "source as alternative text; the book has a navigable table of contents, landmarks, "
@@ -34,22 +43,157 @@ def render(ctx: RenderContext) -> Path:
     """Write build/<slug>.epub."""
     config = ctx.config
     target = ctx.out / f"{config.slug}.epub"
-    document = _cite(book_document(ctx.resolved, _meta(ctx)), Cache(ctx.cache))
-    with tempfile.TemporaryDirectory() as scratch:
-        work = Path(scratch)
-        (work / "cover.png").write_bytes(cover_png(config.title, config.subtitle, config.authors))
-        (work / "epub.css").write_bytes((TEMPLATES / "epub.css").read_bytes())
-        raw = work / "raw.epub"
-        pandoc.write_file(document, raw, [
-            "--to=epub3", "--mathml", "--toc", "--toc-depth=2", "--split-level=1",
-            "--epub-cover-image=cover.png", "--css=epub.css",
-            f"--resource-path={ctx.root.resolve()}",
-            "--epub-title-page=true",
-        ], cwd=work, env={"SOURCE_DATE_EPOCH": str(config.timestamp)})
-        entries = _finish_package(read_zip(raw), config)
+    cache = Cache(ctx.cache)
+    document = _cite(book_document(ctx.resolved, _meta(ctx)), cache)
+    files = split(document["blocks"])
+    skeleton = _skeleton(ctx, document, files, cache)
+    bodies = _bodies(ctx, files, cache)
+    entries = _finish_package(_assemble(skeleton, files, bodies), config)
     atomic_write(target, lambda tmp: write_zip(
         tmp, ((name, data, name != "mimetype") for name, data in entries)))
     return target
+
+
+def split(blocks: list[Any]) -> list[list[Any]]:
+    """The book's blocks cut where pandoc starts a new file: before each top-level heading of
+    level SPLIT_LEVEL or less (the document starts with one)."""
+    files: list[list[Any]] = []
+    for block in blocks:
+        if block["t"] == "Header" and block["c"][0] <= SPLIT_LEVEL:
+            files.append([])
+        if not files:
+            raise RenderError("the EPUB document must start with a heading", code="epub.failed")
+        files[-1].append(block)
+    return files
+
+
+def _skeleton(ctx: RenderContext, document: dict, files: list[list[Any]],
+              cache: Cache) -> list[tuple[str, bytes]]:
+    """pandoc's EPUB of the headings alone: package, navigation, cover, title page."""
+    config = ctx.config
+    meta = {k: v for k, v in document["meta"].items() if k != "references"}
+    blocks = [blocks[0] for blocks in files]
+    doc = {**document, "meta": meta, "blocks": blocks}
+    css = (TEMPLATES / "epub.css").read_bytes()
+    ident = key("epub-skeleton", json.dumps(doc, sort_keys=True), css, config.timestamp,
+                config.title, config.subtitle, config.authors)
+    hit = cache.get("epub", ident)
+    if hit is not None:
+        return hit
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        (work / "cover.png").write_bytes(cover_png(config.title, config.subtitle, config.authors))
+        (work / "epub.css").write_bytes(css)
+        raw = work / "raw.epub"
+        pandoc.write_file(doc, raw, [
+            "--to=epub3", "--mathml", "--toc", "--toc-depth=2", f"--split-level={SPLIT_LEVEL}",
+            "--epub-cover-image=cover.png", "--css=epub.css", "--epub-title-page=true",
+        ], cwd=work, env={"SOURCE_DATE_EPOCH": str(config.timestamp)})
+        entries = read_zip(raw)
+    cache.put("epub", ident, entries)
+    return entries
+
+
+def _bodies(ctx: RenderContext, files: list[list[Any]],
+            cache: Cache) -> list[tuple[str, dict[str, bytes]]]:
+    """Each file's XHTML as pandoc's EPUB writer makes it from that file's content alone (so
+    its head holds the styles its own code needs), with the media it uses."""
+    root = ctx.root.resolve()
+    meta = {"lang": {"t": "MetaString", "c": ctx.config.language}}
+    docs = [{"pandoc-api-version": pandoc.API_VERSION, "meta": meta, "blocks": blocks}
+            for blocks in files]
+    keys = [key("epub-file", json.dumps(doc, sort_keys=True),
+                [(path, file_digest(root / path)) for path in _images(doc["blocks"])])
+            for doc in docs]
+    out: list[Any] = [cache.get("epub", k) for k in keys]
+    todo = [i for i, hit in enumerate(out) if hit is None]
+    with tempfile.TemporaryDirectory() as scratch:
+        jobs = [{"epub": docs[i], "root": str(root), "output": f"{scratch}/{i}.epub",
+                 "options": {"html_math_method": "mathml", "split_level": SPLIT_LEVEL,
+                             "epub_title_page": False}} for i in todo]
+        for i, result in zip(todo, pandoc.run_batch(jobs)):
+            if "error" in result:
+                raise pandoc.PandocError(result["error"])
+            if result.get("warnings"):
+                raise pandoc.PandocError("; ".join(result["warnings"]))
+            out[i] = _body(read_zip(Path(f"{scratch}/{i}.epub")), _ident(files[i][0]))
+            cache.put("epub", keys[i], out[i])
+    return out
+
+
+def _images(blocks: list[Any]) -> list[str]:
+    return sorted({node["c"][2][0] for node in ast.iter_nodes(blocks) if node["t"] == "Image"})
+
+
+def _ident(header: dict) -> str:
+    return header["c"][1][0]
+
+
+def _body(entries: list[tuple[str, bytes]], ident: str) -> tuple[str, dict[str, bytes]]:
+    """The one text file of a file's own EPUB that holds its heading, and its media (a file
+    that starts at level 2 comes after an empty level-1 file pandoc adds)."""
+    found = [data.decode("utf-8") for name, data in entries
+             if re.fullmatch(r"EPUB/text/ch\d+\.xhtml", name) and f'id="{ident}"'.encode() in data]
+    if len(found) != 1:
+        raise RenderError(f"pandoc did not write the EPUB file of #{ident} as one file",
+                          code="epub.failed", hint="report a bug")
+    media = {name.rsplit("/", 1)[1]: data for name, data in entries
+             if name.startswith("EPUB/media/")}
+    # pandoc points links to its own file by that EPUB's file name; the book's name differs
+    return OWN_FILE_LINK.sub('href="#', found[0]), media
+
+
+OWN_FILE_LINK = re.compile(r'href="ch\d+\.xhtml#')
+MEDIA_SRC = re.compile(r'(src|href)="\.\./media/([^"]+)"')
+XHTML_ITEM = re.compile(r'<item id="(ch\d+_xhtml)" href="text/(ch\d+\.xhtml)" '
+                        r'media-type="application/xhtml\+xml" />')
+
+
+def _assemble(skeleton: list[tuple[str, bytes]], files: list[list[Any]],
+              bodies: list[tuple[str, dict[str, bytes]]]) -> list[tuple[str, bytes]]:
+    """The skeleton's package with each file, its media and manifest entries put in."""
+    texts = sorted(name for name, _ in skeleton if re.fullmatch(r"EPUB/text/ch\d+\.xhtml", name))
+    if len(texts) != len(files):
+        raise RenderError(f"pandoc split the EPUB into {len(texts)} files, not {len(files)}",
+                          code="epub.failed", hint="report a bug")
+    content = dict(skeleton)
+    media: dict[str, tuple[str, bytes]] = {}  # digest -> (book-wide name, bytes)
+    replaced: dict[str, bytes] = {}
+    for name, blocks, (body, own_media) in zip(texts, files, bodies):
+        if f'id="{_ident(blocks[0])}"'.encode() not in content[name]:
+            raise RenderError(f"{name} of pandoc's EPUB is not the file of #{_ident(blocks[0])}",
+                              code="epub.failed", hint="report a bug")
+        names = {}
+        for local, data in sorted(own_media.items()):
+            digest = hashlib.sha256(data).hexdigest()
+            if digest not in media:
+                media[digest] = (f"file{len(media) + 1}{Path(local).suffix}", data)
+            names[local] = media[digest][0]
+        body = MEDIA_SRC.sub(lambda m, names=names: f'{m.group(1)}="../media/'
+                             f'{names.get(m.group(2), m.group(2))}"', body)
+        replaced[name] = body.encode("utf-8")
+    opf_name = next(name for name in content if name.endswith(".opf"))
+    opf = XHTML_ITEM.sub(lambda m: _item(m, replaced), content[opf_name].decode("utf-8"))
+    items = "".join(f'    <item id="{n.replace(".", "_")}" href="media/{n}" '
+                    f'media-type="{_media_type(n)}" />\n' for n, _ in media.values())
+    opf = opf.replace("  </manifest>", items + "  </manifest>", 1)
+    replaced[opf_name] = opf.encode("utf-8")
+    out = [(name, replaced.get(name, data)) for name, data in skeleton]
+    return out + [(f"EPUB/media/{n}", data) for n, data in media.values()]
+
+
+def _item(match: re.Match, replaced: dict[str, bytes]) -> str:
+    """A manifest entry with the properties its file needs now that it has its content."""
+    data = replaced.get(f"EPUB/text/{match.group(2)}", b"")
+    if b"<math" not in data:
+        return match.group(0)
+    return match.group(0).replace(" />", ' properties="mathml" />')
+
+
+def _media_type(name: str) -> str:
+    types = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
+             ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+    return types.get(Path(name).suffix.lower(), "application/octet-stream")
 
 
 def _cite(document: dict[str, Any], cache: Cache) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The EPUB writer: the resolved book as one pandoc document, in reading order.
 
-Level-1 headings are the EPUB's files (pandoc splits there): copyright page, front matter,
-chapters, back matter, Appendix A (quiz solutions), Appendix B (list of questions),
-references. Questions are level 2 inside their chapter.
+Headings of level 1 and 2 start the EPUB's files (pandoc splits there): copyright page, front
+matter, chapter openers, questions (level 2), back matter, Appendix A (quiz solutions) and
+Appendix B (list of questions), each split by chapter, and the references.
 """
 
 from __future__ import annotations
@@ -70,8 +70,14 @@ def copyright_page(resolved: ResolvedBook) -> list[Any]:
 
 
 def matter_section(matter: Matter, epub_type: str) -> list[Any]:
+    """The matter's title, then its text in a Div: pandoc starts a new file at a heading of
+    level 2, but not inside a Div that starts with something else, so a preface's sections
+    stay in its file (an empty Div goes first when the text starts with a heading)."""
+    blocks = list(matter.blocks)
+    if blocks and blocks[0]["t"] == "Header":
+        blocks.insert(0, ast.Div(ast.attr(), []))
     return [heading(1, matter.ident, ast.text_inlines(matter.title), [], epub_type),
-            *matter.blocks]
+            ast.Div(ast.attr("", ["matter-text"]), blocks)]
 
 
 def question_title(question: Question) -> list[Any]:
