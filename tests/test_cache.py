@@ -87,3 +87,24 @@ def test_incremental_builds_give_the_bytes_of_clean_builds(real_epub, real_pdf, 
                "-f", "apkg")[0] == 0
     deck = next(out.glob("*.apkg"))
     assert (clean / deck.name).read_bytes() == deck.read_bytes()
+
+
+def test_a_changed_figure_alone_rebuilds_every_format(tmp_path: Path) -> None:
+    """Only a figure file changes, not the text that shows it: every artifact built with the
+    cache is still byte for byte a clean build's (laid-out PDF chunks and EPUB files are
+    cached by the figures they show too)."""
+    book = assemble(BOOKS / "feature-noxref", tmp_path / "books")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    build = ["build", "--source", str(book), "--out", str(out), "--cache", str(cache)]
+    assert run(*build)[0] == 0
+    before = {path.name: path.read_bytes() for path in out.glob("*.*")}
+    figure = book / "figures/q03-b.svg"
+    figure.write_text(figure.read_text().replace("</svg>", '<circle cx="5" cy="5" r="4" '
+                                                 'fill="#c0392b"/></svg>'))
+    assert run(*build)[0] == 0
+    clean = tmp_path / "clean"
+    assert run("build", "--source", str(book), "--out", str(clean), "--no-cache")[0] == 0
+    for artifact in sorted(clean.glob("*.*")):
+        assert (out / artifact.name).read_bytes() == artifact.read_bytes(), artifact.name
+    changed = [name for name, data in before.items() if (out / name).read_bytes() != data]
+    assert sorted(changed) == sorted(before), "every format shows the figure"

@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import jinja2
 
-from qabook.cache import Cache, key
+from qabook.cache import Cache, file_digest, key
 from qabook.render import RenderContext, RenderError
 from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
-from qabook.render.pdf_layout import Laid, lay_out
+from qabook.render.pdf_layout import Laid, lay_out, setup
 from qabook.render.pdf_merge import Part, merge
 from qabook.render.pdf_plan import Chunk, PageMap, chunk_html, chunks
-from qabook.render.math import MathError, render as render_math
+from qabook.render.math import MathError, engine as math_engine, render as render_math
 from qabook.render.print_html import Selection, page_data
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -41,6 +43,12 @@ class PrintFailed(RenderError):
                          "any WeasyPrint warning fails the build; fix its cause")
 
 
+def prepare(source: Path, options: dict) -> None:
+    """Load fonts and stylesheets now (while the book is checked); the layout workers,
+    forked from this process, inherit them."""
+    setup(source, options.get("pdf", PrintOptions()).paper)
+
+
 def render(ctx: RenderContext) -> Path:
     """Write build/<slug>[-selection].pdf."""
     options: PrintOptions = ctx.options.get("pdf", PrintOptions())
@@ -48,9 +56,14 @@ def render(ctx: RenderContext) -> Path:
     cache = Cache(ctx.cache)
     selection = Selection(options.chapters, options.questions, options.solutions)
     with _pool() as pool:
-        data = page_data(ctx, selection, cache, lambda formulas: list(
-            pool.map(_draw, formulas, chunksize=8)))
+        data = page_data(ctx, selection, cache, lambda formulas: _draw_all(pool, formulas))
         return _print(ctx, options, cache, pool, data, selection)
+
+
+def _draw_all(pool, formulas: list[tuple[str, bool]]) -> list:
+    if formulas:
+        math_engine()  # loaded here, before the workers fork, rather than once in each
+    return list(pool.map(_draw, formulas, chunksize=8))
 
 
 def _draw(formula: tuple[str, bool]):
@@ -100,8 +113,8 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map):
         wanted = {}
         for chunk in plan:
             html = chunk_html(environment, data, chunk, starts[chunk.name], page_map)
-            wanted[chunk.name] = (key("pdf-chunk", html, options.paper), html,
-                                  starts[chunk.name][2])
+            wanted[chunk.name] = (key("pdf-chunk", html, options.paper, _assets(ctx, html)),
+                                  html, starts[chunk.name][2])
         todo = [c for c in plan if c.name not in done or done[c.name].key != wanted[c.name][0]]
         if not todo:
             break
@@ -113,6 +126,15 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map):
     missing = [c for c in plan if done[c.name].result.pdf is None]
     _lay_out_all(ctx, options, cache, pool, missing, wanted, done, True)
     return {name: d.result for name, d in done.items()}, page_map
+
+
+ASSET = re.compile(r'\ssrc="(?!data:)([^"]+)"')
+
+
+def _assets(ctx: RenderContext, html: str) -> list[tuple[str, str | None]]:
+    """The digests of the book's files a chunk shows (its figures): a laid-out chunk is only
+    reused while they are unchanged."""
+    return [(src, file_digest(ctx.asset(unquote(src)))) for src in sorted(set(ASSET.findall(html)))]
 
 
 def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted, done, write: bool):
