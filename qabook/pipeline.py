@@ -14,7 +14,8 @@ from qabook.model import build_model
 from qabook.model.nodes import Book
 from qabook import pandoc
 from qabook.cache import NO_CACHE, Cache, file_digest, key
-from qabook.render import FORMATS, RENDERERS, RenderContext, RenderError, inputs, renderer, target
+from qabook.render import (FORMATS, RENDERERS, RenderContext, RenderError, inputs, renderer,
+                           renderer_module, target)
 from qabook.render.output import atomic_write
 from qabook.resolve import ResolvedBook, resolve
 
@@ -63,24 +64,34 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
 
     Returns each artifact with True when it was (re)built; raises BuildFailed on errors.
     """
-    resolved = check(options.source, diags, Cache(options.cache))
-    if resolved is None or diags.has_errors():
-        raise BuildFailed(diags)
-    ctx = RenderContext(resolved, options.source, options.out, options.options, options.cache)
-    manifest = Manifest(options.cache)
-    todo = []
-    for fmt in options.formats:
-        if fmt not in RENDERERS:  # (asking renderer() would import the engine)
-            diags.error(Location("book.yaml"), "build.unsupported",
-                        f"the {fmt} format is not built yet",
-                        f"build another format with -f, e.g. -f {_available_hint()}")
-        elif not manifest.current(target(fmt, ctx), key("artifact", *inputs(fmt, ctx))):
-            todo.append(fmt)
-    for fmt, outcome in zip(todo, _render_all(ctx, todo)):
-        if isinstance(outcome, Path):
-            manifest.record(outcome, key("artifact", *inputs(fmt, ctx)))
-        else:
-            diags.error(*outcome)
+    # Each format's process starts now and loads its engine while the book is checked.
+    renderers = {fmt: _Renderer(fmt, options) for fmt in options.formats if fmt in RENDERERS}
+    try:
+        resolved = check(options.source, diags, Cache(options.cache))
+        if resolved is None or diags.has_errors():
+            raise BuildFailed(diags)
+        ctx = RenderContext(resolved, options.source, options.out, options.options,
+                            options.cache)
+        manifest = Manifest(options.cache)
+        todo = []
+        for fmt in options.formats:
+            if fmt not in RENDERERS:  # (asking renderer() would import the engine)
+                diags.error(Location("book.yaml"), "build.unsupported",
+                            f"the {fmt} format is not built yet",
+                            f"build another format with -f, e.g. -f {_available_hint()}")
+            elif not manifest.current(target(fmt, ctx), key("artifact", *inputs(fmt, ctx))):
+                todo.append(fmt)
+        for fmt in todo:
+            renderers[fmt].render(ctx)
+        for fmt in todo:
+            outcome = renderers[fmt].outcome()
+            if isinstance(outcome, Path):
+                manifest.record(outcome, key("artifact", *inputs(fmt, ctx)))
+            else:
+                diags.error(*outcome)
+    finally:
+        for process in renderers.values():
+            process.stop()
     if diags.has_errors():
         raise BuildFailed(diags)
     manifest.save()
@@ -98,38 +109,61 @@ def _render_one(ctx: RenderContext, fmt: str):
                 "simplify the markup the message points at, or report a bug")
 
 
-def _render_all(ctx: RenderContext, formats: list[str]) -> list:
-    """Render formats at the same time, one forked process each (the book is not copied)."""
-    if len(formats) < 2:
-        return [_render_one(ctx, fmt) for fmt in formats]
-    fork = multiprocessing.get_context("fork")
-    pipes = []
-    for fmt in formats:
-        receive, send = fork.Pipe(duplex=False)
-        process = fork.Process(target=_child, args=(ctx, fmt, send))
-        process.start()
-        send.close()
-        pipes.append((process, receive))
-    outcomes = []
-    for process, receive in pipes:
+class _Renderer:
+    """One format's forked process: it loads its engine (and lets the renderer prepare, e.g.
+    fonts) while the parent checks the book, then renders the book it is handed, or is
+    stopped unused. The formats of a build render at the same time."""
+
+    def __init__(self, fmt: str, options: BuildOptions):
+        fork = multiprocessing.get_context("fork")
+        self.fmt = fmt
+        self.pipe, child = fork.Pipe()
+        self.process = fork.Process(target=_serve, args=(fmt, options, child), daemon=False)
+        self.process.start()
+        child.close()
+        self.busy = False
+
+    def render(self, ctx: RenderContext) -> None:
+        self.busy = True
+        self.pipe.send(ctx)
+
+    def outcome(self):
+        """The artifact's path or a diagnostic's arguments; a crash raises RuntimeError."""
         try:
-            kind, value = receive.recv()
+            kind, value = self.pipe.recv()
         except EOFError:
-            kind, value = "crash", "the renderer's process died"
-        process.join()
+            kind, value = "crash", f"the {self.fmt} renderer's process died"
+        self.busy = False
         if kind == "crash":
             raise RuntimeError(value)
-        outcomes.append(value)
-    return outcomes
+        return value
+
+    def stop(self) -> None:
+        if self.busy:  # the parent gave up on it (an error elsewhere): let it finish first
+            self.process.join()
+        elif self.process.is_alive():
+            self.process.terminate()  # unused: it holds no work, only loaded modules
+        self.process.join()
+        self.pipe.close()
 
 
-def _child(ctx: RenderContext, fmt: str, send) -> None:
+def _serve(fmt: str, options: BuildOptions, pipe) -> None:
     try:
-        send.send(("ok", _render_one(ctx, fmt)))
+        module = renderer_module(fmt)
+        prepare = getattr(module, "prepare", None)
+        if prepare is not None:
+            prepare(options.source, options.options)
+        ctx = pipe.recv()
+        pipe.send(("ok", _render_one(ctx, fmt)))
+    except EOFError:
+        pass  # the parent is gone or needs nothing
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
-        send.send(("crash", f"{type(exc).__name__}: {exc}"))
+        try:
+            pipe.send(("crash", f"{type(exc).__name__}: {exc}"))
+        except OSError:
+            pass
     finally:
-        send.close()
+        pipe.close()
 
 
 class Manifest:

@@ -80,7 +80,14 @@ def inputs(fmt: str, ctx: RenderContext) -> list:
 
 def renderer(fmt: str) -> Callable[[RenderContext], Path] | None:
     """The render function of a format, or None when the format is not built yet."""
+    module = renderer_module(fmt)
+    return None if module is None else module.render
+
+
+def renderer_module(fmt: str):
+    """A format's renderer module (importing it loads the engine), or None.
+
+    Besides render(ctx), a module may define prepare(source, options), which a build calls
+    in the format's process while the book is still being checked."""
     module = RENDERERS.get(fmt)
-    if module is None:
-        return None
-    return importlib.import_module(f"qabook.render.{module}").render
+    return None if module is None else importlib.import_module(f"qabook.render.{module}")

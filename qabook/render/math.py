@@ -11,10 +11,6 @@ import functools
 import re
 from dataclasses import dataclass
 
-import ziamath
-
-ziamath.config.svg2 = False  # plain paths, no <symbol>/<use>: WeasyPrint draws them faster
-ziamath.config.precision = 2  # hundredths of a 20-unit em: finer than any printer resolves
 SIZE = 20.0  # the em size ziamath draws at; everything is scaled back to em
 SCALE = 0.94  # STIX Two Math runs large beside Source Serif 4: match their x-heights
 UNKNOWN = re.compile(r">(\\[A-Za-z]+)<")
@@ -47,6 +43,7 @@ class MathImage:
 @functools.lru_cache(maxsize=None)
 def render(tex: str, display: bool) -> MathImage:
     """Render one formula (cached); raise MathError when it cannot be drawn faithfully."""
+    ziamath = engine()
     try:
         math = ziamath.Math.fromlatex(tex, size=SIZE, inline=not display, margin=0.5)
         mathml = math.mathmlstr()
@@ -63,3 +60,13 @@ def render(tex: str, display: bool) -> MathImage:
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
     em = SIZE / SCALE
     return MathImage(uri, width / em, height / em, (height + min_y) / em)
+
+
+@functools.lru_cache(maxsize=None)
+def engine():
+    """ziamath, configured; imported on first use (0.2 s), as most builds draw from the cache."""
+    import ziamath
+
+    ziamath.config.svg2 = False  # plain paths, no <symbol>/<use>: WeasyPrint draws them faster
+    ziamath.config.precision = 2  # hundredths of a 20-unit em: finer than any printer resolves
+    return ziamath

@@ -48,7 +48,7 @@ def lay_out(html: str, root: str, paper: str, write: bool) -> Laid:
     sees the page count: the paragraph of the call is made to end its page and the chunk is
     laid out again. The result is a pure function of the HTML.
     """
-    fetcher, fonts, stylesheets = _setup(Path(root), paper)
+    fetcher, fonts, stylesheets = setup(Path(root), paper)
     with _Warnings() as warnings:
         try:
             pushes: tuple[str, ...] = ()
@@ -100,7 +100,7 @@ def push(html: str, pushes: tuple[str, ...]) -> str:
     return html
 
 
-def _setup(root: Path, paper: str):
+def setup(root: Path, paper: str):
     """This worker's fetcher, fonts and stylesheets (made once, reused for every chunk)."""
     ident = (str(root), paper)
     if _WORKER.get("ident") != ident:
