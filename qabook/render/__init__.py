@@ -91,3 +91,16 @@ def renderer_module(fmt: str):
     in the format's process while the book is still being checked."""
     module = RENDERERS.get(fmt)
     return None if module is None else importlib.import_module(f"qabook.render.{module}")
+
+
+def book_inputs(ctx: RenderContext) -> list:
+    """What any one question's rendering may depend on besides its own file: what every
+    label says (not where it was written), book.yaml and the bibliography. A renderer keys a
+    question's output by this plus the question's file, and rebuilds only what changed."""
+    from qabook.cache import file_digest
+
+    book = ctx.book
+    labels = sorted((t.label, str(t.kind), t.text, t.anchor, t.question, t.title)
+                    for t in ctx.resolved.labels.values())
+    files = ["book.yaml"] + ([book.bibliography.path] if book.bibliography else [])
+    return [labels, ctx.config.language, [(path, file_digest(ctx.asset(path))) for path in files]]

@@ -20,9 +20,9 @@ from typing import Any
 import genanki
 
 from qabook import ast
-from qabook.cache import Cache
+from qabook.cache import Cache, file_digest, key
 from qabook.model.nodes import Chapter, Exercise, Question
-from qabook.render import RenderContext
+from qabook.render import RenderContext, book_inputs
 from qabook.render import html as writer
 from qabook.render.output import atomic_write, read_zip, write_zip
 
@@ -101,22 +101,41 @@ def heading(question: Question) -> str:
 def _notes(ctx: RenderContext, media: "_Media") -> list[CardNote]:
     """Every note in book order, with HTML fields written in one pandoc batch."""
     config = ctx.config
-    plan: list[tuple[str, Any, Question, Chapter, writer.HtmlDocument]] = []
+    cache = Cache(ctx.cache)
+    plan: list[tuple[str, Any, Question, Chapter, str, dict[str, Any]]] = []
     for chapter in ctx.book.chapters:
         for question in chapter.questions:
             parts = {"prompt": question.prompt,
                      "summary": question.summary or _first_paragraph(question.body),
                      "answer": question.body}
-            plan.append(("question", None, question, chapter, _document(f"q{question.number}",
-                                                                       parts, media)))
+            plan.append(("question", None, question, chapter, f"q{question.number}", parts))
             for exercise in question.exercises:
                 parts = {"exercise": exercise.prompt, "solution": exercise.solution}
-                plan.append(("exercise", exercise, question, chapter,
-                             _document(exercise.anchor, parts, media)))
-    written = writer.write([doc for *_, doc in plan], ctx.book.bibliography, config.language,
-                           cache=Cache(ctx.cache))
+                plan.append(("exercise", exercise, question, chapter, exercise.anchor, parts))
+    # A note's HTML depends on its question's file and figures and on the book's labels,
+    # book.yaml and bibliography: when none of them changed, it comes from the cache.
+    shared = key("anki-html", book_inputs(ctx))
+    written: list[Any] = []
+    todo: list[tuple[int, str, writer.HtmlDocument, list[str]]] = []
+    for index, (_, _, question, _, prefix, parts) in enumerate(plan):
+        ident = key(shared, prefix, file_digest(ctx.asset(question.doc.path)),
+                    [(f.src, file_digest(ctx.asset(f.src))) for f in question.doc.figures])
+        hit = cache.get("anki-html", ident)
+        if hit is not None:
+            for src in hit[1]:
+                media.name(src)
+            written.append(hit[0])
+        else:
+            document, sources = _document(prefix, parts, media)
+            todo.append((index, ident, document, sources))
+            written.append(None)
+    fresh = writer.write([document for _, _, document, _ in todo], ctx.book.bibliography,
+                         config.language, cache=cache)
+    for (index, ident, _, sources), parts in zip(todo, fresh):
+        written[index] = parts
+        cache.put("anki-html", ident, (parts, sources))
     notes = []
-    for due, ((kind, exercise, question, chapter, _), parts) in enumerate(zip(plan, written)):
+    for due, ((kind, exercise, question, chapter, _, _), parts) in enumerate(zip(plan, written)):
         maker = _question_note if kind == "question" else _exercise_note
         notes.append(maker(ctx, chapter, question, exercise, parts, due))
     return notes
@@ -126,17 +145,23 @@ def _first_paragraph(body) -> tuple:
     return tuple(block for block in body if block["t"] == "Para")[:1]
 
 
-def _document(prefix: str, parts: dict[str, Any], media: "_Media") -> writer.HtmlDocument:
+def _document(prefix: str, parts: dict[str, Any],
+              media: "_Media") -> tuple[writer.HtmlDocument, list[str]]:
+    """The note's parts ready for pandoc, and the figures they show (now in the media)."""
+    sources: list[str] = []
+
     def visit(node: dict) -> Any:
         if writer.is_xref(node):
             return writer.xref_text(node, with_title=node["c"][0][2][0][1] == "question")
         if node["t"] == "Image":
             src = node["c"][2][0]
+            sources.append(src)
             return {"t": "Image", "c": [node["c"][0], node["c"][1], [media.name(src), ""]]}
         return None
 
-    return writer.HtmlDocument(prefix, {name: writer.transform(content, visit)
-                                        for name, content in parts.items()})
+    document = writer.HtmlDocument(prefix, {name: writer.transform(content, visit)
+                                            for name, content in parts.items()})
+    return document, sorted(set(sources))
 
 
 def _where(ctx: RenderContext, chapter: Chapter, question: Question) -> str:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from qabook import ast
-from qabook.cache import NO_CACHE, Cache, key
+from qabook.cache import NO_CACHE, Cache, file_digest, key
 from qabook.model.nodes import Chapter, Question
-from qabook.render import RenderContext, RenderError
+from qabook.render import RenderContext, RenderError, book_inputs
 from qabook.render import html as writer
 from qabook.render.math import MathError, render as render_math
 
@@ -70,18 +70,31 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE,
     at once, e.g. on several processes; the images are cached either way.
     """
     book = ctx.book
-    if render_all is not None:
-        _prerender(book, cache, render_all)
     chapters = [(c, [q for q in c.questions if selection.keeps(q)]) for c in book.chapters]
     chapters = [(c, qs) for c, qs in chapters if qs]
     questions = [q for _, qs in chapters for q in qs]
     front = list(book.front) if selection.whole else []
     back = list(book.back) if selection.whole else []
     anchors = _anchors(ctx, questions, front + back)
-    documents, problems = [], []
+    # A question's (or matter's) HTML is a function of its file, of the labels and anchors of
+    # the book, of the bibliography and of book.yaml: when none changed, it is not rebuilt.
+    shared = key("print-html", sorted(anchors), book_inputs(ctx))
+    html: dict[str, dict[str, str]] = {}
+    todo = []
     for maker, item in [(_matter_doc, m) for m in front + back] + [
             (_question_doc, q) for q in questions]:
-        state = _State(item.anchor if isinstance(item, Question) else item.ident, anchors, cache)
+        prefix = item.anchor if isinstance(item, Question) else item.ident
+        ident = key(shared, prefix, file_digest(ctx.asset(item.doc.path)))
+        hit = cache.get("print-html", ident)
+        if hit is not None:
+            html[prefix] = hit
+        else:
+            todo.append((maker, item, prefix, ident))
+    if render_all is not None:
+        _prerender([item for _, item, _, _ in todo], cache, render_all)
+    documents, problems = [], []
+    for maker, item, prefix, _ in todo:
+        state = _State(prefix, anchors, cache)
         documents.append(maker(item, state))
         problems += state.problems
     documents.append(_bibliography_doc(questions, front + back))
@@ -89,8 +102,10 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE,
         raise problems[0]
     written = writer.write(documents, book.bibliography, ctx.config.language, math="plain",
                            link_citations=True, cache=cache)
-    html = {doc.prefix: _unprefix_links(doc.prefix, parts, anchors)
-            for doc, parts in zip(documents, written)}
+    html.update({doc.prefix: _unprefix_links(doc.prefix, parts, anchors)
+                 for doc, parts in zip(documents, written)})
+    for _, _, prefix, ident in todo:
+        cache.put("print-html", ident, html[prefix])
     return {
         "config": ctx.config, "words": WORDS, "selection": selection,
         "front": [_matter(m, html) for m in front],
@@ -101,10 +116,10 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE,
     }
 
 
-def _prerender(book, cache: Cache, render_all: Callable[[list], list]) -> None:
-    """Draw every formula of the book that the cache does not hold yet."""
+def _prerender(items, cache: Cache, render_all: Callable[[list], list]) -> None:
+    """Draw every formula of these questions and matters that the cache does not hold yet."""
     formulas = sorted({(node["c"][1], node["c"][0]["t"] == "DisplayMath")
-                       for content in _contents(book) for node in ast.iter_nodes(list(content))
+                       for content in _contents(items) for node in ast.iter_nodes(list(content))
                        if node["t"] == "Math"})
     missing = [f for f in formulas if cache.get("math", key("math", *f)) is None]
     for formula, image in zip(missing, render_all(missing)):
@@ -112,13 +127,14 @@ def _prerender(book, cache: Cache, render_all: Callable[[list], list]) -> None:
             cache.put("math", key("math", *formula), image)
 
 
-def _contents(book):
-    for matter in book.front + book.back:
-        yield matter.blocks
-    for q in book.questions:
-        yield from (q.prompt, q.summary, q.body)
-        for e in q.exercises:
-            yield from (e.prompt, e.solution)
+def _contents(items):
+    for item in items:
+        if isinstance(item, Question):
+            yield from (item.prompt, item.summary, item.body)
+            for e in item.exercises:
+                yield from (e.prompt, e.solution)
+        else:
+            yield item.blocks
 
 
 def _anchors(ctx: RenderContext, questions: list[Question], matters) -> set[str]:
