@@ -25,7 +25,7 @@ from qabook.cache import Cache, file_digest, key
 from qabook.render import RenderContext, RenderError
 from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
-from qabook.render.pdf_layout import Laid, lay_out, setup
+from qabook.render.pdf_layout import Laid, lay_out, warm_up
 from qabook.render.pdf_merge import Part, merge
 from qabook.render.pdf_plan import Chunk, PageMap, chunk_html, chunks
 from qabook.render.math import MathError, engine as math_engine, render as render_math
@@ -44,9 +44,9 @@ class PrintFailed(RenderError):
 
 
 def prepare(source: Path, options: dict) -> None:
-    """Load fonts and stylesheets now (while the book is checked); the layout workers,
-    forked from this process, inherit them."""
-    setup(source, options.get("pdf", PrintOptions()).paper)
+    """Load fonts and stylesheets, and warm them up, now (while the book is checked); the
+    layout workers, forked from this process, inherit them."""
+    warm_up(source, options.get("pdf", PrintOptions()).paper)
 
 
 def render(ctx: RenderContext) -> Path:
