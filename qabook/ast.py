@@ -99,7 +99,8 @@ def _stringify(node: Any, parts: list[str]) -> None:
 
 
 def walk(node: Any, visit: Callable[[Node], Node | list[Node] | None]) -> Any:
-    """Return a copy of node where visit(n) replaced each dict node it returns a value for.
+    """Return a copy of node where visit(n) replaced each dict node it returns a value for
+    (nodes with nothing below them, like Str, are shared with the input, not copied).
 
     visit may return a node, a list of nodes (spliced into the parent list) or None (keep,
     and descend into the children).
@@ -115,8 +116,10 @@ def walk(node: Any, visit: Callable[[Node], Node | list[Node] | None]) -> Any:
                     out.extend(replaced)
                 else:
                     out.append(replaced)
-            else:
+            elif isinstance(item, (list, dict)):
                 out.append(walk(item, visit))
+            else:
+                out.append(item)
         return out
     if isinstance(node, dict) and "t" in node:
         replaced = visit(node)
@@ -125,9 +128,10 @@ def walk(node: Any, visit: Callable[[Node], Node | list[Node] | None]) -> Any:
 
 
 def _walk_children(node: Node, visit: Callable[[Node], Any]) -> Node:
-    if "c" not in node:
-        return node
-    return {"t": node["t"], "c": walk(node["c"], visit)}
+    content = node.get("c")
+    if not isinstance(content, (list, dict)):  # Space, Str, …: nothing below to visit
+        return node  # shared with the input: nodes are never changed in place
+    return {"t": node["t"], "c": walk(content, visit)}
 
 
 def iter_nodes(node: Any) -> Iterator[Node]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import multiprocessing
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,10 +122,10 @@ class _Renderer:
         self.process = fork.Process(target=_serve, args=(fmt, options, child), daemon=False)
         self.process.start()
         child.close()
-        self.busy = False
+        self.handed = False  #: it was given the book, so it exits by itself when done
 
     def render(self, ctx: RenderContext) -> None:
-        self.busy = True
+        self.handed = True
         self.pipe.send(ctx)
 
     def outcome(self):
@@ -133,22 +134,26 @@ class _Renderer:
             kind, value = self.pipe.recv()
         except EOFError:
             kind, value = "crash", f"the {self.fmt} renderer's process died"
-        self.busy = False
         if kind == "crash":
             raise RuntimeError(value)
         return value
 
     def stop(self) -> None:
-        if self.busy:  # the parent gave up on it (an error elsewhere): let it finish first
-            self.process.join()
-        elif self.process.is_alive():
-            self.process.terminate()  # unused: it holds no work, only loaded modules
+        """Wait for a renderer that was given work (it may still be finishing, e.g. after an
+        error elsewhere); end an unused one at once: it holds only loaded modules."""
+        if not self.handed and self.process.is_alive():
+            self.process.terminate()
         self.process.join()
         self.pipe.close()
 
 
+SLOWEST = "pdf"  # the format every build waits for; the others yield the CPU to it
+
+
 def _serve(fmt: str, options: BuildOptions, pipe) -> None:
     try:
+        if fmt != SLOWEST and len(options.formats) > 1:
+            os.nice(5)  # they finish long before it anyway, in the gaps where it waits
         module = renderer_module(fmt)
         prepare = getattr(module, "prepare", None)
         if prepare is not None:

@@ -14,9 +14,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import jinja2
@@ -25,11 +27,13 @@ from qabook.cache import Cache, file_digest, key
 from qabook.render import RenderContext, RenderError
 from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
-from qabook.render.pdf_layout import Laid, lay_out, warm_up
 from qabook.render.pdf_merge import Part, merge
 from qabook.render.pdf_plan import Chunk, PageMap, chunk_html, chunks
 from qabook.render.math import MathError, engine as math_engine, render as render_math
 from qabook.render.print_html import Selection, page_data
+
+if TYPE_CHECKING:  # WeasyPrint loads in prepare(), beside other work
+    from qabook.render.pdf_layout import Laid
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 MAX_PASSES = 6
@@ -44,9 +48,31 @@ class PrintFailed(RenderError):
 
 
 def prepare(source: Path, options: dict) -> None:
-    """Load fonts and stylesheets, and warm them up, now (while the book is checked); the
-    layout workers, forked from this process, inherit them."""
-    warm_up(source, options.get("pdf", PrintOptions()).paper)
+    """Start loading WeasyPrint, the fonts and the stylesheets (and warming them up) in a
+    thread: it overlaps the check and then the HTML of what changed. The layout workers,
+    forked from this process once it is done, inherit all of it."""
+    paper = options.get("pdf", PrintOptions()).paper
+
+    def load() -> None:
+        try:
+            from qabook.render.pdf_layout import warm_up
+
+            warm_up(source, paper)
+        except Exception:  # noqa: BLE001 - the same import fails again, reported, in render
+            pass
+
+    thread = threading.Thread(target=load, name="qabook-pdf-prepare", daemon=True)
+    thread.start()
+    _PREPARING.append(thread)
+
+
+_PREPARING: list[threading.Thread] = []
+
+
+def _ready() -> None:
+    """Wait for prepare(): no worker may be forked while its thread runs."""
+    while _PREPARING:
+        _PREPARING.pop().join()
 
 
 def render(ctx: RenderContext) -> Path:
@@ -63,6 +89,7 @@ def render(ctx: RenderContext) -> Path:
 def _draw_all(pool, formulas: list[tuple[str, bool]]) -> list:
     if formulas:
         math_engine()  # loaded here, before the workers fork, rather than once in each
+        _ready()
     return list(pool.map(_draw, formulas, chunksize=8))
 
 
@@ -75,6 +102,7 @@ def _draw(formula: tuple[str, bool]):
 
 
 def _print(ctx, options, cache, pool, data, selection) -> Path:
+    _ready()
     data["handout"] = _handout_title(ctx, selection)
     data["title"] = ctx.config.title + (f" — {data['handout']}" if data["handout"] else "")
     plan = chunks(data)
@@ -120,7 +148,9 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map):
             break
         # Only a cold build's first pass is surely not the last: it does not write.
         _lay_out_all(ctx, options, cache, pool, todo, wanted, done, warm or index > 0)
-        page_map = _map(plan, done)
+        previous, page_map = page_map, _map(plan, done)
+        if page_map == previous:  # every chunk was laid out with the map it produced
+            break
     else:
         raise PrintFailed([f"page numbers did not settle in {MAX_PASSES} passes"])
     missing = [c for c in plan if done[c.name].result.pdf is None]
@@ -138,6 +168,8 @@ def _assets(ctx: RenderContext, html: str) -> list[tuple[str, str | None]]:
 
 
 def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted, done, write: bool):
+    from qabook.render.pdf_layout import lay_out
+
     jobs = {}
     # Longest first: the pool then finishes its last chunks at about the same time.
     for chunk in sorted(todo, key=lambda c: -len(wanted[c.name][1])):
