@@ -108,3 +108,23 @@ def test_a_changed_figure_alone_rebuilds_every_format(tmp_path: Path) -> None:
         assert (out / artifact.name).read_bytes() == artifact.read_bytes(), artifact.name
     changed = [name for name, data in before.items() if (out / name).read_bytes() != data]
     assert sorted(changed) == sorted(before), "every format shows the figure"
+
+
+def test_a_title_changed_elsewhere_reaches_every_reference(tmp_path: Path) -> None:
+    """Q2's file does not change, but the title of Q3, which Q2 refers to (the deck prints
+    "Q3 (title)"), does: with the cache, every artifact is still byte for byte a clean
+    build's (a question's cached output is keyed by what every label says, not only by its
+    own file)."""
+    book = assemble(BOOKS / "feature-noxref", tmp_path / "books")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    build = ["build", "--source", str(book), "--out", str(out), "--cache", str(cache)]
+    assert run(*build)[0] == 0
+    q3 = book / "chapters/02-two/q03-third.md"
+    text = q3.read_text()
+    assert "title: The Third Question" in text
+    q3.write_text(text.replace("title: The Third Question", "title: A Renamed Question"))
+    assert run(*build)[0] == 0
+    clean = tmp_path / "clean"
+    assert run("build", "--source", str(book), "--out", str(clean), "--no-cache")[0] == 0
+    for artifact in sorted(clean.glob("*.*")):
+        assert (out / artifact.name).read_bytes() == artifact.read_bytes(), artifact.name

@@ -64,3 +64,18 @@ def test_module_entry_point_runs() -> None:
     proc = subprocess.run([sys.executable, "-m", "qabook", "check", "--source", str(BASE)],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and "no problems" in proc.stdout
+
+
+def test_build_leaves_no_process_behind(tmp_path) -> None:
+    """Each format's process starts before the check: after a refused book, a no-op build and
+    a real one, none is left running."""
+    import multiprocessing
+
+    book = assemble(BOOKS / "feature-noxref", tmp_path / "books")
+    out = tmp_path / "out"
+    assert run("build", "--source", str(book), "--out", str(out), "-f", "apkg")[0] == 0
+    assert run("build", "--source", str(book), "--out", str(out))[0] == 0  # builds epub, pdf
+    assert run("build", "--source", str(book), "--out", str(out))[0] == 0  # no-op
+    (book / "chapters/01-one/q02-second.md").write_text("---\nnumber: [\n")
+    assert run("build", "--source", str(book), "--out", str(out))[0] == 1
+    assert multiprocessing.active_children() == []

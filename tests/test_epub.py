@@ -168,6 +168,20 @@ def test_navigation_lists_chapters_and_questions_in_order(pages, resolved) -> No
     assert {"toc", "bodymatter", "cover", "titlepage", "bibliography"} <= kinds
 
 
+def test_each_question_is_a_file_of_its_own_in_reading_order(files, pages, resolved) -> None:
+    """A question starts a new file (a new page in reading systems, as in print), and its file
+    holds its quiz; the files come in book order."""
+    order = spine(files)
+    homes = []
+    for question in resolved.book.questions:
+        name, _ = element_by_id(pages, question.anchor)
+        first = next(el for el in pages[name].iter() if el.tag in (f"{XHTML}h1", f"{XHTML}h2"))
+        assert element_by_id(pages, question.anchor)[1].find(f"{XHTML}h2") is first, name
+        assert ids(pages[name]) >= {e.anchor for e in question.exercises}
+        homes.append(order.index(name))
+    assert homes == sorted(set(homes))
+
+
 def test_appendix_a_holds_every_solution_in_order(files, pages, resolved) -> None:
     elements = part(files, pages, "appendix-a", "appendix-b")
     order = [el.get("id") for el in elements if (el.get("id") or "").startswith("sol-")]
