@@ -65,8 +65,12 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
 
     Returns each artifact with True when it was (re)built; raises BuildFailed on errors.
     """
+    formats = tuple(dict.fromkeys(options.formats))  # `-f pdf -f pdf` builds it once
     # Each format's process starts now and loads its engine while the book is checked.
-    renderers = {fmt: _Renderer(fmt, options) for fmt in options.formats if fmt in RENDERERS}
+    renderers: dict[str, _Renderer] = {}
+    for fmt in formats:
+        if fmt in RENDERERS:
+            renderers[fmt] = _Renderer(fmt, options, [r.pipe for r in renderers.values()])
     try:
         resolved = check(options.source, diags, Cache(options.cache))
         if resolved is None or diags.has_errors():
@@ -75,7 +79,7 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
                             options.cache)
         manifest = Manifest(options.cache)
         todo = []
-        for fmt in options.formats:
+        for fmt in formats:
             if fmt not in RENDERERS:  # (asking renderer() would import the engine)
                 diags.error(Location("book.yaml"), "build.unsupported",
                             f"the {fmt} format is not built yet",
@@ -96,7 +100,7 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
     if diags.has_errors():
         raise BuildFailed(diags)
     manifest.save()
-    return [(target(fmt, ctx), fmt in todo) for fmt in options.formats]
+    return [(target(fmt, ctx), fmt in todo) for fmt in formats]
 
 
 def _render_one(ctx: RenderContext, fmt: str):
@@ -115,18 +119,25 @@ class _Renderer:
     fonts) while the parent checks the book, then renders the book it is handed, or is
     stopped unused. The formats of a build render at the same time."""
 
-    def __init__(self, fmt: str, options: BuildOptions):
+    def __init__(self, fmt: str, options: BuildOptions, others: list):
+        """others: the parent's ends of the renderers started before this one."""
         fork = multiprocessing.get_context("fork")
         self.fmt = fmt
         self.pipe, child = fork.Pipe()
-        self.process = fork.Process(target=_serve, args=(fmt, options, child), daemon=False)
+        # The child closes every parent end it inherits, so that it sees the end of its pipe
+        # (and exits) when the parent dies before handing it the book.
+        self.process = fork.Process(target=_serve, args=(fmt, options, child,
+                                                         [*others, self.pipe]), daemon=False)
         self.process.start()
         child.close()
         self.handed = False  #: it was given the book, so it exits by itself when done
 
     def render(self, ctx: RenderContext) -> None:
         self.handed = True
-        self.pipe.send(ctx)
+        try:
+            self.pipe.send(ctx)
+        except OSError:  # it died while loading its engine; outcome() reads why
+            pass
 
     def outcome(self):
         """The artifact's path or a diagnostic's arguments; a crash raises RuntimeError."""
@@ -150,7 +161,9 @@ class _Renderer:
 SLOWEST = "pdf"  # the format every build waits for; the others yield the CPU to it
 
 
-def _serve(fmt: str, options: BuildOptions, pipe) -> None:
+def _serve(fmt: str, options: BuildOptions, pipe, parent_ends: list) -> None:
+    for end in parent_ends:
+        end.close()
     try:
         if fmt != SLOWEST and len(options.formats) > 1:
             os.nice(5)  # they finish long before it anyway, in the gaps where it waits

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -277,3 +278,71 @@ def test_builds_are_byte_identical_across_processes_folders_time_zones_and_local
     for artifact in (real_epub, real_pdf, real_apkg):
         assert (out / artifact.name).read_bytes() == artifact.read_bytes(), artifact.name
     assert (book / "anki-history.json").read_bytes() == (SOURCE / "anki-history.json").read_bytes()
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def test_renderers_exit_when_the_build_is_killed_during_the_check(tiny: Path,
+                                                                  tmp_path: Path) -> None:
+    """Each format's process starts before the check; killing the build then (SIGKILL, no
+    clean-up) must not leave them waiting for a book that never comes."""
+    proc = subprocess.Popen([sys.executable, "-m", "qabook", "build", "--source", str(tiny),
+                             "--out", str(tmp_path / "out"), "--no-cache"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while len(_children(proc.pid)) < 3:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.005)
+    renderers = _children(proc.pid)
+    proc.kill()
+    proc.wait()
+    try:
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in renderers):
+            assert time.monotonic() < deadline, "a renderer outlived the killed build"
+            time.sleep(0.05)
+    finally:
+        for pid in renderers:  # when the test fails, do not leave them behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "Z"
+
+
+def test_a_renderer_that_cannot_load_its_engine_reports_why(tiny: Path, tmp_path: Path) -> None:
+    """The engine is imported in the format's own process, before the book is handed over:
+    its error is the one reported, not a broken pipe; and `-f` twice builds once."""
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "genanki.py").write_text('raise ImportError("this genanki is broken")\n')
+    env = {**os.environ, "PYTHONPATH": str(fake)}
+    proc = subprocess.run([sys.executable, "-m", "qabook", "build", "--source", str(tiny),
+                           "--out", str(tmp_path / "out"), "-f", "apkg", "-f", "apkg"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode != 0
+    assert "this genanki is broken" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_question_whose_prompt_starts_with_a_heading_keeps_its_text_in_the_epub(
+        tiny: Path, tmp_path: Path) -> None:
+    """pandoc starts an EPUB file at a Div that begins with a level-2 heading; the question's
+    file must still hold all of it (prompt, answer, quiz)."""
+    q2 = tiny / "chapters/01-one/q02-second.md"
+    text = q2.read_text()
+    q2.write_text(text.replace("::: question\n", "::: question\n## A heading first\n\n", 1))
+    assert run("build", "--source", str(tiny), "--out", str(tmp_path / "out"), "-f", "epub",
+               "-f", "epub")[0] == 0
+    with zipfile.ZipFile(next((tmp_path / "out").glob("*.epub"))) as archive:
+        pages = [archive.read(n).decode() for n in archive.namelist() if n.endswith(".xhtml")]
+    home = [page for page in pages if "precedes" in page]  # the answer's own file
+    assert len(home) == 1
+    assert all(words in home[0] for words in ("What comes second?", "after", "precedes",
+                                               "Name the third question"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,9 +57,10 @@ class FileContext:
         self.diags.warning(self.loc(pos), code, message, hint)
 
     def document(self) -> Document:
+        text = "\n".join(self.lines).encode("utf-8")
         return Document(self.path, Location(self.path, 1, 1), tuple(self.refs),
                         tuple(self.citations), tuple(self.figures), tuple(self.tables),
-                        tuple(self.equations), self.footnotes)
+                        tuple(self.equations), self.footnotes, hashlib.sha256(text).hexdigest())
 
 
 def position(attr: Any) -> Pos:

@@ -84,6 +84,7 @@ class Document:
     tables: tuple[Table, ...]
     equations: tuple[Equation, ...]
     footnotes: int
+    digest: str = ""  #: of the text the model was made from (renderers key caches by it)
 
 
 @dataclass(frozen=True)

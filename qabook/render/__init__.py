@@ -8,6 +8,7 @@ writes its artifact atomically into ctx.out.
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -95,12 +96,11 @@ def renderer_module(fmt: str):
 
 def book_inputs(ctx: RenderContext) -> list:
     """What any one question's rendering may depend on besides its own file: what every
-    label says (not where it was written), book.yaml and the bibliography. A renderer keys a
-    question's output by this plus the question's file, and rebuilds only what changed."""
-    from qabook.cache import file_digest
-
+    label says (not where it was written), the settings and the bibliography, all as they
+    were checked. A renderer keys a question's output by this plus the question's
+    `Document.digest`, and rebuilds only what changed."""
     book = ctx.book
     labels = sorted((t.label, str(t.kind), t.text, t.anchor, t.question, t.title)
                     for t in ctx.resolved.labels.values())
-    files = ["book.yaml"] + ([book.bibliography.path] if book.bibliography else [])
-    return [labels, ctx.config.language, [(path, file_digest(ctx.asset(path))) for path in files]]
+    references = book.bibliography.references if book.bibliography else None
+    return [labels, repr(ctx.config), json.dumps(references, sort_keys=True)]

@@ -118,7 +118,7 @@ def _notes(ctx: RenderContext, media: "_Media") -> list[CardNote]:
     written: list[Any] = []
     todo: list[tuple[int, str, writer.HtmlDocument, list[str]]] = []
     for index, (_, _, question, _, prefix, parts) in enumerate(plan):
-        ident = key(shared, prefix, file_digest(ctx.asset(question.doc.path)),
+        ident = key(shared, prefix, question.doc.digest,
                     [(f.src, file_digest(ctx.asset(f.src))) for f in question.doc.figures])
         hit = cache.get("anki-html", ident)
         if hit is not None:

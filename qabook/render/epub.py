@@ -27,11 +27,10 @@ from qabook import ast, pandoc
 from qabook.cache import Cache, file_digest, key
 from qabook.render import RenderContext, RenderError
 from qabook.render.cover import cover_png
-from qabook.render.epub_ast import book_document
+from qabook.render.epub_ast import SPLIT_LEVEL, book_document
 from qabook.render.output import atomic_write, read_zip, write_zip
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "epub"
-SPLIT_LEVEL = 2  # a file per chapter opener and per question: an edit rewrites one small file
 A11Y_SUMMARY = (
     "Every figure has a text alternative and a caption; mathematics is MathML with the TeX "
     "source as alternative text; the book has a navigable table of contents, landmarks, "
@@ -132,9 +131,10 @@ def _ident(header: dict) -> str:
 def _body(entries: list[tuple[str, bytes]], ident: str) -> tuple[str, dict[str, bytes]]:
     """The one text file of a file's own EPUB that holds its heading, and its media (a file
     that starts at level 2 comes after an empty level-1 file pandoc adds)."""
-    found = [data.decode("utf-8") for name, data in entries
-             if re.fullmatch(r"EPUB/text/ch\d+\.xhtml", name) and f'id="{ident}"'.encode() in data]
-    if len(found) != 1:
+    texts = [(name, data.decode("utf-8")) for name, data in entries if TEXT.fullmatch(name)]
+    found = [text for _, text in texts if f'id="{ident}"' in text]
+    others = [name for name, text in texts if f'id="{ident}"' not in text and CONTENT.search(text)]
+    if len(found) != 1 or others:
         raise RenderError(f"pandoc did not write the EPUB file of #{ident} as one file",
                           code="epub.failed", hint="report a bug")
     media = {name.rsplit("/", 1)[1]: data for name, data in entries
@@ -143,26 +143,25 @@ def _body(entries: list[tuple[str, bytes]], ident: str) -> tuple[str, dict[str, 
     return OWN_FILE_LINK.sub('href="#', found[0]), media
 
 
+TEXT = re.compile(r"EPUB/text/ch(\d+)\.xhtml")
+CONTENT = re.compile(r"<(p|div|figure|table|pre|ul|ol|dl|blockquote|aside|img|math|h[2-6])\b")
 OWN_FILE_LINK = re.compile(r'href="ch\d+\.xhtml#')
 MEDIA_SRC = re.compile(r'(src|href)="\.\./media/([^"]+)"')
-XHTML_ITEM = re.compile(r'<item id="(ch\d+_xhtml)" href="text/(ch\d+\.xhtml)" '
-                        r'media-type="application/xhtml\+xml" />')
 
 
 def _assemble(skeleton: list[tuple[str, bytes]], files: list[list[Any]],
               bodies: list[tuple[str, dict[str, bytes]]]) -> list[tuple[str, bytes]]:
     """The skeleton's package with each file, its media and manifest entries put in."""
-    texts = sorted(name for name, _ in skeleton if re.fullmatch(r"EPUB/text/ch\d+\.xhtml", name))
+    texts = sorted((name for name, _ in skeleton if TEXT.fullmatch(name)),
+                   key=lambda name: int(TEXT.fullmatch(name).group(1)))
     if len(texts) != len(files):
-        raise RenderError(f"pandoc split the EPUB into {len(texts)} files, not {len(files)}",
-                          code="epub.failed", hint="report a bug")
+        raise _broken(f"pandoc split the EPUB into {len(texts)} files, not {len(files)}")
     content = dict(skeleton)
     media: dict[str, tuple[str, bytes]] = {}  # digest -> (book-wide name, bytes)
     replaced: dict[str, bytes] = {}
     for name, blocks, (body, own_media) in zip(texts, files, bodies):
         if f'id="{_ident(blocks[0])}"'.encode() not in content[name]:
-            raise RenderError(f"{name} of pandoc's EPUB is not the file of #{_ident(blocks[0])}",
-                              code="epub.failed", hint="report a bug")
+            raise _broken(f"{name} of pandoc's EPUB is not the file of #{_ident(blocks[0])}")
         names = {}
         for local, data in sorted(own_media.items()):
             digest = hashlib.sha256(data).hexdigest()
@@ -173,21 +172,38 @@ def _assemble(skeleton: list[tuple[str, bytes]], files: list[list[Any]],
                              f'{names.get(m.group(2), m.group(2))}"', body)
         replaced[name] = body.encode("utf-8")
     opf_name = next(name for name in content if name.endswith(".opf"))
-    opf = XHTML_ITEM.sub(lambda m: _item(m, replaced), content[opf_name].decode("utf-8"))
-    items = "".join(f'    <item id="{n.replace(".", "_")}" href="media/{n}" '
-                    f'media-type="{_media_type(n)}" />\n' for n, _ in media.values())
-    opf = opf.replace("  </manifest>", items + "  </manifest>", 1)
+    opf, found = ITEM.subn(lambda m: _item(m, replaced), content[opf_name].decode("utf-8"))
+    items = [f'<item id="{n.replace(".", "_")}" href="media/{n}" media-type="{_media_type(n)}" />'
+             for n, _ in media.values()]
+    opf, listed = MANIFEST_END.subn(lambda m: "".join(f"{m.group(1)}  {item}" for item in items)
+                                    + m.group(0), opf, count=1)
+    if listed != 1 or not found:
+        raise _broken("pandoc's package document has no manifest qabook can read")
     replaced[opf_name] = opf.encode("utf-8")
     out = [(name, replaced.get(name, data)) for name, data in skeleton]
     return out + [(f"EPUB/media/{n}", data) for n, data in media.values()]
 
 
+ITEM = re.compile(r"<item\b[^>]*/>")
+MANIFEST_END = re.compile(r"(\n[ \t]*)</manifest>")
+ATTRIBUTE = re.compile(r'([\w:-]+)="([^"]*)"')
+
+
 def _item(match: re.Match, replaced: dict[str, bytes]) -> str:
     """A manifest entry with the properties its file needs now that it has its content."""
-    data = replaced.get(f"EPUB/text/{match.group(2)}", b"")
-    if b"<math" not in data:
-        return match.group(0)
-    return match.group(0).replace(" />", ' properties="mathml" />')
+    tag = match.group(0)
+    attributes = dict(ATTRIBUTE.findall(tag))
+    data = replaced.get(f"EPUB/{attributes.get('href', '')}")
+    if data is None or b"<math" not in data or "mathml" in attributes.get("properties", ""):
+        return tag
+    if "properties" in attributes:
+        return tag.replace(f'properties="{attributes["properties"]}"',
+                           f'properties="{attributes["properties"]} mathml"')
+    return re.sub(r"\s*/>$", ' properties="mathml" />', tag)
+
+
+def _broken(message: str) -> RenderError:
+    return RenderError(message, code="epub.failed", hint="report a bug")
 
 
 def _media_type(name: str) -> str:

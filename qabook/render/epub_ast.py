@@ -33,7 +33,28 @@ def book_document(resolved: ResolvedBook, meta: dict[str, Any]) -> dict[str, Any
     blocks += solutions_appendix(book.chapters)
     blocks += questions_appendix(book.chapters)
     blocks += references_section()
-    return {"pandoc-api-version": pandoc.API_VERSION, "meta": meta, "blocks": blocks}
+    return {"pandoc-api-version": pandoc.API_VERSION, "meta": meta, "blocks": no_splits(blocks)}
+
+
+SPLIT_LEVEL = 2  # pandoc starts a new EPUB file at each heading of level 1 or 2
+
+
+def no_splits(blocks: list[Any]) -> list[Any]:
+    """pandoc also starts a file at a Div that begins with a heading of level 1 or 2 (it makes
+    it a section); an empty Div put first keeps such a Div, and everything in it, in the file
+    it belongs to. Files start only at the book's own level-1 and level-2 headings."""
+    out = []
+    for block in blocks:
+        if block["t"] == "Div" and _starts_with_heading(block["c"][1]):
+            block = ast.Div(block["c"][0], [ast.Div(ast.attr(), []), *block["c"][1]])
+        out.append(block)
+    return out
+
+
+def _starts_with_heading(content: list[Any]) -> bool:
+    while content and content[0]["t"] == "Div":
+        content = content[0]["c"][1]
+    return bool(content) and content[0]["t"] == "Header" and content[0]["c"][0] <= SPLIT_LEVEL
 
 
 def heading(level: int, ident: str, text: list[Any], classes: list[str] | None = None,
@@ -71,13 +92,9 @@ def copyright_page(resolved: ResolvedBook) -> list[Any]:
 
 def matter_section(matter: Matter, epub_type: str) -> list[Any]:
     """The matter's title, then its text in a Div: pandoc starts a new file at a heading of
-    level 2, but not inside a Div that starts with something else, so a preface's sections
-    stay in its file (an empty Div goes first when the text starts with a heading)."""
-    blocks = list(matter.blocks)
-    if blocks and blocks[0]["t"] == "Header":
-        blocks.insert(0, ast.Div(ast.attr(), []))
+    level 2, but not inside a Div (see no_splits), so a preface's sections stay in its file."""
     return [heading(1, matter.ident, ast.text_inlines(matter.title), [], epub_type),
-            ast.Div(ast.attr("", ["matter-text"]), blocks)]
+            ast.Div(ast.attr("", ["matter-text"]), list(matter.blocks))]
 
 
 def question_title(question: Question) -> list[Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from qabook import ast
-from qabook.cache import NO_CACHE, Cache, file_digest, key
+from qabook.cache import NO_CACHE, Cache, key
 from qabook.model.nodes import Chapter, Question
 from qabook.render import RenderContext, RenderError, book_inputs
 from qabook.render import html as writer
@@ -84,7 +84,7 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE,
     for maker, item in [(_matter_doc, m) for m in front + back] + [
             (_question_doc, q) for q in questions]:
         prefix = item.anchor if isinstance(item, Question) else item.ident
-        ident = key(shared, prefix, file_digest(ctx.asset(item.doc.path)))
+        ident = key(shared, prefix, item.doc.digest)
         hit = cache.get("print-html", ident)
         if hit is not None:
             html[prefix] = hit
