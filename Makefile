@@ -10,6 +10,7 @@ ACE    := tools/ace/node_modules/.bin/ace-cli
 .PHONY: book test check clean chromium
 
 book: $(STAMP)
+	@$(BIN)/python -m compileall -q qabook >/dev/null  # bytecode even where PYTHONDONTWRITEBYTECODE is set
 	$(BIN)/qabook build --source source --out build
 
 test: $(STAMP) $(ACE) chromium
