@@ -14,7 +14,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
-import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
 from qabook.render.pdf_merge import Part, merge
 from qabook.render.pdf_plan import Chunk, PageMap, chunk_html, chunks
-from qabook.render.math import MathError, engine as math_engine, render as render_math
+from qabook.render.math import MathError, render as render_math
 from qabook.render.print_html import Selection, page_data
 
 if TYPE_CHECKING:  # WeasyPrint loads in prepare(), beside other work
@@ -48,31 +47,8 @@ class PrintFailed(RenderError):
 
 
 def prepare(source: Path, options: dict) -> None:
-    """Start loading WeasyPrint, the fonts and the stylesheets (and warming them up) in a
-    thread: it overlaps the check and then the HTML of what changed. The layout workers,
-    forked from this process once it is done, inherit all of it."""
-    paper = options.get("pdf", PrintOptions()).paper
-
-    def load() -> None:
-        try:
-            from qabook.render.pdf_layout import warm_up
-
-            warm_up(source, paper)
-        except Exception:  # noqa: BLE001 - the same import fails again, reported, in render
-            pass
-
-    thread = threading.Thread(target=load, name="qabook-pdf-prepare", daemon=True)
-    thread.start()
-    _PREPARING.append(thread)
-
-
-_PREPARING: list[threading.Thread] = []
-
-
-def _ready() -> None:
-    """Wait for prepare(): no worker may be forked while its thread runs."""
-    while _PREPARING:
-        _PREPARING.pop().join()
+    """Load WeasyPrint now, while the book is checked (the layout workers inherit it)."""
+    from qabook.render import pdf_layout  # noqa: F401
 
 
 def render(ctx: RenderContext) -> Path:
@@ -82,15 +58,16 @@ def render(ctx: RenderContext) -> Path:
     cache = Cache(ctx.cache)
     selection = Selection(options.chapters, options.questions, options.solutions)
     with _pool() as pool:
-        data = page_data(ctx, selection, cache, lambda formulas: _draw_all(pool, formulas))
+        # The workers fork now, before this process starts any thread or loads any font (a
+        # fork after that can deadlock), and set up fonts and stylesheets while it writes
+        # the print HTML.
+        from qabook.render.pdf_layout import warm_up
+
+        for _ in range(WORKERS):
+            pool.submit(warm_up, ctx.root, options.paper)
+        data = page_data(ctx, selection, cache, lambda formulas: list(
+            pool.map(_draw, formulas, chunksize=8)))
         return _print(ctx, options, cache, pool, data, selection)
-
-
-def _draw_all(pool, formulas: list[tuple[str, bool]]) -> list:
-    if formulas:
-        math_engine()  # loaded here, before the workers fork, rather than once in each
-        _ready()
-    return list(pool.map(_draw, formulas, chunksize=8))
 
 
 def _draw(formula: tuple[str, bool]):
@@ -102,7 +79,6 @@ def _draw(formula: tuple[str, bool]):
 
 
 def _print(ctx, options, cache, pool, data, selection) -> Path:
-    _ready()
     data["handout"] = _handout_title(ctx, selection)
     data["title"] = ctx.config.title + (f" — {data['handout']}" if data["handout"] else "")
     plan = chunks(data)
@@ -220,9 +196,11 @@ def _map(plan: list[Chunk], done: dict[str, _Done]) -> PageMap:
     return page_map
 
 
-def _pool():
-    workers = max(1, min(os.cpu_count() or 1, 4))
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+def _pool() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("fork"))
+
+
+WORKERS = max(1, min(os.cpu_count() or 1, 4))
 
 
 def _metadata(ctx: RenderContext, data) -> dict[str, str]:
