@@ -115,9 +115,9 @@ def _render_one(ctx: RenderContext, fmt: str):
 
 
 class _Renderer:
-    """One format's forked process: it loads its engine (and lets the renderer prepare, e.g.
-    fonts) while the parent checks the book, then renders the book it is handed, or is
-    stopped unused. The formats of a build render at the same time."""
+    """One format's forked process: it loads its engine (the renderer's prepare hook, if any)
+    while the parent checks the book, then renders the book it is handed, or is stopped
+    unused. The formats of a build render at the same time."""
 
     def __init__(self, fmt: str, options: BuildOptions, others: list):
         """others: the parent's ends of the renderers started before this one."""

@@ -137,7 +137,8 @@ WARM_UP = ('<html><head><title>-</title></head><body><section class="question">'
 
 def warm_up(root: Path, paper: str) -> None:
     """Lay out and write a few lines in the book's faces once, so that the first real chunk
-    does not pay for loading fonts and libraries (done while the book is being checked)."""
+    does not pay for loading fonts and libraries (each worker does it as it starts, while the
+    PDF process writes the print HTML)."""
     lay_out(WARM_UP, str(root), paper, True)
 
 
