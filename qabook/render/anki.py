@@ -112,8 +112,8 @@ def _notes(ctx: RenderContext, media: "_Media") -> list[CardNote]:
             for exercise in question.exercises:
                 parts = {"exercise": exercise.prompt, "solution": exercise.solution}
                 plan.append(("exercise", exercise, question, chapter, exercise.anchor, parts))
-    # A note's HTML depends on its question's file and figures and on the book's labels,
-    # book.yaml and bibliography: when none of them changed, it comes from the cache.
+    # A note's HTML depends on its question's text and figures and on book_inputs: when
+    # none of them changed, it comes from the cache.
     shared = key("anki-html", book_inputs(ctx))
     written: list[Any] = []
     todo: list[tuple[int, str, writer.HtmlDocument, list[str]]] = []

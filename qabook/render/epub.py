@@ -61,7 +61,7 @@ def split(blocks: list[Any]) -> list[list[Any]]:
         if block["t"] == "Header" and block["c"][0] <= SPLIT_LEVEL:
             files.append([])
         if not files:
-            raise RenderError("the EPUB document must start with a heading", code="epub.failed")
+            raise _broken("the EPUB document does not start with a heading")
         files[-1].append(block)
     return files
 
@@ -94,7 +94,7 @@ def _skeleton(ctx: RenderContext, document: dict, files: list[list[Any]],
 
 
 def _bodies(ctx: RenderContext, files: list[list[Any]],
-            cache: Cache) -> list[tuple[str, dict[str, bytes]]]:
+            cache: Cache) -> list[tuple[str, dict[str, tuple[bytes, str]]]]:
     """Each file's XHTML as pandoc's EPUB writer makes it from that file's content alone (so
     its head holds the styles its own code needs), with the media it uses."""
     root = ctx.root.resolve()
@@ -128,17 +128,21 @@ def _ident(header: dict) -> str:
     return header["c"][1][0]
 
 
-def _body(entries: list[tuple[str, bytes]], ident: str) -> tuple[str, dict[str, bytes]]:
+def _body(entries: list[tuple[str, bytes]],
+          ident: str) -> tuple[str, dict[str, tuple[bytes, str]]]:
     """The one text file of a file's own EPUB that holds its heading, and its media (a file
     that starts at level 2 comes after an empty level-1 file pandoc adds)."""
     texts = [(name, data.decode("utf-8")) for name, data in entries if TEXT.fullmatch(name)]
     found = [text for _, text in texts if f'id="{ident}"' in text]
     others = [name for name, text in texts if f'id="{ident}"' not in text and CONTENT.search(text)]
     if len(found) != 1 or others:
-        raise RenderError(f"pandoc did not write the EPUB file of #{ident} as one file",
-                          code="epub.failed", hint="report a bug")
-    media = {name.rsplit("/", 1)[1]: data for name, data in entries
-             if name.startswith("EPUB/media/")}
+        raise _broken(f"pandoc did not write the EPUB file of #{ident} as one file")
+    # each image with the media type pandoc gave it in that EPUB's manifest
+    opf = next(data for name, data in entries if name.endswith(".opf")).decode("utf-8")
+    types = {attributes.get("href"): attributes.get("media-type") for attributes in
+             (dict(ATTRIBUTE.findall(item)) for item in ITEM.findall(opf))}
+    media = {name.rsplit("/", 1)[1]: (data, types[name.removeprefix("EPUB/")])
+             for name, data in entries if name.startswith("EPUB/media/")}
     # pandoc points links to its own file by that EPUB's file name; the book's name differs
     return OWN_FILE_LINK.sub('href="#', found[0]), media
 
@@ -150,38 +154,38 @@ MEDIA_SRC = re.compile(r'(src|href)="\.\./media/([^"]+)"')
 
 
 def _assemble(skeleton: list[tuple[str, bytes]], files: list[list[Any]],
-              bodies: list[tuple[str, dict[str, bytes]]]) -> list[tuple[str, bytes]]:
+              bodies: list[tuple[str, dict[str, tuple[bytes, str]]]]) -> list[tuple[str, bytes]]:
     """The skeleton's package with each file, its media and manifest entries put in."""
     texts = sorted((name for name, _ in skeleton if TEXT.fullmatch(name)),
                    key=lambda name: int(TEXT.fullmatch(name).group(1)))
     if len(texts) != len(files):
         raise _broken(f"pandoc split the EPUB into {len(texts)} files, not {len(files)}")
     content = dict(skeleton)
-    media: dict[str, tuple[str, bytes]] = {}  # digest -> (book-wide name, bytes)
+    media: dict[str, tuple[str, bytes, str]] = {}  # digest -> (book-wide name, bytes, type)
     replaced: dict[str, bytes] = {}
     for name, blocks, (body, own_media) in zip(texts, files, bodies):
         if f'id="{_ident(blocks[0])}"'.encode() not in content[name]:
             raise _broken(f"{name} of pandoc's EPUB is not the file of #{_ident(blocks[0])}")
         names = {}
-        for local, data in sorted(own_media.items()):
+        for local, (data, media_type) in sorted(own_media.items()):
             digest = hashlib.sha256(data).hexdigest()
             if digest not in media:
-                media[digest] = (f"file{len(media) + 1}{Path(local).suffix}", data)
+                media[digest] = (f"file{len(media) + 1}{Path(local).suffix}", data, media_type)
             names[local] = media[digest][0]
         body = MEDIA_SRC.sub(lambda m, names=names: f'{m.group(1)}="../media/'
                              f'{names.get(m.group(2), m.group(2))}"', body)
         replaced[name] = body.encode("utf-8")
     opf_name = next(name for name in content if name.endswith(".opf"))
     opf, found = ITEM.subn(lambda m: _item(m, replaced), content[opf_name].decode("utf-8"))
-    items = [f'<item id="{n.replace(".", "_")}" href="media/{n}" media-type="{_media_type(n)}" />'
-             for n, _ in media.values()]
+    items = [f'<item id="{n.replace(".", "_")}" href="media/{n}" media-type="{media_type}" />'
+             for n, _, media_type in media.values()]
     opf, listed = MANIFEST_END.subn(lambda m: "".join(f"{m.group(1)}  {item}" for item in items)
                                     + m.group(0), opf, count=1)
     if listed != 1 or not found:
         raise _broken("pandoc's package document has no manifest qabook can read")
     replaced[opf_name] = opf.encode("utf-8")
     out = [(name, replaced.get(name, data)) for name, data in skeleton]
-    return out + [(f"EPUB/media/{n}", data) for n, data in media.values()]
+    return out + [(f"EPUB/media/{n}", data) for n, data, _ in media.values()]
 
 
 ITEM = re.compile(r"<item\b[^>]*/>")
@@ -204,12 +208,6 @@ def _item(match: re.Match, replaced: dict[str, bytes]) -> str:
 
 def _broken(message: str) -> RenderError:
     return RenderError(message, code="epub.failed", hint="report a bug")
-
-
-def _media_type(name: str) -> str:
-    types = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
-             ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
-    return types.get(Path(name).suffix.lower(), "application/octet-stream")
 
 
 def _cite(document: dict[str, Any], cache: Cache) -> dict[str, Any]:

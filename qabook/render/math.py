@@ -43,7 +43,7 @@ class MathImage:
 @functools.lru_cache(maxsize=None)
 def render(tex: str, display: bool) -> MathImage:
     """Render one formula (cached); raise MathError when it cannot be drawn faithfully."""
-    ziamath = engine()
+    ziamath = _engine()
     try:
         math = ziamath.Math.fromlatex(tex, size=SIZE, inline=not display, margin=0.5)
         mathml = math.mathmlstr()
@@ -63,7 +63,7 @@ def render(tex: str, display: bool) -> MathImage:
 
 
 @functools.lru_cache(maxsize=None)
-def engine():
+def _engine():
     """ziamath, configured; imported on first use (0.2 s), as most builds draw from the cache."""
     import ziamath
 

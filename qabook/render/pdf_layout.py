@@ -34,7 +34,6 @@ class Laid:
     anchors: dict[str, tuple[int, float, float]]  #: anchor -> (page index, left, top) in points
     pdf: bytes | None
     error: tuple[list[str], str] | None = None  #: WeasyPrint's messages and the file named
-    pushes: tuple[str, ...] = ()  #: footnotes whose call paragraph ends its page (see below)
 
 
 class _SizedArrays:
@@ -76,7 +75,7 @@ def lay_out(html: str, root: str, paper: str, write: bool) -> Laid:
     sees the page count: the paragraph of the call is made to end its page and the chunk is
     laid out again. The result is a pure function of the HTML.
     """
-    fetcher, fonts, stylesheets = setup(Path(root), paper)
+    fetcher, fonts, stylesheets = _setup(Path(root), paper)
     with _Warnings() as warnings:
         try:
             pushes: tuple[str, ...] = ()
@@ -106,7 +105,7 @@ def lay_out(html: str, root: str, paper: str, write: bool) -> Laid:
             warnings.messages.append(f"{type(exc).__name__}: {exc}")
     if warnings.messages:
         return Laid(0, {}, None, (warnings.messages, source_of(warnings.messages, Path(root))))
-    return Laid(len(document.pages), anchors, pdf, pushes=pushes)
+    return Laid(len(document.pages), anchors, pdf)
 
 
 def stray_notes(anchors: dict[str, tuple[int, float, float]]) -> set[str]:
@@ -142,7 +141,7 @@ def warm_up(root: Path, paper: str) -> None:
     lay_out(WARM_UP, str(root), paper, True)
 
 
-def setup(root: Path, paper: str):
+def _setup(root: Path, paper: str):
     """This worker's fetcher, fonts and stylesheets (made once, reused for every chunk)."""
     ident = (str(root), paper)
     if _WORKER.get("ident") != ident:

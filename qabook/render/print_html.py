@@ -76,8 +76,8 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE,
     front = list(book.front) if selection.whole else []
     back = list(book.back) if selection.whole else []
     anchors = _anchors(ctx, questions, front + back)
-    # A question's (or matter's) HTML is a function of its file, of the labels and anchors of
-    # the book, of the bibliography and of book.yaml: when none changed, it is not rebuilt.
+    # A question's (or matter's) HTML is a function of its text, of the anchors printed and
+    # of book_inputs: when none of them changed, it is not rebuilt.
     shared = key("print-html", sorted(anchors), book_inputs(ctx))
     html: dict[str, dict[str, str]] = {}
     todo = []
