@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from qabook.diagnostics import Diagnostics, Location, did_you_mean
-from qabook.load.yaml import YamlDoc
+from qabook.yamldoc import YamlDoc
 
 BOOK_FILE = "book.yaml"
 KNOWN_KEYS = (

@@ -12,7 +12,7 @@ from qabook import pandoc
 from qabook.ast import stringify
 from qabook.diagnostics import Diagnostics, Location
 from qabook.load import load
-from qabook.load import yaml as qyaml
+from qabook import yamldoc as qyaml
 from qabook.load.files import read_text, split_front_matter
 
 

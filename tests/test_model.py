@@ -7,12 +7,13 @@ from qabook import ast, pandoc
 from qabook.diagnostics import Diagnostics
 from qabook.model.blocks import blocks
 from qabook.model.context import FileContext
-from qabook.model.inlines import XREF_CLASS, ref_kind
+from qabook.model.inlines import XREF_CLASS
+from qabook.model.nodes import ref_kind
 
 
 def parse(markdown: str, path: str = "chapters/01-one/qx.md"):
     tree = pandoc.run_batch([{"read": markdown, "format": pandoc.MARKDOWN}])[0]
-    ctx = FileContext(BASE, path, tuple(markdown.split("\n")), Diagnostics(), True)
+    ctx = FileContext(BASE, path, tuple(markdown.split("\n")), Diagnostics(), True, blocks)
     return blocks(tree["blocks"], ctx), ctx
 
 

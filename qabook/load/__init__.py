@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
-from qabook import pandoc
+from qabook import ast, pandoc, yamldoc
 from qabook.cache import NO_CACHE, Cache, file_digest, key
 from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
 from qabook.diagnostics import Diagnostics, Location
-from qabook.load import yaml
 from qabook.load.files import Text, inside, opens_front_matter, read_text, split_front_matter
 
 Kind = Literal["front", "question", "back"]
@@ -24,7 +23,7 @@ class SourceFile:
     path: str  # relative to the source root, with forward slashes
     kind: Kind
     chapter: int  # 0 for front and back matter
-    meta: yaml.YamlDoc | None  # front matter; None when absent or unreadable
+    meta: yamldoc.YamlDoc | None  # front matter; None when absent or unreadable
     body: str = field(repr=False)  # the Markdown for pandoc (front matter blanked out)
     lines: tuple[str, ...] = field(repr=False)  # the text, to turn pandoc columns into characters
     model_key: str = ""  # the cache key of this file's model
@@ -136,8 +135,8 @@ def _config(root: Path, diags: Diagnostics) -> BookConfig | None:
     if text is None:
         return None
     try:
-        doc = yaml.load(text.text)
-    except yaml.YamlError as exc:
+        doc = yamldoc.load(text.text)
+    except yamldoc.YamlError as exc:
         diags.error(origin.at(exc.line, exc.col), "yaml.syntax", exc.message,
                     "check indentation and quote values that contain ': ' or '#'")
         return None
@@ -198,12 +197,12 @@ def _split(text: Text, diags: Diagnostics):
     return split
 
 
-def _meta(text: Text, split, diags: Diagnostics) -> yaml.YamlDoc | None | bool:
+def _meta(text: Text, split, diags: Diagnostics) -> yamldoc.YamlDoc | None | bool:
     if split.yaml is None:
         return None
     try:
-        return yaml.load(split.yaml, first_line=split.yaml_line)
-    except yaml.YamlError as exc:
+        return yamldoc.load(split.yaml, first_line=split.yaml_line)
+    except yamldoc.YamlError as exc:
         diags.error(Location(text.path, exc.line, exc.col), "yaml.syntax", exc.message,
                     "check indentation and quote values that contain ': ' or '#'")
         return False
@@ -259,6 +258,4 @@ def _meta_text(value: Any) -> str:
         return ""
     if value["t"] == "MetaString":
         return value["c"]
-    from qabook.ast import stringify  # local: only needed for unusual keys
-
-    return stringify(value["c"])
+    return ast.stringify(value["c"])

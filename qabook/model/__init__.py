@@ -11,8 +11,7 @@ from qabook.diagnostics import Diagnostics, Location, did_you_mean
 from qabook.load import LoadedBook, SourceFile, parse
 from qabook.model.blocks import STRUCTURE, block_, blocks, unwrap_blocks
 from qabook.model.context import FileContext, Pos, clean_attr
-from qabook.model.inlines import ref_kind
-from qabook.model.nodes import Book, Chapter, Exercise, Matter, Question
+from qabook.model.nodes import Book, Chapter, Exercise, Matter, Question, ref_kind
 
 QUESTION_KEYS = ("number", "title", "tags")
 MATTER_KEYS = ("title", "id")
@@ -51,7 +50,7 @@ def build_model(loaded: LoadedBook, diags: Diagnostics, cache: Cache = NO_CACHE)
 def _file(loaded: LoadedBook, file: SourceFile, tree: dict, diags: Diagnostics, cache: Cache):
     """One file's Question or Matter (or None), modelled from its AST and cached."""
     local = Diagnostics()
-    ctx = FileContext(loaded.root, file.path, file.lines, local, file.kind == "question")
+    ctx = FileContext(loaded.root, file.path, file.lines, local, file.kind == "question", blocks)
     result = _question(file, tree, ctx) if file.kind == "question" else _matter(file, tree, ctx)
     diags.extend(local.items)
     cache.put("model", file.model_key, {"result": result, "diagnostics": local.items,

@@ -7,8 +7,8 @@ from typing import Any, Iterator
 from qabook import ast
 from qabook.model.context import FileContext, Pos, clean_attr, is_wrapper, position
 from qabook.model.images import figure
-from qabook.model.inlines import inlines, ref_kind, unwrap
-from qabook.model.nodes import Table
+from qabook.model.inlines import inlines, unwrap
+from qabook.model.nodes import Table, ref_kind
 
 STRUCTURE = ("question", "summary", "exercise", "solution")
 
@@ -83,7 +83,8 @@ def _paragraph(kind: str, content: list, here: Pos, ctx: FileContext, before: li
     tokens = [(n, p) for n, p in unwrap(content[:4], here) if n["t"] not in ("Space", "SoftBreak")]
     if len(content) <= 3 and len(tokens) == 1 and tokens[0][0]["t"] == "Image":
         image, where = tokens[0]
-        return [figure(image["c"], ctx, where or here)]
+        where = where or here
+        return [figure(image["c"], inlines(image["c"][1], ctx, where), ctx, where)]
     if tokens and tokens[0][0]["t"] == "Str" and tokens[0][0]["c"].startswith(":") and before \
             and before[-1]["t"] == "Table" and not before[-1]["c"][1][1]:
         _caption(before[-1], content, here, ctx)

@@ -6,7 +6,7 @@ import hashlib
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from qabook.diagnostics import Diagnostics, Location
 from qabook.model.nodes import Citation, Document, Equation, Figure, Ref, Table
@@ -24,6 +24,9 @@ class FileContext:
     lines: tuple[str, ...]
     diags: Diagnostics
     in_question: bool
+    #: the block walker (model.blocks.blocks), handed in so that footnotes met inside inline
+    #: content are walked as blocks without the inline module importing the block module
+    parse_blocks: Callable[[list, "FileContext", Pos], list]
     refs: list[Ref] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)

@@ -10,8 +10,9 @@ from typing import Any
 
 from qabook import ast
 from qabook.cache import file_digest
+from qabook.diagnostics import did_you_mean
 from qabook.model.context import FileContext, Pos, clean_attr
-from qabook.model.nodes import Figure
+from qabook.model.nodes import Figure, ref_kind
 
 IMAGE_TYPES = {".svg": "SVG", ".png": "PNG"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -21,13 +22,11 @@ HREF_KEYS = ("href", "{http://www.w3.org/1999/xlink}href")
 CSS_URL = re.compile(r"url\(\s*['\"]?\s*(?!#)|@import", re.I)
 
 
-def figure(content: list, ctx: FileContext, here: Pos) -> dict:
-    """A pandoc Figure block for an image alone in its paragraph; registers the Figure."""
-    from qabook.model.inlines import inlines, ref_kind
-
+def figure(content: list, caption: list, ctx: FileContext, here: Pos) -> dict:
+    """A pandoc Figure block for an image alone in its paragraph, given its cleaned caption;
+    registers the Figure."""
     attr = clean_attr(content[0])
     label = attr[0]
-    caption = inlines(content[1], ctx, here)
     alt = dict(attr[2]).get("fig-alt", "").strip()
     if not ast.stringify(caption).strip():
         ctx.error(here, "image.caption", "figure without a caption",
@@ -83,8 +82,6 @@ def image_source(url: str, ctx: FileContext, here: Pos) -> str | None:
 
 
 def _nearby(target: Path) -> str:
-    from qabook.diagnostics import did_you_mean
-
     if target.parent.is_dir():
         hint = did_you_mean(target.name, [p.name for p in target.parent.iterdir()])
         if hint:

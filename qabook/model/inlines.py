@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 from qabook import ast
 from qabook.model.context import FileContext, Pos, clean_attr, has_user_attr, is_wrapper, position
+from qabook.model.images import figure_image
+from qabook.model.nodes import Citation, Equation, Ref, ref_kind
 
 OBJECT = "\ufffc"  # stands for a non-text inline node inside the laid-out string
 KEY = r"\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*"  # pandoc's citation key: internal punctuation only
@@ -23,18 +25,9 @@ ITEM = re.compile(rf"^(?P<prefix>.*?)(?<!\w)(?P<neg>-?)@(?P<key>{KEY})(?P<suffix
 AT = re.compile(rf"(?<![\w@])@(?P<key>{KEY})")
 BARE = re.compile(r"(?<![\w@])Q(?P<num>[0-9]+)(?!\w)")
 NOTE_CALL = re.compile(r"\[\^([^\]\s]+)\]")  # pandoc leaves an undefined footnote call as text
-LABEL_KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "ex": "exercise"}
 STYLE = ("Emph", "Strong", "Strikeout", "Superscript", "Subscript", "SmallCaps", "Underline")
 XREF_CLASS = "qabook-xref"
 NOXREF_CLASS = "noxref"
-
-
-def ref_kind(key: str) -> str | None:
-    """The kind of target a key's form asks for, or None for a citation key."""
-    if re.fullmatch(r"Q[0-9]+", key):
-        return "question"
-    prefix, dash, rest = key.partition("-")
-    return LABEL_KINDS.get(prefix) if dash and rest else None
 
 
 def unwrap(raw: list[Any], pos: Pos = None) -> list[tuple[dict, Pos]]:
@@ -96,8 +89,6 @@ def _equation_label(node: Any, previous: Any, ctx: FileContext, here: Pos) -> bo
         return False
     if previous["c"][0][0]:
         return False
-    from qabook.model.nodes import Equation
-
     previous["c"][0][0] = label
     math = previous["c"][1][0]
     ctx.equations.append(Equation(label, math["c"][1], ctx.loc(here)))
@@ -131,13 +122,9 @@ def _node(node: dict, ctx: FileContext, here: Pos, scan: bool) -> Any:
     if kind == "Link":
         return _link(content, ctx, here)
     if kind == "Note":
-        from qabook.model.blocks import blocks  # blocks and inlines recurse into each other
-
         ctx.footnotes += 1
-        return {"t": "Note", "c": blocks(content, ctx, here)}
+        return {"t": "Note", "c": ctx.parse_blocks(content, ctx, here)}
     if kind == "Image":
-        from qabook.model.images import figure_image
-
         ctx.error(here, "image.inline", "an image inside a sentence",
                   "put the image alone in its own paragraph to make it a figure")
         return figure_image(content, ctx, here)
@@ -247,8 +234,6 @@ def _trim(nodes: list[Any]) -> list[Any]:
 
 
 def _citation(key: str, prefix: list, suffix: list, mode: str, here: Pos, ctx: FileContext) -> dict:
-    from qabook.model.nodes import Citation
-
     ctx.citations.append(Citation(key, ctx.loc(here)))
     return {"citationId": key, "citationPrefix": prefix, "citationSuffix": suffix,
             "citationMode": {"t": mode}, "citationNoteNum": 0, "citationHash": 0}
@@ -259,8 +244,6 @@ def _cite(citations: list[dict], source: str) -> dict:
 
 
 def _xref(target: str, kind: str, bare: bool, source: str, here: Pos, ctx: FileContext) -> Any:
-    from qabook.model.nodes import Ref
-
     ctx.refs.append(Ref(target, kind, bare, ctx.loc(here)))
     index = str(len(ctx.refs) - 1)
     return ast.Span(ast.attr("", [XREF_CLASS], [["ref", index]]), [ast.Str(source)])

@@ -7,6 +7,7 @@ until the resolve stage turns them into links.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,6 +18,16 @@ from qabook.load import Bibliography
 Blocks = tuple[Any, ...]
 Inlines = tuple[Any, ...]
 RefKind = Literal["question", "figure", "table", "equation", "exercise"]
+LABEL_KINDS: dict[str, RefKind] = {"fig": "figure", "tbl": "table", "eq": "equation",
+                                   "ex": "exercise"}
+
+
+def ref_kind(key: str) -> RefKind | None:
+    """The kind of target a key's form asks for (`Q17`, `fig-…`), or None for a citation key."""
+    if re.fullmatch(r"Q[0-9]+", key):
+        return "question"
+    prefix, dash, rest = key.partition("-")
+    return LABEL_KINDS.get(prefix) if dash and rest else None
 
 
 @dataclass(frozen=True)

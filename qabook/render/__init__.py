@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from qabook.render.options import PrintOptions
 from qabook.resolve import ResolvedBook
 
 FORMATS = ("apkg", "epub", "pdf")
@@ -55,8 +56,6 @@ class RenderError(Exception):
 def target(fmt: str, ctx: RenderContext) -> Path:
     """Where a format's artifact goes (known before rendering, for the no-op check)."""
     if fmt == "pdf":
-        from qabook.render.options import PrintOptions
-
         return ctx.out / ctx.options.get("pdf", PrintOptions()).filename(ctx.config.slug)
     return ctx.out / f"{ctx.config.slug}.{fmt}"
 
