@@ -1,40 +1,68 @@
-# Two entry points for a fresh machine: `make book` and `make test`.
-# Each creates .venv and installs the project (with its test extra) when needed.
+# Two entry points for a fresh machine: `make book` and `make test`, in either order.
+# Each creates .venv and installs what it needs: `book` the project and the system libraries
+# the PDF needs (qabook.environment names them); `test` also the test tools.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TESTED := $(VENV)/.installed-test
 
 ACE    := tools/ace/node_modules/.bin/ace-cli
+AQT    := tools/aqt/.unpacked
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: book test check clean chromium
+.PHONY: book test check clean system chromium
 
-book: $(STAMP)
+book: $(STAMP) system
 	@$(BIN)/python -m compileall -q qabook >/dev/null  # bytecode even where PYTHONDONTWRITEBYTECODE is set
 	$(BIN)/qabook build --source source --out build
 
-test: $(STAMP) $(ACE) chromium
+test: $(TESTED) system chromium $(ACE) $(AQT)
 	$(BIN)/python -m pytest -q
-
-# DAISY Ace checks the EPUB's accessibility in a test; it drives Debian's chromium.
-$(ACE): tools/ace/package.json tools/ace/package-lock.json
-	cd tools/ace && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund --loglevel=error
-	touch $(ACE)
-
-chromium:
-	@command -v chromium >/dev/null || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
-	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
 
 check: $(STAMP)
 	$(BIN)/qabook check --source source --strict
 
+# apt-get install, refreshing the package lists only when they do not know a package
+define apt_install
+command -v apt-get >/dev/null || { echo "install these system packages: $(1)" >&2; exit 1; }; \
+echo "installing system packages: $(1)"; \
+$(SUDO) apt-get install -y -q --no-install-recommends $(1) >/dev/null || \
+  { $(SUDO) apt-get update -q >/dev/null && \
+    $(SUDO) apt-get install -y -q --no-install-recommends $(1) >/dev/null; }
+endef
+
+# The system libraries the PDF needs, when the machine lacks some (Pango, HarfBuzz's subsetter).
+system: $(STAMP)
+	@missing=$$($(BIN)/python -m qabook.environment pdf) || exit 1; \
+	if [ -n "$$missing" ]; then $(call apt_install,$$missing); fi
+
+# DAISY Ace checks the EPUB's accessibility in a test; it drives Debian's chromium, which
+# the tests also use to run Anki's MathJax.
+chromium:
+	@command -v chromium >/dev/null || { $(call apt_install,chromium); }
+
+$(ACE): tools/ace/package.json tools/ace/package-lock.json
+	cd tools/ace && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund --loglevel=error
+	touch $(ACE)
+
+# Anki's reviewer page and MathJax, from the aqt wheel of the Anki version the tests install.
+$(AQT): $(TESTED)
+	rm -rf tools/aqt && mkdir -p tools/aqt
+	$(BIN)/python -m pip download --quiet --no-deps --dest tools/aqt \
+	  "aqt==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("anki"))')"
+	$(BIN)/python -m zipfile -e tools/aqt/aqt-*.whl tools/aqt && rm tools/aqt/aqt-*.whl
+	touch $(AQT)
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(TESTED): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TESTED)
 
 clean:
 	rm -rf build

@@ -15,15 +15,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-PACKAGE = Path(__file__).resolve().parent
-TEMPLATES = PACKAGE.parent / "templates"
+from qabook.resources import PACKAGE, TEMPLATES
 
 
 def _code_digest() -> str:
+    """Python's version, and qabook's sources and templates (not its bytecode, which Python
+    writes as modules are first imported)."""
     digest = hashlib.sha256(sys.version.encode())
-    for folder in (PACKAGE, TEMPLATES):
+    folders = [PACKAGE] + ([] if TEMPLATES.is_relative_to(PACKAGE) else [TEMPLATES])
+    for folder in folders:
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and "node_modules" not in path.parts:
+            if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(folder)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()

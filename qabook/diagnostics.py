@@ -24,9 +24,14 @@ class Location:
         return Location(self.path, line, col)
 
     def __str__(self) -> str:
+        if not self.path:
+            return "qabook"
         if self.line:
             return f"{self.path}:{self.line}:{self.col or 1}"
         return self.path
+
+
+NOWHERE = Location("")  #: for problems of the machine or an engine, not of a file of the book
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class Diagnostic:
     def headline(self, root: str = "") -> str:
         """The first line, `path:line:col: error: message [code]`, with the path under root."""
         loc = self.location
+        if not loc.path:  # the machine or the engines, not a file of the book
+            return f"qabook: {self.severity}: {self.message} [{self.code}]"
         path = os.path.normpath(os.path.join(root, loc.path)) if root else loc.path
         where = f"{path}:{loc.line}:{loc.col or 1}" if loc.line else path
         return f"{where}: {self.severity}: {self.message} [{self.code}]"

@@ -1,47 +1,62 @@
-"""The one module that runs pandoc: batches of reads and writes in one or a few processes."""
+"""The one module that runs pandoc: batches of reads and writes in one or a few processes.
+
+The pandoc is always the one that ships inside the pypandoc-binary wheel, called by its
+path: a different pandoc on PATH never takes its place.
+"""
 
 from __future__ import annotations
 
 import gc
+import importlib.util
 import json
 import os
+import signal
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import pypandoc
+from qabook.resources import LUA
 
-BATCH_SCRIPT = Path(__file__).parent / "lua" / "batch.lua"
+BATCH_SCRIPT = LUA / "batch.lua"
 MARKDOWN = "commonmark_x+sourcepos"
 API_VERSION = [1, 23, 1, 1]  # pandoc 3.9's JSON AST version, for documents we hand back
 TIMEOUT = 300  # seconds for one batch; pandoc is fast, a hang means pathological input
 MEMORY = "-M2g"  # pandoc's own heap cap (GHC RTS), so a hostile input cannot eat the machine
 
+#: why pandoc failed: "input" (its heap cap or the time limit: something it was given is too
+#: big or too deep), "environment" (it cannot run, or the system killed it) or "engine"
+#: (pandoc reported an error of its own)
+Cause = Literal["input", "environment", "engine"]
+
 
 class PandocError(Exception):
-    """pandoc could not run a job; the message is pandoc's own."""
+    """pandoc could not run a job; the message is pandoc's own, `cause` says whose problem
+    it is."""
+
+    def __init__(self, message: str, cause: Cause = "engine"):
+        super().__init__(message)
+        self.cause = cause
 
 
-def executable() -> str:
-    """Path of the pandoc that ships inside the pypandoc-binary wheel."""
-    return pypandoc.get_pandoc_path()
-
-
-def version() -> str:
-    return pypandoc.get_pandoc_version()
+def executable() -> Path:
+    """The pandoc of the pypandoc-binary wheel (which may be missing: environment checks)."""
+    spec = importlib.util.find_spec("pypandoc")
+    folder = Path(next(iter(spec.submodule_search_locations))) if spec else Path("pypandoc")
+    return folder / "files" / ("pandoc.exe" if os.name == "nt" else "pandoc")
 
 
 def read_many(texts: list[str], reader: str, workers: int | None = None) -> list[dict[str, Any]]:
-    """Parse many texts to pandoc JSON ASTs, in job order; a failure is {"error": message}.
+    """Parse many texts to pandoc JSON ASTs, in job order; a failed job is {"error": message}.
 
     Reading runs pandoc's own batch interface (pandoc-server's /batch endpoint, spoken over
-    CGI on stdin and stdout: no socket, no file access) in one or a few processes. It keeps
-    the AST out of Lua, where marshalling a source-positioned AST costs more than parsing.
+    CGI on stdin and stdout: no socket, no file access) in one or a few processes, with the
+    server's time limit switched off, so what is read never depends on how busy the machine
+    is. A whole batch that fails raises PandocError.
     """
     jobs = [{"text": text, "from": reader, "to": "json"} for text in texts]
-    results = _parallel(jobs, _serve_all, workers)
+    results = _parallel(jobs, _serve, workers)
     enabled = gc.isenabled()
     gc.disable()  # millions of small containers: the cyclic GC only slows decoding down
     try:
@@ -49,6 +64,27 @@ def read_many(texts: list[str], reader: str, workers: int | None = None) -> list
     finally:
         if enabled:
             gc.enable()
+
+
+def mathml_problems(formulas: list[tuple[str, bool]]) -> list[str | None]:
+    """For each (TeX, display) formula, why pandoc's MathML (texmath, as the EPUB uses it)
+    cannot show it, or None."""
+    jobs = []
+    for tex, display in formulas:
+        math = {"t": "Math", "c": [{"t": "DisplayMath" if display else "InlineMath"}, tex]}
+        doc = {"pandoc-api-version": API_VERSION, "meta": {},
+               "blocks": [{"t": "Para", "c": [math]}]}
+        jobs.append({"text": json.dumps(doc), "from": "json", "to": "html5",
+                     "html-math-method": "mathml"})
+    out: list[str | None] = []
+    for result in _parallel(jobs, _serve, None):
+        if "error" in result:
+            out.append(result["error"])
+            continue
+        warnings = [m.get("message", "") for m in result.get("messages", [])
+                    if m.get("verbosity") in ("WARNING", "ERROR")]
+        out.append("; ".join(warnings) or None)
+    return out
 
 
 def run_batch(jobs: list[dict[str, Any]], workers: int | None = None) -> list[dict[str, Any]]:
@@ -75,7 +111,7 @@ def _parallel(jobs: list[dict[str, Any]], run, workers: int | None) -> list[dict
 
 def _balance(jobs: list[dict[str, Any]], workers: int) -> list[list[int]]:
     """Greedy split of job indices into `workers` chunks of similar text size."""
-    sizes = [len(job.get("read") or job.get("text") or "") or len(json.dumps(job.get("write")))
+    sizes = [len(job.get("text") or "") or len(json.dumps(job.get("write") or job.get("epub")))
              for job in jobs]
     chunks: list[list[int]] = [[] for _ in range(workers)]
     loads = [0] * workers
@@ -87,20 +123,12 @@ def _balance(jobs: list[dict[str, Any]], workers: int) -> list[list[int]]:
 
 
 def _run_chunk(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    command = [executable(), "+RTS", MEMORY, "-RTS", "lua", str(BATCH_SCRIPT)]
-    try:
-        proc = subprocess.run(
-            command, input=json.dumps(jobs).encode("utf-8"), capture_output=True,
-            timeout=TIMEOUT, check=False, env=_environment(),
-        )
-    except subprocess.TimeoutExpired:
-        raise PandocError(f"pandoc did not finish within {TIMEOUT} s") from None
-    except OSError as exc:
-        raise PandocError(f"cannot run pandoc: {exc}") from None
+    """One `pandoc lua` process running lua/batch.lua over the jobs."""
+    proc = _run([str(executable()), "+RTS", MEMORY, "-RTS", "lua", str(BATCH_SCRIPT)],
+                json.dumps(jobs).encode("utf-8"), _environment())
     lines = proc.stdout.splitlines()
-    if proc.returncode != 0 or len(lines) != len(jobs):
-        message = proc.stderr.decode("utf-8", "replace").strip() or f"exit code {proc.returncode}"
-        raise PandocError(message)
+    if len(lines) != len(jobs):
+        raise PandocError(_stderr(proc) or "pandoc's batch ended early")
     # Large ASTs are millions of small containers; the cyclic GC only slows decoding down.
     enabled = gc.isenabled()
     gc.disable()
@@ -111,64 +139,61 @@ def _run_chunk(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             gc.enable()
 
 
-SERVE_CHARS = 150_000  # pandoc-server gives a request 2 s (fixed under CGI): keep requests short
-
-
-def _serve_all(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Serve jobs in requests small enough to beat pandoc-server's time limit.
-
-    A single text too long for the limit is read through `pandoc lua` instead.
-    """
-    results: list[dict[str, Any]] = []
-    batch: list[dict[str, Any]] = []
-    size = 0
-    for job in jobs + [None]:
-        if batch and (job is None or size + len(job["text"]) > SERVE_CHARS):
-            try:
-                results.extend(_serve_chunk(batch))
-            except ServerTimeout:
-                results.extend(_read_with_lua(batch))
-            batch, size = [], 0
-        if job is not None:
-            batch.append(job)
-            size += len(job["text"])
-    return results
-
-
-def _read_with_lua(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = _run_chunk([{"read": job["text"], "format": job["from"]} for job in jobs])
-    return [{"output": json.dumps(r)} if "error" not in r else r for r in out]
-
-
-class ServerTimeout(PandocError):
-    """pandoc-server ran out of time for a request."""
-
-
-def _serve_chunk(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One pandoc process answering a /batch request as a CGI program."""
+def _serve(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One pandoc process answering a /batch request as a CGI program, with no time limit."""
     body = json.dumps(jobs).encode("utf-8")
     env = {**_environment(), "REQUEST_METHOD": "POST", "PATH_INFO": "/batch",
            "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
-           "SERVER_NAME": "localhost", "SERVER_PORT": "80", "SCRIPT_NAME": "",
-           "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}
+           "HTTP_ACCEPT": "application/json", "SERVER_NAME": "localhost", "SERVER_PORT": "80",
+           "SCRIPT_NAME": "", "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1",
+           "REMOTE_ADDR": "127.0.0.1",
+           # pandoc-server gives a CGI request 2 s unless told otherwise; a negative number
+           # turns the limit off (our own TIMEOUT still guards against a hang)
+           "PANDOC_SERVER_TIMEOUT": "-1"}
     with tempfile.TemporaryDirectory() as scratch:
         cgi = Path(scratch) / "pandoc-server.cgi"  # pandoc acts as the server under this name
         cgi.symlink_to(executable())
+        proc = _run([str(cgi), "+RTS", MEMORY, "-RTS"], body, env)
+    head, _, payload = proc.stdout.replace(b"\r\n", b"\n").partition(b"\n\n")
+    if not head.startswith(b"Status: 200"):
+        status = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+        raise PandocError(_stderr(proc) or f"pandoc-server answered {status!r}")
+    try:
+        results = json.loads(payload)
+    except ValueError:
+        raise PandocError("pandoc-server's answer was cut short") from None
+    return [r if "output" in r else {"error": r.get("error") or str(r)} for r in results]
+
+
+def _run(command: list[str], stdin: bytes, env: dict[str, str],
+         cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run pandoc; a failed run raises PandocError with its cause."""
+    try:
+        proc = subprocess.run(command, input=stdin, capture_output=True, timeout=TIMEOUT,
+                              check=False, env=env, cwd=cwd)
+    except subprocess.TimeoutExpired:
+        raise PandocError(f"pandoc did not finish within {TIMEOUT} s", "input") from None
+    except OSError as exc:
+        raise PandocError(f"cannot run pandoc ({command[0]}): {exc.strerror or exc}",
+                          "environment") from None
+    if proc.returncode < 0:
         try:
-            proc = subprocess.run([str(cgi), "+RTS", MEMORY, "-RTS"], input=body,
-                                  capture_output=True, timeout=TIMEOUT, check=False, env=env)
-        except subprocess.TimeoutExpired:
-            raise PandocError(f"pandoc did not finish within {TIMEOUT} s") from None
-        except OSError as exc:
-            raise PandocError(f"cannot run pandoc: {exc}") from None
-    head, _, payload = proc.stdout.partition(b"\n\n")
-    if proc.returncode != 0 or not head.startswith(b"Status: 200"):
-        message = (proc.stderr or payload).decode("utf-8", "replace").strip()
-        raise PandocError(message or f"exit code {proc.returncode}")
-    if b"Status: 503" in payload[-200:]:  # the time limit struck mid-answer
-        raise ServerTimeout("pandoc-server ran out of time")
-    results = json.loads(payload)
-    return [{"output": r["output"]} if "output" in r else {"error": str(r)} for r in results]
+            name = signal.Signals(-proc.returncode).name
+        except ValueError:
+            name = str(-proc.returncode)
+        raise PandocError(f"pandoc was killed by signal {name} (the system may be out of "
+                          "memory)", "environment")
+    if proc.returncode != 0:
+        message = _stderr(proc) or f"exit code {proc.returncode}"
+        heap = "Heap exhausted" in message
+        limit = MEMORY[2:-1] + {"g": " GiB", "m": " MiB"}.get(MEMORY[-1], MEMORY[-1])
+        raise PandocError(f"pandoc needs more memory than its limit of {limit}" if heap
+                          else message, "input" if heap else "engine")
+    return proc
+
+
+def _stderr(proc: subprocess.CompletedProcess) -> str:
+    return proc.stderr.decode("utf-8", "replace").strip()
 
 
 def _environment() -> dict[str, str]:
@@ -180,19 +205,12 @@ def _environment() -> dict[str, str]:
 
 def write_file(doc: dict[str, Any], output: Path, args: list[str], cwd: Path,
                env: dict[str, str] | None = None) -> None:
-    """Write a JSON document to a file with the pandoc command line (for binary formats)."""
-    command = [executable(), "+RTS", MEMORY, "-RTS", "--from=json", f"--output={output}", *args]
-    try:
-        proc = subprocess.run(command, input=json.dumps(doc).encode("utf-8"), capture_output=True,
-                              timeout=TIMEOUT, check=False, cwd=cwd,
-                              env={**_environment(), **(env or {})})
-    except subprocess.TimeoutExpired:
-        raise PandocError(f"pandoc did not finish within {TIMEOUT} s") from None
-    except OSError as exc:
-        raise PandocError(f"cannot run pandoc: {exc}") from None
-    if proc.returncode != 0:
-        raise PandocError(proc.stderr.decode("utf-8", "replace").strip()
-                          or f"exit code {proc.returncode}")
-    warnings = proc.stderr.decode("utf-8", "replace").strip()
+    """Write a JSON document to a file with the pandoc command line (for binary formats);
+    any warning pandoc prints fails the job."""
+    command = [str(executable()), "+RTS", MEMORY, "-RTS", "--from=json", f"--output={output}",
+               *args]
+    proc = _run(command, json.dumps(doc).encode("utf-8"), {**_environment(), **(env or {})},
+                cwd)
+    warnings = _stderr(proc)
     if warnings:
         raise PandocError(warnings)

@@ -9,14 +9,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qabook.diagnostics import BuildFailed, Diagnostics, Location
+from qabook.diagnostics import BuildFailed, Diagnostics
 from qabook.load import load
 from qabook.model import build_model
 from qabook.model.nodes import Book
-from qabook import pandoc
+from qabook import environment, pandoc
 from qabook.cache import NO_CACHE, Cache, file_digest, key
-from qabook.render import (FORMATS, RENDERERS, RenderContext, RenderError, inputs, renderer,
-                           renderer_module, target)
+from qabook.render import (FORMATS, RenderContext, RenderError, engine_failure,
+                           inputs, renderer, renderer_module, target)
 from qabook.render.output import atomic_write
 from qabook.resolve import ResolvedBook, resolve
 
@@ -33,7 +33,10 @@ class BuildOptions:
 
 
 def read_book(source: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> Book | None:
-    """Load and model the book; None when not even book.yaml could be read."""
+    """Load and model the book; None when not even book.yaml could be read, or when the
+    machine lacks what reading needs."""
+    if not usable(diags):
+        return None
     loaded = load(source, diags, cache)
     if loaded is None:
         return None
@@ -46,6 +49,14 @@ def read_book(source: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> Book
     finally:
         if enabled:
             gc.enable()
+
+
+def usable(diags: Diagnostics, formats: tuple[str, ...] = ()) -> bool:
+    """Whether the machine has what reading the book and building these formats needs; what
+    it lacks is reported, with the fix, before any work starts."""
+    problems = environment.problems(formats)
+    diags.extend(problem.diagnostic() for problem in problems)
+    return not problems
 
 
 def check(source: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> ResolvedBook | None:
@@ -66,11 +77,12 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
     Returns each artifact with True when it was (re)built; raises BuildFailed on errors.
     """
     formats = tuple(dict.fromkeys(options.formats))  # `-f pdf -f pdf` builds it once
+    if not usable(diags, formats):
+        raise BuildFailed(diags)
     # Each format's process starts now and loads its engine while the book is checked.
     renderers: dict[str, _Renderer] = {}
     for fmt in formats:
-        if fmt in RENDERERS:
-            renderers[fmt] = _Renderer(fmt, options, [r.pipe for r in renderers.values()])
+        renderers[fmt] = _Renderer(fmt, options, [r.pipe for r in renderers.values()])
     try:
         resolved = check(options.source, diags, Cache(options.cache))
         if resolved is None or diags.has_errors():
@@ -80,11 +92,7 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
         manifest = Manifest(options.cache)
         todo = []
         for fmt in formats:
-            if fmt not in RENDERERS:  # (asking renderer() would import the engine)
-                diags.error(Location("book.yaml"), "build.unsupported",
-                            f"the {fmt} format is not built yet",
-                            f"build another format with -f, e.g. -f {_available_hint()}")
-            elif not manifest.current(target(fmt, ctx), key("artifact", *inputs(fmt, ctx))):
+            if not manifest.current(target(fmt, ctx), key("artifact", *inputs(fmt, ctx))):
                 todo.append(fmt)
         for fmt in todo:
             renderers[fmt].render(ctx)
@@ -93,7 +101,7 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
             if isinstance(outcome, Path):
                 manifest.record(outcome, key("artifact", *inputs(fmt, ctx)))
             else:
-                diags.error(*outcome)
+                diags.extend(outcome)
     finally:
         for process in renderers.values():
             process.stop()
@@ -104,14 +112,13 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
 
 
 def _render_one(ctx: RenderContext, fmt: str):
-    """The artifact's path, or the arguments of the diagnostic that says why not."""
+    """The artifact's path, or the diagnostics that say why not."""
     try:
         return renderer(fmt)(ctx)
     except RenderError as exc:
-        return (Location(exc.path or "book.yaml"), exc.code, exc.message, exc.hint)
+        return exc.diagnostics
     except pandoc.PandocError as exc:
-        return (Location("book.yaml"), "pandoc.failed", f"pandoc failed: {exc}",
-                "simplify the markup the message points at, or report a bug")
+        return engine_failure(fmt, exc).diagnostics
 
 
 class _Renderer:
@@ -209,6 +216,3 @@ class Manifest:
             atomic_write(self.path, lambda handle: handle.write(
                 json.dumps(self.entries, indent=1, sort_keys=True).encode()))
 
-
-def _available_hint() -> str:
-    return next(iter(RENDERERS), "epub")

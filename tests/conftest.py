@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,8 @@ BASE = BOOKS / "_base"
 REPO = TESTS.parent
 SOURCE = REPO / "source"
 CASE_FILES = {"expected.txt", "refs.txt", "DELETE", "MAKE", "README"}
+# the unpacked aqt wheel (Anki's reviewer page and MathJax), which `make test` downloads
+os.environ.setdefault("QABOOK_AQT_DIR", str(REPO / "tools" / "aqt"))
 
 
 def case_dirs() -> list[Path]:

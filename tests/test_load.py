@@ -76,15 +76,26 @@ def test_symlink_out_of_the_book_is_refused(tmp_path: Path) -> None:
 
 
 def test_batches_keep_job_order_across_processes() -> None:
-    jobs = [{"read": f"Paragraph {i}\n", "format": pandoc.MARKDOWN} for i in range(7)]
-    results = pandoc.run_batch(jobs, workers=3)
-    assert [stringify(r["blocks"]).strip() for r in results] == [f"Paragraph {i}" for i in range(7)]
+    texts = [f"Paragraph {i}\n" * (i + 1) for i in range(7)]
+    results = pandoc.read_many(texts, pandoc.MARKDOWN, workers=3)
+    assert [stringify(r["blocks"]).split()[:2] for r in results] == [
+        ["Paragraph", str(i)] for i in range(7)]
+    jobs = [{"write": _doc(f"Line {i}"), "format": "plain"} for i in range(7)]
+    assert [r["text"].strip() for r in pandoc.run_batch(jobs, workers=3)] == [
+        f"Line {i}" for i in range(7)]
+
+
+def _doc(text: str) -> dict:
+    return {"pandoc-api-version": pandoc.API_VERSION, "meta": {},
+            "blocks": [{"t": "Para", "c": [{"t": "Str", "c": text}]}]}
 
 
 def test_a_failing_job_does_not_sink_the_batch() -> None:
-    results = pandoc.run_batch([{"read": "x", "format": "no-such-format"},
-                                {"read": "y", "format": pandoc.MARKDOWN}], workers=1)
-    assert "error" in results[0] and "blocks" in results[1]
+    results = pandoc.run_batch([{"write": _doc("x"), "format": "no-such-format"},
+                                {"write": _doc("y"), "format": "plain"}], workers=1)
+    assert "error" in results[0] and results[1]["text"].strip() == "y"
+    results = pandoc.read_many(["x", "y"], "no-such-format", workers=1)
+    assert all("error" in r for r in results)
 
 
 def test_yaml_with_a_control_character_is_located() -> None:

@@ -12,7 +12,7 @@ from qabook.model.nodes import ref_kind
 
 
 def parse(markdown: str, path: str = "chapters/01-one/qx.md"):
-    tree = pandoc.run_batch([{"read": markdown, "format": pandoc.MARKDOWN}])[0]
+    tree = pandoc.read_many([markdown], pandoc.MARKDOWN)[0]
     ctx = FileContext(BASE, path, tuple(markdown.split("\n")), Diagnostics(), True, blocks)
     return blocks(tree["blocks"], ctx), ctx
 

@@ -10,7 +10,7 @@ from typing import Any, Iterator, Literal
 from qabook import ast, pandoc, yamldoc
 from qabook.cache import NO_CACHE, Cache, file_digest, key
 from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
-from qabook.diagnostics import Diagnostics, Location
+from qabook.diagnostics import NOWHERE, Diagnostics, Location
 from qabook.load.files import Text, inside, opens_front_matter, read_text, split_front_matter
 
 Kind = Literal["front", "question", "back"]
@@ -209,26 +209,61 @@ def _meta(text: Text, split, diags: Diagnostics) -> yamldoc.YamlDoc | None | boo
 
 
 def _parse(texts: list[str], paths: list[str], reader: str, diags: Diagnostics) -> list[Any]:
-    """Parse every text; on an engine failure, retry one by one to name the file."""
+    """Parse every text: the AST of each, or None after reporting why not.
+
+    A file is blamed only for what pandoc says about that file alone: an error in its own
+    answer, or pandoc's memory or time limit when it reads that file by itself. pandoc that
+    cannot run, or is killed, is one problem of the machine, reported once at no file.
+    """
     try:
         results = pandoc.read_many(texts, reader)
-    except pandoc.PandocError:
-        results = []
-        for text in texts:
-            try:
-                results.extend(pandoc.read_many([text], reader, workers=1))
-            except pandoc.PandocError as exc:
-                results.append({"error": str(exc)})
+    except pandoc.PandocError as exc:
+        results = _one_by_one(texts, reader, exc)
+    except OSError as exc:  # e.g. no room for the scratch folder
+        results = pandoc.PandocError(f"cannot run pandoc: {exc}", "environment")
+    if isinstance(results, pandoc.PandocError):
+        diags.error(NOWHERE, "pandoc.failed", f"pandoc could not read the book: {results}",
+                    ENGINE_HINTS[results.cause])
+        return [None] * len(texts)
     out = []
     for path, result in zip(paths, results):
         if "error" in result:
             diags.error(Location(path, 1, 1), "pandoc.failed",
                         f"pandoc could not read this file: {result['error']}",
-                        "simplify the markup around the problem, or report a bug")
+                        "very large or deeply nested lists, quotes or tables are the usual "
+                        "cause: split the file or flatten the markup"
+                        if result.get("input") else "simplify the markup around the problem")
             out.append(None)
         else:
             out.append(result)
     return out
+
+
+ENGINE_HINTS = {
+    "environment": "this is a problem of the machine, not of the book: check free memory, "
+                   "and reinstall pandoc with `pip install --force-reinstall pypandoc-binary`",
+    "engine": "this is not caused by one file of the book: run the command again, and "
+              "report it with QABOOK_DEBUG=1 if it happens again",
+    "input": "very large or deeply nested markup is the usual cause",
+}
+
+
+def _one_by_one(texts: list[str], reader: str, failure: pandoc.PandocError):
+    """After a failed batch: each text's result when read alone (pandoc's limits then name
+    the file that hits them), or the failure when it is not one file's fault."""
+    if failure.cause != "input":
+        return failure
+    if len(texts) == 1:
+        return [{"error": str(failure), "input": True}]
+    results: list[dict[str, Any]] = []
+    for text in texts:
+        try:
+            results.extend(pandoc.read_many([text], reader, workers=1))
+        except pandoc.PandocError as exc:
+            if exc.cause != "input":
+                return exc
+            results.append({"error": str(exc), "input": True})
+    return results
 
 
 ENTRY = re.compile(r"^[ \t]*@[A-Za-z]+[ \t]*[{(][ \t]*([^,\s]+)[ \t]*,", re.M)

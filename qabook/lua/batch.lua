@@ -1,6 +1,6 @@
--- Runs a batch of pandoc jobs in one process: read Markdown or BibTeX, or write documents.
+-- Runs a batch of pandoc jobs in one process: write documents (reading goes through
+-- pandoc-server's batch interface instead, see pandoc.py).
 -- Input (stdin): a JSON array of jobs; output: one JSON line per job, in order.
---   {"read": text, "format": "commonmark_x+sourcepos"}       -> the document's JSON AST
 --   {"write": doc, "format": "html5", "options": {...},
 --    "citeproc": bool, "parts": bool}                       -> {"text": output}
 --     with "parts", each top-level Div with an id is written on its own (its ids prefixed
@@ -47,9 +47,6 @@ end
 local function run(job)
   if job.epub ~= nil then
     return write_epub(job)
-  end
-  if job.read ~= nil then
-    return pandoc.write(pandoc.read(job.read, job.format), 'json')
   end
   local doc = pandoc.read(pandoc.json.encode(job.write), 'json')
   if job.citeproc then

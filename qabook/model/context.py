@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from qabook.diagnostics import Diagnostics, Location
-from qabook.model.nodes import Citation, Document, Equation, Figure, Ref, Table
+from qabook.model.nodes import Citation, Document, Equation, Figure, Formula, Ref, Table
 
 Pos = tuple[int, int] | None
 TAB = 4  # pandoc expands tabs to stops of 4 when it counts columns
@@ -32,6 +32,7 @@ class FileContext:
     figures: list[Figure] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     equations: list[Equation] = field(default_factory=list)
+    formulas: list[Formula] = field(default_factory=list)
     footnotes: int = 0
     images: list[tuple[str, str | None]] = field(default_factory=list)  #: (path, sha256) checked
 
@@ -63,7 +64,8 @@ class FileContext:
         text = "\n".join(self.lines).encode("utf-8")
         return Document(self.path, Location(self.path, 1, 1), tuple(self.refs),
                         tuple(self.citations), tuple(self.figures), tuple(self.tables),
-                        tuple(self.equations), self.footnotes, hashlib.sha256(text).hexdigest())
+                        tuple(self.equations), self.footnotes, hashlib.sha256(text).hexdigest(),
+                        tuple(self.formulas))
 
 
 def position(attr: Any) -> Pos:

@@ -6,7 +6,6 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 from qabook import ast
 from qabook.cache import file_digest

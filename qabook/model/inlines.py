@@ -16,7 +16,7 @@ from typing import Any, Callable
 from qabook import ast
 from qabook.model.context import FileContext, Pos, clean_attr, has_user_attr, is_wrapper, position
 from qabook.model.images import figure_image
-from qabook.model.nodes import Citation, Equation, Ref, ref_kind
+from qabook.model.nodes import Citation, Equation, Formula, Ref, ref_kind
 
 OBJECT = "\ufffc"  # stands for a non-text inline node inside the laid-out string
 KEY = r"\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*"  # pandoc's citation key: internal punctuation only
@@ -57,10 +57,13 @@ def inlines(raw: list[Any], ctx: FileContext, pos: Pos = None, scan: bool = True
     chars: list[str] = []
     where: list[Pos] = []
     objects: dict[int, Any] = {}
+    strays: list[tuple[int, int]] = []  #: each `$` that pandoc did not take for math
     for node, here in unwrap(raw, pos):
         kind = node["t"]
         if kind == "Str":
             line, col = here if here else (0, 0)
+            if node["c"] == "$" and here and _unescaped(here, ctx):
+                strays.append(here)
             for offset, char in enumerate(node["c"]):
                 chars.append(char)
                 where.append((line, col + offset) if here else None)
@@ -74,10 +77,22 @@ def inlines(raw: list[Any], ctx: FileContext, pos: Pos = None, scan: bool = True
         objects[len(chars)] = _node(node, ctx, here, scan)
         chars.append(OBJECT)
         where.append(here)
+    for here in strays[::2]:  # the second of a pair closes what the first failed to open
+        ctx.error(here, "math.unclosed", "this '$' opens no formula: no closing '$' follows, "
+                  "or the braces up to it do not balance, so readers would see the TeX as text",
+                  "close the formula and balance its braces; write \\$ for a dollar sign")
     text = "".join(chars)
     if not scan:
         return _nodes(text, 0, len(text), objects)
     return _scan(text, where, objects, ctx)
+
+
+def _unescaped(here: tuple[int, int], ctx: FileContext) -> bool:
+    """Whether a `$` token was written as `$` (not `\\$`): pandoc gives each `$` a token of
+    its own, so the source character where the token starts tells."""
+    location = ctx.loc(here)
+    line = ctx.lines[location.line - 1] if 0 < location.line <= len(ctx.lines) else ""
+    return line[location.col - 1:location.col] == "$"
 
 
 def _equation_label(node: Any, previous: Any, ctx: FileContext, here: Pos) -> bool:
@@ -108,11 +123,13 @@ def _node(node: dict, ctx: FileContext, here: Pos, scan: bool) -> Any:
         return {"t": kind, "c": inlines(content, ctx, here, scan)}
     if kind == "Quoted":
         return {"t": kind, "c": [content[0], inlines(content[1], ctx, here, scan)]}
-    if kind == "Math" and content[0]["t"] == "DisplayMath":
-        return ast.Span(ast.attr("", ["equation"]), [node])
+    if kind == "Math":
+        display = content[0]["t"] == "DisplayMath"
+        ctx.formulas.append(Formula(content[1], display, ctx.loc(here)))
+        return ast.Span(ast.attr("", ["equation"]), [node]) if display else node
     if kind == "Code":
         return {"t": "Code", "c": [clean_attr(content[0]), content[1]]}
-    if kind in ("Math", "LineBreak"):
+    if kind == "LineBreak":
         return node
     if kind == "Span":
         attr = clean_attr(content[0])

@@ -83,6 +83,15 @@ class Equation:
 
 
 @dataclass(frozen=True)
+class Formula:
+    """A formula as written: `$…$` or `$$…$$`."""
+
+    tex: str
+    display: bool
+    location: Location  #: its opening dollar sign
+
+
+@dataclass(frozen=True)
 class Document:
     """What every Markdown file yields: content plus everything in it that can be referenced
     or can be wrong."""
@@ -96,6 +105,7 @@ class Document:
     equations: tuple[Equation, ...]
     footnotes: int
     digest: str = ""  #: of the text the model was made from (renderers key caches by it)
+    formulas: tuple[Formula, ...] = ()  #: every formula, checked against the math engines
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,12 @@ from __future__ import annotations
 import importlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
+from qabook import pandoc
+from qabook.diagnostics import NOWHERE, Diagnostic, Location
 from qabook.render.options import PrintOptions
 from qabook.resolve import ResolvedBook
 
@@ -43,14 +46,53 @@ class RenderContext:
         """The file of a figure (src is relative to the source root, checked by the model)."""
         return self.root / src
 
+    @cached_property
+    def _files(self) -> dict[str, str]:
+        book = self.book
+        files = {q.anchor: q.doc.path for q in book.questions}
+        files.update((m.ident, m.doc.path) for m in book.front + book.back)
+        return files
+
+    def source_of(self, anchor: str) -> Location:
+        """The file a question or a front or back matter (by its anchor) was written in;
+        NOWHERE for the parts qabook makes from many files (contents, appendices)."""
+        path = self._files.get(anchor)
+        return Location(path) if path else NOWHERE
+
+    @cached_property
+    def figures(self) -> dict[str, Location]:
+        """Where each figure file (by src) is first shown in the book's source."""
+        found: dict[str, Location] = {}
+        for doc in self.book.documents:
+            for figure in doc.figures:
+                found.setdefault(figure.src, figure.location)
+        return found
+
 
 class RenderError(Exception):
-    """A renderer could not make its artifact; path names the source file when known."""
+    """A renderer could not make its artifact: the diagnostics say why, each where it can
+    (the file and line of the book that caused it, or NOWHERE for the machine or engine)."""
 
-    def __init__(self, message: str, path: str = "", code: str = "render.failed",
-                 hint: str = ""):
+    def __init__(self, message: str, location: Location = NOWHERE,
+                 code: str = "render.failed", hint: str = ""):
         super().__init__(message)
-        self.message, self.path, self.code, self.hint = message, path, code, hint
+        self.diagnostics = [Diagnostic(location, "error", code, message, hint)]
+
+    @classmethod
+    def of(cls, diagnostics: list[Diagnostic]) -> "RenderError":
+        error = cls(diagnostics[0].message)
+        error.diagnostics = list(diagnostics)
+        return error
+
+
+def engine_failure(fmt: str, exc: Exception) -> RenderError:
+    """An engine that failed on the whole job: not a file of the book's doing."""
+    environment = isinstance(exc, pandoc.PandocError) and exc.cause == "environment"
+    return RenderError(f"pandoc failed while writing the {fmt}: {exc}", NOWHERE,
+                       "environment.pandoc" if environment else "pandoc.failed",
+                       "a problem of the machine, not of the book: check free memory and "
+                       "disk space" if environment else
+                       "not caused by one file of the book; report it with QABOOK_DEBUG=1")
 
 
 def target(fmt: str, ctx: RenderContext) -> Path:

@@ -19,14 +19,15 @@ from typing import Any
 
 import genanki
 
-from qabook import ast
+from qabook import resources
 from qabook.cache import Cache, file_digest, key
+from qabook.diagnostics import Location
 from qabook.model.nodes import Chapter, Exercise, Question
 from qabook.render import RenderContext, book_inputs
 from qabook.render import html as writer
 from qabook.render.output import atomic_write, read_zip, write_zip
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "anki"
+TEMPLATES = resources.TEMPLATES / "anki"
 HISTORY = "anki-history.json"
 # Frozen forever: adding, removing or renaming a field makes Anki fork the note type and skip
 # updates. "Extra" is spare room for the future.
@@ -126,7 +127,7 @@ def _notes(ctx: RenderContext, media: "_Media") -> list[CardNote]:
                 media.name(src)
             written.append(hit[0])
         else:
-            document, sources = _document(prefix, parts, media)
+            document, sources = _document(prefix, parts, media, Location(question.doc.path))
             todo.append((index, ident, document, sources))
             written.append(None)
     fresh = writer.write([document for _, _, document, _ in todo], ctx.book.bibliography,
@@ -145,8 +146,8 @@ def _first_paragraph(body) -> tuple:
     return tuple(block for block in body if block["t"] == "Para")[:1]
 
 
-def _document(prefix: str, parts: dict[str, Any],
-              media: "_Media") -> tuple[writer.HtmlDocument, list[str]]:
+def _document(prefix: str, parts: dict[str, Any], media: "_Media",
+              location: Location) -> tuple[writer.HtmlDocument, list[str]]:
     """The note's parts ready for pandoc, and the figures they show (now in the media)."""
     sources: list[str] = []
 
@@ -160,7 +161,7 @@ def _document(prefix: str, parts: dict[str, Any],
         return None
 
     document = writer.HtmlDocument(prefix, {name: writer.transform(content, visit)
-                                            for name, content in parts.items()})
+                                            for name, content in parts.items()}, location)
     return document, sorted(set(sources))
 
 

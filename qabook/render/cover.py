@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-FONTS = Path(__file__).resolve().parent.parent.parent / "templates" / "fonts"
+from qabook.resources import TEMPLATES
+
+FONTS = TEMPLATES / "fonts"
 WIDTH, HEIGHT = 900, 1350  # 2:3, under the 1,000 px pandoc recommends for reader software
 INK, PAPER, ACCENT, SOFT = "#1f3a5f", "#fbfaf7", "#e07b39", "#9ec3f5"
 

@@ -15,22 +15,20 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import json
 import re
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
-from qabook import ast, pandoc
+from qabook import ast, pandoc, resources
 from qabook.cache import Cache, file_digest, key
 from qabook.render import RenderContext, RenderError
 from qabook.render.cover import cover_png
 from qabook.render.epub_ast import SPLIT_LEVEL, book_document
 from qabook.render.output import atomic_write, read_zip, write_zip
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "epub"
+TEMPLATES = resources.TEMPLATES / "epub"
 A11Y_SUMMARY = (
     "Every figure has a text alternative and a caption; mathematics is MathML with the TeX "
     "source as alternative text; the book has a navigable table of contents, landmarks, "

@@ -14,7 +14,9 @@ from typing import Any, Callable, Iterable
 
 from qabook import ast, pandoc
 from qabook.cache import NO_CACHE, Cache, key
+from qabook.diagnostics import NOWHERE, Location
 from qabook.load import Bibliography
+from qabook.render import RenderError
 
 REFS = "refs"  # citeproc's bibliography part
 
@@ -25,6 +27,7 @@ class HtmlDocument:
 
     prefix: str  #: makes ids unique when several documents end up on one page
     parts: dict[str, list[Any]] = field(default_factory=dict)
+    location: Location = NOWHERE  #: the file it comes from, for pandoc's complaints
 
 
 def write(documents: list[HtmlDocument], bibliography: Bibliography | None, lang: str,
@@ -43,7 +46,9 @@ def write(documents: list[HtmlDocument], bibliography: Bibliography | None, lang
     for i, result in zip(todo, pandoc.run_batch([jobs[i] for i in todo])):
         doc = documents[i]
         if "error" in result:
-            raise pandoc.PandocError(f"{doc.prefix}: {result['error']}")
+            raise RenderError(f"pandoc could not write this content: {result['error']}",
+                              doc.location, "pandoc.failed",
+                              "simplify the markup around what the message names")
         parts = result["parts"] if isinstance(result["parts"], dict) else {}
         out[i] = {name: parts.get(name, "") for name in list(doc.parts) + [REFS]}
         cache.put("html", keys[i], out[i])

@@ -23,27 +23,44 @@ from urllib.parse import unquote
 import jinja2
 
 from qabook.cache import Cache, file_digest, key
+from qabook.diagnostics import NOWHERE, Diagnostic, Location
 from qabook.render import RenderContext, RenderError
 from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
 from qabook.render.pdf_merge import Part, merge
 from qabook.render.pdf_plan import Chunk, PageMap, chunk_html, chunks
-from qabook.render.math import MathError, render as render_math
 from qabook.render.print_html import Selection, page_data
+from qabook.resources import TEMPLATES
 
 if TYPE_CHECKING:  # WeasyPrint loads in prepare(), beside other work
     from qabook.render.pdf_layout import Laid
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 MAX_PASSES = 6
 
 
-class PrintFailed(RenderError):
-    """WeasyPrint could not lay a chunk out, or warned; the message says why."""
+def engine_problems(ctx: RenderContext, chunk: Chunk,
+                    errors: tuple[tuple[str, str], ...]) -> RenderError:
+    """WeasyPrint's messages about a chunk, each blamed where it belongs: the machine's font
+    libraries, the figure a message names (where the book shows it), or the chunk's file."""
+    from qabook.render.pdf_layout import ENVIRONMENT
 
-    def __init__(self, messages: list[str], path: str = ""):
-        super().__init__("WeasyPrint: " + "; ".join(messages[:5]), path, "pdf.failed",
-                         "any WeasyPrint warning fails the build; fix its cause")
+    found = []
+    for text, where in dict.fromkeys(errors):
+        if where == ENVIRONMENT:
+            found.append(Diagnostic(NOWHERE, "error", "environment.fonts", f"WeasyPrint: {text}",
+                                    "a problem of the machine's font libraries, not of the "
+                                    "book: `python -m qabook.environment pdf` names what is "
+                                    "missing"))
+        elif where:
+            found.append(Diagnostic(ctx.figures.get(where, Location(where)), "error",
+                                    "image.unprintable", f"WeasyPrint cannot draw '{where}': "
+                                    f"{text}", "figures must be plain SVG 1.1 or PNG; open the "
+                                    "file in a browser to see what is wrong"))
+        else:
+            found.append(Diagnostic(ctx.source_of(chunk.source), "error", "pdf.failed",
+                                    f"WeasyPrint: {text}", "every WeasyPrint warning fails the "
+                                    "build; the message names what it could not lay out"))
+    return RenderError.of(found)
 
 
 def prepare(source: Path, options: dict) -> None:
@@ -65,17 +82,8 @@ def render(ctx: RenderContext) -> Path:
 
         for _ in range(WORKERS):
             pool.submit(warm_up, ctx.root, options.paper)
-        data = page_data(ctx, selection, cache, lambda formulas: list(
-            pool.map(_draw, formulas, chunksize=8)))
+        data = page_data(ctx, selection, cache)
         return _print(ctx, options, cache, pool, data, selection)
-
-
-def _draw(formula: tuple[str, bool]):
-    """One formula's MathImage, or the MathError that says why not (in a worker)."""
-    try:
-        return render_math(*formula)
-    except MathError as exc:
-        return exc
 
 
 def _print(ctx, options, cache, pool, data, selection) -> Path:
@@ -128,7 +136,8 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map):
         if page_map == previous:  # every chunk was laid out with the map it produced
             break
     else:
-        raise PrintFailed([f"page numbers did not settle in {MAX_PASSES} passes"])
+        raise RenderError(f"the print book's page numbers did not settle in {MAX_PASSES} "
+                          "passes", code="pdf.failed", hint="report it with QABOOK_DEBUG=1")
     missing = [c for c in plan if done[c.name].result.pdf is None]
     _lay_out_all(ctx, options, cache, pool, missing, wanted, done, True)
     return {name: d.result for name, d in done.items()}, page_map
@@ -154,12 +163,12 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted, done, wri
         if hit is not None:
             done[chunk.name] = _Done(ident, hit, pad)
         else:
-            jobs[chunk.name] = (ident, html, pad, pool.submit(
+            jobs[chunk.name] = (chunk, ident, pad, pool.submit(
                 lay_out, html, str(ctx.root), options.paper, write))
-    for name, (ident, html, pad, future) in jobs.items():
+    for name, (chunk, ident, pad, future) in jobs.items():
         result = future.result()
-        if result.error is not None:
-            raise PrintFailed(*result.error)
+        if result.errors:
+            raise engine_problems(ctx, chunk, result.errors)
         done[name] = _Done(ident, result, pad)
         if result.pdf is not None:
             cache.put("pdf-chunk", ident, result)

@@ -1,7 +1,8 @@
 """Lay out one chunk with WeasyPrint (the one WeasyPrint user), in a worker process.
 
 Fonts and the stylesheet are loaded once per worker. Any WeasyPrint warning or error fails
-the chunk, and the message names the book file it concerns when it names one.
+the chunk; each message is classified by where it comes from: WeasyPrint's font engine (the
+machine), a file of the book it names (a figure), or else the chunk's own content.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+from qabook.resources import TEMPLATES
+
 PAPERS = {  # size, margins (top, bottom, inner, outer), base font size
     "a4": ("A4", ("22mm", "24mm", "27mm", "20mm"), "10.5pt"),
     "letter": ("letter", ("0.85in", "0.95in", "1.05in", "0.8in"), "10.5pt"),
@@ -33,7 +35,8 @@ class Laid:
     pages: int  #: including the pad page, if the chunk has one
     anchors: dict[str, tuple[int, float, float]]  #: anchor -> (page index, left, top) in points
     pdf: bytes | None
-    error: tuple[list[str], str] | None = None  #: WeasyPrint's messages and the file named
+    #: WeasyPrint's messages, each with its origin: ENVIRONMENT, a book file it names, or ""
+    errors: tuple[tuple[str, str], ...] = ()
 
 
 class _SizedArrays:
@@ -100,11 +103,13 @@ def lay_out(html: str, root: str, paper: str, write: bool) -> Laid:
                 document.write_pdf(out)
                 pdf = out.getvalue()
         except FatalURLFetchingError as exc:
-            warnings.messages.append(str(exc))
+            warnings.add(str(exc), "")
         except Exception as exc:  # noqa: BLE001 - an engine crash is reported, not raised
-            warnings.messages.append(f"{type(exc).__name__}: {exc}")
+            warnings.add(f"{type(exc).__name__}: {exc}", "")
     if warnings.messages:
-        return Laid(0, {}, None, (warnings.messages, source_of(warnings.messages, Path(root))))
+        root_uri = Path(root).resolve().as_uri() + "/"
+        return Laid(0, {}, None, tuple((text, where or named_file(text, root_uri))
+                                       for text, where in warnings.messages))
     return Laid(len(document.pages), anchors, pdf)
 
 
@@ -152,7 +157,7 @@ def _setup(root: Path, paper: str):
                                font_config=fonts),
                            CSS(string=page_css(paper), font_config=fonts)]
         if warnings.messages:
-            raise RuntimeError("; ".join(warnings.messages))
+            raise RuntimeError("; ".join(text for text, _ in warnings.messages))
         _WORKER.update(ident=ident, value=(fetcher, fonts, stylesheets))
     return _WORKER["value"]
 
@@ -165,14 +170,22 @@ def page_css(paper: str) -> str:
             f"html {{ font-size: {font}; }}\n")
 
 
-def source_of(messages: list[str], root: Path) -> str:
-    """The book file a WeasyPrint message names (an image, usually), relative to the root."""
-    base = root.resolve().as_uri() + "/"
-    for message in messages:
-        found = re.search(re.escape(base) + r"([^\s'\",)]+)", message)
-        if found:
-            return unquote(found.group(1))
-    return ""
+ENVIRONMENT = "environment"
+#: WeasyPrint's modules that speak for the machine's font and text libraries (HarfBuzz,
+#: fontTools, Pango, fontconfig), not for what they lay out
+FONT_ENGINE = ("pdf/fonts.py", "text/fonts.py", "text/ffi.py")
+
+
+def origin(record: logging.LogRecord) -> str:
+    """ENVIRONMENT for a message of WeasyPrint's font engine, else "" (decided later)."""
+    where = Path(record.pathname).as_posix()
+    return ENVIRONMENT if any(where.endswith(f"/weasyprint/{m}") for m in FONT_ENGINE) else ""
+
+
+def named_file(message: str, root_uri: str) -> str:
+    """The book file a WeasyPrint message names by its URL (a figure), relative to the root."""
+    found = re.search(re.escape(root_uri) + r"([^\s'\",)]+)", message)
+    return unquote(found.group(1)) if found else ""
 
 
 class BookFetcher(URLFetcher):
@@ -198,10 +211,13 @@ class _Warnings(logging.Handler):
 
     def __init__(self):
         super().__init__(logging.WARNING)
-        self.messages: list[str] = []
+        self.messages: list[tuple[str, str]] = []  #: (message, origin)
+
+    def add(self, message: str, where: str) -> None:
+        self.messages.append((message, where))
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        self.add(record.getMessage(), origin(record))
 
     def __enter__(self):
         logger = logging.getLogger("weasyprint")

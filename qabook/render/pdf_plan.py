@@ -32,6 +32,7 @@ class Chunk:
     recto: bool  #: must start on a right-hand page
     head: str = ""  #: the left running head (the chapter), when the chunk has one
     bookmarks: tuple[tuple[int, str, str], ...] = ()  #: (level, title, anchor) for the outline
+    source: str = ""  #: the anchor of the question or matter whose file it prints, if one
 
 
 @dataclass
@@ -83,10 +84,11 @@ def chunks(data: dict[str, Any]) -> list[Chunk]:
         for q in chapter["questions"]:
             out.append(Chunk(f"question-{q['anchor']}", "question",
                              {"chapter": chapter, "question": q}, False, head,
-                             ((2, f"{q['label']} {q['title']}", q["anchor"]),)))
+                             ((2, f"{q['label']} {q['title']}", q["anchor"]),), q["anchor"]))
     for matter in data["back"]:
         out.append(Chunk(f"back-{matter['anchor']}", "back", {"matter": matter}, True,
-                         bookmarks=((1, matter["title"], matter["anchor"]),)))
+                         bookmarks=((1, matter["title"], matter["anchor"]),),
+                         source=matter["anchor"]))
     # The appendices come in a chunk per chapter: chunks stay short, so no worker waits on one
     # long appendix while the others idle, and layout time stays linear in the book's length.
     if data["selection"].solutions:

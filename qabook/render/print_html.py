@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from qabook import ast
 from qabook.cache import NO_CACHE, Cache, key
 from qabook.model.nodes import Chapter, Question
 from qabook.render import RenderContext, RenderError, book_inputs
 from qabook.render import html as writer
-from qabook.render.math import MathError, render as render_math
+from qabook.diagnostics import Location
+from qabook.tex.draw import MathError, render as render_math
 
 WORDS = {
     "contents": "Contents", "quiz": "Quiz", "solution_on": "Solution on p.\u00a0",
@@ -27,11 +28,11 @@ WORDS = {
 
 
 class PrintError(RenderError):
-    """Content that cannot be printed, with the source file it comes from."""
+    """A formula that passed `check` and still cannot be drawn (a bug in the math check)."""
 
     def __init__(self, path: str, message: str):
-        super().__init__(message, path, "math.invalid",
-                         "check the TeX: braces, \\left/\\right pairs and command names")
+        super().__init__(message, Location(path), "math.invalid",
+                         "`qabook check` should have caught this; report it")
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,9 @@ class _State:
     problems: list[PrintError] = field(default_factory=list)
 
 
-def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE,
-              render_all: Callable[[list], list] | None = None) -> dict[str, Any]:
-    """Everything the print templates show, with HTML fragments written by pandoc.
-
-    render_all, when given, maps a list of (tex, display) to their MathImages (or MathErrors)
-    at once, e.g. on several processes; the images are cached either way.
-    """
+def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE) -> dict[str, Any]:
+    """Everything the print templates show, with HTML fragments written by pandoc (formulas
+    come drawn from the cache, where `check` put them)."""
     book = ctx.book
     chapters = [(c, [q for q in c.questions if selection.keeps(q)]) for c in book.chapters]
     chapters = [(c, qs) for c, qs in chapters if qs]
@@ -90,8 +87,6 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE,
             html[prefix] = hit
         else:
             todo.append((maker, item, prefix, ident))
-    if render_all is not None:
-        _prerender([item for _, item, _, _ in todo], cache, render_all)
     documents, problems = [], []
     for maker, item, prefix, _ in todo:
         state = _State(prefix, anchors, cache)
@@ -116,27 +111,6 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE,
     }
 
 
-def _prerender(items, cache: Cache, render_all: Callable[[list], list]) -> None:
-    """Draw every formula of these questions and matters that the cache does not hold yet."""
-    formulas = sorted({(node["c"][1], node["c"][0]["t"] == "DisplayMath")
-                       for content in _contents(items) for node in ast.iter_nodes(list(content))
-                       if node["t"] == "Math"})
-    missing = [f for f in formulas if cache.get("math", key("math", *f)) is None]
-    for formula, image in zip(missing, render_all(missing)):
-        if not isinstance(image, MathError):
-            cache.put("math", key("math", *formula), image)
-
-
-def _contents(items):
-    for item in items:
-        if isinstance(item, Question):
-            yield from (item.prompt, item.summary, item.body)
-            for e in item.exercises:
-                yield from (e.prompt, e.solution)
-        else:
-            yield item.blocks
-
-
 def _anchors(ctx: RenderContext, questions: list[Question], matters) -> set[str]:
     """Every id a link may point at in this print document."""
     kept = {q.number for q in questions}
@@ -147,7 +121,9 @@ def _anchors(ctx: RenderContext, questions: list[Question], matters) -> set[str]
 
 
 def _matter_doc(matter, state: _State) -> writer.HtmlDocument:
-    return writer.HtmlDocument(matter.ident, {"body": _print(matter.blocks, state, 1, matter.doc.path)})
+    return writer.HtmlDocument(matter.ident, {"body": _print(matter.blocks, state, 1,
+                                                             matter.doc.path)},
+                               Location(matter.doc.path))
 
 
 def _question_doc(q: Question, state: _State) -> writer.HtmlDocument:
@@ -160,7 +136,7 @@ def _question_doc(q: Question, state: _State) -> writer.HtmlDocument:
         parts[f"ex-{e.letter}"] = _print(e.prompt, state, 3, path)
         parts[f"ex-{e.letter}-again"] = _print(e.prompt, state, 3, path)  # and Appendix A
         parts[f"sol-{e.letter}"] = _print(e.solution, state, 3, path)
-    return writer.HtmlDocument(q.anchor, parts)
+    return writer.HtmlDocument(q.anchor, parts, Location(path))
 
 
 def _bibliography_doc(questions: list[Question], matters) -> writer.HtmlDocument:
@@ -224,7 +200,7 @@ def _math(node: dict, state: _State, path: str) -> Any:
         try:
             image = render_math(tex, display)
         except MathError as exc:
-            state.problems.append(PrintError(path, str(exc)))
+            state.problems.append(PrintError(path, f"cannot draw ${tex}$: {exc}"))
             return ast.Str(tex)
         state.cache.put("math", ident, image)
     css = "math display" if display else "math inline"

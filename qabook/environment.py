@@ -1,0 +1,135 @@
+"""What qabook needs from the machine, checked at start-up in milliseconds, with the fix.
+
+Reading and checking need the pandoc of the pypandoc-binary wheel and qabook's own files.
+The PDF needs the system libraries WeasyPrint loads. Among them is HarfBuzz's subsetter:
+without it WeasyPrint subsets fonts with fontTools instead, which gives other PDF bytes, so
+qabook requires it rather than let the output depend on what happens to be installed.
+
+`python -m qabook.environment [FORMAT...]` prints the Debian packages that are missing (the
+Makefile installs them).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from qabook import pandoc, resources
+from qabook.diagnostics import NOWHERE, Diagnostic
+
+
+@dataclass(frozen=True)
+class Library:
+    """A system library WeasyPrint loads, and where it comes from."""
+
+    soname: str  #: the name the dynamic loader finds it by on Linux
+    name: str  #: what find_library calls it elsewhere
+    debian: str  #: the Debian and Ubuntu package that installs it
+    what: str
+
+
+PDF_LIBRARIES = (
+    Library("libgobject-2.0.so.0", "gobject-2.0", "libpango-1.0-0", "GLib's object system"),
+    Library("libpango-1.0.so.0", "pango-1.0", "libpango-1.0-0", "Pango, the text layout library"),
+    Library("libpangoft2-1.0.so.0", "pangoft2-1.0", "libpangoft2-1.0-0", "Pango's FreeType fonts"),
+    Library("libfontconfig.so.1", "fontconfig", "libfontconfig1", "Fontconfig"),
+    Library("libharfbuzz.so.0", "harfbuzz", "libharfbuzz0b", "HarfBuzz"),
+    Library("libharfbuzz-subset.so.0", "harfbuzz-subset", "libharfbuzz-subset0",
+            "HarfBuzz's font subsetter"),
+)
+HARFBUZZ = (4, 1, 0)  # WeasyPrint subsets with HarfBuzz from this version on
+PANGO = 14400  # WeasyPrint 70 needs Pango 1.44
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something missing from the machine, with the Debian package that fixes it."""
+
+    message: str
+    hint: str
+    debian: str = ""
+
+    def diagnostic(self) -> Diagnostic:
+        return Diagnostic(NOWHERE, "error", "environment.missing", self.message, self.hint)
+
+
+def problems(formats: tuple[str, ...] = ()) -> list[Problem]:
+    """What is missing for checking the book and building the given formats."""
+    found = _install()
+    if "pdf" in formats:
+        found += _libraries()
+    return found
+
+
+def _install() -> list[Problem]:
+    found = []
+    binary = Path(pandoc.executable())
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        found.append(Problem(f"pandoc is missing: qabook reads and writes with the pandoc of "
+                             f"the pypandoc-binary package, expected at {binary}",
+                             "reinstall it: pip install --force-reinstall 'pypandoc-binary>=1.17,<1.18'"))
+    missing = [path for path in resources.REQUIRED if not path.is_file()]
+    if missing:
+        found.append(Problem(f"qabook is installed without its own files ({missing[0]} is "
+                             "missing)", "reinstall qabook from its wheel or repository: "
+                             "pip install --force-reinstall qabook"))
+    return found
+
+
+def _libraries() -> list[Problem]:
+    found = []
+    loaded = {}
+    for library in PDF_LIBRARIES:
+        handle = _load(library)
+        if handle is None:
+            found.append(_missing(library))
+        loaded[library.soname] = handle
+    harfbuzz = loaded["libharfbuzz.so.0"]
+    if harfbuzz is not None and not harfbuzz.hb_version_atleast(*HARFBUZZ):
+        found.append(Problem(f"the PDF needs HarfBuzz {'.'.join(map(str, HARFBUZZ))} or newer",
+                             "upgrade libharfbuzz0b and libharfbuzz-subset0", "libharfbuzz-subset0"))
+    pango = loaded["libpango-1.0.so.0"]
+    if pango is not None and pango.pango_version() < PANGO:
+        found.append(Problem("the PDF needs Pango 1.44 or newer", "upgrade libpango-1.0-0",
+                             "libpango-1.0-0"))
+    return found
+
+
+def _load(library: Library):
+    """The library loaded the way WeasyPrint will find it, or None."""
+    names = [library.soname]
+    if not sys.platform.startswith("linux"):  # macOS, Windows: slower, but names differ
+        names.append(ctypes.util.find_library(library.name) or library.name)
+    for name in names:
+        try:
+            return ctypes.CDLL(name)
+        except OSError:
+            continue
+    return None
+
+
+def _missing(library: Library) -> Problem:
+    return Problem(f"the PDF needs {library.what} ({library.soname}), which this machine lacks",
+                   f"install it: sudo apt-get install {library.debian} (Debian, Ubuntu; "
+                   "`make book` does this), or the harfbuzz and pango packages of your system "
+                   "(Homebrew: brew install pango)", library.debian)
+
+
+def main(argv: list[str]) -> int:
+    """Print the Debian packages missing for the formats named (all when none); 0 if none."""
+    found = problems(tuple(argv) or ("apkg", "epub", "pdf"))
+    packages = sorted({p.debian for p in found if p.debian})
+    if packages:
+        print(" ".join(packages))
+    others = [p for p in found if not p.debian]
+    for problem in others:
+        print(f"qabook: {problem.message}\n  hint: {problem.hint}", file=sys.stderr)
+    return 1 if others else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""qabook's templates, stylesheets, fonts and Anki card templates (installed as qabook.templates)."""
