@@ -23,14 +23,21 @@ PARALLEL = 40  #: drawing more formulas than this is spread over the CPUs
 
 
 def problems(formulas: list[Formula], cache: Cache) -> dict[Formula, list[tuple[str, str]]]:
-    """For each distinct formula, (format, reason) for every format that cannot show it."""
-    distinct = sorted(set(formulas))
-    if not distinct:
-        return {}
-    drawn = _drawings(distinct, cache)
-    mathml = pandoc.mathml_problems(distinct)
+    """For each distinct formula, (format, reason) for every format that cannot show it.
+
+    Verdicts are cached by formula: a formula asked about before costs a cache read, and the
+    engines are only started for new ones."""
     out: dict[Formula, list[tuple[str, str]]] = {}
-    for formula, image, epub in zip(distinct, drawn, mathml):
+    for formula in sorted(set(formulas)):
+        verdict = cache.get("tex", key("tex", *formula))
+        if verdict is not None:
+            out[formula] = verdict
+    todo = sorted(set(formulas) - set(out))
+    if not todo:
+        return out
+    drawn = _drawings(todo, cache)
+    mathml = pandoc.mathml_problems(todo)
+    for formula, image, epub in zip(todo, drawn, mathml):
         found = []
         if isinstance(image, MathError):
             found.append(("PDF", str(image)))
@@ -40,6 +47,7 @@ def problems(formulas: list[Formula], cache: Cache) -> dict[Formula, list[tuple[
         if epub:
             found.append(("EPUB", _texmath_reason(epub)))
         out[formula] = found
+        cache.put("tex", key("tex", *formula), found)
     return out
 
 
