@@ -12,6 +12,7 @@ import hashlib
 import os
 import pickle
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,17 @@ from qabook.resources import PACKAGE, TEMPLATES
 
 
 def _code_digest() -> str:
-    """Python's version, and qabook's sources and templates (not its bytecode, which Python
-    writes as modules are first imported)."""
+    """Python's version, every installed distribution's version (the engines' output changes
+    with them) and qabook's sources and templates (not its bytecode, which Python writes as
+    modules are first imported)."""
     digest = hashlib.sha256(sys.version.encode())
+    paths = sysconfig.get_paths()
+    for folder in sorted({paths["purelib"], paths["platlib"]}):
+        try:
+            digest.update(" ".join(sorted(n for n in os.listdir(folder)
+                                          if n.endswith(".dist-info"))).encode())
+        except OSError:
+            pass
     folders = [PACKAGE] + ([] if TEMPLATES.is_relative_to(PACKAGE) else [TEMPLATES])
     for folder in folders:
         for path in sorted(folder.rglob("*")):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass
@@ -32,15 +33,18 @@ class Library:
     what: str
 
 
-PDF_LIBRARIES = (
-    Library("libgobject-2.0.so.0", "gobject-2.0", "libpango-1.0-0", "GLib's object system"),
-    Library("libpango-1.0.so.0", "pango-1.0", "libpango-1.0-0", "Pango, the text layout library"),
-    Library("libpangoft2-1.0.so.0", "pangoft2-1.0", "libpangoft2-1.0-0", "Pango's FreeType fonts"),
+PDF_LIBRARIES = (  # in the order they depend on each other: a missing one is named once
     Library("libfontconfig.so.1", "fontconfig", "libfontconfig1", "Fontconfig"),
     Library("libharfbuzz.so.0", "harfbuzz", "libharfbuzz0b", "HarfBuzz"),
     Library("libharfbuzz-subset.so.0", "harfbuzz-subset", "libharfbuzz-subset0",
             "HarfBuzz's font subsetter"),
+    Library("libgobject-2.0.so.0", "gobject-2.0", "libglib2.0-0", "GLib's object system"),
+    Library("libpango-1.0.so.0", "pango-1.0", "libpango-1.0-0", "Pango, the text layout library"),
+    Library("libpangoft2-1.0.so.0", "pangoft2-1.0", "libpangoft2-1.0-0", "Pango's FreeType fonts"),
 )
+#: the Python packages each format imports (and reading and checking, under "")
+MODULES = {"": ("click", "yaml", "ziamath", "latex2mathml"), "apkg": ("genanki",),
+           "epub": ("PIL",), "pdf": ("weasyprint", "jinja2", "pikepdf")}
 HARFBUZZ = (4, 1, 0)  # WeasyPrint subsets with HarfBuzz from this version on
 PANGO = 14400  # WeasyPrint 70 needs Pango 1.44
 
@@ -59,14 +63,19 @@ class Problem:
 
 def problems(formats: tuple[str, ...] = ()) -> list[Problem]:
     """What is missing for checking the book and building the given formats."""
-    found = _install()
+    found = _install(formats)
     if "pdf" in formats:
         found += _libraries()
     return found
 
 
-def _install() -> list[Problem]:
+def _install(formats: tuple[str, ...]) -> list[Problem]:
     found = []
+    for name in sorted({m for fmt in ("", *formats) for m in MODULES.get(fmt, ())}):
+        if importlib.util.find_spec(name) is None:
+            found.append(Problem(f"the Python package '{name}' that qabook needs is not "
+                                 "installed", "reinstall qabook with its dependencies: pip "
+                                 "install --force-reinstall qabook (or `make book`)"))
     binary = Path(pandoc.executable())
     if not (binary.is_file() and os.access(binary, os.X_OK)):
         found.append(Problem(f"pandoc is missing: qabook reads and writes with the pandoc of "
@@ -83,40 +92,49 @@ def _install() -> list[Problem]:
 def _libraries() -> list[Problem]:
     found = []
     loaded = {}
+    named: set[str] = set()  # the files the loader could not find, each reported once
     for library in PDF_LIBRARIES:
-        handle = _load(library)
-        if handle is None:
-            found.append(_missing(library))
-        loaded[library.soname] = handle
+        try:
+            loaded[library.soname] = _load(library)
+        except OSError as exc:
+            loaded[library.soname] = None
+            culprit = Path(str(exc).split(":", 1)[0]).name
+            if culprit not in named:
+                named.add(culprit)
+                found.append(_missing(library, culprit, str(exc)))
     harfbuzz = loaded["libharfbuzz.so.0"]
     if harfbuzz is not None and not harfbuzz.hb_version_atleast(*HARFBUZZ):
-        found.append(Problem(f"the PDF needs HarfBuzz {'.'.join(map(str, HARFBUZZ))} or newer",
-                             "upgrade libharfbuzz0b and libharfbuzz-subset0", "libharfbuzz-subset0"))
+        found.append(Problem(f"the PDF needs HarfBuzz {'.'.join(map(str, HARFBUZZ))} or newer "
+                             "(Debian 12, Ubuntu 24.04 or newer have it)",
+                             "a newer system, or a newer HarfBuzz built for this one"))
     pango = loaded["libpango-1.0.so.0"]
     if pango is not None and pango.pango_version() < PANGO:
-        found.append(Problem("the PDF needs Pango 1.44 or newer", "upgrade libpango-1.0-0",
-                             "libpango-1.0-0"))
+        found.append(Problem("the PDF needs Pango 1.44 or newer", "a newer system, or a newer "
+                             "Pango built for this one"))
     return found
 
 
 def _load(library: Library):
-    """The library loaded the way WeasyPrint will find it, or None."""
-    names = [library.soname]
-    if not sys.platform.startswith("linux"):  # macOS, Windows: slower, but names differ
-        names.append(ctypes.util.find_library(library.name) or library.name)
-    for name in names:
-        try:
-            return ctypes.CDLL(name)
-        except OSError:
-            continue
-    return None
+    """The library loaded the way WeasyPrint will find it; OSError (the loader's message,
+    which names the file it could not load) when it cannot be."""
+    if sys.platform.startswith("linux"):
+        return ctypes.CDLL(library.soname)
+    # macOS, Windows: names differ, and find_library is slower, but it is only here
+    return ctypes.CDLL(ctypes.util.find_library(library.name) or library.name)
 
 
-def _missing(library: Library) -> Problem:
-    return Problem(f"the PDF needs {library.what} ({library.soname}), which this machine lacks",
-                   f"install it: sudo apt-get install {library.debian} (Debian, Ubuntu; "
-                   "`make book` does this), or the harfbuzz and pango packages of your system "
-                   "(Homebrew: brew install pango)", library.debian)
+def _missing(library: Library, culprit: str, message: str) -> Problem:
+    """The library, or a library it needs (the file the loader names), is missing."""
+    needed = next((lib for lib in PDF_LIBRARIES if lib.soname == culprit), None)
+    if needed is None and culprit != library.soname:
+        return Problem(f"the PDF needs {library.what} ({library.soname}), which cannot be "
+                       f"loaded: {message}", f"install the package that provides {culprit} "
+                       f"(Debian: apt-file search {culprit}), or reinstall {library.debian}")
+    needed = needed or library
+    return Problem(f"the PDF needs {needed.what} ({needed.soname}), which this machine lacks",
+                   f"install it: sudo apt-get install {needed.debian} (Debian 12, Ubuntu 24.04 "
+                   "or newer; `make book` does this), or the pango and harfbuzz packages of "
+                   "your system (Homebrew: brew install pango)", needed.debian)
 
 
 def main(argv: list[str]) -> int:

@@ -25,10 +25,11 @@ API_VERSION = [1, 23, 1, 1]  # pandoc 3.9's JSON AST version, for documents we h
 TIMEOUT = 300  # seconds for one batch; pandoc is fast, a hang means pathological input
 MEMORY = "-M2g"  # pandoc's own heap cap (GHC RTS), so a hostile input cannot eat the machine
 
-#: why pandoc failed: "input" (its heap cap or the time limit: something it was given is too
-#: big or too deep), "environment" (it cannot run, or the system killed it) or "engine"
-#: (pandoc reported an error of its own)
-Cause = Literal["input", "environment", "engine"]
+#: why pandoc failed: "input" (its heap cap: something it was given is too big or too deep),
+#: "time" (the guard against a hang, which never blames a file: correctness must not depend
+#: on the machine's speed), "environment" (it cannot run, or the system killed it) or
+#: "engine" (pandoc reported an error of its own)
+Cause = Literal["input", "time", "environment", "engine"]
 
 
 class PandocError(Exception):
@@ -60,15 +61,25 @@ def read_many(texts: list[str], reader: str, workers: int | None = None) -> list
     enabled = gc.isenabled()
     gc.disable()  # millions of small containers: the cyclic GC only slows decoding down
     try:
-        return [json.loads(r["output"]) if "output" in r else r for r in results]
+        return [_decode(r) for r in results]
     finally:
         if enabled:
             gc.enable()
 
 
-def mathml_problems(formulas: list[tuple[str, bool]]) -> list[str | None]:
-    """For each (TeX, display) formula, why pandoc's MathML (texmath, as the EPUB uses it)
-    cannot show it, or None."""
+def _decode(result: dict[str, Any]) -> dict[str, Any]:
+    if "output" not in result:
+        return result
+    try:
+        return json.loads(result["output"])
+    except RecursionError:
+        return {"error": "its markup is nested too deeply to be read (lists, quotes or divs "
+                         "inside each other)", "input": True}
+
+
+def mathml(formulas: list[tuple[str, bool]]) -> list[tuple[str | None, str]]:
+    """For each (TeX, display) formula, pandoc's MathML (texmath, as the EPUB uses it) in an
+    HTML paragraph, with why it cannot show the formula (None when it can)."""
     jobs = []
     for tex, display in formulas:
         math = {"t": "Math", "c": [{"t": "DisplayMath" if display else "InlineMath"}, tex]}
@@ -76,14 +87,14 @@ def mathml_problems(formulas: list[tuple[str, bool]]) -> list[str | None]:
                "blocks": [{"t": "Para", "c": [math]}]}
         jobs.append({"text": json.dumps(doc), "from": "json", "to": "html5",
                      "html-math-method": "mathml"})
-    out: list[str | None] = []
+    out: list[tuple[str | None, str]] = []
     for result in _parallel(jobs, _serve, None):
         if "error" in result:
-            out.append(result["error"])
+            out.append((result["error"], ""))
             continue
         warnings = [m.get("message", "") for m in result.get("messages", [])
                     if m.get("verbosity") in ("WARNING", "ERROR")]
-        out.append("; ".join(warnings) or None)
+        out.append(("; ".join(warnings) or None, result["output"]))
     return out
 
 
@@ -134,6 +145,8 @@ def _run_chunk(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     gc.disable()
     try:
         return [json.loads(line) for line in lines]
+    except ValueError:
+        raise PandocError("pandoc's answer was cut short") from None
     finally:
         if enabled:
             gc.enable()
@@ -172,7 +185,7 @@ def _run(command: list[str], stdin: bytes, env: dict[str, str],
         proc = subprocess.run(command, input=stdin, capture_output=True, timeout=TIMEOUT,
                               check=False, env=env, cwd=cwd)
     except subprocess.TimeoutExpired:
-        raise PandocError(f"pandoc did not finish within {TIMEOUT} s", "input") from None
+        raise PandocError(f"pandoc did not finish within {TIMEOUT} s", "time") from None
     except OSError as exc:
         raise PandocError(f"cannot run pandoc ({command[0]}): {exc.strerror or exc}",
                           "environment") from None

@@ -6,15 +6,18 @@ import gc
 import json
 import multiprocessing
 import os
+import signal
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qabook.diagnostics import BuildFailed, Diagnostics
+from qabook.diagnostics import NOWHERE, BuildFailed, Diagnostic, Diagnostics
 from qabook.load import load
 from qabook.model import build_model
 from qabook.model.nodes import Book
-from qabook import environment, pandoc
+from qabook import environment, pandoc, tex
 from qabook.cache import NO_CACHE, Cache, file_digest, key
+from qabook.children import die_with_parent
 from qabook.render import (FORMATS, RenderContext, RenderError, engine_failure,
                            inputs, renderer, renderer_module, target)
 from qabook.render.output import atomic_write
@@ -33,10 +36,12 @@ class BuildOptions:
 
 
 def read_book(source: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> Book | None:
-    """Load and model the book; None when not even book.yaml could be read, or when the
-    machine lacks what reading needs."""
-    if not usable(diags):
-        return None
+    """Load and model the book (what `qabook list` shows); None when the machine lacks what
+    reading needs or not even book.yaml could be read."""
+    return _read(source, diags, cache) if usable(diags) else None
+
+
+def _read(source: Path, diags: Diagnostics, cache: Cache) -> Book | None:
     loaded = load(source, diags, cache)
     if loaded is None:
         return None
@@ -60,13 +65,21 @@ def usable(diags: Diagnostics, formats: tuple[str, ...] = ()) -> bool:
 
 
 def check(source: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> ResolvedBook | None:
-    """Run every check; the resolved book, or None when a stage could not complete.
+    """Run every check; the resolved book, or None when a stage could not complete."""
+    return _check(source, diags, cache) if usable(diags) else None
 
-    Resolve is skipped when some file could not be read at all: its labels would be missing
-    and every reference to them would be reported as a spurious error.
-    """
-    book = read_book(source, diags, cache)
-    if book is None or not book.complete:
+
+def _check(source: Path, diags: Diagnostics, cache: Cache) -> ResolvedBook | None:
+    """Every formula of every file read is asked of the math engines. Resolve is skipped when
+    some file could not be read at all: its labels would be missing and every reference to
+    them would be reported as a spurious error."""
+    book = _read(source, diags, cache)
+    if book is None:
+        return None
+    formulas = [f for doc in book.documents for f in doc.formulas]
+    tex.check(formulas + list(book.bibliography.formulas if book.bibliography else ()), diags,
+              cache)
+    if not book.complete:
         return None
     return resolve(book, diags)
 
@@ -84,7 +97,7 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
     for fmt in formats:
         renderers[fmt] = _Renderer(fmt, options, [r.pipe for r in renderers.values()])
     try:
-        resolved = check(options.source, diags, Cache(options.cache))
+        resolved = _check(options.source, diags, Cache(options.cache))
         if resolved is None or diags.has_errors():
             raise BuildFailed(diags)
         ctx = RenderContext(resolved, options.source, options.out, options.options,
@@ -119,6 +132,10 @@ def _render_one(ctx: RenderContext, fmt: str):
         return exc.diagnostics
     except pandoc.PandocError as exc:
         return engine_failure(fmt, exc).diagnostics
+    except (OSError, sqlite3.OperationalError) as exc:  # a full or read-only disk
+        return [Diagnostic(NOWHERE, "error", "build.write", f"cannot write the {fmt}: {exc}",
+                           "make room on the disk and let qabook write to the output folder "
+                           "and the temporary folder; the previous artifacts are untouched")]
 
 
 class _Renderer:
@@ -147,10 +164,18 @@ class _Renderer:
             pass
 
     def outcome(self):
-        """The artifact's path or a diagnostic's arguments; a crash raises RuntimeError."""
+        """The artifact's path or the diagnostics that say why not; a crash (a bug) raises
+        RuntimeError."""
         try:
             kind, value = self.pipe.recv()
         except EOFError:
+            self.process.join(5)
+            code = self.process.exitcode
+            if code is not None and code < 0:  # killed: by the system, or by someone
+                return [Diagnostic(NOWHERE, "error", "environment.killed",
+                                   f"the {self.fmt} renderer was killed by signal "
+                                   f"{signal.Signals(-code).name}", "the system may be out of "
+                                   "memory; its artifact was not written: run the build again")]
             kind, value = "crash", f"the {self.fmt} renderer's process died"
         if kind == "crash":
             raise RuntimeError(value)
@@ -169,6 +194,7 @@ SLOWEST = "pdf"  # the format every build waits for; the others yield the CPU to
 
 
 def _serve(fmt: str, options: BuildOptions, pipe, parent_ends: list) -> None:
+    die_with_parent()
     for end in parent_ends:
         end.close()
     try:
@@ -211,8 +237,12 @@ class Manifest:
         self.entries[str(artifact.resolve())] = {"key": ident, "sha256": file_digest(artifact)}
 
     def save(self) -> None:
+        """Like the cache, best effort: a folder that cannot be written only costs a rebuild."""
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, lambda handle: handle.write(
-                json.dumps(self.entries, indent=1, sort_keys=True).encode()))
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(self.path, lambda handle: handle.write(
+                    json.dumps(self.entries, indent=1, sort_keys=True).encode()))
+            except OSError:
+                pass
 

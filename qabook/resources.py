@@ -1,24 +1,34 @@
 """qabook's own files (templates, stylesheets, fonts, card templates, Lua scripts), wherever
-qabook is installed: the wheel carries them as package data."""
+qabook runs from: a wheel carries templates/ inside the package, a checkout has it beside."""
 
 from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(str(files("qabook")))
 LUA = PACKAGE / "lua"
+FONTS = [f"{family}-{style}.otf" for family in ("SourceSerif4", "SourceSans3")
+         for style in ("Regular", "It", "Semibold", "SemiboldIt", "Bold", "BoldIt")] + [
+    f"SourceCodePro-{style}.otf" for style in ("Regular", "It", "Semibold")]
+#: every file of templates/ that qabook reads, by folder
+TEMPLATE_FILES = {
+    "anki": ["card.css", "question-front.html", "question-back.html", "exercise-front.html",
+             "exercise-back.html"],
+    "epub": ["epub.css"],
+    "pdf": ["book.css", "chunk.html"],
+    "fonts": FONTS,
+}
 
 
 def _templates() -> Path:
-    try:
-        return Path(str(files("qabook.templates")))
-    except ModuleNotFoundError:  # an install without them: environment.problems() says so
-        return PACKAGE / "templates"
+    for folder in (PACKAGE / "templates", PACKAGE.parent / "templates"):
+        if (folder / "pdf" / "book.css").is_file():
+            return folder
+    return PACKAGE / "templates"  # missing: environment.problems() says so
 
 
 TEMPLATES = _templates()
 #: files every build needs, checked at start-up (a broken install is named, not a traceback)
-REQUIRED = [LUA / "batch.lua", TEMPLATES / "anki" / "card.css", TEMPLATES / "epub" / "epub.css",
-            TEMPLATES / "pdf" / "book.css", TEMPLATES / "pdf" / "chunk.html",
-            TEMPLATES / "fonts" / "SourceSerif4-Regular.otf"]
+REQUIRED = [LUA / "batch.lua"] + [TEMPLATES / folder / name
+                                  for folder, names in TEMPLATE_FILES.items() for name in names]

@@ -33,12 +33,12 @@ def hidden(soname: str, command: str) -> subprocess.CompletedProcess:
     file, as on a machine that does not have it."""
     target = library_file(soname)
     script = f"mount --bind /dev/null {target} && {command}"
-    proc = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True,
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", f"mount --bind /dev/null {target}"],
+                           capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        pytest.skip(f"hiding a library needs root (unshare -m, mount): {probe.stderr.strip()}")
+    return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True,
                           timeout=300)
-    if "mount" in proc.stderr and ("Operation not permitted" in proc.stderr
-                                   or "permission denied" in proc.stderr.lower()):
-        pytest.skip("hiding a library needs root (unshare -m and a bind mount)")
-    return proc
 
 
 def test_a_missing_library_is_named_with_its_package(monkeypatch) -> None:
@@ -72,6 +72,16 @@ def test_without_harfbuzz_subset_the_pdf_is_refused_at_once_and_the_rest_still_b
     assert artifacts(tmp_path / "out") == ["a-tiny-book.apkg", "a-tiny-book.epub"]
 
 
+def test_a_missing_library_is_named_once_and_not_the_ones_that_need_it(tmp_path: Path) -> None:
+    """Without HarfBuzz, Pango and the subsetter cannot load either: only HarfBuzz is named."""
+    proc = hidden("libharfbuzz.so.0", f"{sys.executable} -m qabook.environment pdf")
+    assert (proc.returncode, proc.stdout) == (0, "libharfbuzz0b\n")
+    proc = hidden("libharfbuzz.so.0", f"{Path(sys.executable).parent / 'qabook'} build "
+                                      f"--source {BASE} --out {tmp_path / 'out'} -f pdf")
+    assert proc.returncode == 1 and proc.stderr.count("error:") == 1, proc.stderr
+    assert "HarfBuzz (libharfbuzz.so.0)" in proc.stderr
+
+
 def test_weasyprints_font_engine_speaks_for_the_machine_not_the_book(tmp_path: Path) -> None:
     """Past the start-up check (as if the library vanished later), WeasyPrint's own fontTools
     warning comes back classified as the machine's problem."""
@@ -81,7 +91,7 @@ def test_weasyprints_font_engine_speaks_for_the_machine_not_the_book(tmp_path: P
     proc = hidden(SUBSET, f"{sys.executable} -c {json.dumps(layout)}")
     assert proc.returncode == 0, proc.stderr
     errors = json.loads(proc.stdout)
-    assert errors and {where for _, where in errors} == {"environment"}
+    assert errors and {where for _, where in errors} == {"machine"}
     assert all("fontTools instead of HarfBuzz-Subset" in text for text, _ in errors)
 
 

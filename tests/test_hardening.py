@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -20,6 +21,7 @@ from pypdf import PdfReader
 
 from conftest import BASE, SOURCE, artifacts, run
 from qabook import pandoc, pipeline
+from qabook.cache import Cache
 from qabook.diagnostics import Diagnostics
 
 FRAGMENTS = [
@@ -42,9 +44,13 @@ SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+MATH_CACHE = Cache(Path(tempfile.mkdtemp(prefix="qabook-math-")))
+
+
 def check_only_diagnoses(book: Path) -> None:
-    """Load, model and resolve may report problems, never raise."""
-    pipeline.check(book, Diagnostics())
+    """Load, model and resolve may report problems, never raise. (The math engines' verdicts
+    are kept between examples: the same few formulas come back in every one.)"""
+    pipeline.check(book, Diagnostics(), MATH_CACHE)
 
 
 @pytest.fixture
@@ -369,3 +375,36 @@ def test_a_question_whose_prompt_starts_with_a_heading_keeps_its_text_in_the_epu
     assert len(home) == 1
     assert all(words in home[0] for words in ("What comes second?", "after", "precedes",
                                                "Name the third question"))
+
+
+def test_a_renderer_killed_by_the_system_is_the_machines_problem(tmp_path: Path) -> None:
+    """The PDF's process is killed (as the kernel's out-of-memory killer would) while its layout
+    workers run: the build ends at once with that said, blames no file, leaves no process."""
+    proc = subprocess.Popen([sys.executable, "-m", "qabook", "build", "--source", str(SOURCE),
+                             "--out", str(tmp_path / "out"), "--no-cache", "-f", "pdf"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    renderer = None
+    while renderer is None:
+        assert proc.poll() is None and time.monotonic() < deadline
+        renderer = next((pid for pid in _children(proc.pid) if _children(pid)), None)
+        time.sleep(0.05)
+    workers = _children(renderer)
+    os.kill(renderer, signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert err.startswith("qabook: error: the pdf renderer was killed by signal SIGKILL "
+                          "[environment.killed]"), err
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a layout worker outlived its renderer"
+        time.sleep(0.05)
+
+
+def test_an_output_folder_that_cannot_be_written_is_named(tiny: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code, out, err = run("build", "--source", str(tiny), "--out", str(blocker / "out"),
+                         "-f", "epub")
+    assert code == 1 and "Traceback" not in err and "internal error" not in err
+    assert err.startswith("qabook: error: cannot write the epub: ") and "[build.write]" in err

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).parent.parent / "qabook"
 # Each module's layer, by its longest matching prefix; a module may import its own layer and
 # those before it. The helpers under the stages come first, the command line last.
 LAYERS = [
-    ("qabook", "qabook.diagnostics", "qabook.ast", "qabook.cache", "qabook.yamldoc",
+    ("qabook", "qabook.diagnostics", "qabook.ast", "qabook.cache", "qabook.yamldoc", "qabook.children",
      "qabook.resources", "qabook.environment", "qabook.pandoc", "qabook.tex"),
     ("qabook.config",),
     ("qabook.load",),

@@ -12,6 +12,7 @@ from qabook.cache import NO_CACHE, Cache, file_digest, key
 from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
 from qabook.diagnostics import NOWHERE, Diagnostics, Location
 from qabook.load.files import Text, inside, opens_front_matter, read_text, split_front_matter
+from qabook.tex import Formula
 
 Kind = Literal["front", "question", "back"]
 
@@ -37,6 +38,7 @@ class Bibliography:
     path: str
     keys: dict[str, Location]
     references: Any = field(repr=False)  # pandoc MetaList of CSL entries
+    formulas: tuple[Formula, ...] = ()  #: math in its entries (titles…), at each entry's key
 
 
 @dataclass(frozen=True)
@@ -240,11 +242,13 @@ def _parse(texts: list[str], paths: list[str], reader: str, diags: Diagnostics) 
 
 
 ENGINE_HINTS = {
-    "environment": "this is a problem of the machine, not of the book: check free memory, "
-                   "and reinstall pandoc with `pip install --force-reinstall pypandoc-binary`",
+    "environment": "this is a problem of the machine, not of the book: check free memory and "
+                   "disk space, and reinstall pandoc with `pip install --force-reinstall "
+                   "pypandoc-binary`",
+    "time": "no file is blamed for time: the machine may be overloaded; if it happens on an "
+            "idle machine, check the book's parts one at a time to find the file",
     "engine": "this is not caused by one file of the book: run the command again, and "
               "report it with QABOOK_DEBUG=1 if it happens again",
-    "input": "very large or deeply nested markup is the usual cause",
 }
 
 
@@ -285,7 +289,25 @@ def _bibliography(text: Text, doc: dict[str, Any], diags: Diagnostics) -> Biblio
         if key not in parsed:  # pandoc skipped it: a malformed entry
             diags.error(keys.pop(key), "bib.entry", f"pandoc could not read entry '{key}'",
                         "check the entry's braces and commas")
-    return Bibliography(text.path, keys, references)
+    formulas = tuple(Formula(math["c"][1], math["c"][0]["t"] == "DisplayMath", keys[key])
+                     for ref in references.get("c", [])
+                     if (key := _meta_text(ref["c"].get("id"))) in keys
+                     for math in _math_in(ref))
+    return Bibliography(text.path, keys, references, formulas)
+
+
+def _math_in(value: Any) -> Iterator[dict]:
+    """Every Math node in pandoc metadata (maps, lists, inlines)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("t") == "Math":
+                yield item
+            else:
+                stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _meta_text(value: Any) -> str:

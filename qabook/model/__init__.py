@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from qabook import ast, tex
+from qabook import ast
 from qabook.cache import NO_CACHE, Cache
 from qabook.diagnostics import Diagnostics, did_you_mean
 from qabook.load import LoadedBook, SourceFile, parse
@@ -24,16 +24,9 @@ def build_model(loaded: LoadedBook, diags: Diagnostics, cache: Cache = NO_CACHE)
         if file.cached:
             diags.extend(file.cached["diagnostics"])
     fresh = [file for file in loaded.files if not file.cached]
-    modelled = []
     for file, tree in parse(fresh, diags):  # batch by batch: each batch's ASTs then go
         if tree is not None:
-            modelled.append((file, *_file(loaded, file, tree)))
-    _check_math([local for _, _, local, _ in modelled], [r for _, r, _, _ in modelled], cache)
-    for file, result, local, images in modelled:
-        diags.extend(local.items)
-        cache.put("model", file.model_key, {"result": result, "diagnostics": local.items,
-                                            "images": images})
-        results[file.path] = result
+            results[file.path] = _file(loaded, file, tree, diags, cache)
     front, back, questions = [], [], {}
     for file in loaded.files:
         result = results.get(file.path)
@@ -54,28 +47,15 @@ def build_model(loaded: LoadedBook, diags: Diagnostics, cache: Cache = NO_CACHE)
     return Book(loaded.config, tuple(front), chapters, tuple(back), loaded.bibliography, complete)
 
 
-def _file(loaded: LoadedBook, file: SourceFile, tree: dict):
-    """One file's Question or Matter (or None), its diagnostics and the figures it checked."""
+def _file(loaded: LoadedBook, file: SourceFile, tree: dict, diags: Diagnostics, cache: Cache):
+    """One file's Question or Matter (or None), modelled from its AST and cached."""
     local = Diagnostics()
     ctx = FileContext(loaded.root, file.path, file.lines, local, file.kind == "question", blocks)
     result = _question(file, tree, ctx) if file.kind == "question" else _matter(file, tree, ctx)
-    return result, local, ctx.images
-
-
-def _check_math(diagnostics: list[Diagnostics], results: list, cache: Cache) -> None:
-    """Ask every math engine about every formula of these files, in one batch; each formula
-    one of them refuses is an error where it is written."""
-    documents = [(local, result.doc) for local, result in zip(diagnostics, results) if result]
-    verdicts = tex.problems([(f.tex, f.display) for _, doc in documents for f in doc.formulas],
-                            cache)
-    for local, doc in documents:
-        for formula in doc.formulas:
-            found = verdicts[(formula.tex, formula.display)]
-            if found:
-                local.error(formula.location, "math.invalid",
-                            tex.message((formula.tex, formula.display), found),
-                            "check braces, \\left/\\right pairs and command names: the "
-                            "formula must work in print, on Anki's cards and in the EPUB")
+    diags.extend(local.items)
+    cache.put("model", file.model_key, {"result": result, "diagnostics": local.items,
+                                        "images": ctx.images})
+    return result
 
 
 def _meta(file: SourceFile, ctx: FileContext, known: tuple[str, ...]) -> dict[str, Any] | None:

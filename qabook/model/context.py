@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from qabook.diagnostics import Diagnostics, Location
-from qabook.model.nodes import Citation, Document, Equation, Figure, Formula, Ref, Table
+from qabook.model.nodes import Citation, Document, Equation, Figure, Ref, Table
+from qabook.tex import Formula
 
 Pos = tuple[int, int] | None
 TAB = 4  # pandoc expands tabs to stops of 4 when it counts columns

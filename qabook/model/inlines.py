@@ -16,7 +16,8 @@ from typing import Any, Callable
 from qabook import ast
 from qabook.model.context import FileContext, Pos, clean_attr, has_user_attr, is_wrapper, position
 from qabook.model.images import figure_image
-from qabook.model.nodes import Citation, Equation, Formula, Ref, ref_kind
+from qabook.model.nodes import Citation, Equation, Ref, ref_kind
+from qabook.tex import Formula
 
 OBJECT = "\ufffc"  # stands for a non-text inline node inside the laid-out string
 KEY = r"\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*"  # pandoc's citation key: internal punctuation only
@@ -58,8 +59,11 @@ def inlines(raw: list[Any], ctx: FileContext, pos: Pos = None, scan: bool = True
     where: list[Pos] = []
     objects: dict[int, Any] = {}
     strays: list[tuple[int, int]] = []  #: each `$` that pandoc did not take for math
+    previous: tuple[dict, Pos] | None = None
     for node, here in unwrap(raw, pos):
         kind = node["t"]
+        _amount(previous, node, ctx)
+        previous = node, here
         if kind == "Str":
             line, col = here if here else (0, 0)
             if node["c"] == "$" and here and _unescaped(here, ctx):
@@ -77,14 +81,29 @@ def inlines(raw: list[Any], ctx: FileContext, pos: Pos = None, scan: bool = True
         objects[len(chars)] = _node(node, ctx, here, scan)
         chars.append(OBJECT)
         where.append(here)
-    for here in strays[::2]:  # the second of a pair closes what the first failed to open
-        ctx.error(here, "math.unclosed", "this '$' opens no formula: no closing '$' follows, "
-                  "or the braces up to it do not balance, so readers would see the TeX as text",
-                  "close the formula and balance its braces; write \\$ for a dollar sign")
+    for index, here in enumerate(strays):
+        if index and strays[index - 1] == (here[0], here[1] - 1):
+            continue  # the second `$` of a `$$`
+        ctx.error(here, "math.unclosed", "this '$' is not part of a formula: if it opens or "
+                  "closes one, the other '$' is missing or the braces between do not balance "
+                  "(pandoc then shows the TeX as text)",
+                  "mend the formula; for a dollar sign write \\$")
     text = "".join(chars)
     if not scan:
         return _nodes(text, 0, len(text), objects)
     return _scan(text, where, objects, ctx)
+
+
+def _amount(previous: tuple[dict, Pos] | None, node: dict, ctx: FileContext) -> None:
+    """`$10-$20`: pandoc's CommonMark takes `$10-$` for a formula, where pandoc's own Markdown
+    (and TeX's users) would not, since a digit follows the closing `$`."""
+    if previous is None or previous[0]["t"] != "Math" or node["t"] != "Str":
+        return
+    math, where = previous
+    if math["c"][0]["t"] == "InlineMath" and node["c"][:1].isdigit():
+        ctx.error(where, "math.unclosed", f"'${math['c'][1]}$' was read as a formula, but a "
+                  "digit follows its closing '$': these look like dollar amounts",
+                  "write \\$ for a dollar sign")
 
 
 def _unescaped(here: tuple[int, int], ctx: FileContext) -> bool:
@@ -125,7 +144,11 @@ def _node(node: dict, ctx: FileContext, here: Pos, scan: bool) -> Any:
         return {"t": kind, "c": [content[0], inlines(content[1], ctx, here, scan)]}
     if kind == "Math":
         display = content[0]["t"] == "DisplayMath"
-        ctx.formulas.append(Formula(content[1], display, ctx.loc(here)))
+        if not content[1].strip():
+            ctx.error(here, "math.invalid", "an empty formula", "write the formula, or remove the "
+                      "dollar signs")
+        else:
+            ctx.formulas.append(Formula(content[1], display, ctx.loc(here), ctx.in_question))
         return ast.Span(ast.attr("", ["equation"]), [node]) if display else node
     if kind == "Code":
         return {"t": "Code", "c": [clean_attr(content[0]), content[1]]}

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from qabook.config import BookConfig
 from qabook.diagnostics import Location
 from qabook.load import Bibliography
+from qabook.tex import Formula
 
 Blocks = tuple[Any, ...]
 Inlines = tuple[Any, ...]
@@ -80,15 +81,6 @@ class Equation:
     location: Location
     number: str = ""
     anchor: str = ""
-
-
-@dataclass(frozen=True)
-class Formula:
-    """A formula as written: `$…$` or `$$…$$`."""
-
-    tex: str
-    display: bool
-    location: Location  #: its opening dollar sign
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ class RenderContext:
 
     def source_of(self, anchor: str) -> Location:
         """The file a question or a front or back matter (by its anchor) was written in;
-        NOWHERE for the parts qabook makes from many files (contents, appendices)."""
+        NOWHERE for anything else."""
         path = self._files.get(anchor)
         return Location(path) if path else NOWHERE
 
@@ -69,20 +69,20 @@ class RenderContext:
         return found
 
 
+#: where an engine message comes from, when it is not about a file of the book
+MACHINE = "machine"  #: the machine's libraries (WeasyPrint's font engine)
+ENGINE = "engine"  #: the engine itself failed (an exception inside it)
+
+
 class RenderError(Exception):
     """A renderer could not make its artifact: the diagnostics say why, each where it can
     (the file and line of the book that caused it, or NOWHERE for the machine or engine)."""
 
     def __init__(self, message: str, location: Location = NOWHERE,
-                 code: str = "render.failed", hint: str = ""):
+                 code: str = "render.failed", hint: str = "",
+                 diagnostics: list[Diagnostic] | None = None):
         super().__init__(message)
-        self.diagnostics = [Diagnostic(location, "error", code, message, hint)]
-
-    @classmethod
-    def of(cls, diagnostics: list[Diagnostic]) -> "RenderError":
-        error = cls(diagnostics[0].message)
-        error.diagnostics = list(diagnostics)
-        return error
+        self.diagnostics = diagnostics or [Diagnostic(location, "error", code, message, hint)]
 
 
 def engine_failure(fmt: str, exc: Exception) -> RenderError:

@@ -109,10 +109,12 @@ def _bodies(ctx: RenderContext, files: list[list[Any]],
                  "options": {"html_math_method": "mathml", "split_level": SPLIT_LEVEL,
                              "epub_title_page": False}} for i in todo]
         for i, result in zip(todo, pandoc.run_batch(jobs)):
-            if "error" in result:
-                raise pandoc.PandocError(result["error"])
-            if result.get("warnings"):
-                raise pandoc.PandocError("; ".join(result["warnings"]))
+            complaint = result.get("error") or "; ".join(result.get("warnings") or [])
+            if complaint:  # about this file's content: name the file it comes from
+                raise RenderError(f"pandoc could not write this content into the EPUB: "
+                                  f"{complaint}", ctx.source_of(_ident(files[i][0])),
+                                  "pandoc.failed",
+                                  "simplify the markup around what the message names")
             out[i] = _body(read_zip(Path(f"{scratch}/{i}.epub")), _ident(files[i][0]))
             cache.put("epub", keys[i], out[i])
     return out

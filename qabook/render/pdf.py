@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,8 +24,9 @@ from urllib.parse import unquote
 import jinja2
 
 from qabook.cache import Cache, file_digest, key
+from qabook.children import die_with_parent
 from qabook.diagnostics import NOWHERE, Diagnostic, Location
-from qabook.render import RenderContext, RenderError
+from qabook.render import ENGINE, MACHINE, RenderContext, RenderError
 from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
 from qabook.render.pdf_merge import Part, merge
@@ -41,26 +43,42 @@ MAX_PASSES = 6
 def engine_problems(ctx: RenderContext, chunk: Chunk,
                     errors: tuple[tuple[str, str], ...]) -> RenderError:
     """WeasyPrint's messages about a chunk, each blamed where it belongs: the machine's font
-    libraries, the figure a message names (where the book shows it), or the chunk's file."""
-    from qabook.render.pdf_layout import ENVIRONMENT
-
+    libraries, WeasyPrint itself, the figure a message names (where the book shows it), or
+    the file the chunk prints (when it prints several, the message names them)."""
+    files = [ctx.source_of(anchor) for anchor in chunk.sources]
     found = []
     for text, where in dict.fromkeys(errors):
-        if where == ENVIRONMENT:
+        if where == MACHINE:
             found.append(Diagnostic(NOWHERE, "error", "environment.fonts", f"WeasyPrint: {text}",
                                     "a problem of the machine's font libraries, not of the "
                                     "book: `python -m qabook.environment pdf` names what is "
                                     "missing"))
+        elif where == ENGINE:
+            found.append(Diagnostic(NOWHERE, "error", "pdf.engine", f"WeasyPrint failed laying "
+                                    f"out {_printed(chunk, files)}: {text}", "not something "
+                                    "the book asks for: report it with QABOOK_DEBUG=1"))
         elif where:
             found.append(Diagnostic(ctx.figures.get(where, Location(where)), "error",
                                     "image.unprintable", f"WeasyPrint cannot draw '{where}': "
                                     f"{text}", "figures must be plain SVG 1.1 or PNG; open the "
                                     "file in a browser to see what is wrong"))
         else:
-            found.append(Diagnostic(ctx.source_of(chunk.source), "error", "pdf.failed",
-                                    f"WeasyPrint: {text}", "every WeasyPrint warning fails the "
-                                    "build; the message names what it could not lay out"))
-    return RenderError.of(found)
+            one = files[0] if len(files) == 1 else None
+            found.append(Diagnostic(one or NOWHERE, "error", "pdf.failed",
+                                    f"WeasyPrint: {text}" if one else f"WeasyPrint, laying "
+                                    f"out {_printed(chunk, files)}: {text}", "every WeasyPrint "
+                                    "warning fails the build; the message names what it "
+                                    "could not lay out"))
+    return RenderError(found[0].message, diagnostics=found)
+
+
+def _printed(chunk: Chunk, files: list[Location]) -> str:
+    """What a chunk prints, for a message: its files, or its part of the book."""
+    names = [str(f) for f in files if f.path]
+    if names:
+        return "the pages of " + ", ".join(names)
+    return {"opener": "a chapter opener", "references": "the references"}.get(
+        chunk.kind, chunk.name)
 
 
 def prepare(source: Path, options: dict) -> None:
@@ -70,6 +88,15 @@ def prepare(source: Path, options: dict) -> None:
 
 def render(ctx: RenderContext) -> Path:
     """Write build/<slug>[-selection].pdf."""
+    try:
+        return _render(ctx)
+    except BrokenProcessPool:
+        raise RenderError("a layout process of the PDF died (the system may have killed it)",
+                          NOWHERE, "environment.killed", "the system may be out of memory; "
+                          "the PDF was not written: run the build again") from None
+
+
+def _render(ctx: RenderContext) -> Path:
     options: PrintOptions = ctx.options.get("pdf", PrintOptions())
     _check_selection(ctx, options)
     cache = Cache(ctx.cache)
@@ -206,7 +233,8 @@ def _map(plan: list[Chunk], done: dict[str, _Done]) -> PageMap:
 
 
 def _pool() -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(max_workers=WORKERS, initializer=die_with_parent,
+                               mp_context=multiprocessing.get_context("fork"))
 
 
 WORKERS = max(1, min(os.cpu_count() or 1, 4))

@@ -19,6 +19,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from qabook.render import ENGINE, MACHINE
 from qabook.resources import TEMPLATES
 
 PAPERS = {  # size, margins (top, bottom, inner, outer), base font size
@@ -35,7 +36,8 @@ class Laid:
     pages: int  #: including the pad page, if the chunk has one
     anchors: dict[str, tuple[int, float, float]]  #: anchor -> (page index, left, top) in points
     pdf: bytes | None
-    #: WeasyPrint's messages, each with its origin: ENVIRONMENT, a book file it names, or ""
+    #: WeasyPrint's messages, each with its origin: MACHINE, ENGINE, a book file it names,
+    #: or "" (the chunk's own content)
     errors: tuple[tuple[str, str], ...] = ()
 
 
@@ -105,7 +107,7 @@ def lay_out(html: str, root: str, paper: str, write: bool) -> Laid:
         except FatalURLFetchingError as exc:
             warnings.add(str(exc), "")
         except Exception as exc:  # noqa: BLE001 - an engine crash is reported, not raised
-            warnings.add(f"{type(exc).__name__}: {exc}", "")
+            warnings.add(f"{type(exc).__name__}: {exc}", ENGINE)
     if warnings.messages:
         root_uri = Path(root).resolve().as_uri() + "/"
         return Laid(0, {}, None, tuple((text, where or named_file(text, root_uri))
@@ -170,16 +172,15 @@ def page_css(paper: str) -> str:
             f"html {{ font-size: {font}; }}\n")
 
 
-ENVIRONMENT = "environment"
 #: WeasyPrint's modules that speak for the machine's font and text libraries (HarfBuzz,
 #: fontTools, Pango, fontconfig), not for what they lay out
 FONT_ENGINE = ("pdf/fonts.py", "text/fonts.py", "text/ffi.py")
 
 
 def origin(record: logging.LogRecord) -> str:
-    """ENVIRONMENT for a message of WeasyPrint's font engine, else "" (decided later)."""
+    """MACHINE for a message of WeasyPrint's font engine, else "" (decided later)."""
     where = Path(record.pathname).as_posix()
-    return ENVIRONMENT if any(where.endswith(f"/weasyprint/{m}") for m in FONT_ENGINE) else ""
+    return MACHINE if any(where.endswith(f"/weasyprint/{m}") for m in FONT_ENGINE) else ""
 
 
 def named_file(message: str, root_uri: str) -> str:

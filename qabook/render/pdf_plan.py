@@ -32,7 +32,7 @@ class Chunk:
     recto: bool  #: must start on a right-hand page
     head: str = ""  #: the left running head (the chapter), when the chunk has one
     bookmarks: tuple[tuple[int, str, str], ...] = ()  #: (level, title, anchor) for the outline
-    source: str = ""  #: the anchor of the question or matter whose file it prints, if one
+    sources: tuple[str, ...] = ()  #: anchors of the questions and matters whose text it prints
 
 
 @dataclass
@@ -76,7 +76,8 @@ def roman(number: int) -> str:
 def chunks(data: dict[str, Any]) -> list[Chunk]:
     """The print book in reading order (data as print_html.page_data makes it)."""
     out = [Chunk(ROMAN, "front", {}, True,
-                 bookmarks=tuple((1, m["title"], m["anchor"]) for m in data["front"]))]
+                 bookmarks=tuple((1, m["title"], m["anchor"]) for m in data["front"]),
+                 sources=tuple(m["anchor"] for m in data["front"]))]
     for chapter in data["chapters"]:
         head = f"{chapter['label']} {chapter['title']}"
         out.append(Chunk(f"opener-{chapter['anchor']}", "opener", {"chapter": chapter}, True,
@@ -84,11 +85,11 @@ def chunks(data: dict[str, Any]) -> list[Chunk]:
         for q in chapter["questions"]:
             out.append(Chunk(f"question-{q['anchor']}", "question",
                              {"chapter": chapter, "question": q}, False, head,
-                             ((2, f"{q['label']} {q['title']}", q["anchor"]),), q["anchor"]))
+                             ((2, f"{q['label']} {q['title']}", q["anchor"]),), (q["anchor"],)))
     for matter in data["back"]:
         out.append(Chunk(f"back-{matter['anchor']}", "back", {"matter": matter}, True,
                          bookmarks=((1, matter["title"], matter["anchor"]),),
-                         source=matter["anchor"]))
+                         sources=(matter["anchor"],)))
     # The appendices come in a chunk per chapter: chunks stay short, so no worker waits on one
     # long appendix while the others idle, and layout time stays linear in the book's length.
     if data["selection"].solutions:
@@ -106,7 +107,8 @@ def chunks(data: dict[str, Any]) -> list[Chunk]:
 def _per_chapter(data, kind: str, anchor: str, title: str, keep) -> list[Chunk]:
     chapters = [ch for ch in data["chapters"] if keep(ch)]
     return [Chunk(f"{kind}-{ch['anchor']}", kind, {"chapters": [ch], "first": i == 0}, i == 0,
-                  title, ((1, title, anchor),) if i == 0 else ())
+                  title, ((1, title, anchor),) if i == 0 else (),
+                  tuple(q["anchor"] for q in ch["questions"]))
             for i, ch in enumerate(chapters)]
 
 

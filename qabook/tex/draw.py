@@ -1,8 +1,9 @@
 """TeX math to vector SVG for print (WeasyPrint has no MathML): the one ziamath user.
 
-Each distinct formula is drawn once: by `check`, which also learns from the drawing whether
-print can show it, and the print renderer takes the drawing from the cache. Sizes are in em
-of the surrounding text, so inline math sits on the text baseline at any font size.
+`check` draws every new formula (the drawing is print's verdict on it) and caches it; the
+print renderer takes it from the cache and draws only what is not there (everything, under
+--no-cache). Sizes are in em of the surrounding text, so inline math sits on the text
+baseline at any font size.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from html import escape
@@ -17,6 +19,24 @@ from html import escape
 SIZE = 20.0  # the em size ziamath draws at; everything is scaled back to em
 SCALE = 0.94  # STIX Two Math runs large beside Source Serif 4: match their x-heights
 COMMAND = re.compile(r"\\[A-Za-z]+")  # a TeX command name the converter left as text
+TOKENS = {"mi", "mn", "mo", "mtext", "ms"}  #: the MathML elements that show characters
+#: one character drawn under two code points by different engines (· and ⋅, ~ and ∼ …)
+SAME = str.maketrans({"·": "⋅", "‖": "∥", "−": "-", "′": "'", "∣": "|"})
+#: accents and rules, which each engine draws with characters of its own choice
+ACCENTS = set("―‾─→⃗∼~⏞⏟︷︸")
+
+
+def same(text: str) -> str:
+    """Text with each character as both engines would agree on it: 𝒙 (bold italic x) is x
+    with a style, ⋅ is ·, and accents and rules (which each draws its own way) are left out."""
+    return "".join(char for char in unicodedata.normalize("NFKD", text.translate(SAME))
+                   if unicodedata.category(char) not in ("Mn", "Sk", "Lm")
+                   and not char.isspace() and char not in ACCENTS)
+
+
+def visible(char: str) -> bool:
+    """Whether a character of MathML text is drawn (not a space or an invisible operator)."""
+    return not char.isspace() and char not in "\u2061\u2062\u2063\u2064\u200b"
 
 
 class MathError(Exception):
@@ -31,6 +51,7 @@ class MathImage:
     width: float
     height: float
     depth: float
+    shown: str = ""  #: the characters it shows, sorted (what the other engines must show too)
 
     def img(self, tex: str, css_class: str) -> str:
         """An <img> for HTML, aligned on the baseline, with the TeX as alt text."""
@@ -47,11 +68,16 @@ def render(tex: str, display: bool) -> MathImage:
     try:
         math = ziamath.Math.fromlatex(tex, size=SIZE, inline=not display, margin=0.5)
         svg = math.svgxml()
-    except Exception as exc:  # noqa: BLE001 - any engine failure is the formula's problem
+    except MemoryError:  # the machine's problem, not the formula's
+        raise
+    except Exception as exc:  # noqa: BLE001 - any other engine failure is the formula's
         raise MathError(f"{type(exc).__name__} {exc}".strip()) from None
+    shown = []
     for element in math.element.iter():  # the converter keeps commands it does not know
         if element.text and COMMAND.fullmatch(element.text.strip()):
             raise MathError(f"unknown command {element.text.strip()}")
+        if element.tag.rsplit("}", 1)[-1] in TOKENS and element.text:
+            shown += [char for char in element.text if visible(char)]
     try:
         _, min_y, width, height = (float(v) for v in svg.get("viewBox", "").split())
     except ValueError:
@@ -59,7 +85,7 @@ def render(tex: str, display: bool) -> MathImage:
     data = ET.tostring(svg, encoding="unicode").encode()
     uri = "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
     em = SIZE / SCALE
-    return MathImage(uri, width / em, height / em, (height + min_y) / em)
+    return MathImage(uri, width / em, height / em, (height + min_y) / em, "".join(sorted(shown)))
 
 
 def draw(formula: tuple[str, bool]) -> MathImage | MathError:

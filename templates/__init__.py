@@ -1,1 +1,0 @@
-"""qabook's templates, stylesheets, fonts and Anki card templates (installed as qabook.templates)."""
