@@ -33,56 +33,61 @@ def names() -> dict:
     mathjax = anki_mathjax_dir()
     found = known_names(mathjax)
     commands = [n for n in found["macros"] if n.isascii() and n.isalpha() and n not in SPECIAL]
-    found["arguments"] = arguments(mathjax, commands)
-    counted = [(name, found["arguments"].get(name, 0)) for name in commands]
-    taking = [(name, n) for name, n in counted if n]
+    found.update(facts(mathjax, commands))
     chars = [chr(c) for c in range(33, 127) if chr(c) not in "\\{}%#&^_$"]
     symbols = [name for name in found["macros"] if not name.isalpha()]
+    left = [f"\\left\\{name} x\\right." for name in commands + symbols]
+    left += [f"\\left{char} x\\right." for char in chars]
+    tags = [f"\\begin{{{env}}} a \\tag{{1}} \\end{{{env}}}" for env in found["environments"]]
+    answers = verdicts(mathjax, [(f, False) for f in left + tags])
+    found["delimiters"] = sorted(
+        delimiter for delimiter, answer in zip(
+            [f"\\{name}" for name in commands + symbols] + chars, answers) if answer is None)
+    found["untagged"] = [env for env, answer in zip(found["environments"], answers[len(left):])
+                         if answer == f"\\tag not allowed in {env} environment"]
+    found["optional"] += [symbol for symbol, answer in zip(symbols, verdicts(
+        mathjax, [(f"\\{symbol}[x", False) for symbol in symbols])) if _opens_bracket(answer)]
+    found["optional"].sort()
+    return found
+
+
+def facts(mathjax: Path, commands: list[str]) -> dict:
+    """What MathJax says of each of these commands (names without the backslash)."""
+    arguments = _arguments(mathjax, commands)
+    counted = [(name, arguments.get(name, 0)) for name in commands]
+    taking = [(name, n) for name, n in counted if n]
     asks = {
-        "optional": [f"\\{name}[x" + "{a}" * n for name, n in counted + [(s, 0) for s in symbols]],
+        "optional": [f"\\{name}[x" + "{a}" * n for name, n in counted],
         "operators": [f"\\{name}" + "{a}" * n + "\\limits" for name, n in counted],
         "isolating": [f"\\{name}\\hat" + "{a}" * n for name, n in taking],
         "scripts": [f"x^\\{name}" + "{a}" * n for name, n in counted],
         "delimited": [f"\\{name} x" for name, _ in counted],
-        "left": [f"\\left\\{name} x\\right." for name, _ in counted],
-        "left-chars": [f"\\left{char} x\\right." for char in chars],
-        "left-symbols": [f"\\left\\{name} x\\right." for name in symbols],
-        "tags": [f"\\begin{{{env}}} a \\tag{{1}} \\end{{{env}}}" for env in found["environments"]],
     }
-    answers = dict(zip(asks, _split(verdicts(mathjax, [(f, False) for ask in asks.values()
-                                                       for f in ask]),
-                                    [len(ask) for ask in asks.values()])))
-    found["optional"] = [name for (name, _), answer in zip(counted + [(s, 0) for s in symbols],
-                                                           answers["optional"])
-                         if answer and answer.startswith("Could not find closing ']'")]
-    found["operators"] = [name for (name, _), answer in zip(counted, answers["operators"])
-                          if answer is None]
-    found["isolating"] = [name for (name, _), answer in zip(taking, answers["isolating"])
-                          if answer == "Missing argument for \\hat"]
-    found["unscriptable"] = [name for (name, _), answer in zip(counted, answers["scripts"])
-                             if answer == "Missing open brace for superscript"]
-    found["untagged"] = [env for env, answer in zip(found["environments"], answers["tags"])
-                         if answer == f"\\tag not allowed in {env} environment"]
-    found["delimited"] = [name for (name, _), answer in zip(counted, answers["delimited"])
-                          if answer == f"Missing or unrecognized delimiter for \\{name}"]
-    found["delimiters"] = sorted(
-        [f"\\{name}" for (name, _), answer in zip(counted, answers["left"]) if answer is None]
-        + [f"\\{name}" for name, answer in zip(symbols, answers["left-symbols"])
-           if answer is None]
-        + [char for char, answer in zip(chars, answers["left-chars"]) if answer is None])
-    return found
+    flat = verdicts(mathjax, [(f, False) for ask in asks.values() for f in ask])
+    answers, start = {}, 0
+    for ask, formulas in asks.items():
+        answers[ask] = flat[start:start + len(formulas)]
+        start += len(formulas)
+    return {
+        "arguments": arguments,
+        "optional": [name for (name, _), answer in zip(counted, answers["optional"])
+                     if _opens_bracket(answer)],
+        "operators": [name for (name, _), answer in zip(counted, answers["operators"])
+                      if answer is None],
+        "isolating": [name for (name, _), answer in zip(taking, answers["isolating"])
+                      if answer == "Missing argument for \\hat"],
+        "unscriptable": [name for (name, _), answer in zip(counted, answers["scripts"])
+                         if answer == "Missing open brace for superscript"],
+        "delimited": [name for (name, _), answer in zip(counted, answers["delimited"])
+                      if answer == f"Missing or unrecognized delimiter for \\{name}"],
+    }
 
 
-def _split(items: list, sizes: list[int]) -> list[list]:
-    out, start = [], 0
-    for size in sizes:
-        out.append(items[start:start + size])
-        start += size
-    return out
+def _opens_bracket(answer: str | None) -> bool:
+    return bool(answer) and answer.startswith("Could not find closing ']'")
 
 
-
-def arguments(mathjax: Path, commands: list[str]) -> dict[str, int]:
+def _arguments(mathjax: Path, commands: list[str]) -> dict[str, int]:
     """How many {…} arguments each command needs before MathJax stops missing one."""
     formulas = [(f"\\{name}" + "{a}" * n, False) for name in commands for n in range(MOST + 2)]
     answers = iter(verdicts(mathjax, formulas))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import sys
 import zipfile
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BASE, REPO, SOURCE, artifacts, run
-from mathjax_probe import anki_mathjax_dir, verdicts
+from mathjax_probe import anki_mathjax_dir, known_names, verdicts
 from qabook import pipeline, tex
 from qabook.cache import NO_CACHE, Cache, key
 from qabook.diagnostics import Diagnostics
@@ -55,12 +56,26 @@ def book_formulas() -> list[tuple[str, bool]]:
 
 
 def test_what_qabook_knows_of_mathjax_is_what_ankis_mathjax_says(anki: Path) -> None:
-    """Its commands, environments, argument counts, operators …, asked of MathJax again."""
+    """The same MathJax, the same commands and environments; and the facts asked of it
+    command by command, asked again for the commands the book uses and a sample of others
+    (the same MathJax answers the same, so a sample shows the file was made by the script)."""
     sys.path.insert(0, str(REPO / "scripts"))
-    from mathjax_names import names
+    import mathjax_names
 
-    assert names() == json.loads(NAMES.read_text(encoding="utf-8")), (
-        "regenerate with scripts/mathjax_names.py")
+    committed = json.loads(NAMES.read_text(encoding="utf-8"))
+    names = known_names(anki)
+    assert {k: committed[k] for k in names} == names, "regenerate with scripts/mathjax_names.py"
+    used = {name for tex, _ in book_formulas() for name in re.findall(r"\\([A-Za-z]+)", tex)}
+    sample = sorted(used | set(random.Random(14).sample(sorted(committed["arguments"]), 30)))
+    assert len(sample) > 50
+    asked = mathjax_names.facts(anki, [n for n in sample if n in committed["macros"]
+                                       and n not in mathjax_names.SPECIAL])
+    for fact in ("arguments", "optional", "operators", "isolating", "unscriptable",
+                 "delimited"):
+        mine = committed[fact]
+        mine = {k: v for k, v in mine.items() if k in sample} if isinstance(mine, dict) else \
+            sorted(set(mine) & set(sample))
+        assert asked[fact] == mine, fact
 
 
 def test_ankis_mathjax_and_qabook_accept_every_formula_of_the_book(anki: Path) -> None:
@@ -152,10 +167,15 @@ def test_the_epub_carries_every_formula_as_mathml(real_epub: Path) -> None:
 
 
 def test_check_leaves_every_formula_drawn_for_print(tmp_path: Path) -> None:
+    book = tmp_path / "book"
+    shutil.copytree(BASE, book)
+    q2 = book / "chapters/01-one/q02-second.md"
+    formulas = [(f"x_{i}^2 + \\frac{{{i}}}{{2}}", False) for i in range(50)] + [(r"\sum_i x_i", True)]
+    q2.write_text(q2.read_text() + "\n" + " ".join(f"${tex}$" for tex, _ in formulas[:-1])
+                  + f"\n\n$${formulas[-1][0]}$$\n")
     cache = Cache(tmp_path / "cache")
-    assert pipeline.check(SOURCE, Diagnostics(), cache) is not None
-    drawn = [f for f in book_formulas() if cache.get("math", key("math", *f)) is not None]
-    assert drawn == book_formulas()
+    assert pipeline.check(book, Diagnostics(), cache) is not None
+    assert [f for f in formulas if cache.get("math", key("math", *f)) is None] == []
 
 
 def test_math_outside_the_text_and_dollar_amounts_are_checked_too(tmp_path: Path) -> None:
