@@ -307,12 +307,7 @@ class _Parser:
             row.tags = row.labels = 0
             if name == "\\" and self.peek("["):  # \\[4pt]: extra space, a dimension
                 self.index += 1
-                text = ""
-                while self.index < len(self.tokens) and not self.peek("]"):
-                    text += self.next().text
-                if not self.peek("]"):
-                    raise TexError("Could not find closing ']' for argument to \\\\")
-                self.index += 1
+                text = self.read_until("]", "Could not find closing ']' for argument to \\\\")
                 if DIMENSION.fullmatch(text.strip()) is None:
                     raise TexError("Bracket argument to \\\\ must be a dimension")
         self.item(operator=name in OPERATORS)
@@ -364,14 +359,18 @@ class _Parser:
     def environment_name(self, command: str) -> str:
         if not self.peek("{"):
             raise TexError(f"Missing argument for \\{command}")
-        name = []
         self.index += 1
-        while self.index < len(self.tokens) and not self.peek("}"):
-            name.append(self.next().text)
-        if not self.peek("}"):
-            raise TexError("Missing close brace")
+        return self.read_until("}", "Missing close brace")
+
+    def read_until(self, close: str, missing: str) -> str:
+        """The text of the tokens up to the character `close` (which is stepped over)."""
+        text = ""
+        while self.index < len(self.tokens) and not self.peek(close):
+            text += self.next().text
+        if not self.peek(close):
+            raise TexError(missing)
         self.index += 1
-        return "".join(name)
+        return text
 
     def delimiter(self, command: str) -> None:
         if self.index >= len(self.tokens):
@@ -395,12 +394,7 @@ class _Parser:
         if not self.peek("{"):
             raise TexError("Missing argument for \\unicode")
         self.index += 1
-        text = ""
-        while self.index < len(self.tokens) and not self.peek("}"):
-            text += self.next().text
-        if not self.peek("}"):
-            raise TexError("Missing close brace")
-        self.index += 1
+        text = self.read_until("}", "Missing close brace")
         if not re.fullmatch(r"\d+|x[0-9A-Fa-f]+", text):
             raise TexError("Argument to \\unicode must be a number")
 
