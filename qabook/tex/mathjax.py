@@ -400,17 +400,8 @@ class _Parser:
 
     def optional_argument(self, command: str) -> None:
         """Step over `[…]` (braces inside it must balance)."""
-        depth = 0
         self.index += 1
-        while self.index < len(self.tokens):
-            token = self.next()
-            if token.kind == "char" and token.text == "{":
-                depth += 1
-            elif token.kind == "char" and token.text == "}":
-                depth -= 1
-            elif token.kind == "char" and token.text == "]" and depth == 0:
-                return
-        raise TexError(f"Could not find closing ']' for argument to \\{command}")
+        self.skip_balanced("]", f"Could not find closing ']' for argument to \\{command}")
 
     def skip_text_argument(self, command: str) -> None:
         """Step over `{…}` after a text command: balanced braces, no commands looked up."""
@@ -419,13 +410,17 @@ class _Parser:
                 self.index += 1
                 return
             raise TexError(f"Missing argument for \\{command}")
+        self.index += 1
+        self.skip_balanced("}", "Missing close brace")
+
+    def skip_balanced(self, close: str, missing: str) -> None:
+        """Step over tokens up to and including `close` outside any braces among them."""
         depth = 0
         while self.index < len(self.tokens):
             token = self.next()
-            if token.kind == "char" and token.text == "{":
-                depth += 1
-            elif token.kind == "char" and token.text == "}":
-                depth -= 1
-                if depth == 0:
-                    return
-        raise TexError("Missing close brace")
+            if token.kind != "char":
+                continue
+            if token.text == close and depth == 0:
+                return
+            depth += {"{": 1, "}": -1}.get(token.text, 0)
+        raise TexError(missing)
