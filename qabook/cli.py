@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -94,14 +96,34 @@ def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
                                     cache=_cache(cache, no_cache, out),
                                     options={"pdf": print_options})
     try:
-        written = _guard(lambda: pipeline.build(options, diags))
+        with _stoppable():
+            written = _guard(lambda: pipeline.build(options, diags))
     except BuildFailed:
         _report(diags, source, strict=False)
         click.echo(summary_line("build", diags, None))
         sys.exit(1)
+    except KeyboardInterrupt as stop:
+        click.echo(f"qabook: the build was stopped ({stop.args[0] if stop.args else 'SIGINT'}); "
+                   f"nothing was published: {out} holds the artifacts it held before", err=True)
+        sys.exit(1)
     _report(diags, source, strict=False)
     for path, rebuilt in written:
         click.echo(f"{'wrote' if rebuilt else 'up to date:'} {path}")
+
+
+@contextlib.contextmanager
+def _stoppable():
+    """SIGTERM and SIGHUP stop a build the way Ctrl-C does: it unwinds, its renderers are
+    killed and its staged files removed, and nothing is published."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _guard(run):

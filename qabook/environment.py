@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import importlib.util
 import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,17 +77,36 @@ def _install(formats: tuple[str, ...]) -> list[Problem]:
             found.append(Problem(f"the Python package '{name}' that qabook needs is not "
                                  "installed", "reinstall qabook with its dependencies: pip "
                                  "install --force-reinstall qabook (or `make book`)"))
-    binary = Path(pandoc.executable())
-    if not (binary.is_file() and os.access(binary, os.X_OK)):
-        found.append(Problem(f"pandoc is missing: qabook reads and writes with the pandoc of "
-                             f"the pypandoc-binary package, expected at {binary}",
-                             "reinstall it: pip install --force-reinstall 'pypandoc-binary>=1.17,<1.18'"))
+    found += _pandoc()
     missing = [path for path in resources.REQUIRED if not path.is_file()]
     if missing:
         found.append(Problem(f"qabook is installed without its own files ({missing[0]} is "
                              "missing)", "reinstall qabook from its wheel or repository: "
                              "pip install --force-reinstall qabook"))
     return found
+
+
+REINSTALL_PANDOC = "reinstall it: pip install --force-reinstall 'pypandoc-binary>=1.17,<1.18'"
+
+
+def _pandoc() -> list[Problem]:
+    """The pandoc of the pypandoc-binary wheel, by its path, and of the version qabook pins
+    (another would write other ASTs and other EPUB bytes)."""
+    binary = Path(pandoc.executable())
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        return [Problem(f"pandoc is missing: qabook reads and writes with the pandoc of the "
+                        f"pypandoc-binary package, expected at {binary}", REINSTALL_PANDOC)]
+    try:
+        answer = subprocess.run([str(binary), "--version"], capture_output=True, timeout=30,
+                                text=True, errors="replace", env={}).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        answer = f"({exc})"
+    first = answer.split("\n", 1)[0].strip()
+    if first != f"pandoc {pandoc.VERSION}":
+        return [Problem(f"qabook needs pandoc {pandoc.VERSION}, the pandoc of the pinned "
+                        f"pypandoc-binary package; {binary} says {first[:80]!r}",
+                        REINSTALL_PANDOC)]
+    return []
 
 
 def _libraries() -> list[Problem]:

@@ -21,6 +21,7 @@ from qabook.resources import LUA
 
 BATCH_SCRIPT = LUA / "batch.lua"
 MARKDOWN = "commonmark_x+sourcepos"
+VERSION = "3.9"  # the pandoc of the pinned pypandoc-binary: the AST and the EPUB bytes depend on it
 API_VERSION = [1, 23, 1, 1]  # pandoc 3.9's JSON AST version, for documents we hand back
 TIMEOUT = 300  # seconds for one batch; pandoc is fast, a hang means pathological input
 MEMORY = "-M2g"  # pandoc's own heap cap (GHC RTS), so a hostile input cannot eat the machine

@@ -1,26 +1,23 @@
-"""The pipeline: load → model → resolve → render, with atomic writes into the output folder."""
+"""The pipeline: load → model → resolve → render → publish, the set of artifacts at once."""
 
 from __future__ import annotations
 
 import gc
 import json
-import multiprocessing
 import os
-import signal
-import sqlite3
-from dataclasses import dataclass, field
+import shutil
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from qabook.diagnostics import NOWHERE, BuildFailed, Diagnostic, Diagnostics
+from qabook.diagnostics import NOWHERE, BuildFailed, Diagnostics, Location
 from qabook.load import load
 from qabook.model import build_model
 from qabook.model.nodes import Book
-from qabook import environment, pandoc, tex
+from qabook import environment, tex
 from qabook.cache import NO_CACHE, Cache, file_digest, key
-from qabook.children import die_with_parent
-from qabook.render import (FORMATS, RenderContext, RenderError, engine_failure,
-                           inputs, renderer, renderer_module, target)
-from qabook.render.output import atomic_write
+from qabook.render import FORMATS, HISTORY, RenderContext, inputs, target
+from qabook.render.output import FolderBusy, OutputFolder, atomic_write
+from qabook.render.processes import Renderers
 from qabook.resolve import ResolvedBook, resolve
 
 
@@ -85,149 +82,124 @@ def _check(source: Path, diags: Diagnostics, cache: Cache) -> ResolvedBook | Non
 
 
 def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
-    """Check the book, then render each requested format that is not up to date.
+    """Check the book, render each requested format that is not up to date, and publish
+    what was rendered as one set: all of it, or (on any error, Ctrl-C or kill) nothing.
 
     Returns each artifact with True when it was (re)built; raises BuildFailed on errors.
     """
     formats = tuple(dict.fromkeys(options.formats))  # `-f pdf -f pdf` builds it once
     if not usable(diags, formats):
         raise BuildFailed(diags)
-    # Each format's process starts now and loads its engine while the book is checked.
-    renderers: dict[str, _Renderer] = {}
-    for fmt in formats:
-        renderers[fmt] = _Renderer(fmt, options, [r.pipe for r in renderers.values()])
-    try:
+    with _hold(options.out, diags) as out, \
+            Renderers(formats, options.source, options.options) as renderers:
+        # the renderers load their engines while the book is checked
         resolved = _check(options.source, diags, Cache(options.cache))
         if resolved is None or diags.has_errors():
             raise BuildFailed(diags)
         ctx = RenderContext(resolved, options.source, options.out, options.options,
                             options.cache)
         manifest = Manifest(options.cache)
-        todo = []
-        for fmt in formats:
-            if not manifest.current(target(fmt, ctx), key("artifact", *inputs(fmt, ctx))):
-                todo.append(fmt)
-        for fmt in todo:
-            renderers[fmt].render(ctx)
-        for fmt in todo:
-            outcome = renderers[fmt].outcome()
-            if isinstance(outcome, Path):
-                manifest.record(outcome, key("artifact", *inputs(fmt, ctx)))
-            else:
-                diags.extend(outcome)
-    finally:
-        for process in renderers.values():
-            process.stop()
-    if diags.has_errors():
-        raise BuildFailed(diags)
-    manifest.save()
+        identities = {fmt: inputs(fmt, ctx) for fmt in formats}
+        todo = [fmt for fmt in formats
+                if not manifest.current(target(fmt, ctx), key("artifact", *identities[fmt]))]
+        if todo:
+            staged = _staged(ctx, out, diags)
+            for outcome in renderers.render(staged, todo).values():
+                if not isinstance(outcome, Path):
+                    diags.extend(outcome)
+            if diags.has_errors():
+                raise BuildFailed(diags)
+            moves = [(target(fmt, staged), target(fmt, ctx)) for fmt in todo]
+            history = _history(staged, diags)
+            if history is not None:
+                moves.append(history)
+                identities["apkg"] = inputs("apkg", ctx, history[0].read_bytes())
+            _publish(out, moves, diags)
+            for fmt in todo:
+                manifest.record(target(fmt, ctx), key("artifact", *identities[fmt]))
+            manifest.save()
     return [(target(fmt, ctx), fmt in todo) for fmt in formats]
 
 
-def _render_one(ctx: RenderContext, fmt: str):
-    """The artifact's path, or the diagnostics that say why not."""
+def _hold(path: Path, diags: Diagnostics) -> OutputFolder:
+    """The output folder, held by this build (BuildFailed when it cannot be)."""
+    folder = OutputFolder(path)
     try:
-        return renderer(fmt)(ctx)
-    except RenderError as exc:
-        return exc.diagnostics
-    except pandoc.PandocError as exc:
-        return engine_failure(fmt, exc).diagnostics
-    except (OSError, sqlite3.OperationalError) as exc:  # a full or read-only disk
-        return [Diagnostic(NOWHERE, "error", "build.write", f"cannot write the {fmt}: {exc}",
-                           "make room on the disk and let qabook write to the output folder "
-                           "and the temporary folder; the previous artifacts are untouched")]
+        return folder.open()
+    except FolderBusy as busy:
+        who = f"(process {busy.holder}) " if busy.holder else ""
+        diags.error(NOWHERE, "build.busy", f"another qabook build {who}is writing into {path}",
+                    "wait for it to finish, or build into another folder with --out")
+    except OSError as exc:
+        _unwritable(diags, path, exc)
+    raise BuildFailed(diags)
 
 
-class _Renderer:
-    """One format's forked process: it loads its engine (the renderer's prepare hook, if any)
-    while the parent checks the book, then renders the book it is handed, or is stopped
-    unused. The formats of a build render at the same time."""
-
-    def __init__(self, fmt: str, options: BuildOptions, others: list):
-        """others: the parent's ends of the renderers started before this one."""
-        fork = multiprocessing.get_context("fork")
-        self.fmt = fmt
-        self.pipe, child = fork.Pipe()
-        # The child closes every parent end it inherits, so that it sees the end of its pipe
-        # (and exits) when the parent dies before handing it the book.
-        self.process = fork.Process(target=_serve, args=(fmt, options, child,
-                                                         [*others, self.pipe]), daemon=False)
-        self.process.start()
-        child.close()
-        self.handed = False  #: it was given the book, so it exits by itself when done
-
-    def render(self, ctx: RenderContext) -> None:
-        self.handed = True
-        try:
-            self.pipe.send(ctx)
-        except OSError:  # it died while loading its engine; outcome() reads why
-            pass
-
-    def outcome(self):
-        """The artifact's path or the diagnostics that say why not; a crash (a bug) raises
-        RuntimeError."""
-        try:
-            kind, value = self.pipe.recv()
-        except EOFError:
-            self.process.join(5)
-            code = self.process.exitcode
-            if code is not None and code < 0:  # killed: by the system, or by someone
-                return [Diagnostic(NOWHERE, "error", "environment.killed",
-                                   f"the {self.fmt} renderer was killed by signal "
-                                   f"{signal.Signals(-code).name}", "the system may be out of "
-                                   "memory; its artifact was not written: run the build again")]
-            kind, value = "crash", f"the {self.fmt} renderer's process died"
-        if kind == "crash":
-            raise RuntimeError(value)
-        return value
-
-    def stop(self) -> None:
-        """Wait for a renderer that was given work (it may still be finishing, e.g. after an
-        error elsewhere); end an unused one at once: it holds only loaded modules."""
-        if not self.handed and self.process.is_alive():
-            self.process.terminate()
-        self.process.join()
-        self.pipe.close()
-
-
-SLOWEST = "pdf"  # the format every build waits for; the others yield the CPU to it
-
-
-def _serve(fmt: str, options: BuildOptions, pipe, parent_ends: list) -> None:
-    die_with_parent()
-    for end in parent_ends:
-        end.close()
+def _staged(ctx: RenderContext, out: OutputFolder, diags: Diagnostics) -> RenderContext:
+    """The context the renderers get: they write into the folder's staging area."""
     try:
-        if fmt != SLOWEST and len(options.formats) > 1:
-            os.nice(5)  # they finish long before it anyway, in the gaps where it waits
-        module = renderer_module(fmt)
-        prepare = getattr(module, "prepare", None)
-        if prepare is not None:
-            prepare(options.source, options.options)
-        ctx = pipe.recv()
-        pipe.send(("ok", _render_one(ctx, fmt)))
-    except EOFError:
-        pass  # the parent is gone or needs nothing
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
-        try:
-            pipe.send(("crash", f"{type(exc).__name__}: {exc}"))
-        except OSError:
-            pass
-    finally:
-        pipe.close()
+        return replace(ctx, out=out.staging, scratch=out.scratch)
+    except OSError as exc:
+        _unwritable(diags, ctx.out, exc)
+        raise BuildFailed(diags) from None
+
+
+def _history(staged: RenderContext, diags: Diagnostics) -> tuple[Path, Path] | None:
+    """The deck's new history, copied beside the source's (to be renamed into place when
+    the set is published); None when the deck left it as it was."""
+    new = staged.out / HISTORY
+    if not new.exists():
+        return None
+    final = staged.root / HISTORY
+    beside = final.with_name(f".{HISTORY}.{os.getpid()}.part")
+    try:
+        shutil.copyfile(new, beside)
+        with open(beside, "rb+") as handle:
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        beside.unlink(missing_ok=True)
+        diags.error(Location(HISTORY), "build.write", f"cannot update {HISTORY} in the source "
+                    f"folder: {exc.strerror or exc}", "the deck keeps its notes' times in it: "
+                    "let qabook write to the source folder; nothing was published")
+        raise BuildFailed(diags) from None
+    return beside, final
+
+
+def _publish(out: OutputFolder, moves: list[tuple[Path, Path]], diags: Diagnostics) -> None:
+    try:
+        out.publish(moves)
+    except OSError as exc:
+        for staged, _ in moves:
+            if staged.parent != out.staging:
+                staged.unlink(missing_ok=True)
+        _unwritable(diags, out.path, exc)
+        raise BuildFailed(diags) from None
+
+
+def _unwritable(diags: Diagnostics, path: Path, exc: OSError) -> None:
+    diags.error(NOWHERE, "build.write", f"cannot write into the output folder {path}: "
+                f"{exc.strerror or exc}", "make room on the disk, or choose a folder qabook may "
+                "write with --out; the previous artifacts are untouched")
 
 
 class Manifest:
-    """What each artifact in the output folder was built from, to skip rebuilding it."""
+    """What each artifact in the output folder was built from, to skip rebuilding it.
+
+    Like the cache, it is only ever a hint: anything unreadable or not shaped as written
+    counts as unknown (a rebuild), and a folder that cannot be written only costs one."""
 
     def __init__(self, cache: Path | None):
         self.path = cache / "manifest.json" if cache else None
         self.entries: dict[str, dict[str, str]] = {}
-        if self.path is not None and self.path.is_file():
-            try:
-                self.entries = json.loads(self.path.read_text())
-            except ValueError:
-                self.entries = {}
+        self.changed = False
+        try:
+            data = json.loads(self.path.read_bytes()) if self.path is not None else {}
+        except (OSError, ValueError):
+            data = {}
+        if isinstance(data, dict):
+            self.entries = {name: entry for name, entry in data.items()
+                            if isinstance(entry, dict) and isinstance(entry.get("key"), str)
+                            and isinstance(entry.get("sha256"), str)}
 
     def current(self, artifact: Path, ident: str) -> bool:
         entry = self.entries.get(str(artifact.resolve()))
@@ -235,14 +207,13 @@ class Manifest:
 
     def record(self, artifact: Path, ident: str) -> None:
         self.entries[str(artifact.resolve())] = {"key": ident, "sha256": file_digest(artifact)}
+        self.changed = True
 
     def save(self) -> None:
-        """Like the cache, best effort: a folder that cannot be written only costs a rebuild."""
-        if self.path is not None:
+        if self.path is not None and self.changed:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write(self.path, lambda handle: handle.write(
                     json.dumps(self.entries, indent=1, sort_keys=True).encode()))
             except OSError:
                 pass
-

@@ -20,6 +20,9 @@ from qabook.render.options import PrintOptions
 from qabook.resolve import ResolvedBook
 
 FORMATS = ("apkg", "epub", "pdf")
+#: the deck's history (see render/anki.py): the deck renderer writes it beside the deck it
+#: makes, and a build publishes it into the source folder with the artifacts
+HISTORY = "anki-history.json"
 # format -> module under qabook.render; imported only when that format is built
 RENDERERS: dict[str, str] = {"apkg": "anki", "epub": "epub", "pdf": "pdf"}
 
@@ -33,6 +36,7 @@ class RenderContext:
     out: Path  #: the output folder
     options: dict[str, Any] = field(default_factory=dict)  #: per format, e.g. "pdf": PrintOptions
     cache: Path | None = None  #: the cache folder (None: no cache)
+    scratch: Path | None = None  #: the build's own temporary folder (None: the system's)
 
     @property
     def book(self):
@@ -72,6 +76,7 @@ class RenderContext:
 #: where an engine message comes from, when it is not about a file of the book
 MACHINE = "machine"  #: the machine's libraries (WeasyPrint's font engine)
 ENGINE = "engine"  #: the engine itself failed (an exception inside it)
+LIMIT = "limit"  #: what it was asked to lay out took more than its budget of time or memory
 
 
 class RenderError(Exception):
@@ -102,11 +107,13 @@ def target(fmt: str, ctx: RenderContext) -> Path:
     return ctx.out / f"{ctx.config.slug}.{fmt}"
 
 
-def inputs(fmt: str, ctx: RenderContext) -> list:
+def inputs(fmt: str, ctx: RenderContext, history: bytes | None = None) -> list:
     """Everything besides the code that an artifact depends on: the digest is its identity.
 
     The book is a function of its source files, so their bytes stand for it (a digest of the
-    resolved book itself would depend on how Python happens to share objects).
+    resolved book itself would depend on how Python happens to share objects). The deck
+    depends on the history too: `history` stands for the file's bytes when it is about to
+    change (the history a build publishes with the deck it made).
     """
     book = ctx.book
     files = ["book.yaml"] + [doc.path for doc in book.documents]
@@ -115,8 +122,9 @@ def inputs(fmt: str, ctx: RenderContext) -> list:
     parts: list = [fmt, repr(ctx.options.get(fmt))]
     parts += [(path, ctx.asset(path).read_bytes()) for path in files]
     if fmt == "apkg":  # the deck's modification times live beside the book
-        history = ctx.root / "anki-history.json"
-        parts.append(history.read_bytes() if history.is_file() else b"")
+        path = ctx.root / HISTORY
+        parts.append(history if history is not None else
+                     path.read_bytes() if path.is_file() else b"")
     return parts
 
 

@@ -23,12 +23,11 @@ from qabook import resources
 from qabook.cache import Cache, file_digest, key
 from qabook.diagnostics import Location
 from qabook.model.nodes import Chapter, Exercise, Question
-from qabook.render import RenderContext, book_inputs
+from qabook.render import HISTORY, RenderContext, book_inputs
 from qabook.render import html as writer
 from qabook.render.output import atomic_write, read_zip, write_zip
 
 TEMPLATES = resources.TEMPLATES / "anki"
-HISTORY = "anki-history.json"
 # Frozen forever: adding, removing or renaming a field makes Anki fork the note type and skip
 # updates. "Extra" is spare room for the future.
 QUESTION_FIELDS = ("Key", "Heading", "Prompt", "Summary", "Answer", "References", "Source", "Extra")
@@ -71,7 +70,7 @@ def render(ctx: RenderContext) -> Path:
             warnings.simplefilter("error")  # genanki warns about invalid HTML: that is a bug
             package.write_to_file(str(raw), timestamp=config.timestamp)
         atomic_write(target, lambda tmp: write_zip(tmp, ((n, d, True) for n, d in read_zip(raw))))
-    history.save(history_path)
+    history.save(ctx.out / HISTORY)  # published into the source folder with the deck
     return target
 
 

@@ -24,9 +24,9 @@ from urllib.parse import unquote
 import jinja2
 
 from qabook.cache import Cache, file_digest, key
-from qabook.children import die_with_parent
+from qabook.children import worker
 from qabook.diagnostics import NOWHERE, Diagnostic, Location
-from qabook.render import ENGINE, MACHINE, RenderContext, RenderError
+from qabook.render import ENGINE, LIMIT, MACHINE, RenderContext, RenderError
 from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
 from qabook.render.pdf_merge import Part, merge
@@ -53,6 +53,12 @@ def engine_problems(ctx: RenderContext, chunk: Chunk,
                                     "a problem of the machine's font libraries, not of the "
                                     "book: `python -m qabook.environment pdf` names what is "
                                     "missing"))
+        elif where == LIMIT:
+            found.append(Diagnostic(files[0] if len(files) == 1 else NOWHERE, "error",
+                                    "pdf.too-big", f"laying out {_printed(chunk, files)} needed "
+                                    f"more than {text}", "make it smaller: split the question, "
+                                    "or cut what makes it heavy (very many footnotes, a huge "
+                                    "table, figure or formula)"))
         elif where == ENGINE:
             found.append(Diagnostic(NOWHERE, "error", "pdf.engine", f"WeasyPrint failed laying "
                                     f"out {_printed(chunk, files)}: {text}", "not something "
@@ -233,7 +239,9 @@ def _map(plan: list[Chunk], done: dict[str, _Done]) -> PageMap:
 
 
 def _pool() -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=WORKERS, initializer=die_with_parent,
+    from qabook.render.pdf_layout import MEMORY
+
+    return ProcessPoolExecutor(max_workers=WORKERS, initializer=worker, initargs=(MEMORY,),
                                mp_context=multiprocessing.get_context("fork"))
 
 

@@ -19,7 +19,8 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-from qabook.render import ENGINE, MACHINE
+from qabook.children import OverLimit, limited
+from qabook.render import ENGINE, LIMIT, MACHINE
 from qabook.resources import TEMPLATES
 
 PAPERS = {  # size, margins (top, bottom, inner, outer), base font size
@@ -70,6 +71,10 @@ if not isinstance(weasyprint.pdf.fonts.ffi, _SizedArrays):
 
 _WORKER: dict = {}
 MAX_PUSHES = 4  #: layouts of one chunk spent on stranded footnotes before giving up
+#: a chunk's budget of CPU time, all its layouts included: the largest question of the book
+#: takes about 3 s; 1,000 footnotes in one question take over a minute
+SECONDS = 60
+MEMORY = 3 << 30  #: a layout worker's address space (a worker of the book peaks near 0.5 GiB)
 
 
 def lay_out(html: str, root: str, paper: str, write: bool) -> Laid:
@@ -81,7 +86,7 @@ def lay_out(html: str, root: str, paper: str, write: bool) -> Laid:
     laid out again. The result is a pure function of the HTML.
     """
     fetcher, fonts, stylesheets = _setup(Path(root), paper)
-    with _Warnings() as warnings:
+    with _Warnings() as warnings, limited(SECONDS):
         try:
             pushes: tuple[str, ...] = ()
             for _ in range(MAX_PUSHES + 1):
@@ -106,6 +111,9 @@ def lay_out(html: str, root: str, paper: str, write: bool) -> Laid:
                 pdf = out.getvalue()
         except FatalURLFetchingError as exc:
             warnings.add(str(exc), "")
+        except (OverLimit, MemoryError) as exc:
+            warnings.add(str(exc) if isinstance(exc, OverLimit) else "the memory it may use",
+                         LIMIT)
         except Exception as exc:  # noqa: BLE001 - an engine crash is reported, not raised
             warnings.add(f"{type(exc).__name__}: {exc}", ENGINE)
     if warnings.messages:

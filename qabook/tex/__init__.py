@@ -20,7 +20,7 @@ from typing import Iterable
 
 from qabook import pandoc
 from qabook.cache import Cache, key
-from qabook.children import die_with_parent
+from qabook.children import worker
 from qabook.diagnostics import NOWHERE, Diagnostics, Location
 from qabook.tex import draw, mathjax
 from qabook.tex.draw import MathError, MathImage
@@ -114,7 +114,7 @@ def _drawings(formulas: list[Key], cache: Cache) -> list[MathImage | MathError]:
     if len(todo) > PARALLEL and workers > 1:
         draw.render("x", False)  # ziamath loaded and warm once, inherited by every worker
         # the workers hold a build's pipes to its renderers: they must die with this process
-        with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
+        with ProcessPoolExecutor(max_workers=workers, initializer=worker, initargs=(draw.MEMORY,),
                                  mp_context=multiprocessing.get_context("fork")) as pool:
             images = list(pool.map(draw.draw, [formulas[i] for i in todo], chunksize=8))
     else:

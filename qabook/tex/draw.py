@@ -16,6 +16,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from html import escape
 
+from qabook.children import OverLimit, limited
+
 SIZE = 20.0  # the em size ziamath draws at; everything is scaled back to em
 SCALE = 0.94  # STIX Two Math runs large beside Source Serif 4: match their x-heights
 COMMAND = re.compile(r"\\[A-Za-z]+")  # a TeX command name the converter left as text
@@ -68,7 +70,7 @@ def render(tex: str, display: bool) -> MathImage:
     try:
         math = ziamath.Math.fromlatex(tex, size=SIZE, inline=not display, margin=0.5)
         svg = math.svgxml()
-    except MemoryError:  # the machine's problem, not the formula's
+    except (MemoryError, OverLimit):  # over its budget: said by draw()
         raise
     except Exception as exc:  # noqa: BLE001 - any other engine failure is the formula's
         raise MathError(f"{type(exc).__name__} {exc}".strip()) from None
@@ -88,12 +90,19 @@ def render(tex: str, display: bool) -> MathImage:
     return MathImage(uri, width / em, height / em, (height + min_y) / em, "".join(sorted(shown)))
 
 
+SECONDS = 10  #: a formula's budget of CPU time (the book's largest takes about 0.1 s)
+MEMORY = 1 << 30  #: a drawing worker's address space
+
+
 def draw(formula: tuple[str, bool]) -> MathImage | MathError:
     """One formula's drawing, or the MathError that says why not (for process pools)."""
     try:
-        return render(*formula)
+        with limited(SECONDS):
+            return render(*formula)
     except MathError as exc:
         return exc
+    except OverLimit as exc:
+        return MathError(f"drawing it needs more than {exc}; make it smaller")
 
 
 @functools.lru_cache(maxsize=None)

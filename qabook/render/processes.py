@@ -1,0 +1,144 @@
+"""Each format's renderer in a process of its own, started before the book is checked.
+
+A build forks one process per format at once: it loads its engine (the renderer module's
+`prepare` hook, if any) while the parent checks the book, then renders the book it is
+handed; the formats of a build render at the same time. `Renderers` is the one interface
+the pipeline sees: start them, hand them the book, collect what each made. Leaving it by an
+exception (an error elsewhere, Ctrl-C, SIGTERM) kills them all, with their own workers: a
+stopped build never goes on writing behind the user's back.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from qabook import pandoc
+from qabook.children import die_with_parent
+from qabook.diagnostics import NOWHERE, Diagnostic
+from qabook.render import RenderContext, RenderError, engine_failure, renderer, renderer_module
+
+SLOWEST = "pdf"  # the format every build waits for; the others yield the CPU to it
+
+Outcome = Path | list[Diagnostic]  #: an artifact, or the diagnostics that say why not
+
+
+class Renderers:
+    """The renderer processes of one build (a context manager)."""
+
+    def __init__(self, formats: tuple[str, ...], source: Path, options: dict):
+        self._processes: dict[str, _Process] = {}
+        for fmt in formats:
+            others = [p.pipe for p in self._processes.values()]
+            self._processes[fmt] = _Process(fmt, source, options, len(formats) > 1, others)
+
+    def __enter__(self) -> "Renderers":
+        return self
+
+    def __exit__(self, kind, exc, trace) -> None:
+        for process in self._processes.values():
+            process.stop(kill=kind is not None)
+
+    def render(self, ctx: RenderContext, formats: list[str]) -> dict[str, Outcome]:
+        """Hand the book to these formats' processes; what each made, once all are done.
+        The others are stopped unused. A crash (a bug) raises RuntimeError."""
+        for fmt, process in self._processes.items():
+            if fmt in formats:
+                process.render(ctx)
+            else:
+                process.stop(kill=True)
+        return {fmt: self._processes[fmt].outcome() for fmt in formats}
+
+
+def render_one(ctx: RenderContext, fmt: str) -> Outcome:
+    """Render one format in this process: the artifact's path, or why not."""
+    try:
+        return renderer(fmt)(ctx)
+    except RenderError as exc:
+        return exc.diagnostics
+    except pandoc.PandocError as exc:
+        return engine_failure(fmt, exc).diagnostics
+    except (OSError, sqlite3.OperationalError) as exc:  # a full or read-only disk
+        return [Diagnostic(NOWHERE, "error", "build.write", f"cannot write the {fmt}: {exc}",
+                           "make room on the disk and let qabook write to the output folder; "
+                           "the previous artifacts are untouched")]
+
+
+class _Process:
+    """One format's forked process and the parent's end of its pipe."""
+
+    def __init__(self, fmt: str, source: Path, options: dict, shared: bool, others: list):
+        """others: the parent's ends of the processes started before this one."""
+        fork = multiprocessing.get_context("fork")
+        self.fmt = fmt
+        self.pipe, child = fork.Pipe()
+        # The child closes every parent end it inherits, so that it sees the end of its pipe
+        # (and exits) when the parent dies before handing it the book.
+        self.process = fork.Process(target=_serve, daemon=False, args=(
+            fmt, source, options, shared, child, [*others, self.pipe]))
+        self.process.start()
+        child.close()
+        self.handed = False  #: it was given the book, so it exits by itself when done
+
+    def render(self, ctx: RenderContext) -> None:
+        self.handed = True
+        try:
+            self.pipe.send(ctx)
+        except OSError:  # it died while loading its engine; outcome() reads why
+            pass
+
+    def outcome(self) -> Outcome:
+        try:
+            kind, value = self.pipe.recv()
+        except (EOFError, ConnectionResetError):  # it died, mid-message or not
+            self.process.join(5)
+            code = self.process.exitcode
+            if code is not None and code < 0:  # killed: by the system, or by someone
+                return [Diagnostic(NOWHERE, "error", "environment.killed",
+                                   f"the {self.fmt} renderer was killed by signal "
+                                   f"{signal.Signals(-code).name}", "the system may be out of "
+                                   "memory; its artifact was not written: run the build again")]
+            kind, value = "crash", f"the {self.fmt} renderer's process died"
+        if kind == "crash":
+            raise RuntimeError(value)
+        return value
+
+    def stop(self, kill: bool) -> None:
+        """Wait for a process that was given work and is finishing, unless told to kill it;
+        kill an unused one at once (it holds only loaded modules). Its workers die with it."""
+        if self.process.is_alive() and (kill or not self.handed):
+            self.process.kill()
+        self.process.join()
+        self.pipe.close()
+
+
+def _serve(fmt: str, source: Path, options: dict, shared: bool, pipe, parent_ends: list) -> None:
+    die_with_parent()
+    for end in parent_ends:
+        end.close()
+    # The parent decides when to stop: a Ctrl-C sent to the whole terminal group is its call.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        if fmt != SLOWEST and shared:
+            os.nice(5)  # they finish long before it anyway, in the gaps where it waits
+        module = renderer_module(fmt)
+        prepare = getattr(module, "prepare", None)
+        if prepare is not None:
+            prepare(source, options)
+        ctx: RenderContext = pipe.recv()
+        if ctx.scratch is not None:  # the engines' temporary files are the build's own
+            tempfile.tempdir = os.environ["TMPDIR"] = str(ctx.scratch)
+        pipe.send(("ok", render_one(ctx, fmt)))
+    except EOFError:
+        pass  # the parent is gone or needs nothing
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
+        try:
+            pipe.send(("crash", f"{type(exc).__name__}: {exc}"))
+        except OSError:
+            pass
+    finally:
+        pipe.close()

@@ -1,0 +1,337 @@
+"""The set is the unit: a build publishes all its artifacts or none, holds its output folder
+alone, keeps its temporary files to itself, stops everything it started when it is stopped,
+and holds the engines to a budget of time and memory."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BASE, artifacts, run
+from qabook.render.output import OutputFolder
+
+Q2 = "chapters/01-one/q02-second.md"
+
+
+@pytest.fixture(scope="module")
+def first_edition(tmp_path_factory) -> tuple[Path, Path]:
+    """The tiny book and the three artifacts of its first edition (built once)."""
+    root = tmp_path_factory.mktemp("first")
+    book, out = root / "book", root / "out"
+    shutil.copytree(BASE, book)
+    code, _, err = run("build", "--source", str(book), "--out", str(out), "--no-cache")
+    assert code == 0, err
+    return book, out
+
+
+@pytest.fixture
+def edition(first_edition, tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    """A copy of the book, edited into a second edition, beside the first edition's output,
+    and the digests of every file the output folder and the book hold."""
+    book, out = tmp_path / "book", tmp_path / "out"
+    shutil.copytree(first_edition[0], book)
+    shutil.copytree(first_edition[1], out)
+    q2 = book / Q2
+    q2.write_text(q2.read_text().replace("precedes Q3.", "precedes Q3 (second edition)."))
+    return book, out, digests(book, out)
+
+
+def digests(*folders: Path) -> dict[str, str]:
+    return {str(path): hashlib.sha256(path.read_bytes()).hexdigest()
+            for folder in folders for path in sorted(folder.rglob("*"))
+            if path.is_file() and ".cache" not in path.parts}
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(p) for p in path.read_text().split()]
+    except OSError:
+        return []
+
+
+def descendants(pid: int) -> list[int]:
+    found = children(pid)
+    return found + [d for child in found for d in descendants(child)]
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text()
+    except OSError:
+        return ""
+
+
+def layout_workers(pid: int) -> set[int]:
+    return {worker for renderer in children(pid) for worker in children(renderer)
+            if comm(worker) == comm(pid)}
+
+
+def pdf_laying_out(pid: int, out: Path) -> bool:
+    """The book was handed to the renderers (the staging folder exists) and the PDF's has
+    started its layout workers: Python processes forked from it that stay (a process forked
+    to run a program, as loading WeasyPrint does, is gone within milliseconds)."""
+    if not (out / OutputFolder.WORK / "staging").exists():
+        return False
+    workers = layout_workers(pid)
+    time.sleep(0.1)
+    return bool(workers & layout_workers(pid))
+
+
+def start_build(book: Path, out: Path, *args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "qabook", "build", "--source", str(book),
+                             "--out", str(out), "--no-cache", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def wait_for(condition, proc: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert proc.poll() is None, f"the build ended first: {proc.communicate()}"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+@contextlib.contextmanager
+def reaped(pids: list[int]):
+    """Kill what the test started if it fails: never leave processes behind."""
+    try:
+        yield
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def assert_all_gone(pids: list[int], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while any(alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, "a process of the stopped build lived on"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("how", ["renderer killed", "SIGTERM", "SIGINT to the group",
+                                 "SIGHUP", "SIGKILL"])
+def test_a_build_stopped_or_failing_in_the_middle_publishes_nothing(edition, how: str) -> None:
+    """The apkg and the EPUB are done (staged) while the PDF is being laid out; whatever stops
+    the build then, the output folder and the deck's history stay the first edition's, and
+    no process of the build lives on to write them later."""
+    book, out, before = edition
+    proc = start_build(book, out, start_new_session=True)
+    processes: list[int] = []
+    with reaped(processes):
+        wait_for(lambda: pdf_laying_out(proc.pid, out), proc)
+        processes += descendants(proc.pid)
+        if how == "renderer killed":  # as the kernel's out-of-memory killer would
+            os.kill(next(r for r in children(proc.pid)
+                         if any(comm(w) == comm(r) for w in children(r))), signal.SIGKILL)
+        elif how == "SIGINT to the group":  # Ctrl-C in a terminal
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            os.kill(proc.pid, getattr(signal, how))
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode != 0
+        if how != "SIGKILL":
+            assert "Traceback" not in err and "internal error" not in err, err
+        if how == "renderer killed":
+            assert err.startswith("qabook: error: the pdf renderer was killed by signal SIGKILL "
+                                  "[environment.killed]"), err
+        if how in ("SIGTERM", "SIGHUP", "SIGINT to the group"):
+            assert err.startswith(f"qabook: the build was stopped ({how.split()[0]}); nothing "
+                                  "was published"), err
+        assert_all_gone(processes)
+        left = {name: digest for name, digest in digests(book, out).items()
+                if ".qabook" not in name}
+        assert left == before
+        if how == "SIGKILL":  # no clean-up ran: the next build clears what was staged
+            assert (out / OutputFolder.WORK).exists(), sorted(p.name for p in out.iterdir())
+            assert run("build", "--source", str(BASE), "--out", str(out), "-f", "epub")[0] == 0
+        assert artifacts(out) == ["a-tiny-book.apkg", "a-tiny-book.epub", "a-tiny-book.pdf"]
+
+
+def test_a_second_build_into_the_same_folder_is_refused_and_names_the_first(edition) -> None:
+    book, out, _ = edition
+    proc = start_build(book, out)
+    with reaped([proc.pid]):
+        wait_for(lambda: (out / OutputFolder.HOLDER).exists(), proc)
+        code, _, err = run("build", "--source", str(BASE), "--out", str(out))
+        assert code == 1
+        assert err.startswith(f"qabook: error: another qabook build (process {proc.pid}) is "
+                              f"writing into {out} [build.busy]"), err
+        assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    with zipfile_text(out / "a-tiny-book.epub") as text:  # the first build's edition, whole
+        assert "(second edition)" in text
+    assert artifacts(out) == ["a-tiny-book.apkg", "a-tiny-book.epub", "a-tiny-book.pdf"]
+
+
+@contextlib.contextmanager
+def zipfile_text(path: Path):
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        yield "".join(archive.read(n).decode() for n in archive.namelist()
+                      if n.endswith(".xhtml"))
+
+
+def in_namespace(script: str) -> subprocess.CompletedProcess:
+    """Run a shell script in a mount namespace of its own (root: unshare -m)."""
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"mounting needs root (unshare -m): {probe.stderr.strip()}")
+    return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True,
+                          timeout=180)
+
+
+def build_command(book: Path, out: Path) -> str:
+    return f"{sys.executable} -m qabook build --source {book} --out {out}"
+
+
+def test_a_read_only_output_folder_is_fine_when_up_to_date_and_named_when_not(
+        first_edition, tmp_path: Path) -> None:
+    book, out = tmp_path / "book", tmp_path / "out"
+    shutil.copytree(first_edition[0], book)
+    assert run("build", "--source", str(book), "--out", str(out))[0] == 0  # with its cache
+    before = digests(book, out)
+    ro = f"mount --bind {out} {out} && mount -o remount,bind,ro {out} && "
+    done = in_namespace(ro + build_command(book, out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("up to date:") == 3
+    q2 = book / Q2
+    q2.write_text(q2.read_text().replace("precedes Q3.", "precedes Q3 (second edition)."))
+    before = digests(out)
+    done = in_namespace(ro + build_command(book, out))
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"qabook: error: cannot write into the output folder {out}: "
+                                  "Read-only file system [build.write]"), done.stderr
+    assert digests(out) == before
+
+
+def test_a_full_disk_leaves_the_previous_set_and_says_so(edition, tmp_path: Path) -> None:
+    book, out, _ = edition
+    previous = tmp_path / "previous"
+    shutil.copytree(out, previous, ignore=shutil.ignore_patterns(".cache"))
+    size = sum(p.stat().st_size for p in previous.iterdir()) + 64 * 1024
+    full = (f"mount -t tmpfs -o size={size} tmpfs {out} && cp -a {previous}/. {out}/ && "
+            f"{build_command(book, out)} --no-cache; code=$?; "
+            f"cp -a {out}/. {tmp_path}/after/; exit $code")
+    (tmp_path / "after").mkdir()
+    done = in_namespace(full)
+    assert done.returncode == 1, done.stderr
+    assert "No space left on device" in done.stderr and "[build.write]" in done.stderr
+    assert "internal error" not in done.stderr
+    assert digests(tmp_path / "after") == {str(p).replace(str(previous), str(tmp_path / "after")):
+                                           d for p, d in digests(previous).items()}
+
+
+def test_a_build_keeps_its_temporary_files_in_its_own_folder_and_removes_them(
+        tmp_path: Path) -> None:
+    """WeasyPrint's font folders, genanki's database, pandoc's scratch: the build's own."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    book, out = tmp_path / "book", tmp_path / "out"
+    shutil.copytree(BASE, book)
+    done = subprocess.run([sys.executable, "-m", "qabook", "build", "--source", str(book),
+                           "--out", str(out), "--no-cache"], capture_output=True, text=True,
+                          timeout=180, env={**os.environ, "TMPDIR": str(scratch)})
+    assert done.returncode == 0, done.stderr
+    assert list(scratch.iterdir()) == []
+    assert sorted(p.name for p in out.iterdir()) == ["a-tiny-book.apkg", "a-tiny-book.epub",
+                                                     "a-tiny-book.pdf"]
+
+
+PUBLISH_AND_DIE = """
+import os, signal, sys
+from pathlib import Path
+from qabook.render.output import OutputFolder
+
+out = Path(sys.argv[1])
+folder = OutputFolder(out).open()
+moves = []
+for name in ("a.epub", "a.pdf"):
+    staged = folder.staging / name
+    staged.write_text("second edition")
+    moves.append((staged, out / name))
+replace = os.replace
+def replace_then_die(src, dst):
+    replace(src, dst)
+    if str(dst).endswith("a.epub"):  # the journal is in place, and one of the artifacts:
+        os.kill(os.getpid(), signal.SIGKILL)  # a power cut between two renames
+os.replace = replace_then_die
+folder.publish(moves)
+"""
+
+
+def test_a_publication_cut_short_is_finished_by_the_next_build(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("a.epub", "a.pdf"):
+        (out / name).write_text("first edition")
+    done = subprocess.run([sys.executable, "-c", PUBLISH_AND_DIE, str(out)], timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    assert sorted((out / n).read_text() for n in ("a.epub", "a.pdf")) == [
+        "first edition", "second edition"]
+    with OutputFolder(out):
+        pass
+    assert [(out / n).read_text() for n in ("a.epub", "a.pdf")] == ["second edition"] * 2
+    assert sorted(p.name for p in out.iterdir()) == ["a.epub", "a.pdf"]
+
+
+def test_a_layout_over_its_time_budget_names_the_question(monkeypatch, tmp_path: Path) -> None:
+    """The renderer's process is forked from this one, so it keeps the budget set here."""
+    from qabook.render import pdf_layout
+
+    monkeypatch.setattr(pdf_layout, "SECONDS", 0.001)
+    book = tmp_path / "book"
+    shutil.copytree(BASE, book)
+    code, _, err = run("build", "--source", str(book), "--out", str(tmp_path / "out"),
+                       "--no-cache", "-f", "pdf")
+    assert code == 1 and "internal error" not in err
+    first = err.splitlines()[0]
+    assert first.startswith(f"{book}/chapters/") and first.endswith(
+        ".md needed more than 0.001 s of CPU time [pdf.too-big]"), err
+    assert artifacts(tmp_path / "out") == []
+
+
+def test_a_formula_over_its_time_budget_is_a_math_error(monkeypatch) -> None:
+    from qabook.tex import draw
+
+    monkeypatch.setattr(draw, "SECONDS", 0.01)
+    matrix = r"\begin{matrix}" + r"\\".join("&".join(["x_{ij}^2"] * 40) for _ in range(40)) \
+        + r"\end{matrix}"
+    verdict = draw.draw((matrix, True))
+    assert isinstance(verdict, draw.MathError)
+    assert str(verdict) == "drawing it needs more than 0.01 s of CPU time; make it smaller"
+
+
+OVER_MEMORY = """
+from qabook.children import OverLimit, limited, worker
+worker(512 << 20)
+try:
+    with limited(60):
+        hog = bytearray(1 << 30)
+except OverLimit as exc:
+    print("over:", exc)
+"""
+
+
+def test_a_worker_over_its_memory_cap_gets_an_error_not_the_machine() -> None:
+    done = subprocess.run([sys.executable, "-c", OVER_MEMORY], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "over: the memory it may use", done.stderr
