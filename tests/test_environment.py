@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BASE, artifacts, run
-from qabook import environment
+from qabook import environment, pandoc
 
 SUBSET = "libharfbuzz-subset.so.0"
 
@@ -120,3 +120,21 @@ def test_the_environment_check_is_fast() -> None:
     assert proc.returncode == 0, proc.stderr
     modules = {line.split("|")[-1].strip() for line in proc.stderr.splitlines()}
     assert not {"weasyprint", "pypandoc", "ziamath", "genanki"} & modules
+
+
+def test_a_pandoc_of_another_version_is_refused_before_any_work(monkeypatch,
+                                                                tmp_path: Path) -> None:
+    """Another pandoc writes other ASTs and other EPUB bytes; one on PATH is never asked, and
+    the wheel's own is checked to be the pinned version."""
+    impostor = tmp_path / "pandoc"
+    impostor.write_text("#!/bin/sh\necho 'pandoc 3.10'\n")
+    impostor.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    assert environment.problems() == []  # the one on PATH is not qabook's
+    monkeypatch.setattr(pandoc, "executable", lambda: impostor)
+    found = environment.problems()
+    assert len(found) == 1 and found[0].message == (
+        f"qabook needs pandoc {pandoc.VERSION}, the pandoc of the pinned pypandoc-binary "
+        f"package; {impostor} says 'pandoc 3.10'")
+    code, _, err = run("check", "--source", str(BASE))
+    assert code == 1 and "[environment.missing]" in err
