@@ -42,13 +42,20 @@ def die_with_parent() -> None:
 
 
 def worker(memory: int) -> None:
-    """A pool worker's start: die with the parent; allocations beyond `memory` bytes of
-    address space fail (Python raises MemoryError, which `limited` turns into OverLimit)."""
+    """A pool worker's start: die with the parent; let it grow by `memory` bytes of address
+    space beyond what it inherited (the forking process's, which may be large), after which
+    allocations fail (Python raises MemoryError, which `limited` turns into OverLimit)."""
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is for the build to handle
+    try:
+        with open("/proc/self/statm") as statm:
+            inherited = int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return  # not Linux: no cap
+    cap = inherited + memory
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard == resource.RLIM_INFINITY or memory < hard:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, hard))
+    if hard == resource.RLIM_INFINITY or cap < hard:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
 @contextlib.contextmanager

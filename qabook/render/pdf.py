@@ -30,7 +30,7 @@ from qabook.render import ENGINE, LIMIT, MACHINE, RenderContext, RenderError
 from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
 from qabook.render.pdf_merge import Part, merge
-from qabook.render.pdf_plan import Chunk, PageMap, chunk_html, chunks
+from qabook.render.pdf_plan import UNKNOWN_PAGE, Chunk, PageMap, chunk_html, chunks
 from qabook.render.print_html import Selection, page_data
 from qabook.resources import TEMPLATES
 
@@ -171,6 +171,13 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map):
     else:
         raise RenderError(f"the print book's page numbers did not settle in {MAX_PASSES} "
                           "passes", code="pdf.failed", hint="report it with QABOOK_DEBUG=1")
+    for chunk in plan:  # never print the placeholder of a page the map never learnt
+        if f'data-page="{UNKNOWN_PAGE}"' in wanted[chunk.name][1]:
+            files = [ctx.source_of(anchor) for anchor in chunk.sources]
+            raise RenderError(f"a cross-reference in {_printed(chunk, files)} points to "
+                              "something the print book does not show", code="pdf.failed",
+                              hint="report it with QABOOK_DEBUG=1; the EPUB and the deck "
+                              "show it")
     missing = [c for c in plan if done[c.name].result.pdf is None]
     _lay_out_all(ctx, options, cache, pool, missing, wanted, done, True)
     return {name: d.result for name, d in done.items()}, page_map

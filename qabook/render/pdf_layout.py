@@ -74,7 +74,7 @@ MAX_PUSHES = 4  #: layouts of one chunk spent on stranded footnotes before givin
 #: a chunk's budget of CPU time, all its layouts included: the largest question of the book
 #: takes about 3 s; 1,000 footnotes in one question take over a minute
 SECONDS = 60
-MEMORY = 3 << 30  #: a layout worker's address space (a worker of the book peaks near 0.5 GiB)
+MEMORY = 2 << 30  #: what a layout worker may grow by (a worker of the book grows by 0.2 GiB)
 
 
 def lay_out(html: str, root: str, paper: str, write: bool) -> Laid:

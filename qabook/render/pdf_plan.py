@@ -35,6 +35,9 @@ class Chunk:
     sources: tuple[str, ...] = ()  #: anchors of the questions and matters whose text it prints
 
 
+UNKNOWN_PAGE = "00"  #: the page of an anchor not laid out yet (a first pass's placeholder)
+
+
 @dataclass
 class PageMap:
     """Where everything landed: the state the layout passes converge on."""
@@ -58,7 +61,7 @@ class PageMap:
         """The printed number of the page an anchor is on ("vii" in the front matter)."""
         page = self.anchors.get(anchor)
         if page is None:
-            return "00"
+            return UNKNOWN_PAGE
         return roman(page) if page <= self.front else str(page - self.front)
 
 

@@ -91,7 +91,7 @@ def render(tex: str, display: bool) -> MathImage:
 
 
 SECONDS = 10  #: a formula's budget of CPU time (the book's largest takes about 0.1 s)
-MEMORY = 1 << 30  #: a drawing worker's address space
+MEMORY = 1 << 30  #: what a drawing worker may grow by
 
 
 def draw(formula: tuple[str, bool]) -> MathImage | MathError:
