@@ -16,12 +16,13 @@ from typing import Any
 
 import langcodes
 
-from qabook.model.context import FileContext, Pos, position, sourcepos_free
+from qabook.model.context import BOOKKEEPING, FileContext, Pos, position, sourcepos_free
 
 STRUCTURE = ("question", "summary", "exercise", "solution")  #: the divs of a question file
 NOXREF_CLASS = "noxref"  #: a span whose `Q17` is not a cross-reference
 #: a code element's one class is its language; pandoc's highlighter names all of them this way
 LANGUAGE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+ALERTS = ("note", "tip", "important", "warning", "caution")  #: commonmark_x's `> [!NOTE]`
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,24 @@ def _key(key: str, value: str, allowed: Allowed, ctx: FileContext, here: Pos) ->
                 "for example lang=de, lang=fr-CA or lang=zh-Hant", code="attr.lang")
         return False
     return True
+
+
+def is_emoji(attr: Any) -> bool:
+    """pandoc's span around an emoji it read from `:smile:`: its attributes are pandoc's own,
+    so the book keeps only the emoji (the same for a span written to look like one)."""
+    return attr[1] == ["emoji"] and [k for k, _ in attr[2] if k not in BOOKKEEPING] == \
+        ["data-emoji"]
+
+
+def alert(content: list) -> str | None:
+    """The kind of a GitHub alert (`> [!NOTE]`), which pandoc reads as a div of that class
+    whose first child is a title div it made; None for any other div."""
+    attr, children = content
+    first = children[0] if children else {}
+    if len(attr[1]) == 1 and attr[1][0] in ALERTS and first.get("t") == "Div" \
+            and first["c"][0] == ["", ["title"], []]:
+        return attr[1][0]
+    return None
 
 
 def language_tag(value: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from qabook import ast
-from qabook.model.attributes import STRUCTURE, clean_attr
+from qabook.model.attributes import STRUCTURE, alert, clean_attr
 from qabook.model.context import FileContext, Pos, has_user_attr, is_wrapper, position
 from qabook.model.images import figure
 from qabook.model.inlines import inlines, unwrap
@@ -138,6 +138,11 @@ def _header(content: list, here: Pos, ctx: FileContext) -> dict:
 
 
 def _div(content: list, here: Pos, ctx: FileContext) -> dict:
+    kind = alert(content)
+    if kind:
+        ctx.error(here, "markup.unsupported", f"a GitHub alert (> [!{kind.upper()}]) is not "
+                  "supported", "write an ordinary paragraph, e.g. one that starts with **Note:**")
+        return ast.Div(ast.attr(), blocks(content[1][1:], ctx, here))
     attr = clean_attr(content[0], "Div", ctx, here)
     misplaced = [c for c in attr[1] if c in STRUCTURE]
     if misplaced:

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any, Callable
 
 from qabook import ast
-from qabook.model.attributes import NOXREF_CLASS, clean_attr
+from qabook.model.attributes import NOXREF_CLASS, clean_attr, is_emoji
 from qabook.model.context import FileContext, Pos, has_user_attr, is_wrapper, position, unwrapped
 from qabook.model.images import figure_image
 from qabook.model.nodes import Citation, Equation, Ref, ref_kind
@@ -155,6 +155,8 @@ def _node(node: dict, ctx: FileContext, here: Pos, scan: bool) -> Any:
         return {"t": "Code", "c": [clean_attr(content[0], "Code", ctx, here), content[1]]}
     if kind == "LineBreak":
         return node
+    if kind == "Span" and is_emoji(content[0]):
+        return {"t": "Span", "c": [ast.attr(), inlines(content[1], ctx, here, scan)]}
     if kind == "Span":
         attr = clean_attr(content[0], "Span", ctx, here)
         noxref = NOXREF_CLASS in attr[1]
