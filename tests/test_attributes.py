@@ -119,7 +119,8 @@ def check(name: str, template: str, content: str) -> str:
 
 def test_the_epub_check_passes_what_pandoc_and_qabook_write() -> None:
     body = ('<p>See <a href="#fig-x" class="xref" data-ref-kind="figure">Figure 2.1</a>, '
-            '<a href="ch001.xhtml#q1">Q1</a>, <a href="https://example.org">web</a>'
+            '<a href="ch001.xhtml#q1">Q1</a>, <a href="https://example.org">web</a>, '
+            '<a href="mailto:author@example.org">mail</a>'
             '<a href="#fn1" class="footnote-ref" id="fnref1" epub:type="noteref" '
             'role="doc-noteref"><sup>1</sup></a> <span lang="de" xml:lang="de">zwei</span></p>'
             '<figure id="fig-x" class="figure" data-number="2.1"><img src="../media/file1.svg" '

@@ -228,8 +228,9 @@ def _url(value: str, web: bool, name: str, names: set[str]) -> str:
     except ValueError:
         return "not a URL"
     if parts.scheme or parts.netloc:
-        return "" if web and parts.scheme.lower() in WEB and parts.netloc else \
-            "a URL outside the book"
+        scheme = parts.scheme.lower()
+        address = scheme == "mailto" or bool(parts.netloc) and scheme in WEB
+        return "" if web and address else "a URL outside the book"
     if not parts.path:
         return "" if parts.fragment else "an empty URL"
     target = posixpath.normpath(posixpath.join(posixpath.dirname(name), parts.path))
