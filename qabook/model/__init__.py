@@ -9,8 +9,9 @@ from qabook import ast
 from qabook.cache import NO_CACHE, Cache
 from qabook.diagnostics import Diagnostics, did_you_mean
 from qabook.load import LoadedBook, SourceFile, parse
+from qabook.model.attributes import clean_attr
 from qabook.model.blocks import STRUCTURE, block_, blocks, unwrap_blocks
-from qabook.model.context import FileContext, Pos, clean_attr
+from qabook.model.context import FileContext, Pos
 from qabook.model.nodes import Book, Chapter, Exercise, Matter, Question, ref_kind
 
 QUESTION_KEYS = ("number", "title", "tags")
@@ -121,7 +122,7 @@ def _parts(raw: list, ctx: FileContext, number: int):
     summary: list | None = None
     body: list = []
     exercises: list[Exercise] = []
-    for block, here in unwrap_blocks(raw):
+    for block, here in unwrap_blocks(raw, ctx):
         role = _role(block)
         if role == "question":
             if prompt is not None:
@@ -159,6 +160,7 @@ def _role(block: dict) -> str | None:
 
 
 def _content(block: dict, here: Pos, ctx: FileContext, role: str) -> list:
+    clean_attr(block["c"][0], "Div", ctx, here)  # its attributes are checked, not kept
     content = blocks(block["c"][1], ctx, here)
     if not ast.stringify(content).strip():
         ctx.error(here, f"{role}.empty", f"the '{role}' div is empty", f"write the {role} in it")
@@ -166,13 +168,13 @@ def _content(block: dict, here: Pos, ctx: FileContext, role: str) -> list:
 
 
 def _exercise(block: dict, here: Pos, ctx: FileContext, index: int) -> Exercise | None:
-    attr = clean_attr(block["c"][0])
+    attr = clean_attr(block["c"][0], "Div", ctx, here)
     label = attr[0]
     if label and ref_kind(label) != "exercise":
         ctx.error(here, "label.prefix", f"exercise label '{label}' must start with 'ex-'",
                   f"rename it to ex-{label.split('-', 1)[-1]}")
     prompt_raw, solutions = [], []
-    for child, where in unwrap_blocks(block["c"][1], here):
+    for child, where in unwrap_blocks(block["c"][1], ctx, here):
         (solutions if _role(child) == "solution" else prompt_raw).append((child, where))
     if len(solutions) != 1:
         found = "no solution" if not solutions else f"{len(solutions)} solutions"
@@ -214,7 +216,7 @@ def _matter(file: SourceFile, tree: dict, ctx: FileContext) -> Matter | None:
         return None
     ident = str(data.get("id") or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-"))
     content = []
-    for block, here in unwrap_blocks(tree["blocks"]):
+    for block, here in unwrap_blocks(tree["blocks"], ctx):
         if _role(block):
             ctx.error(here, "div.misplaced", f"a '{_role(block)}' div in front or back matter",
                       "questions, summaries and exercises belong in question files")

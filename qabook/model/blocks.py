@@ -5,19 +5,24 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from qabook import ast
-from qabook.model.context import FileContext, Pos, clean_attr, is_wrapper, position
+from qabook.model.attributes import STRUCTURE, alert, clean_attr
+from qabook.model.context import FileContext, Pos, has_user_attr, is_wrapper, position
 from qabook.model.images import figure
 from qabook.model.inlines import inlines, unwrap
 from qabook.model.nodes import Table, ref_kind
 
-STRUCTURE = ("question", "summary", "exercise", "solution")
 
-
-def unwrap_blocks(raw: list[Any], pos: Pos = None) -> Iterator[tuple[dict, Pos]]:
-    """Blocks without sourcepos wrapper Divs, each with its position."""
+def unwrap_blocks(raw: list[Any], ctx: FileContext,
+                  pos: Pos = None) -> Iterator[tuple[dict, Pos]]:
+    """Blocks without sourcepos wrapper Divs, each with its position. A wrapper also holds
+    the attributes written on a line before a paragraph or list; the book does not keep them,
+    so they are checked here (and reported) like every other element's."""
     for block in raw:
         if block.get("t") == "Div" and is_wrapper(block["c"][0]):
-            yield from unwrap_blocks(block["c"][1], position(block["c"][0]) or pos)
+            attr = block["c"][0]
+            if has_user_attr(attr):
+                clean_attr(attr, "Block", ctx, pos)
+            yield from unwrap_blocks(block["c"][1], ctx, position(attr) or pos)
         else:
             attr = _attr_of(block)
             yield block, (position(attr) if attr else None) or pos
@@ -35,7 +40,7 @@ def _attr_of(block: dict) -> Any:
 def blocks(raw: list[Any], ctx: FileContext, pos: Pos = None) -> list[Any]:
     """Clean a list of blocks, reporting what cannot go into a book."""
     out: list[Any] = []
-    for block, here in unwrap_blocks(raw, pos):
+    for block, here in unwrap_blocks(raw, ctx, pos):
         out.extend(block_(block, here, ctx, out))
     return out
 
@@ -48,8 +53,8 @@ def block_(block: dict, here: Pos, ctx: FileContext, before: list[Any]) -> list[
     if kind == "Header":
         return [_header(content, here, ctx)]
     if kind == "CodeBlock":
-        attr = clean_attr(content[0])
-        if not attr[1]:
+        attr = clean_attr(content[0], "CodeBlock", ctx, here)
+        if not content[0][1]:  # a language that is not a name was reported already
             ctx.warning(here, "code.language", "code block without a language",
                         "name it after the opening fence, e.g. ```python or ```text")
         return [{"t": "CodeBlock", "c": [attr, content[1]]}]
@@ -129,11 +134,16 @@ def _header(content: list, here: Pos, ctx: FileContext) -> dict:
     if ctx.in_question and level == 1:
         ctx.error(here, "heading.level", "a level-1 heading inside a question",
                   "the question's title is its level-1 heading; use ## for sections")
-    return ast.Header(level, clean_attr(attr), inlines(text, ctx, here))
+    return ast.Header(level, clean_attr(attr, "Header", ctx, here), inlines(text, ctx, here))
 
 
 def _div(content: list, here: Pos, ctx: FileContext) -> dict:
-    attr = clean_attr(content[0])
+    kind = alert(content)
+    if kind:
+        ctx.error(here, "markup.unsupported", f"a GitHub alert (> [!{kind.upper()}]) is not "
+                  "supported", "write an ordinary paragraph, e.g. one that starts with **Note:**")
+        return ast.Div(ast.attr(), blocks(content[1][1:], ctx, here))
+    attr = clean_attr(content[0], "Div", ctx, here)
     misplaced = [c for c in attr[1] if c in STRUCTURE]
     if misplaced:
         where = "a question file's top level" if misplaced[0] != "solution" else "an exercise"
@@ -145,16 +155,19 @@ def _div(content: list, here: Pos, ctx: FileContext) -> dict:
 def _table(content: list, here: Pos, ctx: FileContext) -> dict:
     attr, caption, colspecs, head, bodies, foot = content
     ctx.tables.append(Table("", ctx.loc(here)))
-    attr = clean_attr(attr)
+    attr = clean_attr(attr, "Table", ctx, here)
     attr[2].append(["n", str(len(ctx.tables))])
 
+    def part(raw: Any) -> list:  # rows, cells, head, bodies and foot carry attributes too
+        return clean_attr(raw, "Table", ctx, here)
+
     def rows(raw_rows: list) -> list:
-        return [[clean_attr(r[0]), [[clean_attr(c[0]), c[1], c[2], c[3], blocks(c[4], ctx, here)]
-                                    for c in r[1]]] for r in raw_rows]
+        return [[part(r[0]), [[part(c[0]), c[1], c[2], c[3], blocks(c[4], ctx, here)]
+                              for c in r[1]]] for r in raw_rows]
 
     return {"t": "Table", "c": [
         attr, [caption[0], blocks(caption[1], ctx, here)], colspecs,
-        [clean_attr(head[0]), rows(head[1])],
-        [[clean_attr(b[0]), b[1], rows(b[2]), rows(b[3])] for b in bodies],
-        [clean_attr(foot[0]), rows(foot[1])],
+        [part(head[0]), rows(head[1])],
+        [[part(b[0]), b[1], rows(b[2]), rows(b[3])] for b in bodies],
+        [part(foot[0]), rows(foot[1])],
     ]}

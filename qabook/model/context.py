@@ -88,12 +88,21 @@ def is_wrapper(attr: Any) -> bool:
     return bool(kv) and (kv[0][0] == "wrapper" or any(key == "wrapper" for key, _ in kv))
 
 
-def clean_attr(attr: Any) -> list:
-    """The attribute without pandoc's sourcepos bookkeeping."""
-    return [attr[0], list(attr[1]), [[k, v] for k, v in attr[2] if k not in ("wrapper", "data-pos")]]
+BOOKKEEPING = ("wrapper", "data-pos")  #: the keys pandoc's sourcepos adds
+
+
+def sourcepos_free(attr: Any) -> list:
+    """The attribute without pandoc's sourcepos bookkeeping: what the author wrote (which
+    model.attributes.clean_attr then holds to what the author may write)."""
+    return [attr[0], list(attr[1]), [[k, v] for k, v in attr[2] if k not in BOOKKEEPING]]
+
+
+def unwrapped(attr: Any) -> list:
+    """A wrapper's attribute as an ordinary element's: the author's part and its position."""
+    return [attr[0], list(attr[1]), [[k, v] for k, v in attr[2] if k != "wrapper"]]
 
 
 def has_user_attr(attr: Any) -> bool:
     """True when a wrapper also carries attributes the author wrote ({#id .class key=value})."""
-    cleaned = clean_attr(attr)
+    cleaned = sourcepos_free(attr)
     return bool(cleaned[0] or cleaned[1] or cleaned[2])

@@ -10,7 +10,8 @@ from pathlib import Path
 from qabook import ast
 from qabook.cache import file_digest
 from qabook.diagnostics import did_you_mean
-from qabook.model.context import FileContext, Pos, clean_attr
+from qabook.model.attributes import clean_attr
+from qabook.model.context import FileContext, Pos
 from qabook.model.nodes import Figure, ref_kind
 
 IMAGE_TYPES = {".svg": "SVG", ".png": "PNG"}
@@ -24,7 +25,7 @@ CSS_URL = re.compile(r"url\(\s*['\"]?\s*(?!#)|@import", re.I)
 def figure(content: list, caption: list, ctx: FileContext, here: Pos) -> dict:
     """A pandoc Figure block for an image alone in its paragraph, given its cleaned caption;
     registers the Figure."""
-    attr = clean_attr(content[0])
+    attr = clean_attr(content[0], "Image", ctx, here)
     label = attr[0]
     alt = dict(attr[2]).get("fig-alt", "").strip()
     if not ast.stringify(caption).strip():
@@ -46,6 +47,7 @@ def figure(content: list, caption: list, ctx: FileContext, here: Pos) -> dict:
 
 def figure_image(content: list, ctx: FileContext, here: Pos) -> dict:
     """An inline image (already reported), cleaned so later stages can ignore it."""
+    clean_attr(content[0], "Image", ctx, here)  # checked like a figure's, not kept
     src = image_source(content[2][0], ctx, here)
     return {"t": "Image", "c": [ast.attr(), [], [src or "", ""]]}
 

@@ -14,7 +14,8 @@ from functools import partial
 from typing import Any, Callable
 
 from qabook import ast
-from qabook.model.context import FileContext, Pos, clean_attr, has_user_attr, is_wrapper, position
+from qabook.model.attributes import NOXREF_CLASS, clean_attr, is_emoji
+from qabook.model.context import FileContext, Pos, has_user_attr, is_wrapper, position, unwrapped
 from qabook.model.images import figure_image
 from qabook.model.nodes import Citation, Equation, Ref, ref_kind
 from qabook.tex import Formula
@@ -28,7 +29,6 @@ BARE = re.compile(r"(?<![\w@])Q(?P<num>[0-9]+)(?!\w)")
 NOTE_CALL = re.compile(r"\[\^([^\]\s]+)\]")  # pandoc leaves an undefined footnote call as text
 STYLE = ("Emph", "Strong", "Strikeout", "Superscript", "Subscript", "SmallCaps", "Underline")
 XREF_CLASS = "qabook-xref"
-NOXREF_CLASS = "noxref"
 
 
 def unwrap(raw: list[Any], pos: Pos = None) -> list[tuple[dict, Pos]]:
@@ -45,7 +45,7 @@ def unwrap(raw: list[Any], pos: Pos = None) -> list[tuple[dict, Pos]]:
             attr = node["c"][0]
             where = position(attr) or here
             if has_user_attr(attr):  # `{#eq-x}` and friends ride on a wrapper
-                out.append((ast.Span(clean_attr(attr), node["c"][1]), where))
+                out.append((ast.Span(unwrapped(attr), node["c"][1]), where))
             else:
                 stack.append((iter(node["c"][1]), where))
         else:
@@ -123,6 +123,7 @@ def _equation_label(node: Any, previous: Any, ctx: FileContext, here: Pos) -> bo
         return False
     if previous["c"][0][0]:
         return False
+    clean_attr(node["c"][0], "Span", ctx, here)  # the label's span itself is not kept
     previous["c"][0][0] = label
     math = previous["c"][1][0]
     ctx.equations.append(Equation(label, math["c"][1], ctx.loc(here)))
@@ -151,11 +152,13 @@ def _node(node: dict, ctx: FileContext, here: Pos, scan: bool) -> Any:
             ctx.formulas.append(Formula(content[1], display, ctx.loc(here), ctx.in_question))
         return ast.Span(ast.attr("", ["equation"]), [node]) if display else node
     if kind == "Code":
-        return {"t": "Code", "c": [clean_attr(content[0]), content[1]]}
+        return {"t": "Code", "c": [clean_attr(content[0], "Code", ctx, here), content[1]]}
     if kind == "LineBreak":
         return node
+    if kind == "Span" and is_emoji(content[0]):
+        return {"t": "Span", "c": [ast.attr(), inlines(content[1], ctx, here, scan)]}
     if kind == "Span":
-        attr = clean_attr(content[0])
+        attr = clean_attr(content[0], "Span", ctx, here)
         noxref = NOXREF_CLASS in attr[1]
         attr[1] = [c for c in attr[1] if c != NOXREF_CLASS]
         return ast.Span(attr, inlines(content[1], ctx, here, scan and not noxref))
@@ -181,8 +184,8 @@ def _link(content: list, ctx: FileContext, here: Pos) -> Any:
     if not re.match(r"^(https?|mailto):", url, re.I):
         ctx.error(here, "link.target", f"link to '{url}' is not a web address",
                   "refer to questions, figures and exercises with @Q17, @fig-… or @ex-…")
-    return {"t": "Link", "c": [clean_attr(content[0]), inlines(content[1], ctx, here, False),
-                               content[2]]}
+    return {"t": "Link", "c": [clean_attr(content[0], "Link", ctx, here),
+                               inlines(content[1], ctx, here, False), content[2]]}
 
 
 def _scan(text: str, where: list[Pos], objects: dict[int, Any], ctx: FileContext) -> list[Any]:

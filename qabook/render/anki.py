@@ -26,6 +26,7 @@ from qabook.model.nodes import Chapter, Exercise, Question
 from qabook.render import HISTORY, RenderContext, book_inputs
 from qabook.render import html as writer
 from qabook.render.output import atomic_write, read_zip, write_zip
+from qabook.render.sanitise import card_html
 
 TEMPLATES = resources.TEMPLATES / "anki"
 # Frozen forever: adding, removing or renaming a field makes Anki fork the note type and skip
@@ -137,7 +138,8 @@ def _notes(ctx: RenderContext, media: "_Media") -> list[CardNote]:
     notes = []
     for due, ((kind, exercise, question, chapter, _, _), parts) in enumerate(zip(plan, written)):
         maker = _question_note if kind == "question" else _exercise_note
-        notes.append(maker(ctx, chapter, question, exercise, parts, due))
+        safe = {name: card_html(fragment) for name, fragment in parts.items()}
+        notes.append(maker(ctx, chapter, question, exercise, safe, due))
     return notes
 
 

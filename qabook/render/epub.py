@@ -23,7 +23,7 @@ from typing import Any
 
 from qabook import ast, pandoc, resources
 from qabook.cache import Cache, file_digest, key
-from qabook.render import RenderContext, RenderError
+from qabook.render import RenderContext, RenderError, epub_safety
 from qabook.render.cover import cover_png
 from qabook.render.epub_ast import SPLIT_LEVEL, book_document
 from qabook.render.output import atomic_write, read_zip, write_zip
@@ -46,6 +46,9 @@ def render(ctx: RenderContext) -> Path:
     skeleton = _skeleton(ctx, document, files, cache)
     bodies = _bodies(ctx, files, cache)
     entries = _finish_package(_assemble(skeleton, files, bodies), config)
+    unsafe = epub_safety.problems(entries, ctx.source_of)
+    if unsafe:
+        raise RenderError(unsafe[0].message, diagnostics=unsafe)
     atomic_write(target, lambda tmp: write_zip(
         tmp, ((name, data, name != "mimetype") for name, data in entries)))
     return target
