@@ -104,7 +104,8 @@ def test_check_never_prints_a_traceback(tiny: Path, front: str, body: str):
 def test_a_pandoc_crash_is_reported_once_and_blames_no_file(tiny: Path, tmp_path: Path,
                                                             monkeypatch) -> None:
     broken = tmp_path / "pandoc"
-    broken.write_text("#!/bin/sh\necho 'pandoc: simulated crash' >&2\nexit 83\n")
+    broken.write_text(f"#!/bin/sh\n[ \"$1\" = --version ] && echo 'pandoc {pandoc.VERSION}' && exit\n"
+                      "echo 'pandoc: simulated crash' >&2\nexit 83\n")
     broken.chmod(0o755)
     monkeypatch.setattr(pandoc, "executable", lambda: str(broken))
     code, out, err = run("check", "--source", str(tiny), "--no-cache")

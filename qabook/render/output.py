@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import time
 import zipfile
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
@@ -125,7 +126,11 @@ class OutputFolder:
         return self
 
     def __exit__(self, *exc) -> None:
-        shutil.rmtree(self.path / self.WORK, ignore_errors=True)
+        for _ in range(20):  # a killed worker may still be on its way out, writing
+            shutil.rmtree(self.path / self.WORK, ignore_errors=True)
+            if not os.path.lexists(self.path / self.WORK):
+                break
+            time.sleep(0.05)
         try:
             (self.path / self.HOLDER).unlink(missing_ok=True)
         except OSError:  # a read-only folder

@@ -10,6 +10,7 @@ stopped build never goes on writing behind the user's back.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -109,15 +110,18 @@ class _Process:
 
     def stop(self, kill: bool) -> None:
         """Wait for a process that was given work and is finishing, unless told to kill it;
-        kill an unused one at once (it holds only loaded modules). Its workers die with it."""
+        kill an unused one at once (it holds only loaded modules), with its workers."""
         if self.process.is_alive() and (kill or not self.handed):
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):  # it and its workers at once
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.kill()  # in case it had not made its group yet
         self.process.join()
         self.pipe.close()
 
 
 def _serve(fmt: str, source: Path, options: dict, shared: bool, pipe, parent_ends: list) -> None:
     die_with_parent()
+    os.setpgid(0, 0)  # a group of its own with its workers, so that they are killed with it
     for end in parent_ends:
         end.close()
     # The parent decides when to stop: a Ctrl-C sent to the whole terminal group is its call.
