@@ -172,13 +172,13 @@ class _Checker:
         if not tag.startswith(f"{{{SVG}}}") or tag[len(SVG) + 2:] not in ELEMENTS:
             raise Refused("image.unsupported", f"has <{_shown(tag)}> ({self._where(element)}); "
                                                f"{NOT_STATIC}")
+        where = f"on <{_shown(tag)}> ({self._where(element)})"
         for key, value in element.attrib.items():
-            self._attribute(element, key, value)
+            self._attribute(element, key, value, where)
         if tag == f"{{{SVG}}}style":
             self._sheet(element)
 
-    def _attribute(self, element: ET.Element, key: str, value: str) -> None:
-        where = f"on <{_shown(element.tag)}> ({self._where(element)})"
+    def _attribute(self, element: ET.Element, key: str, value: str, where: str) -> None:
         if key in HREFS:
             if not (value.startswith("#") and len(value) > 1):
                 raise Refused("image.unsupported", f"refers to '{value[:60]}' {where}; figures "
@@ -189,8 +189,11 @@ class _Checker:
                                                           skip_whitespace=True)
             self._declarations(declarations, element, where)
         elif key in PROPERTIES:
-            values = tinycss2.parse_component_value_list(value, skip_comments=True)
-            self.refs.setdefault(element, []).extend(_css_refs(values, where))
+            # Only a function or url() can fetch or refer, and in CSS both start at a literal
+            # "(" (an escape never makes one): a value without it is a list of plain tokens.
+            if "(" in value:
+                values = tinycss2.parse_component_value_list(value, skip_comments=True)
+                self.refs.setdefault(element, []).extend(_css_refs(values, where))
         elif key not in ATTRIBUTES:
             raise Refused("image.unsupported", f"has attribute '{_shown(key)}' {where}; "
                                                f"{NOT_STATIC}")
