@@ -132,6 +132,28 @@ def test_a_symlink_inside_the_book_is_followed_to_the_file_it_names(tiny: Path) 
     assert srcs == ["figures/q01-a.svg", "figures/drawn/circle.svg"]
 
 
+def test_nothing_outside_the_book_is_read(tiny: Path, tmp_path: Path, monkeypatch) -> None:
+    """A figure that links outside the book is refused, and the file it links to is not
+    even read (to hash it for the cache, as the old code did)."""
+    from qabook.load import regular
+    from qabook.model import images
+
+    outside = tmp_path / "secret.svg"
+    outside.write_text(SVG_OPEN + "<title>secret</title></svg>")
+    figure = tiny / "figures/q03-b.svg"
+    figure.unlink()
+    figure.symlink_to(outside)
+    read, original = [], regular.read_regular
+
+    def spy(path, limit):
+        read.append(Path(path))
+        return original(path, limit)
+    monkeypatch.setattr(images, "read_regular", spy)
+    monkeypatch.setattr(regular, "read_regular", spy)
+    assert [line.rsplit(" ", 1)[1] for line in problems(tiny)] == ["[image.outside]"]
+    assert read and all(path.is_relative_to(tiny.resolve()) for path in read), read
+
+
 # --- limits ------------------------------------------------------------------------------
 
 def test_a_figure_over_the_size_limit_is_refused_unread(tiny: Path) -> None:

@@ -106,7 +106,7 @@ def _valid(root: Path, entry: Any) -> Any:
     if entry is None:
         return None
     for path, held in entry["images"]:
-        if regular.state(root / path) != held:
+        if regular.state(root, path) != held:
             return None
     return entry
 

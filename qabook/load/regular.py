@@ -77,17 +77,22 @@ def read_regular(path: Path, limit: int) -> bytes:
 DIGEST_LIMIT = 16 * 1024 * 1024
 
 
-def state(path: Path) -> str:
-    """What a path holds now, to tell whether it changed: the digest of the regular file it
-    leads to (through symlinks), else what it is ("missing", "a FIFO", …). Never opens
-    anything but a regular file."""
+def state(root: Path, relative: str) -> str:
+    """What root/relative holds now, to tell whether it changed: the digest of the regular
+    file it leads to (through symlinks that stay inside root), else what it is ("missing",
+    "a FIFO", where outside root it leads, …). Opens nothing but a regular file inside root."""
+    real = Path(os.path.realpath(root / relative))
+    if not real.is_relative_to(root.resolve()):
+        return f"outside: {real}"
     try:
-        info = os.stat(path)
+        info = os.stat(real)
         if not stat.S_ISREG(info.st_mode):
             return kind(info.st_mode)
         if info.st_size > DIGEST_LIMIT:
             return f"{info.st_size} bytes, modified {info.st_mtime_ns}"
-        data = read_regular(Path(os.path.realpath(path)), DIGEST_LIMIT)
+        data = read_regular(real, DIGEST_LIMIT)
+    except FileNotFoundError:
+        return "missing"
     except (OSError, NotRegular, TooLarge) as exc:
-        return f"unreadable: {exc}" if not isinstance(exc, FileNotFoundError) else "missing"
+        return f"unreadable: {exc}"
     return hashlib.sha256(data).hexdigest()

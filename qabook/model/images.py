@@ -79,13 +79,13 @@ def image_source(url: str, ctx: FileContext, here: Pos) -> CheckedFile | None:
     relative = _relative(url, ctx, here)
     if relative is None:
         return None
-    ctx.images.append((relative, state(ctx.root / relative)))  # the verdict depends on it
+    ctx.images.append((relative, state(ctx.root, relative)))  # the verdict depends on it
     target = _locate(url, relative, ctx, here)
     if target is None:
         return None
     src = target.relative_to(ctx.root.resolve()).as_posix()
     if src != relative:
-        ctx.images.append((src, state(target)))
+        ctx.images.append((src, state(ctx.root, src)))
     if _unsafe_character(src):
         ctx.error(here, "image.path", f"image '{url}' leads to '{src}', whose name has "
                   f"'{_unsafe_character(src)}'", "name figure files with letters, digits, "
