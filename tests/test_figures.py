@@ -132,6 +132,15 @@ def test_a_symlink_inside_the_book_is_followed_to_the_file_it_names(tiny: Path) 
     assert srcs == ["figures/q01-a.svg", "figures/drawn/circle.svg"]
 
 
+def test_a_symlink_to_a_name_with_url_characters_is_refused(tiny: Path) -> None:
+    """The real path is what renderers get, so its name is held to the same characters."""
+    figure = tiny / "figures/q03-b.svg"
+    figure.rename(tiny / "figures/%2e%2e.svg")
+    figure.symlink_to("%2e%2e.svg")
+    assert problems(tiny) == ["13:1: error: image '../../figures/q03-b.svg' leads to "
+                              "'figures/%2e%2e.svg', whose name has '%' [image.path]"]
+
+
 def test_nothing_outside_the_book_is_read(tiny: Path, tmp_path: Path, monkeypatch) -> None:
     """A figure that links outside the book is refused, and the file it links to is not
     even read (to hash it for the cache, as the old code did)."""
@@ -253,7 +262,7 @@ def test_static_svg_is_accepted_in_any_encoding_it_declares(encoding: str) -> No
 
 @pytest.mark.parametrize("svg, code, reason", [
     ('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "image.unsupported",
-     "has attribute 'onload' on <svg> (line 1)"),
+     "has attribute 'onload' on <svg> (SVG line 1)"),
     (SVG_OPEN + '<script>alert(1)</script></svg>', "image.unsupported", "has <script>"),
     (SVG_OPEN + '<foreignObject><p xmlns="http://www.w3.org/1999/xhtml"/></foreignObject>'
      '</svg>', "image.unsupported", "has <foreignObject>"),

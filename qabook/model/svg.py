@@ -106,7 +106,7 @@ def parse(data: bytes) -> tuple[ET.Element, dict[ET.Element, int]]:
             raise Refused("image.too-large", f"has more than {MAX_ELEMENTS:,} elements")
         if depth[0] > MAX_DEPTH:
             raise Refused("image.too-large", f"nests elements more than {MAX_DEPTH} deep "
-                                             f"(line {parser.CurrentLineNumber})")
+                                             f"(SVG line {parser.CurrentLineNumber})")
         element = builder.start(_name(name), {_name(k): v for k, v in attributes.items()})
         lines[element] = parser.CurrentLineNumber
 
@@ -116,7 +116,7 @@ def parse(data: bytes) -> tuple[ET.Element, dict[ET.Element, int]]:
 
     def refuse(what: str):
         def handler(*_):
-            raise Refused("image.unsupported", f"{what} (line {parser.CurrentLineNumber}), "
+            raise Refused("image.unsupported", f"{what} (SVG line {parser.CurrentLineNumber}), "
                                                "which figures may not have")
         return handler
 
@@ -165,7 +165,7 @@ class _Checker:
         _expansion(root, self.refs, self.sheet_refs)
 
     def _where(self, element: ET.Element) -> str:
-        return f"line {self.lines.get(element, 1)}"
+        return f"SVG line {self.lines.get(element, 1)}"
 
     def _element(self, element: ET.Element) -> None:
         tag = element.tag
@@ -220,8 +220,9 @@ class _Checker:
         for rule in tinycss2.parse_stylesheet(element.text or "", skip_comments=True,
                                               skip_whitespace=True):
             if rule.type != "qualified-rule":
-                raise Refused("image.unsupported", f"has CSS '{_css(rule)}' {where}; only "
-                                                   "rules that set drawing properties")
+                raise Refused("image.unsupported", f"has CSS '{_css(rule)}' {where}; a sheet "
+                                                   "may only hold rules that set drawing "
+                                                   "properties")
             self._declarations(tinycss2.parse_blocks_contents(
                 rule.content, skip_comments=True, skip_whitespace=True), None, where)
 
