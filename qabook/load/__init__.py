@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any, Iterator, Literal
 
 from qabook import ast, pandoc, yamldoc
-from qabook.cache import NO_CACHE, Cache, file_digest, key
+from qabook.cache import NO_CACHE, Cache, key
 from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
 from qabook.diagnostics import NOWHERE, Diagnostics, Location
+from qabook.load import regular
 from qabook.load.files import Text, inside, opens_front_matter, read_text, split_front_matter
 from qabook.tex import Formula
 
@@ -104,8 +105,8 @@ def _valid(root: Path, entry: Any) -> Any:
     """A cached model entry, if every figure it checked is still as it was."""
     if entry is None:
         return None
-    for path, digest in entry["images"]:
-        if file_digest(root / path) != digest:
+    for path, held in entry["images"]:
+        if regular.state(root, path) != held:
             return None
     return entry
 

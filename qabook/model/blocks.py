@@ -88,7 +88,7 @@ def _paragraph(kind: str, content: list, here: Pos, ctx: FileContext, before: li
     tokens = [(n, p) for n, p in unwrap(content[:4], here) if n["t"] not in ("Space", "SoftBreak")]
     if len(content) <= 3 and len(tokens) == 1 and tokens[0][0]["t"] == "Image":
         image, where = tokens[0]
-        where = where or here
+        where = position(image["c"][0]) or where or here  # in a footnote, only it has one
         return [figure(image["c"], inlines(image["c"][1], ctx, where), ctx, where)]
     if tokens and tokens[0][0]["t"] == "Str" and tokens[0][0]["c"].startswith(":") and before \
             and before[-1]["t"] == "Table" and not before[-1]["c"][1][1]:

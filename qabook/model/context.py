@@ -35,7 +35,9 @@ class FileContext:
     equations: list[Equation] = field(default_factory=list)
     formulas: list[Formula] = field(default_factory=list)
     footnotes: int = 0
-    images: list[tuple[str, str | None]] = field(default_factory=list)  #: (path, sha256) checked
+    in_note: int = 0  #: how many footnotes the walk is inside (figures may not be)
+    #: (path, what it held) for every figure path looked at: the model's verdict depends on it
+    images: list[tuple[str, str]] = field(default_factory=list)
 
     def loc(self, pos: Pos) -> Location:
         """A Location for a pandoc position, with columns counted in characters."""

@@ -1,25 +1,44 @@
-"""Figures: image paths kept inside the book, files checked to be safe images, captions and alt."""
+"""Figures: each image path resolved once to a checked file of the book, captions and alt.
+
+The path an author writes is resolved here, once, to a regular file inside the book, and
+that file is checked (model.svg, model.png). The Figure records the resolved path and the
+digest of the bytes that were checked; renderers are handed those, never the author's
+string. A path may hold only letters, digits, '-', '_', '.' and '/', so no engine that reads
+it as a URL (pandoc, WeasyPrint) can decode it into another file than the one checked.
+"""
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import os
 import posixpath
 import re
-import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 from qabook import ast
-from qabook.cache import file_digest
 from qabook.diagnostics import did_you_mean
+from qabook.load.regular import NotRegular, TooLarge, read_regular, state
 from qabook.model.attributes import clean_attr
 from qabook.model.context import FileContext, Pos
 from qabook.model.nodes import Figure, ref_kind
+from qabook.model.png import check_png
+from qabook.model.svg import check_svg
 
-IMAGE_TYPES = {".svg": "SVG", ".png": "PNG"}
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-SVG_NS = "{http://www.w3.org/2000/svg}"
-FORBIDDEN_SVG = {"script", "foreignObject", "iframe", "object", "embed", "audio", "video"}
-HREF_KEYS = ("href", "{http://www.w3.org/1999/xlink}href")
-CSS_URL = re.compile(r"url\(\s*['\"]?\s*(?!#)|@import", re.I)
+IMAGE_TYPES = {".svg": check_svg, ".png": check_png}
+#: the book's largest figure is 28 KB; a detailed PNG photograph fits in 5 MiB
+MAX_BYTES = 5 * 1024 * 1024
+PATH_PUNCTUATION = "-_./"
+DRAWN = "figures must be plain SVG or PNG files drawn for the book"
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A figure's file as the model checked it."""
+
+    src: str  #: its real path relative to the source root (symlinks resolved)
+    digest: str  #: SHA-256 of the bytes that were checked
 
 
 def figure(content: list, caption: list, ctx: FileContext, here: Pos) -> dict:
@@ -37,9 +56,14 @@ def figure(content: list, caption: list, ctx: FileContext, here: Pos) -> dict:
     if label and ref_kind(label) != "figure":
         ctx.error(here, "label.prefix", f"figure label '{label}' must start with 'fig-'",
                   f"rename it to fig-{label.split('-', 1)[-1]}")
-    src = image_source(content[2][0], ctx, here)
-    ctx.figures.append(Figure(label, src or "", tuple(caption), alt, ctx.loc(here)))
-    image = {"t": "Image", "c": [ast.attr(), ast.text_inlines(alt), [src or "", ""]]}
+    if ctx.in_note:
+        ctx.error(here, "figure.in-note", "a figure inside a footnote",
+                  "put the figure in the answer's text and refer to it from the note "
+                  "(see @fig-…)")
+    checked = image_source(content[2][0], ctx, here)
+    src, digest = (checked.src, checked.digest) if checked else ("", "")
+    ctx.figures.append(Figure(label, src, tuple(caption), alt, ctx.loc(here), digest=digest))
+    image = {"t": "Image", "c": [ast.attr(), ast.text_inlines(alt), [src, ""]]}
     index = [["n", str(len(ctx.figures))]]
     return {"t": "Figure", "c": [ast.attr(label, ["figure"], index), [None, [ast.Plain(caption)]],
                                  [ast.Plain([image])]]}
@@ -48,12 +72,33 @@ def figure(content: list, caption: list, ctx: FileContext, here: Pos) -> dict:
 def figure_image(content: list, ctx: FileContext, here: Pos) -> dict:
     """An inline image (already reported), cleaned so later stages can ignore it."""
     clean_attr(content[0], "Image", ctx, here)  # checked like a figure's, not kept
-    src = image_source(content[2][0], ctx, here)
-    return {"t": "Image", "c": [ast.attr(), [], [src or "", ""]]}
+    checked = image_source(content[2][0], ctx, here)
+    return {"t": "Image", "c": [ast.attr(), [], [checked.src if checked else "", ""]]}
 
 
-def image_source(url: str, ctx: FileContext, here: Pos) -> str | None:
-    """The image's path relative to the source root, or None after reporting why not."""
+def image_source(url: str, ctx: FileContext, here: Pos) -> CheckedFile | None:
+    """The checked file an image path names, or None after reporting why there is none."""
+    relative = _relative(url, ctx, here)
+    if relative is None:
+        return None
+    ctx.images.append((relative, state(ctx.root, relative)))  # the verdict depends on it
+    target = _locate(url, relative, ctx, here)
+    if target is None:
+        return None
+    src = target.relative_to(ctx.root.resolve()).as_posix()
+    if src != relative:
+        ctx.images.append((src, state(ctx.root, src)))
+    if _unsafe_character(src):
+        ctx.error(here, "image.path", f"image '{url}' leads to '{src}', whose name has "
+                  f"'{_unsafe_character(src)}'", "name figure files with letters, digits, "
+                  "'-', '_' and '.' only")
+        return None
+    return _checked(url, src, target, ctx, here)
+
+
+def _relative(url: str, ctx: FileContext, here: Pos) -> str | None:
+    """The path relative to the source root that the author's path names, if it is one a
+    book may use; None after reporting why not."""
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url) or url.startswith("//"):
         ctx.error(here, "image.remote", f"image '{url}' is not a file of the book",
                   "download it into source/figures/ and refer to it by a relative path")
@@ -62,24 +107,81 @@ def image_source(url: str, ctx: FileContext, here: Pos) -> str | None:
         ctx.error(here, "image.outside", f"image path '{url}' is absolute",
                   "use a path relative to this file, e.g. ../../figures/name.svg")
         return None
+    bad = _unsafe_character(url)
+    if bad:
+        ctx.error(here, "image.path", f"image path '{url}' has '{bad}', which means something "
+                  "else in a web address", "name figure files and folders with letters, "
+                  "digits, '-', '_' and '.' only")
+        return None
     relative = posixpath.normpath(posixpath.join(posixpath.dirname(ctx.path), url))
-    root = ctx.root.resolve()
-    target = (ctx.root / relative).resolve()
-    if relative.startswith("../") or not target.is_relative_to(root):
-        ctx.error(here, "image.outside", f"image '{url}' lies outside the book's source folder",
-                  "keep figures under source/figures/")
-        return None
-    ctx.images.append((relative, file_digest(target)))  # the model's verdict depends on it
-    if not target.is_file():
-        ctx.error(here, "image.missing", f"image file '{url}' does not exist",
-                  _nearby(target))
-        return None
-    problem = check_image(target)
-    if problem:
-        ctx.error(here, "image.invalid", f"image '{url}' {problem}",
-                  "figures must be plain SVG or PNG files drawn for the book")
+    if relative == ".." or relative.startswith("../"):
+        _outside(url, ctx, here)
         return None
     return relative
+
+
+def _unsafe_character(path: str) -> str:
+    """The first character of a path that is not a letter, a digit or -_./ ("" if none)."""
+    return next((c for c in path if not (c.isalnum() or c in PATH_PUNCTUATION)), "")
+
+
+def _outside(url: str, ctx: FileContext, here: Pos) -> None:
+    ctx.error(here, "image.outside", f"image '{url}' lies outside the book's source folder",
+              "keep figures under source/figures/")
+
+
+def _locate(url: str, relative: str, ctx: FileContext, here: Pos) -> Path | None:
+    """The real path of the file, if it is inside the book; resolving looks at each name
+    (lstat) and opens nothing."""
+    try:
+        target = Path(os.path.realpath(ctx.root / relative, strict=True))
+    except (FileNotFoundError, NotADirectoryError):
+        ctx.error(here, "image.missing", f"image file '{url}' does not exist",
+                  _nearby(ctx.root / relative))
+        return None
+    except OSError as exc:
+        what = "a loop of symbolic links" if exc.errno == errno.ELOOP else exc.strerror
+        ctx.error(here, "image.not-a-file", f"image '{url}' is {what}, not a file",
+                  "point the figure at a file under source/figures/")
+        return None
+    if not target.is_relative_to(ctx.root.resolve()):
+        _outside(url, ctx, here)
+        return None
+    return target
+
+
+def _checked(url: str, src: str, target: Path, ctx: FileContext,
+             here: Pos) -> CheckedFile | None:
+    """The file read (if it is a regular file within the size limit) and its content
+    checked; None after reporting why not."""
+    check = IMAGE_TYPES.get(target.suffix.lower())
+    if check is None:
+        ctx.error(here, "image.invalid", f"image '{url}' has type '{target.suffix}'; only "
+                  f"{', '.join(IMAGE_TYPES)} are allowed", DRAWN)
+        return None
+    try:
+        data = read_regular(target, MAX_BYTES)
+    except NotRegular as what:
+        ctx.error(here, "image.not-a-file", f"image '{url}' is {what}, not a file",
+                  "point the figure at a file under source/figures/")
+        return None
+    except TooLarge as big:
+        ctx.error(here, "image.too-large", f"image '{url}' is {big.size / 1048576:.1f} MiB; "
+                  f"the limit is {MAX_BYTES // 1048576} MiB",
+                  "simplify the drawing, or scale the picture down")
+        return None
+    except OSError as exc:
+        ctx.error(here, "image.unreadable", f"image '{url}' cannot be read: {exc.strerror}",
+                  "check the file's permissions")
+        return None
+    problem = check(data)
+    if problem:
+        code, reason = problem
+        ctx.error(here, code, f"image '{url}' {reason}",
+                  "simplify the drawing, or scale the picture down"
+                  if code == "image.too-large" else DRAWN)
+        return None
+    return CheckedFile(src, hashlib.sha256(data).hexdigest())
 
 
 def _nearby(target: Path) -> str:
@@ -88,41 +190,3 @@ def _nearby(target: Path) -> str:
         if hint:
             return hint
     return "check the file name and the relative path"
-
-
-def check_image(path: Path) -> str | None:
-    """Why the file is not an acceptable image, or None."""
-    kind = IMAGE_TYPES.get(path.suffix.lower())
-    if kind is None:
-        return f"has type '{path.suffix}'; only {', '.join(IMAGE_TYPES)} are allowed"
-    data = path.read_bytes()
-    if kind == "PNG":
-        return None if data.startswith(PNG_MAGIC) else "is not a PNG file"
-    return check_svg(data)
-
-
-def check_svg(data: bytes) -> str | None:
-    """Why an SVG is unsafe or not an SVG at all, or None."""
-    if b"<!ENTITY" in data or b"<!DOCTYPE" in data:
-        return "declares a DOCTYPE or entities, which are not allowed"
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        return f"is not a valid SVG file ({exc})"
-    if root.tag != SVG_NS + "svg":
-        return "is not an SVG file (its root element is not <svg>)"
-    for element in root.iter():
-        name = element.tag.rsplit("}", 1)[-1]
-        if name in FORBIDDEN_SVG:
-            return f"contains <{name}>"
-        for key, value in element.attrib.items():
-            local = key.rsplit("}", 1)[-1]
-            if local.lower().startswith("on"):
-                return f"has an event handler attribute '{local}'"
-            if key in HREF_KEYS and not value.startswith("#"):
-                return f"refers to an external resource '{value[:60]}'"
-            if CSS_URL.search(value):
-                return "refers to an external resource in a style"
-        if name == "style" and element.text and CSS_URL.search(element.text):
-            return "refers to an external resource in a <style> element"
-    return None

@@ -166,7 +166,11 @@ def _node(node: dict, ctx: FileContext, here: Pos, scan: bool) -> Any:
         return _link(content, ctx, here)
     if kind == "Note":
         ctx.footnotes += 1
-        return {"t": "Note", "c": ctx.parse_blocks(content, ctx, here)}
+        ctx.in_note += 1
+        try:
+            return {"t": "Note", "c": ctx.parse_blocks(content, ctx, here)}
+        finally:
+            ctx.in_note -= 1
     if kind == "Image":
         ctx.error(here, "image.inline", "an image inside a sentence",
                   "put the image alone in its own paragraph to make it a figure")

@@ -54,12 +54,13 @@ class Figure:
     """An image alone in its paragraph, with caption and alt text."""
 
     label: str  #: `fig-…`, or "" when the author gave none
-    src: str  #: path relative to the source root
+    src: str  #: the real path of the checked file, relative to the source root ("": none)
     caption: Inlines
     alt: str
     location: Location
     number: str = ""  #: "17.2", set by resolve
     anchor: str = ""  #: the id it is reached by, set by resolve
+    digest: str = ""  #: SHA-256 of the bytes the model checked: renderers ship only these
 
 
 @dataclass(frozen=True)

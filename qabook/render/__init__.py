@@ -7,6 +7,7 @@ writes its artifact atomically into ctx.out.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ from typing import Any, Callable
 
 from qabook import pandoc
 from qabook.diagnostics import NOWHERE, Diagnostic, Location
+from qabook.load.regular import NotRegular, TooLarge, read_regular
+from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
+from qabook.model.nodes import Figure
 from qabook.render.options import PrintOptions
 from qabook.resolve import ResolvedBook
 
@@ -46,9 +50,34 @@ class RenderContext:
     def config(self):
         return self.resolved.book.config
 
-    def asset(self, src: str) -> Path:
-        """The file of a figure (src is relative to the source root, checked by the model)."""
-        return self.root / src
+    @cached_property
+    def figure_files(self) -> dict[str, Figure]:
+        """Each figure file (by its src) as the model checked it, where the book first shows it."""
+        found: dict[str, Figure] = {}
+        for doc in self.book.documents:
+            for figure in doc.figures:
+                found.setdefault(figure.src, figure)
+        return found
+
+    def figure_digest(self, src: str) -> str:
+        """The digest of a figure file as the model checked it ("" for no figure of the book)."""
+        figure = self.figure_files.get(src)
+        return figure.digest if figure else ""
+
+    def figure_bytes(self, src: str) -> bytes:
+        """A figure file's bytes, exactly those the model checked: a renderer ships nothing
+        else, and reads nothing that is not a regular file (src is the checked real path)."""
+        figure = self.figure_files.get(src)
+        try:
+            data = read_regular(self.root / src, MAX_FIGURE_BYTES)
+        except (OSError, NotRegular, TooLarge):
+            data = b""
+        if figure is None or hashlib.sha256(data).hexdigest() != figure.digest:
+            raise RenderError(f"figure '{src}' changed after the book was checked",
+                              figure.location if figure else NOWHERE, "image.changed",
+                              "something changed the source folder during the build: "
+                              "build again")
+        return data
 
     @cached_property
     def _files(self) -> dict[str, str]:
@@ -66,11 +95,7 @@ class RenderContext:
     @cached_property
     def figures(self) -> dict[str, Location]:
         """Where each figure file (by src) is first shown in the book's source."""
-        found: dict[str, Location] = {}
-        for doc in self.book.documents:
-            for figure in doc.figures:
-                found.setdefault(figure.src, figure.location)
-        return found
+        return {src: figure.location for src, figure in self.figure_files.items()}
 
 
 #: where an engine message comes from, when it is not about a file of the book
@@ -118,9 +143,9 @@ def inputs(fmt: str, ctx: RenderContext, history: bytes | None = None) -> list:
     book = ctx.book
     files = ["book.yaml"] + [doc.path for doc in book.documents]
     files += [book.bibliography.path] if book.bibliography else []
-    files += sorted({f.src for doc in book.documents for f in doc.figures})
     parts: list = [fmt, repr(ctx.options.get(fmt))]
-    parts += [(path, ctx.asset(path).read_bytes()) for path in files]
+    parts += [(path, (ctx.root / path).read_bytes()) for path in files]
+    parts += sorted((src, figure.digest) for src, figure in ctx.figure_files.items())
     if fmt == "apkg":  # the deck's modification times live beside the book
         path = ctx.root / HISTORY
         parts.append(history if history is not None else

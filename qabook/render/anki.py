@@ -20,7 +20,7 @@ from typing import Any
 import genanki
 
 from qabook import resources
-from qabook.cache import Cache, file_digest, key
+from qabook.cache import Cache, key
 from qabook.diagnostics import Location
 from qabook.model.nodes import Chapter, Exercise, Question
 from qabook.render import HISTORY, RenderContext, book_inputs
@@ -120,7 +120,7 @@ def _notes(ctx: RenderContext, media: "_Media") -> list[CardNote]:
     todo: list[tuple[int, str, writer.HtmlDocument, list[str]]] = []
     for index, (_, _, question, _, prefix, parts) in enumerate(plan):
         ident = key(shared, prefix, question.doc.digest,
-                    [(f.src, file_digest(ctx.asset(f.src))) for f in question.doc.figures])
+                    [(f.src, f.digest) for f in question.doc.figures])
         hit = cache.get("anki-html", ident)
         if hit is not None:
             for src in hit[1]:
@@ -212,7 +212,7 @@ class _Media:
 
     def name(self, src: str) -> str:
         if src not in self.names:
-            data = self.ctx.asset(src).read_bytes()
+            data = self.ctx.figure_bytes(src)
             name = f"{self.slug}-{hashlib.sha256(data).hexdigest()[:16]}{Path(src).suffix.lower()}"
             (Path(self.scratch.name) / name).write_bytes(data)
             self.names[src] = name

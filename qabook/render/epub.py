@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qabook import ast, pandoc, resources
-from qabook.cache import Cache, file_digest, key
+from qabook.cache import Cache, key
 from qabook.render import RenderContext, RenderError, epub_safety
 from qabook.render.cover import cover_png
 from qabook.render.epub_ast import SPLIT_LEVEL, book_document
@@ -97,18 +97,21 @@ def _skeleton(ctx: RenderContext, document: dict, files: list[list[Any]],
 def _bodies(ctx: RenderContext, files: list[list[Any]],
             cache: Cache) -> list[tuple[str, dict[str, tuple[bytes, str]]]]:
     """Each file's XHTML as pandoc's EPUB writer makes it from that file's content alone (so
-    its head holds the styles its own code needs), with the media it uses."""
-    root = ctx.root.resolve()
+    its head holds the styles its own code needs), with the media it uses.
+
+    pandoc never reads the book's folder: each image is handed to it as the bytes the model
+    checked, in a folder of its own, under a name made of their digest."""
     meta = {"lang": {"t": "MetaString", "c": ctx.config.language}}
-    docs = [{"pandoc-api-version": pandoc.API_VERSION, "meta": meta, "blocks": blocks}
-            for blocks in files]
-    keys = [key("epub-file", json.dumps(doc, sort_keys=True),
-                [(path, file_digest(root / path)) for path in _images(doc["blocks"])])
-            for doc in docs]
+    media: dict[str, str] = {}  # name pandoc is given -> the figure's src
+    docs = [{"pandoc-api-version": pandoc.API_VERSION, "meta": meta,
+             "blocks": _media_names(ctx, blocks, media)} for blocks in files]
+    keys = [key("epub-file", json.dumps(doc, sort_keys=True)) for doc in docs]
     out: list[Any] = [cache.get("epub", k) for k in keys]
     todo = [i for i, hit in enumerate(out) if hit is None]
     with tempfile.TemporaryDirectory() as scratch:
-        jobs = [{"epub": docs[i], "root": str(root), "output": f"{scratch}/{i}.epub",
+        for name in sorted({n for i in todo for n in _images(docs[i]["blocks"])}):
+            (Path(scratch) / name).write_bytes(ctx.figure_bytes(media[name]))
+        jobs = [{"epub": docs[i], "root": scratch, "output": f"{scratch}/{i}.epub",
                  "options": {"html_math_method": "mathml", "split_level": SPLIT_LEVEL,
                              "epub_title_page": False}} for i in todo]
         for i, result in zip(todo, pandoc.run_batch(jobs)):
@@ -121,6 +124,19 @@ def _bodies(ctx: RenderContext, files: list[list[Any]],
             out[i] = _body(read_zip(Path(f"{scratch}/{i}.epub")), _ident(files[i][0]))
             cache.put("epub", keys[i], out[i])
     return out
+
+
+def _media_names(ctx: RenderContext, blocks: list[Any], media: dict[str, str]) -> list[Any]:
+    """The blocks with each image's path replaced by the name of its checked bytes (digest and
+    type), recorded in media."""
+    def visit(node: dict) -> Any:
+        if node["t"] != "Image":
+            return None
+        src = node["c"][2][0]
+        name = ctx.figure_digest(src) + Path(src).suffix.lower()
+        media[name] = src
+        return {"t": "Image", "c": [node["c"][0], node["c"][1], [name, node["c"][2][1]]]}
+    return ast.walk(blocks, visit)
 
 
 def _images(blocks: list[Any]) -> list[str]:

@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 import jinja2
 
-from qabook.cache import Cache, file_digest, key
+from qabook.cache import Cache, key
 from qabook.children import worker
 from qabook.diagnostics import NOWHERE, Diagnostic, Location
 from qabook.render import ENGINE, LIMIT, MACHINE, RenderContext, RenderError
@@ -158,8 +158,9 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map):
         wanted = {}
         for chunk in plan:
             html = chunk_html(environment, data, chunk, starts[chunk.name], page_map)
-            wanted[chunk.name] = (key("pdf-chunk", html, options.paper, _assets(ctx, html)),
-                                  html, starts[chunk.name][2])
+            figures = _figures(ctx, html)
+            wanted[chunk.name] = (key("pdf-chunk", html, options.paper, figures),
+                                  html, starts[chunk.name][2], figures)
         todo = [c for c in plan if c.name not in done or done[c.name].key != wanted[c.name][0]]
         if not todo:
             break
@@ -186,10 +187,11 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map):
 ASSET = re.compile(r'\ssrc="(?!data:)([^"]+)"')
 
 
-def _assets(ctx: RenderContext, html: str) -> list[tuple[str, str | None]]:
-    """The digests of the book's files a chunk shows (its figures): a laid-out chunk is only
-    reused while they are unchanged."""
-    return [(src, file_digest(ctx.asset(unquote(src)))) for src in sorted(set(ASSET.findall(html)))]
+def _figures(ctx: RenderContext, html: str) -> tuple[tuple[str, str], ...]:
+    """The figure files a chunk shows, each with the digest of its checked bytes: a laid-out
+    chunk is only reused while they are unchanged, and its layout may fetch only these."""
+    return tuple((src, ctx.figure_digest(unquote(src)))
+                 for src in sorted(set(ASSET.findall(html))))
 
 
 def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted, done, write: bool):
@@ -198,13 +200,13 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted, done, wri
     jobs = {}
     # Longest first: the pool then finishes its last chunks at about the same time.
     for chunk in sorted(todo, key=lambda c: -len(wanted[c.name][1])):
-        ident, html, pad = wanted[chunk.name]
+        ident, html, pad, figures = wanted[chunk.name]
         hit = cache.get("pdf-chunk", ident)
         if hit is not None:
             done[chunk.name] = _Done(ident, hit, pad)
         else:
             jobs[chunk.name] = (chunk, ident, pad, pool.submit(
-                lay_out, html, str(ctx.root), options.paper, write))
+                lay_out, html, str(ctx.root), options.paper, write, figures))
     for name, (chunk, ident, pad, future) in jobs.items():
         result = future.result()
         if result.errors:

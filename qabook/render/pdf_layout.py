@@ -7,6 +7,7 @@ machine), a file of the book it names (a figure), or else the chunk's own conten
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import re
@@ -17,9 +18,11 @@ from urllib.parse import unquote, urlparse
 import weasyprint.pdf.fonts
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from qabook.children import OverLimit, limited
+from qabook.load.regular import NotRegular, TooLarge, read_regular
+from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
 from qabook.render import ENGINE, LIMIT, MACHINE
 from qabook.resources import TEMPLATES
 
@@ -77,15 +80,20 @@ SECONDS = 60
 MEMORY = 2 << 30  #: what a layout worker may grow by (a worker of the book grows by 0.2 GiB)
 
 
-def lay_out(html: str, root: str, paper: str, write: bool) -> Laid:
+def lay_out(html: str, root: str, paper: str, write: bool,
+            figures: tuple[tuple[str, str], ...] = ()) -> Laid:
     """Lay the chunk out (and write its PDF when asked); never raises for WeasyPrint.
+
+    figures are the only files of the book it may show, each as (src, digest of the bytes
+    the model checked).
 
     WeasyPrint 70 sometimes sets a footnote on the page after its call (issue #1564). The
     call and its note always sit in the same chunk, so this is fixed here, before anyone
     sees the page count: the paragraph of the call is made to end its page and the chunk is
     laid out again. The result is a pure function of the HTML.
     """
-    fetcher, fonts, stylesheets = _setup(Path(root), paper)
+    _, fonts, stylesheets = _setup(Path(root), paper)
+    fetcher = BookFetcher([TEMPLATES], Path(root), dict(figures))
     with _Warnings() as warnings, limited(SECONDS):
         try:
             pushes: tuple[str, ...] = ()
@@ -160,7 +168,7 @@ def _setup(root: Path, paper: str):
     """This worker's fetcher, fonts and stylesheets (made once, reused for every chunk)."""
     ident = (str(root), paper)
     if _WORKER.get("ident") != ident:
-        fetcher = BookFetcher([root, TEMPLATES])
+        fetcher = BookFetcher([TEMPLATES])
         fonts = FontConfiguration()
         with _Warnings() as warnings:
             stylesheets = [CSS(filename=str(TEMPLATES / "pdf" / "book.css"), url_fetcher=fetcher,
@@ -198,21 +206,44 @@ def named_file(message: str, root_uri: str) -> str:
 
 
 class BookFetcher(URLFetcher):
-    """Serves data: URLs and files inside the allowed folders; anything else stops the build."""
+    """Serves data: URLs, files inside the allowed folders (qabook's templates and fonts) and
+    the book's checked figures, each only as the bytes the model checked; anything else
+    stops the build."""
 
-    def __init__(self, roots: list[Path]):
+    TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
+
+    def __init__(self, roots: list[Path], book: Path | None = None,
+                 figures: dict[str, str] | None = None):
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False,
                          fail_on_errors=True, timeout=5)
         self.roots = [root.resolve() for root in roots]
+        book = book.resolve() if book else None
+        self.figures = {book / src: digest for src, digest in (figures or {}).items()} \
+            if book else {}
 
     def fetch(self, url, headers=None):
         if url.startswith("data:"):
             return super().fetch(url, headers)
         if url.startswith("file:"):
-            path = Path(unquote(urlparse(url).path)).resolve()
+            path = Path(unquote(urlparse(url).path))
+            if path in self.figures:
+                return URLFetcherResponse(url, self._checked(path, url),
+                                          {"Content-Type": self.TYPES.get(path.suffix, "")})
+            path = path.resolve()
             if any(path.is_relative_to(root) for root in self.roots) and path.is_file():
                 return super().fetch(url, headers)
         raise FatalURLFetchingError(f"refused to fetch {url}: only files of the book are used")
+
+    def _checked(self, path: Path, url: str) -> bytes:
+        """The figure's bytes if they are still those the model checked."""
+        try:
+            data = read_regular(path, MAX_FIGURE_BYTES)
+        except (OSError, NotRegular, TooLarge):
+            data = b""
+        if hashlib.sha256(data).hexdigest() != self.figures[path]:
+            raise FatalURLFetchingError(f"refused to fetch {url}: it changed after the book "
+                                        "was checked")
+        return data
 
 
 class _Warnings(logging.Handler):

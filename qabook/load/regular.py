@@ -1,0 +1,98 @@
+"""Only regular files are read: a path is lstat'ed before it is opened, and reads are bounded.
+
+A contributed book can hold a FIFO, a socket or a device under a figure's name: opening a
+FIFO blocks forever, and reading a device never ends. So what a path is comes from lstat
+first, the file is opened without following a symlink and without blocking, and what was
+opened is checked again (it may have been swapped in between) before a bounded read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+#: what lstat can say a path is, besides a regular file, in the words of a diagnostic
+KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+         (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+         (stat.S_ISLNK, "a symbolic link"))
+
+
+class NotRegular(Exception):
+    """The path exists but is not a regular file; the message says what it is ("a FIFO")."""
+
+
+class TooLarge(Exception):
+    """The file is larger than the limit; `size` is its size in bytes."""
+
+    def __init__(self, size: int):
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
+def kind(mode: int) -> str:
+    """What a file of this mode is, for a message: "a FIFO", "a folder", …"""
+    return next((name for test, name in KINDS if test(mode)), "not a regular file")
+
+
+def check_regular(path: Path) -> os.stat_result:
+    """The path's lstat if it is a regular file; raises NotRegular (or OSError) if not."""
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise NotRegular(kind(info.st_mode))
+    return info
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, never blocking on what is not one.
+
+    Raises NotRegular, TooLarge or OSError."""
+    before = check_regular(path)
+    if before.st_size > limit:
+        raise TooLarge(before.st_size)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (
+                before.st_dev, before.st_ino):
+            raise NotRegular(kind(opened.st_mode) if not stat.S_ISREG(opened.st_mode)
+                             else "a file that was replaced while it was read")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:  # it grew after lstat
+        raise TooLarge(size)
+    return b"".join(chunks)
+
+
+#: files larger than this are told apart by size and time, not read (figures are smaller)
+DIGEST_LIMIT = 16 * 1024 * 1024
+
+
+def state(root: Path, relative: str) -> str:
+    """What root/relative holds now, to tell whether it changed: the digest of the regular
+    file it leads to (through symlinks that stay inside root), else what it is ("missing",
+    "a FIFO", where outside root it leads, …). Opens nothing but a regular file inside root."""
+    real = Path(os.path.realpath(root / relative))
+    if not real.is_relative_to(root.resolve()):
+        return f"outside: {real}"
+    try:
+        info = os.stat(real)
+        if not stat.S_ISREG(info.st_mode):
+            return kind(info.st_mode)
+        if info.st_size > DIGEST_LIMIT:
+            return f"{info.st_size} bytes, modified {info.st_mtime_ns}"
+        data = read_regular(real, DIGEST_LIMIT)
+    except FileNotFoundError:
+        return "missing"
+    except (OSError, NotRegular, TooLarge) as exc:
+        return f"unreadable: {exc}"
+    return hashlib.sha256(data).hexdigest()
