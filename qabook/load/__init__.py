@@ -136,13 +136,8 @@ def _config(root: Path, diags: Diagnostics) -> BookConfig | None:
     text = read_text(root, BOOK_FILE, origin, diags)
     if text is None:
         return None
-    try:
-        doc = yamldoc.load(text.text)
-    except yamldoc.YamlError as exc:
-        diags.error(origin.at(exc.line, exc.col), "yaml.syntax", exc.message,
-                    "check indentation and quote values that contain ': ' or '#'")
-        return None
-    return parse_config(doc, diags)
+    doc = _yaml(text.text, 1, origin, diags)
+    return parse_config(doc, diags) if doc is not None else None
 
 
 def _entries(root: Path, config: BookConfig, diags: Diagnostics):
@@ -202,12 +197,17 @@ def _split(text: Text, diags: Diagnostics):
 def _meta(text: Text, split, diags: Diagnostics) -> yamldoc.YamlDoc | None | bool:
     if split.yaml is None:
         return None
+    doc = _yaml(split.yaml, split.yaml_line, Location(text.path), diags)
+    return doc if doc is not None else False
+
+
+def _yaml(text: str, first_line: int, origin: Location, diags: Diagnostics) -> yamldoc.YamlDoc | None:
+    """The YAML document, or None after reporting why it cannot be read."""
     try:
-        return yamldoc.load(split.yaml, first_line=split.yaml_line)
+        return yamldoc.load(text, first_line)
     except yamldoc.YamlError as exc:
-        diags.error(Location(text.path, exc.line, exc.col), "yaml.syntax", exc.message,
-                    "check indentation and quote values that contain ': ' or '#'")
-        return False
+        diags.error(origin.at(exc.line, exc.col), exc.code, exc.message, exc.hint)
+        return None
 
 
 def _parse(texts: list[str], paths: list[str], reader: str, diags: Diagnostics) -> list[Any]:
