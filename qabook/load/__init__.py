@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
-from qabook import ast, pandoc, yamldoc
+from qabook import ast, pandoc, regular, yamldoc
 from qabook.cache import NO_CACHE, Cache, file_digest, key
 from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
 from qabook.diagnostics import NOWHERE, Diagnostics, Location
-from qabook.load.files import Text, inside, opens_front_matter, read_text, split_front_matter
+from qabook.load.files import (FORBIDDEN, Text, inside, opens_front_matter, read_text,
+                               split_front_matter)
 from qabook.tex import Formula
 
 Kind = Literal["front", "question", "back"]
@@ -105,7 +107,7 @@ def _valid(root: Path, entry: Any) -> Any:
     if entry is None:
         return None
     for path, digest in entry["images"]:
-        if file_digest(root / path) != digest:
+        if regular.kind(root / path) is not None or file_digest(root / path) != digest:
             return None
     return entry
 
@@ -129,7 +131,7 @@ def _load_bibliography(bib: Text, diags: Diagnostics, cache: Cache) -> Bibliogra
 
 def _config(root: Path, diags: Diagnostics) -> BookConfig | None:
     origin = Location(BOOK_FILE)
-    if not (root / BOOK_FILE).is_file():
+    if not os.path.lexists(root / BOOK_FILE):
         diags.error(origin, "file.missing", f"no {BOOK_FILE} in '{root}'",
                     "point --source at the folder that holds book.yaml")
         return None
@@ -178,7 +180,19 @@ def _chapter_files(root: Path, chapter, diags: Diagnostics) -> list[str]:
                     f"chapter folder '{chapter.folder}' does not exist",
                     "create it, or correct the folder in book.yaml")
         return []
-    names = sorted(p.name for p in folder.iterdir() if p.suffix == ".md")
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.suffix == ".md")
+    except OSError as exc:
+        diags.error(chapter.location, "chapter.unreadable",
+                    f"cannot list chapter folder '{chapter.folder}': {exc.strerror}",
+                    "give yourself permission to read it")
+        return []
+    for name in [name for name in names if FORBIDDEN.search(name)]:
+        char = FORBIDDEN.search(name).group()
+        diags.error(Location(f"{chapter.folder}/{name}"), "file.name",
+                    f"the file name holds character U+{ord(char):04X}, which is not allowed",
+                    "rename the file: names hold no control or invisible characters")
+        names.remove(name)
     if not names:
         diags.error(chapter.location, "chapter.empty",
                     f"chapter folder '{chapter.folder}' holds no question files",
@@ -201,7 +215,8 @@ def _meta(text: Text, split, diags: Diagnostics) -> yamldoc.YamlDoc | None | boo
     return doc if doc is not None else False
 
 
-def _yaml(text: str, first_line: int, origin: Location, diags: Diagnostics) -> yamldoc.YamlDoc | None:
+def _yaml(text: str, first_line: int, origin: Location,
+          diags: Diagnostics) -> yamldoc.YamlDoc | None:
     """The YAML document, or None after reporting why it cannot be read."""
     try:
         return yamldoc.load(text, first_line)
