@@ -12,8 +12,8 @@ from qabook import ast, pandoc, regular, yamldoc
 from qabook.cache import NO_CACHE, Cache, file_digest, key
 from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
 from qabook.diagnostics import NOWHERE, Diagnostics, Location
-from qabook.load.files import (FORBIDDEN, Text, inside, opens_front_matter, read_text,
-                               split_front_matter)
+from qabook.load.files import (FORBIDDEN, Text, footnote_cycle, inside, opens_front_matter,
+                               read_text, split_front_matter)
 from qabook.tex import Formula
 
 Kind = Literal["front", "question", "back"]
@@ -74,6 +74,8 @@ def load(root: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> LoadedBook 
     for _, kind, chapter, text, split in splits:
         meta = _meta(text, split, diags)
         if meta is False:  # unreadable front matter: the file's number and labels are unknown
+            continue
+        if _notes_in_a_loop(text, split, diags):
             continue
         ident = key("model", kind, chapter, text.path, text.text)
         files.append(SourceFile(text.path, kind, chapter, meta, split.body,
@@ -206,6 +208,20 @@ def _split(text: Text, diags: Diagnostics):
         diags.error(Location(text.path, 1, 1), "meta.unclosed",
                     "the front matter is never closed", "end it with a line '---'")
     return split
+
+
+def _notes_in_a_loop(text: Text, split, diags: Diagnostics) -> bool:
+    """True (after reporting it) when a footnote contains itself: pandoc cannot read it."""
+    cycle = footnote_cycle(split.body)
+    if cycle is None:
+        return False
+    line, col, labels = cycle
+    chain = " → ".join(f"[^{label}]" for label in labels)
+    diags.error(Location(text.path, line, col), "footnote.cycle",
+                f"footnote [^{labels[0]}] contains itself ({chain}): pandoc would expand it "
+                "without end",
+                "a note cannot call itself, directly or through another note; remove the call")
+    return True
 
 
 def _meta(text: Text, split, diags: Diagnostics) -> yamldoc.YamlDoc | None | bool:

@@ -138,3 +138,56 @@ def split_front_matter(text: str) -> Split:
 def opens_front_matter(text: str) -> bool:
     """True when the file starts a front matter block (closed or not)."""
     return re.match(r"\A---[ \t]*\n", text) is not None
+
+
+NOTE_DEFINITION = re.compile(r"^((?:[ \t]*>)*[ \t]{0,3})\[\^([^\]\s]+)\]:")
+NOTE_CALL = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+CODE_SPAN = re.compile(r"(`+).+?\1")
+FENCE = re.compile(r"^(?:[ \t]*>)*[ \t]*(```|~~~)")
+
+
+def footnote_cycle(body: str) -> tuple[int, int, list[str]] | None:
+    """A footnote that contains itself, directly or through other notes: (line, column of its
+    definition, the labels around the cycle), or None.
+
+    pandoc expands a note inside a note without end, until its memory limit (2 GiB, half a
+    minute, twice), so such a file is refused before pandoc sees it. This reads only the
+    shape of footnote definitions (a line `[^label]:` and what follows up to the next
+    definition or unindented paragraph), outside code, which is all the question needs.
+    """
+    notes: dict[str, tuple[int, int, set[str]]] = {}
+    current: set[str] | None = None
+    fenced, blank = False, False
+    for number, line in enumerate(body.split("\n"), start=1):
+        if FENCE.match(line):
+            fenced = not fenced
+        if fenced:
+            continue
+        definition = NOTE_DEFINITION.match(line)
+        if definition:
+            current = set()
+            notes.setdefault(definition.group(2), (number, len(definition.group(1)) + 1, current))
+            line = line[definition.end():]
+        elif blank and line.strip() and not line.startswith(("    ", "\t")):
+            current = None  # an unindented paragraph: the note has ended
+        blank = not line.strip()
+        if current is not None:
+            current.update(NOTE_CALL.findall(CODE_SPAN.sub("", line)))
+    for label, (line, col, _) in sorted(notes.items(), key=lambda item: item[1][:2]):
+        path = _path_back(label, label, notes, [label], set())
+        if path:
+            return line, col, path
+    return None
+
+
+def _path_back(start: str, label: str, notes: dict, path: list[str], seen: set[str]):
+    """The labels from label back to start through the notes each one calls, if any."""
+    for called in sorted(notes[label][2]):
+        if called == start:
+            return path + [start]
+        if called in notes and called not in seen:
+            seen.add(called)
+            found = _path_back(start, called, notes, path + [called], seen)
+            if found:
+                return found
+    return None
