@@ -261,15 +261,33 @@ def _parse(texts: list[str], paths: list[str], reader: str, diags: Diagnostics) 
     out = []
     for path, result in zip(paths, results):
         if "error" in result:
-            diags.error(Location(path, 1, 1), "pandoc.failed",
-                        f"pandoc could not read this file: {result['error']}",
-                        "very large or deeply nested lists, quotes or tables are the usual "
-                        "cause: split the file or flatten the markup"
-                        if result.get("input") else "simplify the markup around the problem")
+            _failed(Location(path), result, reader, diags)
             out.append(None)
         else:
             out.append(result)
     return out
+
+
+#: how pandoc's readers (Parsec) say where they stopped: the position, then the reason
+PARSE_ERROR = re.compile(r'^Error at (?:"[^"\n]*" )?\(line (\d+), column (\d+)\):\n([^\n]*)')
+
+
+def _failed(here: Location, result: dict[str, Any], reader: str, diags: Diagnostics) -> None:
+    """Report a file pandoc could not read: at the place it names, with its reason alone."""
+    message = result["error"]
+    parse = PARSE_ERROR.match(message)
+    if parse:
+        where = here.at(int(parse.group(1)), int(parse.group(2)))
+        hint = ("the entry before this point is not closed, or holds a stray character: check "
+                "its braces, quotes and commas" if reader == "bibtex"
+                else "simplify the markup around the problem")
+        diags.error(where, "pandoc.failed",
+                    f"pandoc could not read this file: {parse.group(3).strip()}", hint)
+        return
+    diags.error(here.at(1, 1), "pandoc.failed", f"pandoc could not read this file: {message}",
+                "very large or deeply nested lists, quotes or tables are the usual cause: "
+                "split the file or flatten the markup" if result.get("input")
+                else "simplify the markup around the problem")
 
 
 ENGINE_HINTS = {
