@@ -12,6 +12,7 @@ from qabook import ast, pandoc, regular, yamldoc
 from qabook.cache import NO_CACHE, Cache, file_digest, key
 from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
 from qabook.diagnostics import NOWHERE, Diagnostics, Location
+from qabook.load.history import read_history
 from qabook.load.files import (FORBIDDEN, Text, footnote_cycle, inside, opens_front_matter,
                                read_text, split_front_matter)
 from qabook.tex import Formula
@@ -64,6 +65,7 @@ def load(root: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> LoadedBook 
     config = _config(root, diags)
     if config is None:
         return None
+    read_history(root, diags)  # the deck's file, checked now so that `check` reports it
     entries = _entries(root, config, diags)
     texts = [(entry, kind, chapter, read_text(root, entry.path, entry.location, diags))
              for entry, kind, chapter in entries]
