@@ -91,6 +91,7 @@ def parse_config(doc: YamlDoc, diags: Diagnostics) -> BookConfig | None:
             diags.warning(where(key, key=True), "config.unknown-key",
                           f"unknown key '{key}' in book.yaml",
                           did_you_mean(str(key), KNOWN_KEYS) or "see docs/authoring.md for the keys")
+    before = len(diags.errors)  # problems found elsewhere (e.g. in book.yaml's characters)
     missing = [key for key in REQUIRED if data.get(key) in (None, "", [])]
     for key in missing:
         diags.error(where(), "config.missing", f"book.yaml has no '{key}'",
@@ -112,13 +113,14 @@ def parse_config(doc: YamlDoc, diags: Diagnostics) -> BookConfig | None:
     back = _files(data.get("back", []), "back", where, diags)
     chapters = _chapters(data.get("chapters"), where, diags)
     bibliography = text("bibliography")
-    if missing or diags.has_errors():
+    title, subtitle, slug = text("title"), text("subtitle"), text("slug")
+    rights, description, credits = text("rights"), text("description"), text("credits")
+    if missing or len(diags.errors) > before:  # every field is checked before giving up
         return None
-    title = text("title")
     return BookConfig(
-        title=title, subtitle=text("subtitle"), slug=slugify(text("slug") or title),
+        title=title, subtitle=subtitle, slug=slugify(slug or title),
         authors=authors, language=language, identifier=identifier, date=date,
-        rights=text("rights"), description=text("description"), credits=text("credits"),
+        rights=rights, description=description, credits=credits,
         subjects=subjects,
         bibliography=FileEntry(bibliography, where("bibliography")),
         front=front, chapters=chapters, back=back,
