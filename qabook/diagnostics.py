@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Literal
@@ -100,7 +101,22 @@ class BuildFailed(Exception):
 def did_you_mean(word: str, candidates: Iterable[str], prefix: str = "") -> str:
     """A hint naming the closest candidate, or an empty string."""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"did you mean {prefix}{close[0]}?" if close else ""
+    return f"did you mean {prefix}{close[0]}?{_look_alike(word, close[0])}" if close else ""
+
+
+def _look_alike(written: str, meant: str) -> str:
+    """Name the characters that tell two look-alike words apart (`fig-firѕt` with a Cyrillic
+    dze looks just like `fig-first`), or an empty string when the difference shows."""
+    differ = [(a, b) for a, b in zip(written, meant) if a != b]
+    if len(written) != len(meant) or not differ or any(a.isascii() and b.isascii()
+                                                       for a, b in differ):
+        return ""
+    a, b = differ[0]
+    return f" (it has {_name(b)} where this has {_name(a)})"
+
+
+def _name(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, '')}".rstrip()
 
 
 def source_line(root: Path, location: Location) -> str | None:

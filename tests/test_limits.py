@@ -20,7 +20,7 @@ import pytest
 
 from conftest import BASE, REPO, run
 from qabook import pandoc, yamldoc
-from qabook.diagnostics import UNPRINTABLE, Diagnostics, visible
+from qabook.diagnostics import UNPRINTABLE, Diagnostics, did_you_mean, visible
 from qabook.load.history import HISTORY, MAX_TIME, entries, read_history
 
 def bomb(levels: int) -> str:
@@ -140,6 +140,14 @@ def test_control_characters_never_reach_the_terminal(tiny: Path) -> None:
 def test_visible_escapes_only_what_a_terminal_would_act_on() -> None:
     assert visible("a\tb é — \x00\x1b\n\x9b\u2028\u202e\u2066") == \
         "a\tb é — \\x00\\x1b\\x0a\\x9b\\u2028\\u202e\\u2066"
+
+
+def test_a_look_alike_suggestion_names_the_character_that_differs() -> None:
+    """"did you mean @fig-firѕt?" looked exactly like what the author had typed."""
+    assert did_you_mean("fig-first", ["fig-fir\u0455t"], "@") == (
+        "did you mean @fig-fir\u0455t? (it has U+0455 CYRILLIC SMALL LETTER DZE where this has "
+        "U+0073 LATIN SMALL LETTER S)")
+    assert did_you_mean("fig-frst", ["fig-first"], "@") == "did you mean @fig-first?"
 
 
 def test_a_chapter_folder_that_cannot_be_listed_is_named(tiny: Path, monkeypatch) -> None:
