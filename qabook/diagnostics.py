@@ -120,12 +120,15 @@ def _name(char: str) -> str:
 
 
 def source_line(root: Path, location: Location) -> str | None:
-    """The text of the line a location points at, if it is in a regular file (a FIFO or a
-    device is never opened) that can be read."""
+    """The text of the line a location points at, if it is in a regular file of the book (a
+    FIFO or a device is never opened, a symlink out of the book never followed)."""
     if not location.line:
         return None
+    target = Path(os.path.realpath(root / location.path))
+    if not target.is_relative_to(os.path.realpath(root)):
+        return None
     try:
-        data = regular.read_bytes(root / location.path, limit=EXCERPT_BYTES)
+        data = regular.read_bytes(target, limit=EXCERPT_BYTES)
     except regular.NotRegular:
         return None
     text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")

@@ -137,6 +137,16 @@ def test_control_characters_never_reach_the_terminal(tiny: Path) -> None:
     assert "q03-third.md:15:7: error: character U+001B" in err
 
 
+def test_the_excerpt_printer_never_shows_a_file_outside_the_book(tiny: Path,
+                                                                 tmp_path: Path) -> None:
+    """A chapter file linked out of the book is refused at its own 1:1, and the printer then
+    printed the outside file's first line."""
+    (tmp_path / "secret.txt").write_text("SECRET first line\n")
+    (tiny / "chapters/01-one/q09.md").symlink_to(tmp_path / "secret.txt")
+    code, err = check(tiny)
+    assert code == 1 and "[file.outside]" in err and "SECRET" not in err
+
+
 def test_visible_escapes_only_what_a_terminal_would_act_on() -> None:
     assert visible("a\tb é — \x00\x1b\n\x9b\u2028\u202e\u2066") == \
         "a\tb é — \\x00\\x1b\\x0a\\x9b\\u2028\\u202e\\u2066"
