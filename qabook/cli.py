@@ -12,10 +12,10 @@ import click
 
 from qabook import __version__, pipeline
 from qabook.cache import Cache
-from qabook.diagnostics import BuildFailed, Diagnostics, source_line
+from qabook.diagnostics import BuildFailed, Diagnostics, visible
 from qabook.render import FORMATS
 from qabook.render.options import PAPER_SIZES, PrintOptions
-from qabook.report import book_table, summary_line
+from qabook.report import book_table, diagnostic_lines, summary_line
 
 SOURCE = click.option("--source", "source", default="source", show_default=True,
                       type=click.Path(file_okay=False, path_type=Path),
@@ -135,7 +135,7 @@ def _guard(run):
     except Exception as exc:  # noqa: BLE001 - the user must never see a traceback
         if os.environ.get("QABOOK_DEBUG"):
             raise
-        click.echo(f"qabook: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo(f"qabook: internal error: {type(exc).__name__}: {visible(str(exc))}", err=True)
         click.echo("  hint: this is a bug in qabook; rerun with QABOOK_DEBUG=1 for details",
                    err=True)
         sys.exit(3)
@@ -144,23 +144,6 @@ def _guard(run):
 def _report(diags: Diagnostics, source: Path, strict: bool) -> bool:
     """Print diagnostics to stderr; True when they fail the run."""
     for diag in diags.sorted():
-        click.echo(diag.headline(str(source)), err=True)
-        excerpt = _excerpt(source_line(source, diag.location), diag.location.col)
-        if excerpt:
-            gutter = f"{diag.location.line:>5} | "
-            click.echo(f"{gutter}{excerpt[0]}", err=True)
-            click.echo(f"{' ' * (len(gutter) - 2)}| {excerpt[1]}^", err=True)
-        if diag.hint:
-            click.echo(f"  hint: {diag.hint}", err=True)
+        for line in diagnostic_lines(diag, source):
+            click.echo(line, err=True)
     return diags.has_errors() or (strict and bool(diags.warnings))
-
-
-def _excerpt(line: str | None, col: int, width: int = 88) -> tuple[str, str] | None:
-    """The source line (a window of it around col when long) and the padding of a caret."""
-    if not line or not line.strip():
-        return None
-    start = max(0, min(col - 1 - width // 3, len(line) - width)) if len(line) > width else 0
-    shown = line[start:start + width]
-    pad = "".join(c if c == "\t" else " " for c in shown[: max(col - 1 - start, 0)])
-    return ("…" if start else "") + shown + ("…" if start + width < len(line) else ""), \
-        (" " if start else "") + pad

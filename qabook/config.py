@@ -18,6 +18,9 @@ KNOWN_KEYS = (
 REQUIRED = ("title", "author", "language", "identifier", "date", "rights", "description",
             "bibliography", "chapters")
 UUID_URN = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+#: the dates every artifact can record: Unix times (Anki) start in 1970, zip time stamps
+#: (the EPUB, whose files pandoc stamps with the book's date) end in 2107
+FIRST_DATE, LAST_DATE = dt.date(1970, 1, 1), dt.date(2107, 12, 31)
 BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -88,6 +91,7 @@ def parse_config(doc: YamlDoc, diags: Diagnostics) -> BookConfig | None:
             diags.warning(where(key, key=True), "config.unknown-key",
                           f"unknown key '{key}' in book.yaml",
                           did_you_mean(str(key), KNOWN_KEYS) or "see docs/authoring.md for the keys")
+    before = len(diags.errors)  # problems found elsewhere (e.g. in book.yaml's characters)
     missing = [key for key in REQUIRED if data.get(key) in (None, "", [])]
     for key in missing:
         diags.error(where(), "config.missing", f"book.yaml has no '{key}'",
@@ -102,28 +106,47 @@ def parse_config(doc: YamlDoc, diags: Diagnostics) -> BookConfig | None:
     if language and not BCP47.match(language):
         diags.error(where("language"), "config.language",
                     f"language '{language}' is not a BCP 47 tag", "for example en-US")
-    date = data.get("date")
-    if date is not None and not isinstance(date, dt.date):
-        diags.error(where("date"), "config.date", f"date '{date}' is not a date",
-                    "write it as YYYY-MM-DD")
-        date = None
+    date = _date(data.get("date"), where, diags)
     authors = _strings(data.get("author"), "author", where, diags)
     subjects = _strings(data.get("subjects", []), "subjects", where, diags)
     front = _files(data.get("front", []), "front", where, diags)
     back = _files(data.get("back", []), "back", where, diags)
     chapters = _chapters(data.get("chapters"), where, diags)
     bibliography = text("bibliography")
-    if missing or diags.has_errors():
+    title, subtitle, slug = text("title"), text("subtitle"), text("slug")
+    rights, description, credits = text("rights"), text("description"), text("credits")
+    if missing or len(diags.errors) > before:  # every field is checked before giving up
         return None
-    title = text("title")
     return BookConfig(
-        title=title, subtitle=text("subtitle"), slug=slugify(text("slug") or title),
+        title=title, subtitle=subtitle, slug=slugify(slug or title),
         authors=authors, language=language, identifier=identifier, date=date,
-        rights=text("rights"), description=text("description"), credits=text("credits"),
+        rights=rights, description=description, credits=credits,
         subjects=subjects,
         bibliography=FileEntry(bibliography, where("bibliography")),
         front=front, chapters=chapters, back=back,
     )
+
+
+def _date(value, where, diags: Diagnostics) -> dt.date | None:
+    """The publication date, within the years every format can record."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.date):
+        diags.error(where("date"), "config.date", f"date '{value}' is not a date",
+                    "write it as YYYY-MM-DD")
+        return None
+    if not FIRST_DATE <= _day(value) <= LAST_DATE:
+        diags.error(where("date"), "config.date",
+                    f"date {_day(value).isoformat()} is outside the years "
+                    f"{FIRST_DATE.year} to {LAST_DATE.year}",
+                    "the date stamps the EPUB's files (zip time stamps end in 2107) and the "
+                    "deck's notes (Unix times start in 1970); give the publication date")
+        return None
+    return value
+
+
+def _day(value: dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def _text(data: dict, key: str, where, diags: Diagnostics) -> str:

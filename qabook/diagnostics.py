@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Literal
+
+from qabook import regular
 
 Severity = Literal["error", "warning"]
 
@@ -50,8 +54,8 @@ class Diagnostic:
         if not loc.path:  # the machine or the engines, not a file of the book
             return f"qabook: {self.severity}: {self.message} [{self.code}]"
         path = os.path.normpath(os.path.join(root, loc.path)) if root else loc.path
-        where = f"{path}:{loc.line}:{loc.col or 1}" if loc.line else path
-        return f"{where}: {self.severity}: {self.message} [{self.code}]"
+        where = f"{visible(path)}:{loc.line}:{loc.col or 1}" if loc.line else visible(path)
+        return f"{where}: {self.severity}: {visible(self.message)} [{self.code}]"
 
 
 @dataclass
@@ -97,17 +101,57 @@ class BuildFailed(Exception):
 def did_you_mean(word: str, candidates: Iterable[str], prefix: str = "") -> str:
     """A hint naming the closest candidate, or an empty string."""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"did you mean {prefix}{close[0]}?" if close else ""
+    return f"did you mean {prefix}{close[0]}?{_look_alike(word, close[0])}" if close else ""
+
+
+def _look_alike(written: str, meant: str) -> str:
+    """Name the characters that tell two look-alike words apart (`fig-firѕt` with a Cyrillic
+    dze looks just like `fig-first`), or an empty string when the difference shows."""
+    differ = [(a, b) for a, b in zip(written, meant) if a != b]
+    if len(written) != len(meant) or not differ or any(a.isascii() and b.isascii()
+                                                       for a, b in differ):
+        return ""
+    a, b = differ[0]
+    return f" (it has {_name(b)} where this has {_name(a)})"
+
+
+def _name(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, '')}".rstrip()
 
 
 def source_line(root: Path, location: Location) -> str | None:
-    """The text of the line a location points at, if it can be read."""
+    """The text of the line a location points at, if it is in a regular file of the book (a
+    FIFO or a device is never opened, a symlink out of the book never followed)."""
     if not location.line:
         return None
-    try:
-        lines = (root / location.path).read_text(encoding="utf-8-sig", errors="replace").splitlines()
-    except OSError:
+    target = Path(os.path.realpath(root / location.path))
+    if not target.is_relative_to(os.path.realpath(root)):
         return None
+    try:
+        data = regular.read_bytes(target, limit=EXCERPT_BYTES)
+    except regular.NotRegular:
+        return None
+    text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")  # as the loader counts lines: U+2028, VT, FF… end no line
     if location.line <= len(lines):
         return lines[location.line - 1]
     return None
+
+
+EXCERPT_BYTES = 64 * 1024 * 1024  #: far beyond any source file (they are refused past 1 MiB)
+
+#: what never reaches a terminal raw: control characters (ESC starts escape sequences, a
+#: newline in a file name could forge a diagnostic line), line and paragraph separators, and
+#: bidirectional controls (they reorder what is shown); tab is harmless and aligns carets
+UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                         "\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """text with every unprintable character written as an escape (`\\x1b`, `\\u202e`)."""
+    return UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

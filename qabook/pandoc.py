@@ -73,9 +73,50 @@ def _decode(result: dict[str, Any]) -> dict[str, Any]:
         return result
     try:
         return json.loads(result["output"])
-    except RecursionError:
-        return {"error": "its markup is nested too deeply to be read (lists, quotes or divs "
-                         "inside each other)", "input": True}
+    except RecursionError:  # markup nested a few hundred deep: the model names the place
+        return _decode_deep(result["output"])
+
+
+def _decode_deep(text: str) -> Any:
+    """json.loads without recursion, for an AST nested deeper than the C decoder can go.
+
+    Containers are opened and closed on a stack; scalars (strings, numbers, literals) are
+    read by json's own decoder, which never recurses for them.
+    """
+    scalar = json.JSONDecoder().raw_decode
+    space = json.decoder.WHITESPACE
+    stack: list[list] = []  # [container, key waiting for its value]
+    root: Any = None
+    index = space.match(text, 0).end()
+    while index < len(text):
+        char = text[index]
+        if char in "[{":
+            value: Any = [] if char == "[" else {}
+            index += 1
+        elif char in "]}":
+            stack.pop()
+            index = space.match(text, index + 1).end()
+            continue
+        elif char in ",:":
+            index = space.match(text, index + 1).end()
+            continue
+        else:
+            value, index = scalar(text, index)
+        if stack and isinstance(stack[-1][0], dict) and stack[-1][1] is None:
+            stack[-1][1] = value  # a key
+        elif stack:
+            container, key = stack[-1]
+            if isinstance(container, list):
+                container.append(value)
+            else:
+                container[key] = value
+                stack[-1][1] = None
+        else:
+            root = value
+        if isinstance(value, (list, dict)):
+            stack.append([value, None])
+        index = space.match(text, index).end()
+    return root
 
 
 def mathml(formulas: list[tuple[str, bool]]) -> list[tuple[str | None, str]]:

@@ -1,9 +1,39 @@
-"""Plain-text reports for the CLI: the one-line summary and the `qabook list` table."""
+"""Plain-text reports for the CLI: diagnostics with their excerpts, the one-line summary and
+the `qabook list` table. Whatever comes from the book is shown with control characters
+escaped: a source line or a file name can never drive the terminal or forge a line."""
 
 from __future__ import annotations
 
-from qabook.diagnostics import Diagnostics
+from pathlib import Path
+
+from qabook.diagnostics import Diagnostic, Diagnostics, source_line, visible
 from qabook.model.nodes import Book
+
+
+def diagnostic_lines(diag: Diagnostic, source: Path) -> list[str]:
+    """A diagnostic as printed: its headline, the source line with a caret, its hint."""
+    lines = [diag.headline(str(source))]
+    excerpt = _excerpt(source_line(source, diag.location), diag.location.col)
+    if excerpt:
+        gutter = f"{diag.location.line:>5} | "
+        lines.append(f"{gutter}{excerpt[0]}")
+        lines.append(f"{' ' * (len(gutter) - 2)}| {excerpt[1]}^")
+    if diag.hint:
+        lines.append(f"  hint: {visible(diag.hint)}")
+    return lines
+
+
+def _excerpt(line: str | None, col: int, width: int = 88) -> tuple[str, str] | None:
+    """The source line (a window of it around col when long) and the padding of a caret,
+    both with unprintable characters escaped."""
+    if not line or not line.strip():
+        return None
+    start = max(0, min(col - 1 - width // 3, len(line) - width)) if len(line) > width else 0
+    shown = line[start:start + width]
+    before = visible(shown[: max(col - 1 - start, 0)])
+    pad = "".join(c if c == "\t" else " " for c in before)
+    text = ("…" if start else "") + visible(shown) + ("…" if start + width < len(line) else "")
+    return text, (" " if start else "") + pad
 
 
 def _plural(count: int, word: str) -> str:

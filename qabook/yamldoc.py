@@ -1,7 +1,14 @@
-"""Safe YAML with source positions: the only module that imports PyYAML."""
+"""Safe YAML with source positions: the only module that imports PyYAML.
+
+A book's YAML is small and flat, so the loader allows no more than it needs: no anchors or
+aliases (an 817-byte alias bomb expands to billions of nodes), no tags, a bounded depth and
+number of nodes, YAML 1.2 scalars (`0x1F`, `1:00`, `1_000` and `017` are text, not numbers;
+`yes` and `no` are text, not booleans) and only dates that exist.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,13 +16,93 @@ import yaml
 
 Path_ = tuple  # a key path such as ("chapters", 0, "folder")
 
+MAX_DEPTH = 20  #: levels of nested lists and mappings; book.yaml needs 4
+MAX_NODES = 20_000  #: values in one document; a book of 1,000 chapters needs about 5,000
+SYNTAX_HINT = "check indentation and quote values that contain ': ' or '#'"
+
 
 class YamlError(Exception):
-    """A YAML document that cannot be read, with its 1-based position."""
+    """A YAML document that cannot be read, with its 1-based position, a code and a hint."""
 
-    def __init__(self, message: str, line: int, col: int):
+    def __init__(self, message: str, line: int, col: int, code: str = "yaml.syntax",
+                 hint: str = SYNTAX_HINT):
         super().__init__(message)
-        self.message, self.line, self.col = message, line, col
+        self.message, self.line, self.col, self.code, self.hint = message, line, col, code, hint
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Valid YAML that a book does not accept, at the mark where it starts."""
+
+    def __init__(self, code: str, problem: str, mark: yaml.Mark, hint: str):
+        super().__init__(problem=problem, problem_mark=mark)
+        self.code, self.hint = code, hint
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+# YAML 1.2's core schema, plus a bound on digits so that every integer converts at once
+_CORE = (
+    (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    (_INT, r"^[-+]?(?:0|[1-9][0-9]{0,17})$", "-+0123456789"),
+    (_FLOAT, r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+             r"|[-+]?[0-9]+[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+     "-+0123456789."),
+)
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, held to the limits above while it composes the node tree
+    (before anything is constructed or walked)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.depth = self.nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        _refuse_event(event)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _Refused("yaml.too-large", f"more than {MAX_NODES:,} values", event.start_mark,
+                           "front matter and book.yaml hold a few settings; move data out")
+        if self.depth >= MAX_DEPTH:
+            raise _Refused("yaml.too-deep", f"lists or mappings nested more than {MAX_DEPTH} "
+                           "deep", event.start_mark, "flatten the value")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):  # 2026-02-30, hour 25, …
+            raise _Refused("yaml.date", f"'{node.value}' is not a calendar date",
+                           node.start_mark, "write a date that exists, as YYYY-MM-DD") from None
+
+
+for _tag, _pattern, _first in _CORE:
+    _Loader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+_Loader.add_constructor(_TIMESTAMP, _Loader.construct_yaml_timestamp)
+
+
+def _refuse_event(event: yaml.Event) -> None:
+    """Anchors, aliases and tags: YAML machinery a book never needs, and the door to alias
+    bombs and to constructors."""
+    if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+        raise _Refused("yaml.alias", "YAML anchors and aliases (&name, *name) are not allowed",
+                       event.start_mark, "write the value out where it is needed")
+    if getattr(event, "tag", None) is not None:
+        tag = event.tag.replace("tag:yaml.org,2002:", "!!", 1)
+        raise _Refused("yaml.tag", f"YAML tags such as '{tag}' are not allowed",
+                       event.start_mark, "remove the tag; quote the value if it must be text")
 
 
 @dataclass
@@ -36,9 +123,9 @@ class YamlDoc:
 
 
 def load(text: str, first_line: int = 1) -> YamlDoc:
-    """Parse text with the safe loader; positions count from first_line."""
+    """Parse text with the book's loader; positions count from first_line."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # a character YAML refuses, found on reading
         before = text[: exc.position]
         line = before.count("\n") + first_line
@@ -50,6 +137,10 @@ def load(text: str, first_line: int = 1) -> YamlDoc:
         if node is None:
             return YamlDoc(None)
         value = loader.construct_document(node)
+    except _Refused as exc:
+        mark = exc.problem_mark
+        raise YamlError(exc.problem, mark.line + first_line, mark.column + 1, exc.code,
+                        exc.hint) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + first_line, mark.column + 1) if mark else (first_line, 1)
@@ -69,6 +160,7 @@ def _describe(exc: yaml.MarkedYAMLError) -> str:
 
 
 def _walk(node: yaml.Node, path: Path_, doc: YamlDoc, offset: int) -> None:
+    """Record positions; the tree has no aliases and at most MAX_DEPTH levels."""
     doc.values[path] = (node.start_mark.line + 1 + offset, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()

@@ -8,7 +8,6 @@ both for markup smuggled past the model.
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import pytest

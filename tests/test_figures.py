@@ -26,7 +26,7 @@ from qabook import pipeline
 from qabook.cache import Cache
 from qabook.diagnostics import Diagnostics
 from qabook.model.images import MAX_BYTES
-from qabook.model.png import MAX_PIXELS, check_png
+from qabook.model.png import check_png
 from qabook.model.svg import MAX_DEPTH, MAX_ELEMENTS, check_svg
 from qabook.render import RenderContext, RenderError
 
@@ -144,7 +144,7 @@ def test_a_symlink_to_a_name_with_url_characters_is_refused(tiny: Path) -> None:
 def test_nothing_outside_the_book_is_read(tiny: Path, tmp_path: Path, monkeypatch) -> None:
     """A figure that links outside the book is refused, and the file it links to is not
     even read (to hash it for the cache, as the old code did)."""
-    from qabook.load import regular
+    from qabook import regular
     from qabook.model import images
 
     outside = tmp_path / "secret.svg"

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
-from qabook import ast, pandoc, yamldoc
+from qabook import ast, pandoc, regular, yamldoc
 from qabook.cache import NO_CACHE, Cache, key
 from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
 from qabook.diagnostics import NOWHERE, Diagnostics, Location
-from qabook.load import regular
-from qabook.load.files import Text, inside, opens_front_matter, read_text, split_front_matter
+from qabook.load.history import read_history
+from qabook.load.files import (FORBIDDEN, Text, footnote_cycle, inside, opens_front_matter,
+                               read_text, split_front_matter)
 from qabook.tex import Formula
 
 Kind = Literal["front", "question", "back"]
@@ -63,6 +65,7 @@ def load(root: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> LoadedBook 
     config = _config(root, diags)
     if config is None:
         return None
+    read_history(root, diags)  # the deck's file, checked now so that `check` reports it
     entries = _entries(root, config, diags)
     texts = [(entry, kind, chapter, read_text(root, entry.path, entry.location, diags))
              for entry, kind, chapter in entries]
@@ -73,6 +76,8 @@ def load(root: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> LoadedBook 
     for _, kind, chapter, text, split in splits:
         meta = _meta(text, split, diags)
         if meta is False:  # unreadable front matter: the file's number and labels are unknown
+            continue
+        if _notes_in_a_loop(text, split, diags):
             continue
         ident = key("model", kind, chapter, text.path, text.text)
         files.append(SourceFile(text.path, kind, chapter, meta, split.body,
@@ -130,20 +135,15 @@ def _load_bibliography(bib: Text, diags: Diagnostics, cache: Cache) -> Bibliogra
 
 def _config(root: Path, diags: Diagnostics) -> BookConfig | None:
     origin = Location(BOOK_FILE)
-    if not (root / BOOK_FILE).is_file():
+    if not os.path.lexists(root / BOOK_FILE):
         diags.error(origin, "file.missing", f"no {BOOK_FILE} in '{root}'",
                     "point --source at the folder that holds book.yaml")
         return None
     text = read_text(root, BOOK_FILE, origin, diags)
     if text is None:
         return None
-    try:
-        doc = yamldoc.load(text.text)
-    except yamldoc.YamlError as exc:
-        diags.error(origin.at(exc.line, exc.col), "yaml.syntax", exc.message,
-                    "check indentation and quote values that contain ': ' or '#'")
-        return None
-    return parse_config(doc, diags)
+    doc = _yaml(text.text, 1, origin, diags)
+    return parse_config(doc, diags) if doc is not None else None
 
 
 def _entries(root: Path, config: BookConfig, diags: Diagnostics):
@@ -184,7 +184,19 @@ def _chapter_files(root: Path, chapter, diags: Diagnostics) -> list[str]:
                     f"chapter folder '{chapter.folder}' does not exist",
                     "create it, or correct the folder in book.yaml")
         return []
-    names = sorted(p.name for p in folder.iterdir() if p.suffix == ".md")
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.suffix == ".md")
+    except OSError as exc:
+        diags.error(chapter.location, "chapter.unreadable",
+                    f"cannot list chapter folder '{chapter.folder}': {exc.strerror}",
+                    "give yourself permission to read it")
+        return []
+    for name in [name for name in names if FORBIDDEN.search(name)]:
+        char = FORBIDDEN.search(name).group()
+        diags.error(Location(f"{chapter.folder}/{name}"), "file.name",
+                    f"the file name holds character U+{ord(char):04X}, which is not allowed",
+                    "rename the file: names hold no control or invisible characters")
+        names.remove(name)
     if not names:
         diags.error(chapter.location, "chapter.empty",
                     f"chapter folder '{chapter.folder}' holds no question files",
@@ -200,15 +212,35 @@ def _split(text: Text, diags: Diagnostics):
     return split
 
 
+def _notes_in_a_loop(text: Text, split, diags: Diagnostics) -> bool:
+    """True (after reporting it) when a footnote contains itself: pandoc cannot read it."""
+    cycle = footnote_cycle(split.body)
+    if cycle is None:
+        return False
+    line, col, labels = cycle
+    chain = " → ".join(f"[^{label}]" for label in labels)
+    diags.error(Location(text.path, line, col), "footnote.cycle",
+                f"footnote [^{labels[0]}] contains itself ({chain}): pandoc would expand it "
+                "without end",
+                "a note cannot call itself, directly or through another note; remove the call")
+    return True
+
+
 def _meta(text: Text, split, diags: Diagnostics) -> yamldoc.YamlDoc | None | bool:
     if split.yaml is None:
         return None
+    doc = _yaml(split.yaml, split.yaml_line, Location(text.path), diags)
+    return doc if doc is not None else False
+
+
+def _yaml(text: str, first_line: int, origin: Location,
+          diags: Diagnostics) -> yamldoc.YamlDoc | None:
+    """The YAML document, or None after reporting why it cannot be read."""
     try:
-        return yamldoc.load(split.yaml, first_line=split.yaml_line)
+        return yamldoc.load(text, first_line)
     except yamldoc.YamlError as exc:
-        diags.error(Location(text.path, exc.line, exc.col), "yaml.syntax", exc.message,
-                    "check indentation and quote values that contain ': ' or '#'")
-        return False
+        diags.error(origin.at(exc.line, exc.col), exc.code, exc.message, exc.hint)
+        return None
 
 
 def _parse(texts: list[str], paths: list[str], reader: str, diags: Diagnostics) -> list[Any]:
@@ -231,15 +263,33 @@ def _parse(texts: list[str], paths: list[str], reader: str, diags: Diagnostics) 
     out = []
     for path, result in zip(paths, results):
         if "error" in result:
-            diags.error(Location(path, 1, 1), "pandoc.failed",
-                        f"pandoc could not read this file: {result['error']}",
-                        "very large or deeply nested lists, quotes or tables are the usual "
-                        "cause: split the file or flatten the markup"
-                        if result.get("input") else "simplify the markup around the problem")
+            _failed(Location(path), result, reader, diags)
             out.append(None)
         else:
             out.append(result)
     return out
+
+
+#: how pandoc's readers (Parsec) say where they stopped: the position, then the reason
+PARSE_ERROR = re.compile(r'^Error at (?:"[^"\n]*" )?\(line (\d+), column (\d+)\):\n([^\n]*)')
+
+
+def _failed(here: Location, result: dict[str, Any], reader: str, diags: Diagnostics) -> None:
+    """Report a file pandoc could not read: at the place it names, with its reason alone."""
+    message = result["error"]
+    parse = PARSE_ERROR.match(message)
+    if parse:
+        where = here.at(int(parse.group(1)), int(parse.group(2)))
+        hint = ("the entry before this point is not closed, or holds a stray character: check "
+                "its braces, quotes and commas" if reader == "bibtex"
+                else "simplify the markup around the problem")
+        diags.error(where, "pandoc.failed",
+                    f"pandoc could not read this file: {parse.group(3).strip()}", hint)
+        return
+    diags.error(here.at(1, 1), "pandoc.failed", f"pandoc could not read this file: {message}",
+                "very large or deeply nested lists, quotes or tables are the usual cause: "
+                "split the file or flatten the markup" if result.get("input")
+                else "simplify the markup around the problem")
 
 
 ENGINE_HINTS = {

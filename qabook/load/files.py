@@ -1,12 +1,15 @@
-"""Reading source files safely: containment, size, encoding, line endings, front matter."""
+"""Reading source files safely: containment, kind, size, encoding, characters, line endings,
+front matter."""
 
 from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from qabook import regular
 from qabook.diagnostics import Diagnostics, Location
 
 MAX_BYTES = 1024 * 1024  # a question is a few thousand words; 1 MiB is a clear, generous limit
@@ -22,33 +25,37 @@ class Text:
 
 
 def inside(root: Path, relative: str) -> Path | None:
-    """The real path of root/relative if it stays inside root (symlinks followed), else None."""
+    """The real path of root/relative if it stays inside root (symlinks followed), else None.
+
+    A loop of symlinks stays where it is (inside or not): reading it is refused later.
+    """
     if os.path.isabs(relative) or "\\" in relative:
         return None
     real_root = root.resolve()
-    target = (root / relative).resolve()
+    target = Path(os.path.realpath(root / relative))
     return target if target.is_relative_to(real_root) else None
 
 
 def read_text(root: Path, relative: str, origin: Location, diags: Diagnostics) -> Text | None:
-    """Read root/relative as UTF-8 text, reporting containment, size and encoding problems."""
+    """Read root/relative as UTF-8 text, reporting containment, kind, size, encoding and
+    character problems."""
     here = Location(relative)
     target = inside(root, relative)
     if target is None:
         diags.error(origin, "file.outside", f"'{relative}' lies outside the book's source folder",
                     "keep every file of the book under source/ and use relative paths")
         return None
-    if not target.is_file():
-        diags.error(origin, "file.missing", f"file '{relative}' does not exist",
-                    "create it, or correct the path in book.yaml")
+    try:
+        data = regular.read_bytes(target, MAX_BYTES)
+    except regular.NotRegular as exc:
+        _not_a_file(relative, str(exc), origin, diags)
         return None
-    size = target.stat().st_size
-    if size > MAX_BYTES:
+    if len(data) > MAX_BYTES:
+        size = os.stat(target).st_size
         diags.error(here.at(1, 1), "file.too-large",
                     f"file is {size / 1048576:.1f} MiB; the limit is {MAX_BYTES // 1048576} MiB",
                     "split the text, or move data out of the book")
         return None
-    data = target.read_bytes()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -60,7 +67,53 @@ def read_text(root: Path, relative: str, origin: Location, diags: Diagnostics) -
                     "save the file as UTF-8")
         return None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return Text(relative, text)
+    return Text(relative, _characters(text, here, diags))
+
+
+def _not_a_file(relative: str, what: str, origin: Location, diags: Diagnostics) -> None:
+    if what == "missing":
+        diags.error(origin, "file.missing", f"file '{relative}' does not exist",
+                    "create it, or correct the path in book.yaml")
+    else:
+        diags.error(origin, "file.not-regular", f"'{relative}' is {what}, not a file",
+                    "a book is made of regular files: replace it with one, or remove it")
+
+
+#: characters a book never needs, which break formats or hide text: controls other than tab
+#: and newline (NUL makes an invalid EPUB, ESC drives terminals), line and paragraph
+#: separators, bidirectional embeddings, overrides and isolates (they reorder what a reader
+#: sees, as in "Trojan Source"), and Unicode's noncharacters
+FORBIDDEN_RANGES = ((0x00, 0x08), (0x0B, 0x1F), (0x7F, 0x9F), (0x2028, 0x2029),
+                    (0x202A, 0x202E), (0x2066, 0x2069), (0xFDD0, 0xFDEF),
+                    *((plane + 0xFFFE, plane + 0xFFFF) for plane in range(0, 0x110000, 0x10000)))
+FORBIDDEN = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in FORBIDDEN_RANGES)
+                       + "]")
+REPLACEMENT = "\ufffd"
+
+
+def _characters(text: str, here: Location, diags: Diagnostics) -> str:
+    """The text with each forbidden character replaced (after reporting the first), so
+    later stages read on without tripping over it."""
+    first = FORBIDDEN.search(text)
+    if first is None:
+        return text
+    found = FORBIDDEN.findall(text)
+    char = first.group()
+    line = text.count("\n", 0, first.start()) + 1
+    col = first.start() - text.rfind("\n", 0, first.start())
+    more = f" ({len(found) - 1:,} more in this file)" if len(found) > 1 else ""
+    diags.error(here.at(line, col), "file.character",
+                f"character U+{ord(char):04X} ({_describe(char)}) is not allowed{more}",
+                "delete it: most editors do not show it, and it can hide or reorder text, "
+                "break the EPUB or drive a terminal")
+    return FORBIDDEN.sub(REPLACEMENT, text)
+
+
+def _describe(char: str) -> str:
+    category = unicodedata.category(char)
+    if category == "Cc":
+        return "a control character"
+    return unicodedata.name(char, "a noncharacter")
 
 
 @dataclass(frozen=True)
@@ -85,3 +138,56 @@ def split_front_matter(text: str) -> Split:
 def opens_front_matter(text: str) -> bool:
     """True when the file starts a front matter block (closed or not)."""
     return re.match(r"\A---[ \t]*\n", text) is not None
+
+
+NOTE_DEFINITION = re.compile(r"^((?:[ \t]*>)*[ \t]{0,3})\[\^([^\]\s]+)\]:")
+NOTE_CALL = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+CODE_SPAN = re.compile(r"(`+).+?\1")
+FENCE = re.compile(r"^(?:[ \t]*>)*[ \t]*(```|~~~)")
+
+
+def footnote_cycle(body: str) -> tuple[int, int, list[str]] | None:
+    """A footnote that contains itself, directly or through other notes: (line, column of its
+    definition, the labels around the cycle), or None.
+
+    pandoc expands a note inside a note without end, until its memory limit (2 GiB, half a
+    minute, twice), so such a file is refused before pandoc sees it. This reads only the
+    shape of footnote definitions (a line `[^label]:` and what follows up to the next
+    definition or unindented paragraph), outside code, which is all the question needs.
+    """
+    notes: dict[str, tuple[int, int, set[str]]] = {}
+    current: set[str] | None = None
+    fenced, blank = False, False
+    for number, line in enumerate(body.split("\n"), start=1):
+        if FENCE.match(line):
+            fenced = not fenced
+        if fenced:
+            continue
+        definition = NOTE_DEFINITION.match(line)
+        if definition:
+            current = set()
+            notes.setdefault(definition.group(2), (number, len(definition.group(1)) + 1, current))
+            line = line[definition.end():]
+        elif blank and line.strip() and not line.startswith(("    ", "\t")):
+            current = None  # an unindented paragraph: the note has ended
+        blank = not line.strip()
+        if current is not None:
+            current.update(NOTE_CALL.findall(CODE_SPAN.sub("", line)))
+    for label, (line, col, _) in sorted(notes.items(), key=lambda item: item[1][:2]):
+        path = _path_back(label, label, notes, [label], set())
+        if path:
+            return line, col, path
+    return None
+
+
+def _path_back(start: str, label: str, notes: dict, path: list[str], seen: set[str]):
+    """The labels from label back to start through the notes each one calls, if any."""
+    for called in sorted(notes[label][2]):
+        if called == start:
+            return path + [start]
+        if called in notes and called not in seen:
+            seen.add(called)
+            found = _path_back(start, called, notes, path + [called], seen)
+            if found:
+                return found
+    return None

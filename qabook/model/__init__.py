@@ -12,7 +12,8 @@ from qabook.load import LoadedBook, SourceFile, parse
 from qabook.model.attributes import clean_attr
 from qabook.model.blocks import STRUCTURE, block_, blocks, unwrap_blocks
 from qabook.model.context import FileContext, Pos
-from qabook.model.nodes import Book, Chapter, Exercise, Matter, Question, ref_kind
+from qabook.model.nodes import (NUMBER_DIGITS, Book, Chapter, Exercise, Matter, Question,
+                                 ref_kind)
 
 QUESTION_KEYS = ("number", "title", "tags")
 MATTER_KEYS = ("title", "id")
@@ -91,9 +92,14 @@ def _question(file: SourceFile, tree: dict, ctx: FileContext) -> Question | None
                   "add 'number: N' to the front matter; numbers are unique and never reused")
         return None
     if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
+        shown = str(number) if len(str(number)) <= 24 else f"{str(number)[:20]}…"
         ctx.error(pos("number"), "meta.number",
-                  f"question number must be a positive integer, not '{number}'",
+                  f"question number must be a positive integer, not '{shown}'",
                   "write it as digits, e.g. number: 17")
+        return None
+    if len(str(number)) > NUMBER_DIGITS:
+        ctx.error(pos("number"), "meta.number", f"question number {number} is too large",
+                  f"question numbers have at most {NUMBER_DIGITS} digits")
         return None
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():

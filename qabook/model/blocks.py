@@ -40,8 +40,9 @@ def _attr_of(block: dict) -> Any:
 def blocks(raw: list[Any], ctx: FileContext, pos: Pos = None) -> list[Any]:
     """Clean a list of blocks, reporting what cannot go into a book."""
     out: list[Any] = []
-    for block, here in unwrap_blocks(raw, ctx, pos):
-        out.extend(block_(block, here, ctx, out))
+    with ctx.nested(pos) as within:
+        for block, here in unwrap_blocks(raw, ctx, pos) if within else ():
+            out.extend(block_(block, here, ctx, out))
     return out
 
 

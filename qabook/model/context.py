@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from qabook.diagnostics import Diagnostics, Location
 from qabook.model.nodes import Citation, Document, Equation, Figure, Ref, Table
@@ -14,6 +14,10 @@ from qabook.tex import Formula
 
 Pos = tuple[int, int] | None
 TAB = 4  # pandoc expands tabs to stops of 4 when it counts columns
+#: levels of content inside each other (lists, quotes, divs, notes, emphasis, links…); real
+#: answers use about ten; past a few hundred, recursive walks (here, in the renderers, in
+#: WeasyPrint) reach Python's limit
+MAX_NESTING = 32
 
 
 @dataclass
@@ -38,6 +42,23 @@ class FileContext:
     in_note: int = 0  #: how many footnotes the walk is inside (figures may not be)
     #: (path, what it held) for every figure path looked at: the model's verdict depends on it
     images: list[tuple[str, str]] = field(default_factory=list)
+    depth: int = 0  #: how many levels of content the walk is inside
+    too_deep: bool = False  #: whether MAX_NESTING was passed (reported once per file)
+
+    @contextmanager
+    def nested(self, pos: Pos) -> Iterator[bool]:
+        """Walk one level deeper; False past MAX_NESTING (reported where it is first passed),
+        and the caller then drops what lies deeper."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING and not self.too_deep:
+                self.too_deep = True
+                self.error(pos, "markup.too-deep", f"content nested more than {MAX_NESTING} "
+                           "levels deep (lists, quotes, divs, notes or emphasis inside each "
+                           "other)", "flatten the markup: split the list, or end a quote")
+            yield self.depth <= MAX_NESTING
+        finally:
+            self.depth -= 1
 
     def loc(self, pos: Pos) -> Location:
         """A Location for a pandoc position, with columns counted in characters."""

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from qabook import ast
 from qabook.diagnostics import did_you_mean
-from qabook.load.regular import NotRegular, TooLarge, read_regular, state
+from qabook.regular import NotRegular, TooLarge, read_regular, state
 from qabook.model.attributes import clean_attr
 from qabook.model.context import FileContext, Pos
 from qabook.model.nodes import Figure, ref_kind

@@ -17,7 +17,7 @@ from qabook import ast
 from qabook.model.attributes import NOXREF_CLASS, clean_attr, is_emoji
 from qabook.model.context import FileContext, Pos, has_user_attr, is_wrapper, position, unwrapped
 from qabook.model.images import figure_image
-from qabook.model.nodes import Citation, Equation, Ref, ref_kind
+from qabook.model.nodes import NUMBER_DIGITS, Citation, Equation, Ref, ref_kind
 from qabook.tex import Formula
 
 OBJECT = "\ufffc"  # stands for a non-text inline node inside the laid-out string
@@ -25,7 +25,7 @@ KEY = r"\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*"  # pandoc's citation key: internal pun
 GROUP = re.compile(r"\[([^\[\]]*)\]")
 ITEM = re.compile(rf"^(?P<prefix>.*?)(?<!\w)(?P<neg>-?)@(?P<key>{KEY})(?P<suffix>.*)$", re.S)
 AT = re.compile(rf"(?<![\w@])@(?P<key>{KEY})")
-BARE = re.compile(r"(?<![\w@])Q(?P<num>[0-9]+)(?!\w)")
+BARE = re.compile(rf"(?<![\w@])Q(?P<num>[0-9]{{1,{NUMBER_DIGITS}}})(?!\w)")  # longer: not a ref
 NOTE_CALL = re.compile(r"\[\^([^\]\s]+)\]")  # pandoc leaves an undefined footnote call as text
 STYLE = ("Emph", "Strong", "Strikeout", "Superscript", "Subscript", "SmallCaps", "Underline")
 XREF_CLASS = "qabook-xref"
@@ -55,6 +55,11 @@ def unwrap(raw: list[Any], pos: Pos = None) -> list[tuple[dict, Pos]]:
 
 def inlines(raw: list[Any], ctx: FileContext, pos: Pos = None, scan: bool = True) -> list[Any]:
     """Clean inline content; with scan, turn citations and cross-references into nodes."""
+    with ctx.nested(pos) as within:
+        return _inlines(raw, ctx, pos, scan) if within else []
+
+
+def _inlines(raw: list[Any], ctx: FileContext, pos: Pos, scan: bool) -> list[Any]:
     chars: list[str] = []
     where: list[Pos] = []
     objects: dict[int, Any] = {}
@@ -236,6 +241,10 @@ def _at(match: re.Match, where: list[Pos], ctx: FileContext) -> Any:
     """`@key` outside brackets: a cross-reference, or an in-text citation."""
     key, source, here = match.group("key"), match.group(0), where[match.start()]
     kind = ref_kind(key)
+    if kind == "question" and len(key) - 1 > NUMBER_DIGITS:
+        ctx.error(here, "ref.number", f"@Q is followed by {len(key) - 1:,} digits; question "
+                  f"numbers have at most {NUMBER_DIGITS}", "correct the number")
+        return ast.Str(source)
     if kind:
         return _xref(key, kind, False, source, here, ctx)
     return _cite([_citation(key, [], [], "AuthorInText", here, ctx)], source)

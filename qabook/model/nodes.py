@@ -19,6 +19,9 @@ from qabook.tex import Formula
 Blocks = tuple[Any, ...]
 Inlines = tuple[Any, ...]
 RefKind = Literal["question", "figure", "table", "equation", "exercise"]
+#: a question number has at most nine digits: no book has a billion questions, and the bound
+#: keeps every number exact wherever it goes (Anki's ids, JSON, conversion to int)
+NUMBER_DIGITS = 9
 LABEL_KINDS: dict[str, RefKind] = {"fig": "figure", "tbl": "table", "eq": "equation",
                                    "ex": "exercise"}
 

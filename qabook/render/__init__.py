@@ -16,17 +16,18 @@ from pathlib import Path
 from typing import Any, Callable
 
 from qabook import pandoc
+from qabook.load import history
 from qabook.diagnostics import NOWHERE, Diagnostic, Location
-from qabook.load.regular import NotRegular, TooLarge, read_regular
+from qabook.regular import NotRegular, TooLarge, read_regular
 from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
 from qabook.model.nodes import Figure
 from qabook.render.options import PrintOptions
 from qabook.resolve import ResolvedBook
 
 FORMATS = ("apkg", "epub", "pdf")
-#: the deck's history (see render/anki.py): the deck renderer writes it beside the deck it
+#: the deck's history (load/history.py) is written by the deck renderer beside the deck it
 #: makes, and a build publishes it into the source folder with the artifacts
-HISTORY = "anki-history.json"
+HISTORY = history.HISTORY
 # format -> module under qabook.render; imported only when that format is built
 RENDERERS: dict[str, str] = {"apkg": "anki", "epub": "epub", "pdf": "pdf"}
 

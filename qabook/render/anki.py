@@ -22,8 +22,10 @@ import genanki
 from qabook import resources
 from qabook.cache import Cache, key
 from qabook.diagnostics import Location
+from qabook.load.history import HISTORY
+from qabook.load.history import entries as history_entries
 from qabook.model.nodes import Chapter, Exercise, Question
-from qabook.render import HISTORY, RenderContext, book_inputs
+from qabook.render import RenderContext, book_inputs
 from qabook.render import html as writer
 from qabook.render.output import atomic_write, read_zip, write_zip
 from qabook.render.sanitise import card_html
@@ -268,12 +270,9 @@ class _History:
 
     @classmethod
     def load(cls, path: Path, base: int) -> "_History":
-        entries = {}
-        if path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            entries = {k: v for k, v in data.items()
-                       if isinstance(v, list) and len(v) == 2 and isinstance(v[0], int)}
-        return cls(entries, base)
+        # the book's check has refused a history that cannot be used (qabook.load.history)
+        return cls(history_entries(path.read_text(encoding="utf-8")) if path.is_file() else {},
+                   base)
 
     def mtime(self, key: str, content: Any) -> int:
         digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=repr,

@@ -21,7 +21,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from qabook.children import OverLimit, limited
-from qabook.load.regular import NotRegular, TooLarge, read_regular
+from qabook.regular import NotRegular, TooLarge, read_regular
 from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
 from qabook.render import ENGINE, LIMIT, MACHINE
 from qabook.resources import TEMPLATES

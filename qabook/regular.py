@@ -8,6 +8,7 @@ opened is checked again (it may have been swapped in between) before a bounded r
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -31,16 +32,32 @@ class TooLarge(Exception):
         self.size = size
 
 
-def kind(mode: int) -> str:
+def kind_of(mode: int) -> str:
     """What a file of this mode is, for a message: "a FIFO", "a folder", …"""
     return next((name for test, name in KINDS if test(mode)), "not a regular file")
+
+
+def kind(path: Path) -> str | None:
+    """What path is when it is not a regular file ("a folder", "missing", …), or None.
+
+    Symlinks are followed; a loop of them is named as such.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link that leads back to itself (a loop)"
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return "missing"
+        return f"unreadable ({exc.strerror})"
+    return None if stat.S_ISREG(mode) else kind_of(mode)
 
 
 def check_regular(path: Path) -> os.stat_result:
     """The path's lstat if it is a regular file; raises NotRegular (or OSError) if not."""
     info = os.lstat(path)
     if not stat.S_ISREG(info.st_mode):
-        raise NotRegular(kind(info.st_mode))
+        raise NotRegular(kind_of(info.st_mode))
     return info
 
 
@@ -57,7 +74,7 @@ def read_regular(path: Path, limit: int) -> bytes:
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (
                 before.st_dev, before.st_ino):
-            raise NotRegular(kind(opened.st_mode) if not stat.S_ISREG(opened.st_mode)
+            raise NotRegular(kind_of(opened.st_mode) if not stat.S_ISREG(opened.st_mode)
                              else "a file that was replaced while it was read")
         chunks, size = [], 0
         while size <= limit:
@@ -71,6 +88,30 @@ def read_regular(path: Path, limit: int) -> bytes:
     if size > limit:  # it grew after lstat
         raise TooLarge(size)
     return b"".join(chunks)
+
+
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file, through symlinks (at most limit + 1 of them, so that the
+    caller can tell it is too large), or NotRegular.
+
+    The file is opened without blocking and checked again once open, so a file swapped for
+    a FIFO between the check and the open is still refused.
+    """
+    what = kind(path)
+    if what is not None:
+        raise NotRegular(what)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise NotRegular(f"unreadable ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegular(kind_of(mode))
+        try:
+            return handle.read() if limit is None else handle.read(limit + 1)
+        except OSError as exc:
+            raise NotRegular(f"unreadable ({exc.strerror})") from None
 
 
 #: files larger than this are told apart by size and time, not read (figures are smaller)
@@ -87,7 +128,7 @@ def state(root: Path, relative: str) -> str:
     try:
         info = os.stat(real)
         if not stat.S_ISREG(info.st_mode):
-            return kind(info.st_mode)
+            return kind_of(info.st_mode)
         if info.st_size > DIGEST_LIMIT:
             return f"{info.st_size} bytes, modified {info.st_mtime_ns}"
         data = read_regular(real, DIGEST_LIMIT)

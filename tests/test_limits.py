@@ -1,0 +1,296 @@
+"""Limits on the input, and every user or environment error a located diagnostic (issue 15).
+
+The tiny books yaml-*, chars-*, nesting-*, history-*, bib-malformed and config-date-range
+(run by test_books.py) hold the cases that git can carry; here are those it cannot (FIFOs,
+symlink loops, file names with control characters, the real alias bomb under a memory
+limit) and the units behind them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BASE, REPO, run
+from qabook import pandoc, yamldoc
+from qabook.diagnostics import UNPRINTABLE, Diagnostics, did_you_mean, visible
+from qabook.load.history import HISTORY, MAX_TIME, entries, read_history
+
+def bomb(levels: int) -> str:
+    """An alias bomb under an unknown key: nine aliases a level, 9^levels strings expanded.
+    Ten levels is the audit's (817 bytes there; PyYAML parses it in 5 ms, sharing the nodes);
+    three is safe to load in the test process even if the defence failed."""
+    return "bomb:\n  lol1: &lol1 [" + ", ".join(['"lol"'] * 9) + "]\n" + "".join(
+        f"  lol{level}: &lol{level} [" + ", ".join([f"*lol{level - 1}"] * 9) + "]\n"
+        for level in range(2, levels + 1))
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    book = tmp_path / "book"
+    shutil.copytree(BASE, book)
+    return book
+
+
+def check(book: Path) -> tuple[int, str]:
+    """`qabook check` in-process: (exit code, stderr)."""
+    code, _, err = run("check", "--no-cache", "--source", str(book))
+    assert "Traceback" not in err and "internal error" not in err
+    return code, err
+
+
+def question(number: str, body: str = "Why?", front: str = "") -> str:
+    return f"---\nnumber: {number}\ntitle: Extra\n{front}---\n\n::: question\n{body}\n:::\n"
+
+
+# --- YAML -----------------------------------------------------------------------------------
+
+def test_the_real_alias_bomb_is_refused_at_once_within_a_memory_limit(tiny: Path) -> None:
+    """Before, it took more than 4 GiB and a minute; under a 1 GiB limit it was a MemoryError."""
+    assert 750 < len(bomb(10)) < 850
+    (tiny / "book.yaml").write_text((tiny / "book.yaml").read_text() + bomb(10))
+    limit = ("import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30));"
+             "sys.argv = ['qabook', 'check', '--no-cache', '--source', sys.argv[1]];"
+             "runpy.run_module('qabook', run_name='__main__')")
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", limit, str(tiny)], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert time.monotonic() - start < 20
+    assert proc.returncode == 1, proc.stderr
+    assert f"{tiny}/book.yaml:19:9: error: YAML anchors and aliases" in proc.stderr
+
+
+def test_the_alias_bomb_in_front_matter_is_refused_before_it_expands() -> None:
+    with pytest.raises(yamldoc.YamlError) as error:
+        yamldoc.load("number: 4\ntitle: x\n" + bomb(3) + "tags: *lol3\n", first_line=2)
+    assert (error.value.code, error.value.line, error.value.col) == ("yaml.alias", 5, 9)
+
+
+@pytest.mark.parametrize("text, code, line, col", [
+    ("a: &x 1\n", "yaml.alias", 1, 4),  # an anchor alone is refused too
+    ("tags: " + "[" * 5000 + "]" * 5000 + "\n", "yaml.too-deep", 1, 26),
+    ("a:\n" + "".join(" " * i + "b:\n" for i in range(1, 30)), "yaml.too-deep", 20, 20),
+    # the mapping, its key and the list count too: item MAX_NODES - 3 is one too many
+    ("tags: [" + ", ".join(["x"] * yamldoc.MAX_NODES) + "]\n", "yaml.too-large", 1,
+     8 + 3 * (yamldoc.MAX_NODES - 3)),
+    ("date: 2026-02-30\n", "yaml.date", 1, 7),
+    ("date: 2026-01-15T25:61:00Z\n", "yaml.date", 1, 7),
+    ("x: !!python/object/apply:os.system ['true']\n", "yaml.tag", 1, 4),
+    ("number: !!int 0x1F\n", "yaml.tag", 1, 9),
+])
+def test_yaml_beyond_a_books_needs_is_a_located_error(text: str, code: str, line: int,
+                                                      col: int) -> None:
+    with pytest.raises(yamldoc.YamlError) as error:
+        yamldoc.load(text)
+    assert (error.value.code, error.value.line, error.value.col) == (code, line, col)
+
+
+@pytest.mark.parametrize("written, value", [
+    ("0x1F", "0x1F"), ("1:00", "1:00"), ("0o17", "0o17"), ("017", "017"), ("1_000", "1_000"),
+    ("yes", "yes"), ("off", "off"), ("7" * 5000, "7" * 5000),  # YAML 1.1 forms stay text
+    ("17", 17), ("-3", -3), ("3.5", 3.5), ("1e3", 1000.0), ("true", True), ("null", None),
+])
+def test_numbers_are_plain_decimal_digits(written: str, value) -> None:
+    assert yamldoc.load(f"n: {written}\n").value == {"n": value}
+
+
+# --- special files, names and terminal safety --------------------------------------------
+
+def test_a_fifo_in_the_book_is_named_and_never_opened(tiny: Path) -> None:
+    """A FIFO hung check, and the excerpt printer opened it too. In a process of its own, so
+    that a regression fails the test instead of hanging the suite."""
+    os.mkfifo(tiny / "chapters" / "02-two" / "q97.md")
+    os.mkfifo(tiny / HISTORY)
+    proc = subprocess.run([sys.executable, "-m", "qabook", "check", "--no-cache", "--source",
+                           str(tiny)], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 1
+    headlines = [line for line in proc.stderr.splitlines() if ": error: " in line]
+    assert headlines == [
+        f"{tiny}/{HISTORY}: error: '{HISTORY}' is a named pipe (FIFO), not a file "
+        "[file.not-regular]",
+        f"{tiny}/chapters/02-two/q97.md:1:1: error: 'chapters/02-two/q97.md' is a named pipe "
+        "(FIFO), not a file [file.not-regular]"]
+
+
+def test_control_characters_never_reach_the_terminal(tiny: Path) -> None:
+    """Escape sequences in a source line and a file name that tries to forge a diagnostic."""
+    chapter = tiny / "chapters" / "02-two"
+    (chapter / "q03-third.md").write_text(
+        (chapter / "q03-third.md").read_text() + "\nTitle \x1b]0;PWNED\x07 clear \x1b[2J\u202e.\n")
+    (chapter / "q05-\x1b[31mx\nfake.md:1:1: error: all good [ok].md").write_text(question("5"))
+    code, err = check(tiny)
+    assert code == 1
+    raw = [char for char in err if UNPRINTABLE.match(char) and char != "\n"]
+    assert raw == []
+    assert not any(line.startswith("fake.md") for line in err.splitlines())
+    assert "q05-\\x1b[31mx\\x0afake.md:1:1: error: all good [ok].md: error: the file name " \
+           "holds character U+001B, which is not allowed [file.name]" in err
+    assert "Title \\x1b]0;PWNED\\x07 clear \\x1b[2J\\u202e." in err  # the excerpt, escaped
+    assert "q03-third.md:15:7: error: character U+001B" in err
+
+
+def test_the_excerpt_printer_never_shows_a_file_outside_the_book(tiny: Path,
+                                                                 tmp_path: Path) -> None:
+    """A chapter file linked out of the book is refused at its own 1:1, and the printer then
+    printed the outside file's first line."""
+    (tmp_path / "secret.txt").write_text("SECRET first line\n")
+    (tiny / "chapters/01-one/q09.md").symlink_to(tmp_path / "secret.txt")
+    code, err = check(tiny)
+    assert code == 1 and "[file.outside]" in err and "SECRET" not in err
+
+
+def test_visible_escapes_only_what_a_terminal_would_act_on() -> None:
+    assert visible("a\tb é — \x00\x1b\n\x9b\u2028\u202e\u2066") == \
+        "a\tb é — \\x00\\x1b\\x0a\\x9b\\u2028\\u202e\\u2066"
+
+
+def test_a_look_alike_suggestion_names_the_character_that_differs() -> None:
+    """"did you mean @fig-firѕt?" looked exactly like what the author had typed."""
+    assert did_you_mean("fig-first", ["fig-fir\u0455t"], "@") == (
+        "did you mean @fig-fir\u0455t? (it has U+0455 CYRILLIC SMALL LETTER DZE where this has "
+        "U+0073 LATIN SMALL LETTER S)")
+    assert did_you_mean("fig-frst", ["fig-first"], "@") == "did you mean @fig-first?"
+
+
+def test_a_chapter_folder_that_cannot_be_listed_is_named(tiny: Path, monkeypatch) -> None:
+    """As a folder without read permission does (which root, running the tests, never meets)."""
+    folder = tiny / "chapters" / "02-two"
+    listing = Path.iterdir
+
+    def refuse(path: Path):
+        if path == folder:
+            raise PermissionError(13, "Permission denied")
+        return listing(path)
+
+    monkeypatch.setattr(Path, "iterdir", refuse)
+    code, err = check(tiny)
+    assert code == 1
+    assert (f"{tiny}/book.yaml:16:5: error: cannot list chapter folder 'chapters/02-two': "
+            "Permission denied [chapter.unreadable]") in err
+
+
+# --- the Markdown ----------------------------------------------------------------------------
+
+def test_an_ast_too_deep_for_json_loads_is_decoded_without_recursion() -> None:
+    [result] = pandoc._parallel([{"text": "> " * 400 + "deep\n\nQ1 and *Q2*.\n",
+                                  "from": pandoc.MARKDOWN, "to": "json"}], pandoc._serve, 1)
+    with pytest.raises(RecursionError):
+        json.loads(result["output"])
+    tree = pandoc._decode(result)
+    assert tree["pandoc-api-version"] == pandoc.API_VERSION
+    shallow = '{"a": [1, -2.5e3, "x\\"\\u00e9", true, false, null, {}, []], "b": {"c": [[]]}}'
+    assert pandoc._decode_deep(shallow) == json.loads(shallow)
+
+
+# --- anki-history.json ---------------------------------------------------------------------
+
+ENTRY = '"Q1": [1768435200, "8bc2924e4b928d59"]'
+
+
+@pytest.mark.parametrize("content, line, col, message", [
+    (f'{{\n  {ENTRY},\n<<<<<<< HEAD\n  "Q2": [1, "8bc2924e4b928d59"]\n=======\n}}\n', 3, 1,
+     "has merge-conflict markers at line 3"),
+    ("[1, 2, 3]\n", 1, 1, "must be a JSON object, not a list"),
+    (f'{{\n  {ENTRY},\n  "Q2": ["x", 3]\n}}\n', 3, 3, "the entry of 'Q2' must be [time, hash]"),
+    (f'{{\n  "Q2": [{MAX_TIME + 1}, "8bc2924e4b928d59"]\n}}\n', 2, 3, "the entry of 'Q2'"),
+    (f'{{\n  "Q2": [{"9" * 5000}, "8bc2924e4b928d59"]\n}}\n', 2, 3, "the entry of 'Q2'"),
+    ('{\n  "Q2": [-1, "8bc2924e4b928d59"]\n}\n', 2, 3, "the entry of 'Q2'"),
+    ('{\n  "Q2": [true, "8bc2924e4b928d59"]\n}\n', 2, 3, "the entry of 'Q2'"),
+    (f'{{\n  {ENTRY},\n  {ENTRY}\n}}\n', 3, 3, "'Q1' is given twice"),
+    (f'{{\n  {ENTRY},,\n}}\n', 2, 42, "is not valid JSON: Expecting property name"),
+    ("[" * 100_000 + "]" * 100_000, 1, 1, "is nested too deeply"),
+])
+def test_a_history_that_cannot_be_used_is_located(tmp_path: Path, content: str, line: int,
+                                                  col: int, message: str) -> None:
+    (tmp_path / HISTORY).write_text(content)
+    diags = Diagnostics()
+    assert read_history(tmp_path, diags) is None
+    [diag] = diags.items
+    assert (diag.code, diag.location.line, diag.location.col) == ("history.invalid", line, col)
+    assert message in diag.message
+
+
+def test_a_history_in_another_encoding_or_with_control_characters_is_located(
+        tmp_path: Path) -> None:
+    (tmp_path / HISTORY).write_bytes('{"Q\xe9": [1, "8bc2924e4b928d59"]}'.encode("latin-1"))
+    diags = Diagnostics()
+    assert read_history(tmp_path, diags) is None
+    assert [(d.code, d.location.line, d.location.col) for d in diags.items] == [
+        ("file.encoding", 1, 4)]
+    (tmp_path / HISTORY).write_text('{"Q\x1b": [1, "8bc2924e4b928d59"]}')
+    diags = Diagnostics()
+    read_history(tmp_path, diags)
+    assert [d.code for d in diags.items][:1] == ["file.character"]
+
+
+def test_the_history_the_deck_writes_is_one_the_check_accepts(tmp_path: Path) -> None:
+    from qabook.render.anki import _History
+    history = _History({}, 1768435200)
+    for label in ("Q1", "1-A", "model:question", 'odd "label"'):
+        history.mtime(label, {"content": label})
+    history.save(tmp_path / HISTORY)
+    diags = Diagnostics()
+    assert read_history(tmp_path, diags) == history.entries and not diags.items
+    assert entries("{}") == {} and read_history(tmp_path / "none", Diagnostics()) == {}
+
+
+# --- every one of these through the CLI: exit 1, never 3 -----------------------------------
+
+def _book_yaml(book: Path, old: str, new: str) -> None:
+    path = book / "book.yaml"
+    path.write_text(path.read_text().replace(old, new))
+
+
+def _question_file(book: Path, text: str) -> None:
+    (book / "chapters/01-one/q09.md").write_text(text)
+
+
+CASES = {  # name: (how to break the tiny book, the code check must report)
+    "datetime-invalid": (lambda b: _book_yaml(b, "date: 2026-01-15",
+                                              "date: 2026-01-15T25:61:00Z"), "yaml.date"),
+    "book-yaml-deep": (lambda b: _book_yaml(b, "subjects: [Testing]",
+                                            "subjects: " + "[" * 3000 + "]" * 3000),
+                       "yaml.too-deep"),
+    "book-yaml-nul": (lambda b: _book_yaml(b, "A Tiny Book", "A Tiny\x00 Book"),
+                      "file.character"),
+    "md-folder": (lambda b: (b / "chapters/01-one/q09.md").mkdir(), "file.not-regular"),
+    "md-symlink-loop": (lambda b: (b / "chapters/01-one/q09.md").symlink_to("q09.md"),
+                        "file.not-regular"),
+    "bib-symlink-loop": (lambda b: ((b / "references.bib").unlink(),
+                                    (b / "references.bib").symlink_to("references.bib")),
+                         "file.not-regular"),
+    "history-list": (lambda b: (b / HISTORY).write_text("[1, 2, 3]\n"), "history.invalid"),
+    "history-not-utf8": (lambda b: (b / HISTORY).write_bytes(b'{"Q\xe9": [1, "ab"]}'),
+                         "file.encoding"),
+    "history-deep": (lambda b: (b / HISTORY).write_text("[" * 100_000 + "]" * 100_000),
+                     "history.invalid"),
+    "at-q-5000-digits": (lambda b: _question_file(b, question("9", "See @Q" + "7" * 5000)),
+                         "ref.number"),
+    "number-5000-digits": (lambda b: _question_file(b, question("7" * 5000)), "meta.number"),
+    "title-esc": (lambda b: _question_file(b, question("9").replace("title: Extra",
+                                                                    "title: E\x1b[2Jxtra")),
+                  "file.character"),
+    "quotes-5000-deep": (lambda b: _question_file(b, question("9") + "\n" + "> " * 5000 + "x\n"),
+                         "markup.too-deep"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_check_reports_each_case_and_exits_1_not_3(tiny: Path, case: str) -> None:
+    make, code = CASES[case]
+    make(tiny)
+    exit_code, err = check(tiny)
+    assert exit_code == 1 and f"[{code}]" in err, err
+
+
+def test_a_bare_q_with_thousands_of_digits_is_text(tiny: Path) -> None:
+    _question_file(tiny, question("9", "See Q" + "7" * 5000 + "."))
+    assert check(tiny) == (0, "")
