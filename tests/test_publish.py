@@ -162,7 +162,7 @@ def test_a_build_stopped_or_failing_in_the_middle_publishes_nothing(edition, how
         assert left == before
         if how == "SIGKILL":  # no clean-up ran: the next build clears what was staged
             assert (out / OutputFolder.WORK).exists(), sorted(p.name for p in out.iterdir())
-            assert run("build", "--source", str(BASE), "--out", str(out), "-f", "epub")[0] == 0
+            assert run("build", "--source", str(book), "--out", str(out), "-f", "epub")[0] == 0
         assert artifacts(out) == ["a-tiny-book.apkg", "a-tiny-book.epub", "a-tiny-book.pdf"]
 
 
@@ -171,7 +171,7 @@ def test_a_second_build_into_the_same_folder_is_refused_and_names_the_first(edit
     proc = start_build(book, out)
     with reaped([proc.pid]):
         wait_for(lambda: (out / OutputFolder.HOLDER).exists(), proc)
-        code, _, err = run("build", "--source", str(BASE), "--out", str(out))
+        code, _, err = run("build", "--source", str(book), "--out", str(out), "-f", "epub")
         assert code == 1
         assert err.startswith(f"qabook: error: another qabook build (process {proc.pid}) is "
                               f"writing into {out} [build.busy]"), err
