@@ -95,8 +95,8 @@ def test_a_fifo_figure_is_refused_without_being_opened(tiny: Path, deadline) -> 
     figure = tiny / "figures/q03-b.svg"
     figure.unlink()
     os.mkfifo(figure)
-    assert problems(tiny) == ["13:1: error: image '../../figures/q03-b.svg' is a FIFO, not a "
-                              "file [image.not-a-file]"]
+    assert problems(tiny) == ["13:1: error: image '../../figures/q03-b.svg' is a named pipe "
+                              "(FIFO), not a file [image.not-a-file]"]
 
 
 def test_a_figure_that_became_a_fifo_after_a_cached_check_is_seen(tiny: Path, tmp_path: Path,
