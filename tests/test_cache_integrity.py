@@ -296,6 +296,19 @@ def test_a_cache_folder_that_is_a_file_is_no_cache(book: Path, clean, tmp_path: 
     assert (sorted(folder.rglob("*")) if folder.is_dir() else [folder]) == before
 
 
+def test_a_symlinked_cache_subfolder_is_not_written_through(book: Path, clean,
+                                                           tmp_path: Path) -> None:
+    """A shipped cache whose kind folders are symlinks elsewhere cannot make qabook write
+    there: such a folder is not entered, its values are not cached."""
+    folder, elsewhere = tmp_path / "cache", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    for kind in ["model", "tex", "math", "bibliography"]:
+        (folder / kind).symlink_to(elsewhere)
+    assert checked(book, Cache(folder)) == clean
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_a_build_with_a_file_in_place_of_its_cache_succeeds(book: Path, tmp_path: Path) -> None:
     """The audit's `OUT/.cache` that is a regular file (it used to crash with exit 3)."""
     out = tmp_path / "out"
