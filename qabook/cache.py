@@ -35,6 +35,7 @@ import pickle
 import stat
 import sys
 import sysconfig
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -284,7 +285,7 @@ def _enter(parent: int, name: str) -> int:
 
 
 def _write_into(folder: int, name: str, data: bytes) -> None:
-    temporary = f".{name}.{os.getpid()}.part"
+    temporary = f".{name}.{os.getpid()}.{threading.get_native_id()}.part"
     try:
         fd = os.open(".", os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o644, dir_fd=folder)
         named = False
