@@ -133,9 +133,12 @@ def _read_secret(path: Path) -> bytes:
         if (not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid()
                 or info.st_mode & 0o077 or info.st_size != SECRET_BYTES):
             raise ValueError(f"{path} is not a private secret")
-        return _read_all(fd, SECRET_BYTES)
+        secret = _read_all(fd, SECRET_BYTES)
     finally:
         os.close(fd)
+    if len(secret) != SECRET_BYTES:  # it shrank as we read it
+        raise ValueError(f"{path} is not a private secret")
+    return secret
 
 
 def _make_secret(path: Path) -> bytes:
@@ -164,13 +167,15 @@ def _make_secret(path: Path) -> bytes:
 
 
 class _Unpickler(pickle.Unpickler):
-    """Finds qabook's own dataclasses and nothing else: no function, no other class."""
+    """Finds qabook's own dataclasses and nothing else: no function, no other class, and no
+    module that is not loaded yet (importing one runs its code; `qabook.__main__` runs the
+    command line)."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if module == "qabook" or module.startswith("qabook."):
-            found = super().find_class(module, name)
-            if isinstance(found, type) and dataclasses.is_dataclass(found):
-                return found
+        found = getattr(sys.modules.get(module), name, None)
+        if ((module == "qabook" or module.startswith("qabook.")) and isinstance(found, type)
+                and dataclasses.is_dataclass(found)):
+            return found
         raise pickle.UnpicklingError(f"{module}.{name} is not a cached type")
 
 

@@ -208,6 +208,19 @@ def test_even_a_sealed_entry_cannot_run_code(tmp_path: Path, call) -> None:
     assert not (tmp_path / name).exists()
 
 
+def test_even_a_sealed_entry_imports_no_module(tmp_path: Path) -> None:
+    """A sealed entry naming a module not loaded yet does not load it: importing
+    qabook.__main__ would run the command line."""
+    cache, ident = Cache(tmp_path / "cache", b"a leaked secret"), "ab" * 32
+    payload = b"\x80\x05cqabook.__main__\nmain\n)R."  # qabook.__main__.main()
+    assert "qabook.__main__" not in sys.modules
+    path = tmp_path / "cache" / "model" / "ab" / ident
+    path.parent.mkdir(parents=True)
+    path.write_bytes(cache_module.MAGIC + cache._seal("model", ident, payload) + payload)
+    assert cache.get("model", ident) is None
+    assert "qabook.__main__" not in sys.modules
+
+
 @pytest.fixture
 def unblocked(tmp_path: Path):
     """After 5 s, keep opening every FIFO under tmp_path for writing, so that a reader blocked
