@@ -4,6 +4,7 @@ correctness (issue 15; audit findings F13, F14 and the cache rows of F10)."""
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import stat
@@ -15,8 +16,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-
 from conftest import BASE, REPO, run
+
 from qabook import cache as cache_module
 from qabook import pipeline
 from qabook.cache import Cache
@@ -116,7 +117,8 @@ def test_a_cache_written_elsewhere_is_a_miss(book: Path, clean, tmp_path: Path,
     env = {**os.environ, "PYTHONPATH": str(REPO), "HOME": str(home),
            "XDG_CACHE_HOME": str(home / ".cache")}
     attack = subprocess.run([sys.executable, "-c", ATTACKER, str(book), str(folder),
-                             str(marker), how], env=env, capture_output=True, text=True)
+                             str(marker), how], env=env, capture_output=True, text=True,
+                            check=False)
     assert attack.returncode == 0, attack.stderr
     assert len(entries(folder)) >= 6 and not marker.exists()
     assert checked(book, Cache(folder)) == clean
@@ -334,7 +336,7 @@ def test_a_build_with_a_file_in_place_of_its_cache_succeeds(book: Path, tmp_path
 
 IN_A_MOUNT = textwrap.dedent('''
     """Run in a private mount namespace where the cache folder is a tiny or read-only disk."""
-    import os, sys
+    import json, os, sys
     from pathlib import Path
     from qabook import pipeline
     from qabook.cache import Cache
@@ -346,7 +348,8 @@ IN_A_MOUNT = textwrap.dedent('''
     for _ in range(2):
         diags = Diagnostics()
         assert pipeline.check(book, diags, cache) is not None and not diags.items
-    print(sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if not p.is_dir()))
+    print(json.dumps(sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
+                            if not p.is_dir())))
 ''')
 
 
@@ -361,15 +364,16 @@ def test_a_cache_on_a_full_or_read_only_disk_is_a_miss(book: Path, tmp_path: Pat
     folder = tmp_path / "cache"
     folder.mkdir()
     probe = subprocess.run(["unshare", "-m", "sh", "-c", mount.format(folder=folder)],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         pytest.skip(f"needs root (unshare -m, mount): {probe.stderr.strip()}")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     script = f"{mount.format(folder=folder)} && exec \"$0\" -c \"$1\" \"$2\" \"$3\""
     done = subprocess.run(["unshare", "-m", "sh", "-c", script, sys.executable, IN_A_MOUNT,
-                           str(book), str(folder)], capture_output=True, text=True, env=env)
+                           str(book), str(folder)], capture_output=True, text=True, env=env,
+                          check=False)
     assert done.returncode == 0, done.stderr
-    names = eval(done.stdout.strip().splitlines()[-1])  # noqa: S307 - our own printed list
+    names = json.loads(done.stdout.strip().splitlines()[-1])
     assert all(len(Path(name).name) == 64 for name in names), names  # no temporary left
     assert not any(name.startswith("model/cd/") for name in names)
 
