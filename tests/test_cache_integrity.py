@@ -165,32 +165,34 @@ def test_a_damaged_entry_is_a_miss(book: Path, clean, warm: Path, damage) -> Non
 
 
 def test_a_damaged_cache_builds_the_bytes_of_a_clean_build(book: Path, tmp_path: Path) -> None:
-    """Every kind a build caches (fragments, EPUB files, PDF chunks, the page map…) reads
-    back; swapped and flipped, every entry is a miss: the rebuilt artifacts are byte for byte
-    the cold build's (which test_cache.py holds to a build without a cache), and the source's
-    anki-history.json is not touched."""
+    """Every entry a build writes (fragments, EPUB files, PDF chunks…) is read back by the
+    next build, whose processes find the types in it; swapped and flipped, every entry is a
+    miss: the artifacts are byte for byte the cold build's (which test_cache.py holds to a
+    build without a cache), and the source's anki-history.json is not touched."""
     out = tmp_path / "out"
     build = ["build", "--source", str(book), "--out", str(out)]
     code, _, err = run(*build)
     assert code == 0, err
-    folder = out / ".cache"
-    written = entries(folder)
-    assert {p.parent.parent.name for p in written} >= {"model", "html", "anki-html", "epub",
-                                                       "print-html", "pdf-chunk", "pdf-map"}
-    unread = [p for p in written if Cache(folder).get(p.parent.parent.name, p.name) is None]
-    assert unread == []
     cold = {path.name: path.read_bytes() for path in out.glob("a-tiny-book.*")}
     assert sorted(Path(name).suffix for name in cold) == [".apkg", ".epub", ".pdf"]
     history = (book / "anki-history.json").read_bytes()
-    for name in cold:
-        (out / name).unlink()
-    swap_within_kinds(written)
-    flip(written)
-    code, _, err = run(*build)
-    assert code == 0, err
-    assert (book / "anki-history.json").read_bytes() == history
-    for name, data in cold.items():
-        assert (out / name).read_bytes() == data, name
+    written = entries(out / ".cache")
+    assert {p.parent.parent.name for p in written} >= {"model", "html", "anki-html", "epub",
+                                                       "print-html", "pdf-chunk", "pdf-map"}
+    for damage in [None, swap_within_kinds, flip]:
+        inodes = {path: path.stat().st_ino for path in written}
+        for name in cold:
+            (out / name).unlink()
+        if damage is not None:
+            damage(written)
+        code, _, err = run(*build)
+        assert code == 0, err
+        for name, data in cold.items():
+            assert (out / name).read_bytes() == data, name
+        assert (book / "anki-history.json").read_bytes() == history
+        if damage is None:  # a miss is written again (a new file); the page map always is
+            assert [path for path in written if path.stat().st_ino != inodes[path]
+                    and path.parent.parent.name != "pdf-map"] == []
 
 
 @pytest.mark.parametrize("call", [(os.mkdir, "pwned"), (cache_module._make_secret, "pwned")],
