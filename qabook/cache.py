@@ -14,8 +14,8 @@ Values are pickled, not encoded as JSON: they are qabook's frozen dataclasses ne
 tuples, dicts with tuple keys and bytes (laid-out PDF), which JSON would need a codec per
 class and base64 to carry, slower and one more place to forget a new field. Pickle runs code
 only through the globals it names, so the entries are unpickled (after the seal holds) by an
-unpickler that finds nothing but qabook's own dataclasses (the Python docs' "Restricting
-Globals"): even a leaked secret cannot make an entry run code.
+unpickler that finds nothing but qabook's own dataclasses, in modules already loaded (the
+Python docs' "Restricting Globals"): even a leaked secret cannot make an entry run code.
 
 An entry is read only if it is a regular file (never a FIFO, device or symlink, which could
 block or never end) of at most MAX_ENTRY bytes. Writes go through a nameless file that is
