@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import os
 import shutil
 from dataclasses import dataclass, field, replace
@@ -16,7 +15,7 @@ from qabook.model.nodes import Book
 from qabook import environment, tex
 from qabook.cache import NO_CACHE, Cache, file_digest, key
 from qabook.render import FORMATS, HISTORY, RenderContext, inputs, target
-from qabook.render.output import FolderBusy, OutputFolder, atomic_write
+from qabook.render.output import FolderBusy, OutputFolder
 from qabook.render.processes import Renderers
 from qabook.resolve import ResolvedBook, resolve
 
@@ -185,35 +184,28 @@ def _unwritable(diags: Diagnostics, path: Path, exc: OSError) -> None:
 class Manifest:
     """What each artifact in the output folder was built from, to skip rebuilding it.
 
-    Like the cache, it is only ever a hint: anything unreadable or not shaped as written
-    counts as unknown (a rebuild), and a folder that cannot be written only costs one."""
+    It is a cache entry like any other, sealed by this user's qabook: a manifest that came
+    with a downloaded `build/` (which could call its own artifacts up to date) is not
+    believed. An artifact is current when the digest of its inputs and its own bytes are
+    those recorded. Only a changed manifest is written: a no-op build writes nothing."""
+
+    IDENT = key("manifest")
 
     def __init__(self, cache: Path | None):
-        self.path = cache / "manifest.json" if cache else None
-        self.entries: dict[str, dict[str, str]] = {}
+        self.cache = Cache(cache)
+        entries = self.cache.get("manifest", self.IDENT)
+        self.entries: dict[str, tuple[str, str | None]] = entries if isinstance(entries, dict) \
+            else {}
         self.changed = False
-        try:
-            data = json.loads(self.path.read_bytes()) if self.path is not None else {}
-        except (OSError, ValueError):
-            data = {}
-        if isinstance(data, dict):
-            self.entries = {name: entry for name, entry in data.items()
-                            if isinstance(entry, dict) and isinstance(entry.get("key"), str)
-                            and isinstance(entry.get("sha256"), str)}
 
     def current(self, artifact: Path, ident: str) -> bool:
         entry = self.entries.get(str(artifact.resolve()))
-        return bool(entry) and entry["key"] == ident and file_digest(artifact) == entry["sha256"]
+        return entry is not None and entry == (ident, file_digest(artifact))
 
     def record(self, artifact: Path, ident: str) -> None:
-        self.entries[str(artifact.resolve())] = {"key": ident, "sha256": file_digest(artifact)}
+        self.entries[str(artifact.resolve())] = (ident, file_digest(artifact))
         self.changed = True
 
     def save(self) -> None:
-        if self.path is not None and self.changed:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(self.path, lambda handle: handle.write(
-                    json.dumps(self.entries, indent=1, sort_keys=True).encode()))
-            except OSError:
-                pass
+        if self.changed:
+            self.cache.put("manifest", self.IDENT, self.entries)

@@ -335,3 +335,40 @@ def test_a_worker_over_its_memory_cap_gets_an_error_not_the_machine() -> None:
     done = subprocess.run([sys.executable, "-c", OVER_MEMORY], capture_output=True, text=True,
                           timeout=60)
     assert done.stdout.strip() == "over: the memory it may use", done.stderr
+
+
+FORGE = """
+import sys
+from pathlib import Path
+from qabook.cache import key
+from qabook.pipeline import Manifest
+
+out = Path(sys.argv[1])
+manifest = Manifest(out / ".cache")
+epub = out / "a-tiny-book.epub"
+(ident, _), = [entry for name, entry in manifest.entries.items() if name.endswith(".epub")]
+epub.write_bytes(b"forged")
+manifest.record(epub, ident)
+manifest.save()
+"""
+
+
+def test_a_downloaded_build_folder_cannot_call_its_own_artifacts_up_to_date(
+        tmp_path: Path) -> None:
+    """Someone else's qabook builds the book, swaps in an artifact of their own and records
+    it in their manifest; here, that manifest is not believed and the artifact is rebuilt."""
+    book, out = tmp_path / "book", tmp_path / "out"
+    shutil.copytree(BASE, book)
+    elsewhere = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "their-machine")}
+    built = subprocess.run([sys.executable, "-m", "qabook", "build", "--source", str(book),
+                            "--out", str(out), "-f", "epub"], env=elsewhere, timeout=120)
+    assert built.returncode == 0
+    forged = subprocess.run([sys.executable, "-c", FORGE, str(out)], env=elsewhere, timeout=60)
+    assert forged.returncode == 0
+    there = subprocess.run([sys.executable, "-m", "qabook", "build", "--source", str(book),
+                            "--out", str(out), "-f", "epub"], env=elsewhere, timeout=120,
+                           capture_output=True, text=True)
+    assert there.stdout.startswith("up to date:")  # their own qabook believes it
+    code, stdout, _ = run("build", "--source", str(book), "--out", str(out), "-f", "epub")
+    assert code == 0 and stdout.startswith("wrote")
+    assert (out / "a-tiny-book.epub").read_bytes() != b"forged"
