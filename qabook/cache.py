@@ -265,9 +265,11 @@ def _read_all(fd: int, size: int) -> bytes:
 def _write_entry(root: Path, folders: tuple[str, ...], name: str, data: bytes) -> None:
     """Write data to root/folders…/name at once: into a file without a name (O_TMPFILE),
     named when complete, then renamed over any old entry. The subfolders are entered without
-    following symlinks, so an entry is never written outside root."""
+    following symlinks, so an entry is never written outside root; nor is root itself
+    followed: a cache folder that is a symlink (one that came with a book could lead
+    anywhere) is not written."""
     root.mkdir(parents=True, exist_ok=True)
-    folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         for part in folders:
             folder = _enter(folder, part)

@@ -25,6 +25,7 @@ import threading
 
 PR_SET_PDEATHSIG = 1
 GIB = 1 << 30
+LIFETIME = 1800  #: CPU seconds a worker may use over all its jobs (the book's take 60 in all)
 
 
 class OverLimit(Exception):
@@ -56,6 +57,9 @@ def worker(memory: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or cap < hard:
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)  # a backstop for `limited`: the
+    if hard == resource.RLIM_INFINITY or LIFETIME < hard:  # kernel ends the worker itself
+        resource.setrlimit(resource.RLIMIT_CPU, (LIFETIME, hard))
 
 
 @contextlib.contextmanager
@@ -70,7 +74,9 @@ def limited(seconds: float):
         raise OverLimit(f"{seconds:g} s of CPU time")
 
     previous = signal.signal(signal.SIGPROF, expire)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
+    # and again every second after: an engine that swallows one exception (WeasyPrint
+    # catches everything around drawing an image) is interrupted again
+    signal.setitimer(signal.ITIMER_PROF, seconds, 1.0)
     try:
         yield
     except MemoryError:

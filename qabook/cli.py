@@ -14,6 +14,7 @@ from qabook import __version__, pipeline
 from qabook.cache import Cache
 from qabook.diagnostics import BuildFailed, Diagnostics, visible
 from qabook.render import FORMATS
+from qabook.render.output import StoppedAfterPublishing
 from qabook.render.options import PAPER_SIZES, PrintOptions
 from qabook.report import book_table, diagnostic_lines, summary_line
 
@@ -101,6 +102,10 @@ def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
     except BuildFailed:
         _report(diags, source, strict=False)
         click.echo(summary_line("build", diags, None))
+        sys.exit(1)
+    except StoppedAfterPublishing as stop:
+        click.echo(f"qabook: the build was stopped ({stop.args[0]}) after it had published "
+                   f"the new set into {out}", err=True)
         sys.exit(1)
     except KeyboardInterrupt as stop:
         click.echo(f"qabook: the build was stopped ({stop.args[0] if stop.args else 'SIGINT'}); "

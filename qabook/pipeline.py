@@ -15,7 +15,7 @@ from qabook.model.nodes import Book
 from qabook import environment, tex
 from qabook.cache import NO_CACHE, Cache, file_digest, key
 from qabook.render import FORMATS, HISTORY, RenderContext, inputs, target
-from qabook.render.output import FolderBusy, OutputFolder
+from qabook.render.output import FolderBusy, OutputFolder, StoppedAfterPublishing
 from qabook.render.processes import Renderers
 from qabook.resolve import ResolvedBook, resolve
 
@@ -108,15 +108,15 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
                     diags.extend(outcome)
             if diags.has_errors():
                 raise BuildFailed(diags)
-            moves = [(target(fmt, staged), target(fmt, ctx)) for fmt in todo]
             history = _history(staged, diags)
             if history is not None:
-                moves.append(history)
                 identities["apkg"] = inputs("apkg", ctx, history[0].read_bytes())
-            _publish(out, moves, diags)
+            _publish(out, [target(fmt, staged).name for fmt in todo], history, diags)
             for fmt in todo:
                 manifest.record(target(fmt, ctx), key("artifact", *identities[fmt]))
             manifest.save()
+            if out.stopped:
+                raise StoppedAfterPublishing(out.stopped[0])
     return [(target(fmt, ctx), fmt in todo) for fmt in formats]
 
 
@@ -130,7 +130,12 @@ def _hold(path: Path, diags: Diagnostics) -> OutputFolder:
         diags.error(NOWHERE, "build.busy", f"another qabook build {who}is writing into {path}",
                     "wait for it to finish, or build into another folder with --out")
     except OSError as exc:
-        _unwritable(diags, path, exc)
+        if os.path.islink(path):
+            diags.error(NOWHERE, "build.write", f"the output folder {path} is a symbolic link",
+                        "give its real path with --out (a folder that came with a book could "
+                        "lead anywhere)")
+        else:
+            _unwritable(diags, path, exc)
     raise BuildFailed(diags)
 
 
@@ -144,8 +149,13 @@ def _staged(ctx: RenderContext, out: OutputFolder, diags: Diagnostics) -> Render
 
 
 def _history(staged: RenderContext, diags: Diagnostics) -> tuple[Path, Path] | None:
-    """The deck's new history, copied beside the source's (to be renamed into place when
-    the set is published); None when the deck left it as it was."""
+    """The deck's new history, written beside the source's (renamed into place once the
+    artifacts are published: a source folder that cannot take it fails the build before
+    anything is published); None when the deck left it as it was.
+
+    It is not in the publication's journal, which names only files of the output folder: a
+    build killed between the two leaves the new deck with the old history, and the next
+    build, which finds the deck out of date, makes the same deck and history again."""
     new = staged.out / HISTORY
     if not new.exists():
         return None
@@ -164,15 +174,18 @@ def _history(staged: RenderContext, diags: Diagnostics) -> tuple[Path, Path] | N
     return beside, final
 
 
-def _publish(out: OutputFolder, moves: list[tuple[Path, Path]], diags: Diagnostics) -> None:
+def _publish(out: OutputFolder, names: list[str], history: tuple[Path, Path] | None,
+             diags: Diagnostics) -> None:
+    """The staged artifacts, then the deck's history, into place."""
     try:
-        out.publish(moves)
+        out.publish(names)
     except OSError as exc:
-        for staged, _ in moves:
-            if staged.parent != out.staging:
-                staged.unlink(missing_ok=True)
+        if history is not None:
+            history[0].unlink(missing_ok=True)
         _unwritable(diags, out.path, exc)
         raise BuildFailed(diags) from None
+    if history is not None:
+        os.replace(*history)
 
 
 def _unwritable(diags: Diagnostics, path: Path, exc: OSError) -> None:

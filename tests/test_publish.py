@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -263,18 +264,19 @@ from qabook.render.output import OutputFolder
 
 out = Path(sys.argv[1])
 folder = OutputFolder(out).open()
-moves = []
 for name in ("a.epub", "a.pdf"):
-    staged = folder.staging / name
-    staged.write_text("second edition")
-    moves.append((staged, out / name))
+    (folder.staging / name).write_text("second edition")
 replace = os.replace
-def replace_then_die(src, dst):
+def replace_then(src, dst):
     replace(src, dst)
     if str(dst).endswith("a.epub"):  # the journal is in place, and one of the artifacts:
-        os.kill(os.getpid(), signal.SIGKILL)  # a power cut between two renames
-os.replace = replace_then_die
-folder.publish(moves)
+        os.kill(os.getpid(), getattr(signal, sys.argv[2]))
+os.replace = replace_then
+try:
+    folder.publish(["a.epub", "a.pdf"])
+except KeyboardInterrupt:
+    print("interrupted mid-way")
+print("stopped:", folder.stopped)
 """
 
 
@@ -283,14 +285,86 @@ def test_a_publication_cut_short_is_finished_by_the_next_build(tmp_path: Path) -
     out.mkdir()
     for name in ("a.epub", "a.pdf"):
         (out / name).write_text("first edition")
-    done = subprocess.run([sys.executable, "-c", PUBLISH_AND_DIE, str(out)], timeout=60)
-    assert done.returncode == -signal.SIGKILL
+    done = subprocess.run([sys.executable, "-c", PUBLISH_AND_DIE, str(out), "SIGKILL"],
+                          timeout=60)
+    assert done.returncode == -signal.SIGKILL  # a power cut between two renames
     assert sorted((out / n).read_text() for n in ("a.epub", "a.pdf")) == [
         "first edition", "second edition"]
     with OutputFolder(out):
         pass
     assert [(out / n).read_text() for n in ("a.epub", "a.pdf")] == ["second edition"] * 2
     assert sorted(p.name for p in out.iterdir()) == ["a.epub", "a.pdf"]
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_a_stop_during_the_publication_waits_for_it_and_is_told(tmp_path: Path,
+                                                               stop: str) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    done = subprocess.run([sys.executable, "-c", PUBLISH_AND_DIE, str(out), stop],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout == f"stopped: ['{stop}']\n", done.stderr
+    assert [(out / n).read_text() for n in ("a.epub", "a.pdf")] == ["second edition"] * 2
+
+
+def test_a_folder_that_came_with_a_book_cannot_steer_the_build(tmp_path: Path) -> None:
+    """Its journal cannot move files from or to anywhere but the staging folder and the
+    output folder; its lock file, work folder and journal are never followed or opened."""
+    out, elsewhere = tmp_path / "build", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    victim = elsewhere / "victim.txt"
+    victim.write_text("mine")
+    (elsewhere / "payload").write_text("attacker")
+    (out / OutputFolder.JOURNAL).write_text(json.dumps(
+        [str(elsewhere / "payload"), "../elsewhere/victim.txt", ".qabook-lock", 5]))
+    (out / OutputFolder.HOLDER).symlink_to(elsewhere / "lock-victim")
+    (out / OutputFolder.WORK).symlink_to(elsewhere)
+    with OutputFolder(out) as folder:
+        assert not (elsewhere / "lock-victim").exists()
+        assert folder.staging.resolve().is_relative_to(out)
+    assert victim.read_text() == "mine" and (elsewhere / "payload").read_text() == "attacker"
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["payload", "victim.txt"]
+    assert sorted(p.name for p in out.iterdir()) == []
+    for shape in ("5", '{"ab": 1}', '[["x"]]', "not json"):
+        (out / OutputFolder.JOURNAL).write_text(shape)
+        with OutputFolder(out):
+            pass
+    os.mkfifo(out / OutputFolder.HOLDER)
+    os.mkfifo(out / OutputFolder.JOURNAL)
+    with OutputFolder(out):  # would block for ever if either were opened
+        pass
+    link = tmp_path / "link"
+    link.symlink_to(out)
+    code, _, err = run("build", "--source", str(BASE), "--out", str(link), "-f", "epub")
+    assert code == 1 and err.startswith(f"qabook: error: the output folder {link} is a "
+                                        "symbolic link [build.write]"), err
+
+
+def test_a_folder_in_the_way_fails_the_publication_before_anything_moves(
+        tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.epub").write_text("first edition")
+    (out / "a.pdf").mkdir()
+    with OutputFolder(out) as folder:
+        for name in ("a.epub", "a.pdf"):
+            (folder.staging / name).write_text("second edition")
+        with pytest.raises(IsADirectoryError):
+            folder.publish(["a.epub", "a.pdf"])
+    assert (out / "a.epub").read_text() == "first edition"
+
+
+def test_a_relative_output_folder_builds_every_format(tmp_path: Path) -> None:
+    """Engines run in folders of their own: the output folder's paths must not depend on the
+    working folder (the default `--out build` is relative)."""
+    book = tmp_path / "book"
+    shutil.copytree(BASE, book)
+    os.chdir(tmp_path)
+    code, _, err = run("build", "--source", "book", "--out", "build", "--no-cache")
+    assert code == 0, err
+    assert artifacts(tmp_path / "build") == ["a-tiny-book.apkg", "a-tiny-book.epub",
+                                             "a-tiny-book.pdf"]
 
 
 def test_a_layout_over_its_time_budget_names_the_question(monkeypatch, tmp_path: Path) -> None:

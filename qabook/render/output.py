@@ -4,6 +4,7 @@ reproducible bytes."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -13,6 +14,8 @@ import time
 import zipfile
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
+
+from qabook.regular import NotRegular, TooLarge, read_regular
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -77,57 +80,66 @@ class FolderBusy(Exception):
         self.holder = holder
 
 
+class StoppedAfterPublishing(KeyboardInterrupt):
+    """A stop (its signal's name) that arrived while the set was being published: it was
+    held back until the set was in place, so the new set is what the folder holds."""
+
+
 class OutputFolder:
     """The output folder, held by one build at a time, whose artifacts change as one set.
 
     Entering takes an exclusive lock (flock on the folder itself, so a read-only folder can
-    still be checked as up to date) and finishes a publication that a power cut interrupted.
+    still be found up to date) and finishes a publication that a power cut interrupted.
     Renderers write into `staging` and keep their temporary files in `scratch`, both inside
     the folder (same file system, so publishing is renaming), and both removed on exit,
-    whatever ends the build. `publish` puts every staged file in place at once: the renames
-    are listed in a journal first and run with the usual termination signals blocked, and a
-    journal left by a build killed mid-way is rolled forward by the next one, so readers
-    never see the files of two editions side by side.
+    whatever ends the build. `publish` puts every staged file in place at once: their names
+    are listed in a journal first, the renames run with the usual termination signals held
+    back, and a journal left by a build killed mid-way is rolled forward by the next one, so
+    readers never see the files of two editions side by side.
+
+    The folder may come with a downloaded book, so nothing in it is trusted: the journal
+    holds bare file names (a rename only ever moves a regular file of the staging folder
+    into the folder), and a lock file, a work folder or a journal that is a symlink, a FIFO
+    or a folder is removed, never followed or opened.
     """
 
     HOLDER = ".qabook-lock"  #: the id of the process that holds the folder (for messages)
     WORK = ".qabook-build"  #: staging/ and scratch/ of the build that holds the folder
-    JOURNAL = ".qabook-publish.json"  #: the renames of a publication under way
+    JOURNAL = ".qabook-publish.json"  #: the names of a publication under way
     SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT}
 
     def __init__(self, path: Path):
-        self.path = path
+        self.path = path.absolute()  # engines run in folders of their own
         self._fd: int | None = None
+        self.stopped: list[str] = []  #: stops held back while publishing (signal names)
 
     def __enter__(self) -> "OutputFolder":
         return self if self._fd is not None else self.open()
 
     def open(self) -> "OutputFolder":
         """Hold the folder (FolderBusy when another build does; OSError when it cannot be
-        made or read); leave it by using this as a context manager."""
+        made or read, or is a symlink); leave it by using this as a context manager."""
         self.path.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        self._fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW |
+                           os.O_CLOEXEC)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(self._fd)
             self._fd = None
             raise FolderBusy(self._holder()) from None
-        try:  # who holds it, for the message another build prints; a read-only folder can't say
-            (self.path / self.HOLDER).write_text(f"{os.getpid()}\n")
-        except OSError:
-            pass
         try:
+            self._say_who_holds()
             self._roll_forward()
+            self._clear_work()  # a killed build's leftovers
         except BaseException:
             self.__exit__()
             raise
-        shutil.rmtree(self.path / self.WORK, ignore_errors=True)  # a killed build's leftovers
         return self
 
     def __exit__(self, *exc) -> None:
         for _ in range(20):  # a killed worker may still be on its way out, writing
-            shutil.rmtree(self.path / self.WORK, ignore_errors=True)
+            self._clear_work()
             if not os.path.lexists(self.path / self.WORK):
                 break
             time.sleep(0.05)
@@ -139,11 +151,30 @@ class OutputFolder:
             os.close(self._fd)  # releases the lock
             self._fd = None
 
+    def _say_who_holds(self) -> None:
+        """Write this process's id for the message another build prints (best effort: a
+        read-only folder cannot say)."""
+        try:
+            _remove_unless_regular(self.path / self.HOLDER)
+            fd = os.open(self.path / self.HOLDER, os.O_WRONLY | os.O_CREAT | os.O_TRUNC |
+                         os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(f"{os.getpid()}\n")
+        except OSError:
+            pass
+
     def _holder(self) -> int | None:
         try:
-            return int((self.path / self.HOLDER).read_text().strip())
-        except (OSError, ValueError):
+            return int(read_regular(self.path / self.HOLDER, 64).decode().strip())
+        except (OSError, ValueError, NotRegular, TooLarge):
             return None
+
+    def _clear_work(self) -> None:
+        work = self.path / self.WORK
+        if os.path.islink(work) or (os.path.lexists(work) and not os.path.isdir(work)):
+            work.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
     @property
     def staging(self) -> Path:
@@ -160,39 +191,77 @@ class OutputFolder:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def publish(self, moves: list[tuple[Path, Path]]) -> None:
-        """Give every staged file its final path (each pair: staged, final) as one step.
+    def publish(self, names: list[str]) -> None:
+        """Move every named file from the staging folder into the folder, as one step.
 
-        Each staged file must be complete and on the final path's file system."""
-        if not moves:
-            return
-        journal = self.path / self.JOURNAL
-        text = json.dumps([[str(a.resolve()), str(b.resolve())] for a, b in moves])
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
+        Each target must be absent or a file (checked first: a folder in the way fails the
+        publication before anything moved, with OSError). A stop that arrives meanwhile is
+        held back and recorded in `stopped`; the caller decides what to do with it."""
+        for name in names:
+            if _plain_name(name) is None:
+                raise ValueError(f"not a file name: {name!r}")
+            target = self.path / name
+            if os.path.lexists(target) and os.path.isdir(target) and \
+                    not os.path.islink(target):
+                raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(target))
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
         try:
-            atomic_write(journal, lambda handle: handle.write(text.encode()))
+            atomic_write(self.path / self.JOURNAL,
+                         lambda handle: handle.write(json.dumps(names).encode()))
             self._roll_forward()
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            raise
+        pending = signal.sigpending() & self.SIGNALS
+        for sig in sorted(pending):
+            signal.sigtimedwait([sig], 0)  # taken now, so it does not fire when unblocked
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        self.stopped = [signal.Signals(sig).name for sig in sorted(pending)]
 
     def _roll_forward(self) -> None:
-        """Finish the publication the journal lists (what is already in place is skipped)."""
+        """Finish the publication the journal lists (what is already in place is skipped).
+
+        Only bare names of regular files in the staging folder are moved; a journal that is
+        not a list of them is not ours and is dropped."""
         journal = self.path / self.JOURNAL
-        try:
-            moves = json.loads(journal.read_text())
-        except FileNotFoundError:
+        if not os.path.lexists(journal):
             return
-        except ValueError:  # written atomically, so never torn: not ours; nothing to finish
-            moves = []
-        folders = set()
-        for staged, final in moves:
-            if os.path.lexists(staged):
-                os.replace(staged, final)
-                folders.add(os.path.dirname(final))
-        for folder in sorted(folders):
-            _sync_folder(Path(folder))
-        journal.unlink()
+        try:
+            names = json.loads(read_regular(journal, 1 << 16))
+        except (OSError, ValueError, NotRegular, TooLarge):
+            names = []
+        staging = self.path / self.WORK / "staging"
+        moved = False
+        for name in names if isinstance(names, list) else ():
+            plain = _plain_name(name)
+            if plain is None or os.path.islink(staging) or not os.path.isdir(staging):
+                continue
+            staged = staging / plain
+            if os.path.lexists(staged) and not os.path.islink(staged) and os.path.isfile(staged):
+                os.replace(staged, self.path / plain)
+                moved = True
+        if moved:
+            _sync_folder(self.path)
+        _remove_unless_regular(journal)
+        journal.unlink(missing_ok=True)
         _sync_folder(self.path)
+
+
+def _plain_name(name) -> str | None:
+    """A bare file name (no folder, not hidden, no control character), else None."""
+    if not isinstance(name, str) or not name or name != os.path.basename(name) or \
+            name.startswith(".") or any(ord(c) < 32 for c in name):
+        return None
+    return name
+
+
+def _remove_unless_regular(path: Path) -> None:
+    """Remove what is at path unless it is a regular file (a symlink, a FIFO, a folder)."""
+    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isfile(path)):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _sync_folder(folder: Path) -> None:

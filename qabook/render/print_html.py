@@ -17,7 +17,7 @@ from qabook.model.nodes import Chapter, Question
 from qabook.render import RenderContext, RenderError, book_inputs
 from qabook.render import html as writer
 from qabook.diagnostics import Location
-from qabook.tex.draw import MathError, render as render_math
+from qabook.tex.draw import MathError, draw as draw_math
 
 WORDS = {
     "contents": "Contents", "quiz": "Quiz", "solution_on": "Solution on p.\u00a0",
@@ -197,10 +197,9 @@ def _math(node: dict, state: _State, path: str) -> Any:
     ident = key("math", tex, display)
     image = state.cache.get("math", ident)
     if image is None:
-        try:
-            image = render_math(tex, display)
-        except MathError as exc:
-            state.problems.append(PrintError(path, f"cannot draw ${tex}$: {exc}"))
+        image = draw_math((tex, display))  # held to its budget of time
+        if isinstance(image, MathError):
+            state.problems.append(PrintError(path, f"cannot draw ${tex}$: {image}"))
             return ast.Str(tex)
         state.cache.put("math", ident, image)
     css = "math display" if display else "math inline"
