@@ -32,21 +32,21 @@ class OverLimit(Exception):
     """A job used more than its budget; the message says of what ("60 s of CPU time")."""
 
 
-def die_with_parent() -> None:
-    """Be killed (SIGKILL) when the parent process dies; exit now if it already has."""
+def die_with_parent(parent: int) -> None:
+    """Be killed (SIGKILL) when the parent process (its id, taken before the fork) dies;
+    exit now if it already has."""
     if not sys.platform.startswith("linux"):
         return
-    parent = os.getppid()
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # it died before the request was made
         os._exit(1)
 
 
-def worker(memory: int) -> None:
+def worker(parent: int, memory: int) -> None:
     """A pool worker's start: die with the parent; let it grow by `memory` bytes of address
     space beyond what it inherited (the forking process's, which may be large), after which
     allocations fail (Python raises MemoryError, which `limited` turns into OverLimit)."""
-    die_with_parent()
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is for the build to handle
     try:
         with open("/proc/self/statm") as statm:

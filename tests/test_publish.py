@@ -396,7 +396,8 @@ def test_a_formula_over_its_time_budget_is_a_math_error(monkeypatch) -> None:
 
 OVER_MEMORY = """
 from qabook.children import OverLimit, limited, worker
-worker(512 << 20)
+import os
+worker(os.getppid(), 512 << 20)
 try:
     with limited(60):
         hog = bytearray(1 << 30)

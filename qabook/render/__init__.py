@@ -136,16 +136,18 @@ def target(fmt: str, ctx: RenderContext) -> Path:
 def inputs(fmt: str, ctx: RenderContext, history: bytes | None = None) -> list:
     """Everything besides the code that an artifact depends on: the digest is its identity.
 
-    The book is a function of its source files, so their bytes stand for it (a digest of the
-    resolved book itself would depend on how Python happens to share objects). The deck
+    The book is a function of its source files as they were checked: the settings, the
+    digest of each file's text, the bibliography and the figures' digests stand for it (a
+    digest of the resolved book itself would depend on how Python happens to share
+    objects; reading the files again would see an edit made during the build). The deck
     depends on the history too: `history` stands for the file's bytes when it is about to
     change (the history a build publishes with the deck it made).
     """
     book = ctx.book
-    files = ["book.yaml"] + [doc.path for doc in book.documents]
-    files += [book.bibliography.path] if book.bibliography else []
-    parts: list = [fmt, repr(ctx.options.get(fmt))]
-    parts += [(path, (ctx.root / path).read_bytes()) for path in files]
+    references = book.bibliography.references if book.bibliography else None
+    parts: list = [fmt, repr(ctx.options.get(fmt)), repr(ctx.config),
+                   json.dumps(references, sort_keys=True)]
+    parts += [(doc.path, doc.digest) for doc in book.documents]
     parts += sorted((src, figure.digest) for src, figure in ctx.figure_files.items())
     if fmt == "apkg":  # the deck's modification times live beside the book
         path = ctx.root / HISTORY

@@ -250,7 +250,7 @@ def _map(plan: list[Chunk], done: dict[str, _Done]) -> PageMap:
 def _pool() -> ProcessPoolExecutor:
     from qabook.render.pdf_layout import MEMORY
 
-    return ProcessPoolExecutor(max_workers=WORKERS, initializer=worker, initargs=(MEMORY,),
+    return ProcessPoolExecutor(max_workers=WORKERS, initializer=worker, initargs=(os.getpid(), MEMORY),
                                mp_context=multiprocessing.get_context("fork"))
 
 

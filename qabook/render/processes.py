@@ -80,7 +80,7 @@ class _Process:
         # The child closes every parent end it inherits, so that it sees the end of its pipe
         # (and exits) when the parent dies before handing it the book.
         self.process = fork.Process(target=_serve, daemon=False, args=(
-            fmt, source, options, shared, child, [*others, self.pipe]))
+            fmt, source, options, shared, child, [*others, self.pipe], os.getpid()))
         self.process.start()
         child.close()
         self.handed = False  #: it was given the book, so it exits by itself when done
@@ -119,8 +119,9 @@ class _Process:
         self.pipe.close()
 
 
-def _serve(fmt: str, source: Path, options: dict, shared: bool, pipe, parent_ends: list) -> None:
-    die_with_parent()
+def _serve(fmt: str, source: Path, options: dict, shared: bool, pipe, parent_ends: list,
+           parent: int) -> None:
+    die_with_parent(parent)
     os.setpgid(0, 0)  # a group of its own with its workers, so that they are killed with it
     for end in parent_ends:
         end.close()

@@ -114,7 +114,8 @@ def _drawings(formulas: list[Key], cache: Cache) -> list[MathImage | MathError]:
     if len(todo) > PARALLEL and workers > 1:
         draw.render("x", False)  # ziamath loaded and warm once, inherited by every worker
         # the workers hold a build's pipes to its renderers: they must die with this process
-        with ProcessPoolExecutor(max_workers=workers, initializer=worker, initargs=(draw.MEMORY,),
+        with ProcessPoolExecutor(max_workers=workers, initializer=worker,
+                                 initargs=(os.getpid(), draw.MEMORY),
                                  mp_context=multiprocessing.get_context("fork")) as pool:
             images = list(pool.map(draw.draw, [formulas[i] for i in todo], chunksize=8))
     else:
