@@ -17,6 +17,7 @@ from conftest import BASE, BOOKS, artifacts, assemble, run
 from qabook import pipeline
 from qabook.diagnostics import Diagnostics
 from qabook.model import attributes
+from qabook.model.svg import check_svg
 from qabook.render import RenderContext, anki, epub_safety
 from qabook.render.sanitise import ATTRIBUTES, TAGS, card_html
 
@@ -108,7 +109,13 @@ XHTML = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n'
          '<body epub:type="bodymatter"><section id="q2" class="level2 question">{}</section>'
          '</body></html>')
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">{}</svg>'
-PACKAGE = {"EPUB/text/ch001.xhtml", "EPUB/styles/stylesheet1.css", "EPUB/media/file1.svg"}
+PACKAGE = {"EPUB/text/ch001.xhtml", "EPUB/styles/stylesheet1.css", "EPUB/media/file1.svg",
+           "EPUB/media/file0.png"}
+#: the cover page's frame of its image, as pandoc writes it: the only SVG inside XHTML
+COVER = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+         'version="1.1" width="100%" height="100%" viewBox="0 0 900 1350" '
+         'preserveAspectRatio="xMidYMid">\n<image width="900" height="1350" '
+         'xlink:href="../media/file0.png" />\n</svg>')
 
 
 def check(name: str, template: str, content: str) -> str:
@@ -130,6 +137,7 @@ def test_the_epub_check_passes_what_pandoc_and_qabook_write() -> None:
             'padding-left: 0"><mi>x</mi></mtd></mtr></mtable>'
             '<annotation encoding="application/x-tex">x</annotation></semantics></math>')
     assert check("EPUB/text/ch001.xhtml", XHTML, body) == ""
+    assert check("EPUB/text/ch001.xhtml", XHTML, COVER) == ""
     figure = ('<defs><marker id="m" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="6" '
               'markerHeight="6" orient="auto"><path d="M0 0 L10 5 Z" fill="#1f3a5f"/></marker>'
               '<clipPath id="c"><rect x="0" y="0" width="5" height="5"/></clipPath></defs>'
@@ -156,6 +164,10 @@ def test_the_epub_check_passes_what_pandoc_and_qabook_write() -> None:
     ('<p epub:type="noteref" data-x="1">x</p>', "the attribute data-x="),
     ('<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>',
      "the element <svg:foreignObject>"),
+    # inline SVG is only the cover's frame: a drawing belongs in a figure file
+    ('<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>',
+     "the element <svg:rect>"),
+    (COVER.replace("../media/file0.png", "https://evil.example/x.png"), "a URL outside the book"),
     ('<math xmlns="http://www.w3.org/1998/Math/MathML" href="https://evil.example">'
      '<mi>x</mi></math>', "the attribute href="),
     ("<?xml-stylesheet href='https://evil.example/x.css'?>", "a processing instruction"),
@@ -165,25 +177,45 @@ def test_the_epub_check_refuses_xhtml_off_the_list(content: str, refused: str) -
 
 
 @pytest.mark.parametrize("content, refused", [
-    ("<script>alert(1)</script>", "the element <svg:script>"),
-    ('<rect width="1" height="1" onload="alert(1)"/>', "the attribute onload="),
+    ("<script>alert(1)</script>", "has <script>"),
+    ('<rect width="1" height="1" onload="alert(1)"/>', "has attribute 'onload'"),
     ('<rect width="1" height="1" fill="url(https://evil.example/p.svg#g)"/>',
-     "a url() outside the file"),
-    ('<rect width="1" height="1" style="fill: red"/>', "the attribute style="),
-    ('<use href="#a"/>', "the element <svg:use>"),
+     "refers to 'https://evil.example/p.svg#g' in CSS"),
     ('<image xlink:href="https://evil.example/x.png" xmlns:xlink="http://www.w3.org/1999/xlink"'
-     ' width="1" height="1"/>', "a URL outside the book"),
-    ('<text x="0" y="0" font-family="attr(x)">t</text>', "the function attr()"),
+     ' width="1" height="1"/>', "has <image>"),
+    ('<text x="0" y="0" font-family="attr(x)">t</text>', "uses the CSS function attr()"),
 ])
 def test_the_epub_check_refuses_svg_off_the_list(content: str, refused: str) -> None:
-    assert refused in check("EPUB/media/file1.svg", SVG, content)
+    """A figure file of the package is judged by the figure check itself, reason and all."""
+    data = SVG.replace("{}", content).encode()
+    unsafe = epub_safety.check_file("EPUB/media/file1.svg", data, PACKAGE)
+    assert unsafe is not None and unsafe.figure and refused in unsafe.what
+    assert unsafe.what == check_svg(data)[1]
+    (problem,) = epub_safety.problems([("EPUB/media/file1.svg", data)])
+    assert problem.code == "epub.unsafe" and problem.message.startswith(
+        "the EPUB would carry the figure EPUB/media/file1.svg, which the figure check refuses: "
+        f"it {unsafe.what}")
 
 
-def test_the_epub_check_refuses_a_doctype_or_entities_in_a_figure() -> None:
+def test_the_epub_check_accepts_what_the_figure_check_accepts() -> None:
+    """No second SVG list: what the figure check allows in a figure, the EPUB allows in it."""
+    content = ('<style>.frame { stroke: #000 }</style><defs><symbol id="s"><rect class="frame" '
+               'width="1" height="1" style="fill: red"/></symbol></defs>'
+               '<use href="#s" role="img" aria-label="A square"/>')
+    data = SVG.replace("{}", content).encode()
+    assert check_svg(data) is None
+    assert epub_safety.check_file("EPUB/media/file1.svg", data, PACKAGE) is None
+
+
+def test_the_epub_check_refuses_a_doctype_or_entities() -> None:
     bomb = ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaa">]>'
             '<svg xmlns="http://www.w3.org/2000/svg">&a;</svg>')
     unsafe = epub_safety.check_file("EPUB/media/file1.svg", bomb.encode(), PACKAGE)
-    assert unsafe is not None and "document type declaration" in unsafe.what
+    assert unsafe is not None and "declares a DOCTYPE" in unsafe.what
+    page = XHTML.replace("<!DOCTYPE html>", '<!DOCTYPE html [<!ENTITY a "aaaa">]>')
+    assert check("EPUB/text/ch001.xhtml", page, "&a;") == "XML that declares a DOCTYPE"
+    page = XHTML.replace("<!DOCTYPE html>", '<!DOCTYPE html SYSTEM "https://evil.example/d">')
+    assert check("EPUB/text/ch001.xhtml", page, "") == "XML that declares a DOCTYPE"
 
 
 def test_markup_smuggled_past_the_model_fails_the_epub_build(monkeypatch,

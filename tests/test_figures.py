@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import struct
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -242,7 +243,8 @@ STATIC = """<?xml version="1.0" encoding="{encoding}"?>
     <symbol id="s" viewBox="0 0 10 10"><ellipse cx="5" cy="5" rx="4" ry="2"/></symbol>
     <path id="curve" d="M10 80 Q 50 10 90 80"/>
   </defs>
-  <g class="a" clip-path="url(#c)" mask="url('#k')" transform="translate(1 1)">
+  <g class="a" clip-path="url(#c)" mask="url('#k')" transform="translate(1 1)"
+     aria-label="Shapes">
     <rect width="10" height="10" fill="url(#p)" style="stroke-width: 2 !important"/>
     <line x1="0" y1="0" x2="50" y2="50" marker-end="url(#m)" stroke-dasharray="4 2"/>
     <polyline points="0,0 10,10 20,0"/><polygon points="0,0 10,10 20,0" fill="url(#r)"/>
@@ -301,6 +303,60 @@ def test_static_svg_is_accepted_in_any_encoding_it_declares(encoding: str) -> No
 def test_svg_outside_the_allow_list_is_refused(svg: str, code: str, reason: str) -> None:
     problem = check_svg(svg.encode())
     assert problem is not None and problem[0] == code and reason in problem[1], problem
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "UTF-16"])
+def test_a_figure_with_every_feature_check_accepts_builds_into_the_epub_unchanged(
+        tiny: Path, tmp_path: Path, encoding: str) -> None:
+    """One SVG policy: what `check` accepts in a figure (classes, styles, <use>, patterns,
+    masks, textPath, ARIA, xml:space) the EPUB carries, as the very bytes that were checked,
+    and the EPUB's last check judges it by the same code (it used to refuse all of these as
+    epub.unsafe, a "bug of qabook", after check had said "no problems")."""
+    from qabook.render import epub_safety
+
+    for feature in (" class=", " style=", "<style", "<use", "<symbol", "<pattern", "<mask",
+                    "<textPath", " role=", " aria-label=", " xml:space="):
+        assert feature in STATIC, feature
+    figure = STATIC.replace("{encoding}", encoding).encode(encoding.lower().replace("-", "_"))
+    (tiny / "figures/q03-b.svg").write_bytes(figure)
+    assert problems(tiny) == []
+    out = tmp_path / "out"
+    code, _, err = run("build", "--source", str(tiny), "--out", str(out), "-f", "epub")
+    assert (code, err) == (0, ""), err
+    with zipfile.ZipFile(out / "a-tiny-book.epub") as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    media = [name for name, data in entries.items() if data == figure]
+    assert len(media) == 1 and media[0].startswith("EPUB/media/") and media[0].endswith(".svg")
+    assert epub_safety.check_file(media[0], entries[media[0]], set(entries)) is None
+    assert epub_safety.problems(list(entries.items())) == []
+
+
+def test_the_figure_check_and_the_epub_check_read_xml_and_css_through_one_module() -> None:
+    """No second CSS walker or expat setup that could drift from the first: both checks import
+    qabook.xmlcss, neither imports tinycss2 or expat, neither descends into a CSS function's
+    arguments itself (what a walker does), and the EPUB judges SVG files by check_svg."""
+    import ast
+
+    from qabook import xmlcss
+    from qabook.model import svg
+    from qabook.render import epub_safety
+
+    for module in (svg, epub_safety):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {f"{node.module}.{alias.name}" for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) for alias in node.names}
+        assert "qabook.xmlcss" in imported, module.__name__
+        assert not {name for name in imported
+                    if name.split(".")[0] in ("tinycss2", "pyexpat")
+                    or name.startswith("xml.parsers")}, module.__name__
+        walking = [node.lineno for node in ast.walk(tree)
+                   if isinstance(node, ast.Attribute) and node.attr == "arguments"]
+        assert walking == [], f"{module.__name__} walks CSS itself, lines {walking}"
+        assert not hasattr(module, "_tokens") and not hasattr(module, "_url"), module.__name__
+        assert module.xmlcss is xmlcss
+    assert epub_safety.check_svg is svg.check_svg
 
 
 def test_every_figure_of_the_real_book_is_accepted() -> None:

@@ -6,7 +6,12 @@ it declares, with document type declarations, entities and processing instructio
 by the parser itself (not by looking for text); then every element, attribute and CSS value
 must be on the lists below. CSS, in `style` attributes, presentation attributes and
 `<style>` sheets, is read by a real CSS tokenizer (tinycss2), so escapes such as `u\\72l(`
-are decoded before anything is judged. Limits bound what a renderer is asked to draw:
+are decoded before anything is judged. Both readers are qabook.xmlcss, which the EPUB's
+check of its XHTML uses too.
+
+This is the one SVG policy of qabook: `check` runs it on every figure, and the EPUB's last
+check (render/epub_safety.py) runs it again on the figure files the package carries, which
+are the checked bytes, copied by pandoc unchanged. Limits bound what a renderer is asked to draw:
 elements, nesting, and the expanded size once `<use>`, patterns, markers, clip paths and
 masks are followed (references that multiply are how a small SVG becomes a bomb).
 
@@ -20,10 +25,9 @@ reader's application would do with the addition.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Iterable, Iterator
-from xml.parsers import expat
+from typing import Iterable, NoReturn
 
-import tinycss2
+from qabook import xmlcss
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -95,8 +99,12 @@ def parse(data: bytes) -> tuple[ET.Element, dict[ET.Element, int]]:
     """The SVG's tree and each element's line; refuses DTDs, entities, processing
     instructions and more elements or nesting than the limits."""
     builder = ET.TreeBuilder()
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def refuse(what: str, line: int) -> NoReturn:
+        raise Refused("image.unsupported", f"{what} (SVG line {line}), which figures may not "
+                                           "have")
+
+    parser = xmlcss.parser(refuse)
     lines: dict[ET.Element, int] = {}
     depth = [0]
 
@@ -114,22 +122,11 @@ def parse(data: bytes) -> tuple[ET.Element, dict[ET.Element, int]]:
         depth[0] -= 1
         builder.end(_name(name))
 
-    def refuse(what: str):
-        def handler(*_):
-            raise Refused("image.unsupported", f"{what} (SVG line {parser.CurrentLineNumber}), "
-                                               "which figures may not have")
-        return handler
-
     parser.StartElementHandler, parser.EndElementHandler = start, end
     parser.CharacterDataHandler = builder.data
-    parser.StartDoctypeDeclHandler = refuse("declares a DOCTYPE")
-    parser.EntityDeclHandler = refuse("declares an entity")
-    parser.ExternalEntityRefHandler = refuse("refers to an external entity")
-    parser.ProcessingInstructionHandler = lambda target, _: refuse(
-        f"has a processing instruction <?{target}?>")()
     try:
         parser.Parse(data, True)
-    except (expat.ExpatError, ValueError) as exc:
+    except (xmlcss.XMLError, ValueError) as exc:
         raise Refused("image.invalid", f"is not a valid SVG file ({exc})") from None
     return builder.close(), lines
 
@@ -180,20 +177,17 @@ class _Checker:
 
     def _attribute(self, element: ET.Element, key: str, value: str, where: str) -> None:
         if key in HREFS:
-            if not (value.startswith("#") and len(value) > 1):
+            if not xmlcss.fragment(value):
                 raise Refused("image.unsupported", f"refers to '{value[:60]}' {where}; figures "
                                                    "may refer only to their own parts (#id)")
             self.refs.setdefault(element, []).append(value[1:])
         elif key == "style":
-            declarations = tinycss2.parse_blocks_contents(value, skip_comments=True,
-                                                          skip_whitespace=True)
-            self._declarations(declarations, element, where)
+            self._declarations(xmlcss.declarations(value), element, where)
         elif key in PROPERTIES:
             # Only a function or url() can fetch or refer, and in CSS both start at a literal
             # "(" (an escape never makes one): a value without it is a list of plain tokens.
             if "(" in value:
-                values = tinycss2.parse_component_value_list(value, skip_comments=True)
-                self.refs.setdefault(element, []).extend(_css_refs(values, where))
+                self.refs.setdefault(element, []).extend(_css_refs(xmlcss.values(value), where))
         elif key not in ATTRIBUTES:
             raise Refused("image.unsupported", f"has attribute '{_shown(key)}' {where}; "
                                                f"{NOT_STATIC}")
@@ -217,14 +211,12 @@ class _Checker:
         where = f"in <style> ({self._where(element)})"
         if element.get("type", "") not in STYLE_TYPES or len(element):
             raise Refused("image.unsupported", f"has a <style> that is not plain CSS {where}")
-        for rule in tinycss2.parse_stylesheet(element.text or "", skip_comments=True,
-                                              skip_whitespace=True):
+        for rule in xmlcss.rules(element.text or ""):
             if rule.type != "qualified-rule":
                 raise Refused("image.unsupported", f"has CSS '{_css(rule)}' {where}; a sheet "
                                                    "may only hold rules that set drawing "
                                                    "properties")
-            self._declarations(tinycss2.parse_blocks_contents(
-                rule.content, skip_comments=True, skip_whitespace=True), None, where)
+            self._declarations(xmlcss.declarations(rule.content), None, where)
 
 
 def _css(node) -> str:
@@ -237,42 +229,22 @@ def _css_refs(values: Iterable, where: str) -> list[str]:
     """The fragment ids a CSS value refers to by url(#id); refuses any other url(), any
     function not on the list and anything the tokenizer could not read."""
     found = []
-    for token in _tokens(values):
+    for token in xmlcss.walk(values):
         if token.type == "error":
             raise Refused("image.invalid", f"has CSS the tokenizer cannot read {where} "
                                            f"({token.message})")
         if token.type == "function" and token.lower_name not in CSS_FUNCTIONS:
             raise Refused("image.unsupported", f"uses the CSS function {token.name}() {where}; "
                                                "styles may use only url(#id), rgb() and hsl()")
-        target = _url(token)
+        target = xmlcss.url(token)
         if target is None:
             continue
-        if not (target.startswith("#") and len(target) > 1):
+        if not xmlcss.fragment(target):
             raise Refused("image.unsupported", f"refers to '{target[:60]}' in CSS {where}; "
                                                "figures may refer only to their own parts "
                                                "(url(#id))")
         found.append(target[1:])
     return found
-
-
-def _tokens(values: Iterable) -> Iterator:
-    """Every token of a CSS value, inside functions and blocks too."""
-    for token in values:
-        yield token
-        if token.type == "function":
-            yield from _tokens(token.arguments)
-        elif token.type in ("() block", "[] block", "{} block"):
-            yield from _tokens(token.content)
-
-
-def _url(token) -> str | None:
-    """The address of a url token or url() function; None for any other token."""
-    if token.type == "url":
-        return token.value
-    if token.type == "function" and token.lower_name == "url":
-        parts = [t for t in token.arguments if t.type not in ("whitespace", "comment")]
-        return parts[0].value if len(parts) == 1 and parts[0].type == "string" else ""
-    return None
 
 
 def _expansion(root: ET.Element, refs: dict[ET.Element, list[str]],

@@ -1,16 +1,24 @@
-"""The EPUB's last check before it is written: every XHTML and SVG file, read by an XML
-parser, holds only the elements, attributes and values on the reviewed lists below.
+"""The EPUB's last check before it is written: every XHTML file, read by an XML parser,
+holds only the elements, attributes and values on the reviewed lists below, and every SVG
+file passes the figure check.
 
-It is the second layer behind the model's attribute allow-list (model/attributes.py): if
+It is the second layer behind the model's checks (model/attributes.py, model/svg.py): if
 anything the source says still reached the package as markup (a script, an event handler, a
 style that fetches, a link out of the book), the build fails here, naming the file, the line
 and the element, instead of shipping it. pandoc writes XHTML, not HTML, so it is checked as it
 is rather than rewritten by an HTML sanitiser.
 
+The SVG files of the package are the book's figures: the bytes `check` accepted, which pandoc
+copies into EPUB/media/ unchanged. So they are judged by the very code that accepted them
+(model.svg.check_svg), not by a second SVG list that could disagree with it. The only SVG
+pandoc writes itself is inline, in the cover page's XHTML (the frame of the cover image), and
+that is held to the XHTML lists like the rest of the file.
+
 The lists were taken from the real book's EPUB (every element and attribute it holds) and
 widened only to what pandoc writes for the rest of the markup the model admits (quotes,
 definition lists, strikeout, subscripts, line breaks, table feet) and to the presentation
-MathML that texmath writes; every URL must stay inside the package or be a web address.
+MathML that texmath writes; every URL must stay inside the package or be a web address. The
+XML and the CSS are read as model.svg reads them, through qabook.xmlcss.
 """
 
 from __future__ import annotations
@@ -18,26 +26,18 @@ from __future__ import annotations
 import functools
 import posixpath
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NoReturn
 from urllib.parse import urlsplit
-from xml.parsers import expat
 
-import tinycss2
-
+from qabook import xmlcss
 from qabook.diagnostics import NOWHERE, Diagnostic, Location
+from qabook.model.svg import check_svg
 
 NAMESPACES = {
     "xhtml": "http://www.w3.org/1999/xhtml", "svg": "http://www.w3.org/2000/svg",
     "m": "http://www.w3.org/1998/Math/MathML", "epub": "http://www.idpf.org/2007/ops",
     "xlink": "http://www.w3.org/1999/xlink", "xml": "http://www.w3.org/XML/1998/namespace",
 }
-SVG_PAINT = (
-    "fill fill-opacity fill-rule stroke stroke-width stroke-dasharray stroke-dashoffset "
-    "stroke-linecap stroke-linejoin stroke-miterlimit stroke-opacity opacity paint-order "
-    "font-family font-size font-style font-weight text-anchor dominant-baseline "
-    "baseline-shift letter-spacing transform clip-path marker-start marker-mid marker-end "
-    "visibility display")
-SVG_SHAPE = "x y width height"
 MATHML_SCRIPT = "accent accentunder"
 #: per namespace: the attributes every element may carry, then each element with its own
 ALLOWED = {
@@ -54,16 +54,11 @@ ALLOWED = {
         "thead": "", "tbody": "", "tfoot": "", "tr": "",
         "th": "style colspan rowspan", "td": "style colspan rowspan",
     }),
-    "svg": (f"id {SVG_PAINT}", {  # the figures, and the cover page's frame of its image
-        "svg": f"{SVG_SHAPE} viewBox preserveAspectRatio version", "g": "", "defs": "",
-        "title": "", "desc": "", "rect": f"{SVG_SHAPE} rx ry", "circle": "cx cy r",
-        "ellipse": "cx cy rx ry", "line": "x1 y1 x2 y2", "path": "d", "polygon": "points",
-        "polyline": "points", "text": "x y dx dy rotate textLength lengthAdjust",
-        "tspan": "x y dx dy rotate", "clipPath": "clipPathUnits",
-        "marker": "viewBox markerWidth markerHeight markerUnits refX refY orient",
-        "linearGradient": "x1 y1 x2 y2 gradientUnits gradientTransform",
-        "radialGradient": "cx cy r fx fy gradientUnits gradientTransform",
-        "stop": "offset stop-color stop-opacity", "image": f"{SVG_SHAPE} xlink:href",
+    # SVG inside XHTML: only the cover page's frame of its image (figures are files of
+    # their own, EPUB/media/*.svg, and pass the figure check instead)
+    "svg": ("", {
+        "svg": "version width height viewBox preserveAspectRatio",
+        "image": "width height xlink:href",
     }),
     "m": ("id class mathvariant mathsize mathcolor displaystyle scriptlevel", {
         "math": "display alttext", "semantics": "", "annotation": "encoding",
@@ -88,10 +83,9 @@ URL_ATTRIBUTES = {"href", "src", "xlink:href"}
 WEB = {"http", "https", "mailto"}  #: where a link in the text may go
 #: the declarations pandoc writes in style attributes (table and matrix alignment, widths)
 STYLE_PROPERTIES = {"text-align", "width", "padding-left", "padding-right"}
-#: functions in SVG values and stylesheets (pandoc numbers code lines with counter());
+#: functions in stylesheets and SVG values (pandoc numbers code lines with counter());
 #: url() only to a fragment of the same file
-FUNCTIONS = {"url", "rgb", "rgba", "hsl", "hsla", "translate", "rotate", "scale", "matrix",
-             "skewx", "skewy", "counter"}
+FUNCTIONS = {"url", "rgb", "rgba", "hsl", "hsla", "counter"}
 
 
 @dataclass(frozen=True)
@@ -102,6 +96,7 @@ class Unsafe:
     line: int
     what: str
     anchor: str  #: the first id of the file, to find the source file it was made from
+    figure: bool = False  #: an SVG file the figure check refuses; `what` is its reason
 
 
 def problems(entries: list[tuple[str, bytes]],
@@ -119,26 +114,26 @@ def problems(entries: list[tuple[str, bytes]],
 
 def check_file(name: str, data: bytes, names: set[str]) -> Unsafe | None:
     """The first thing in one XHTML or SVG file that is not on the lists, or None."""
+    if name.endswith(".svg"):
+        problem = check_svg(data)
+        return None if problem is None else Unsafe(name, 0, problem[1], "", figure=True)
     reader = _Reader(name, names)
-    parser = expat.ParserCreate(namespace_separator=" ")
+    parser = xmlcss.parser(reader.declared, doctype="html")
     parser.StartElementHandler = reader.start
     parser.EndElementHandler = reader.end
     parser.CharacterDataHandler = reader.text
-    parser.StartDoctypeDeclHandler = reader.doctype
-    parser.EntityDeclHandler = reader.entity
-    parser.ProcessingInstructionHandler = reader.instruction
     reader.parser = parser
     try:
         parser.Parse(data, True)
     except _Stop:
         pass
-    except expat.ExpatError as exc:
+    except xmlcss.XMLError as exc:
         return Unsafe(name, exc.lineno, f"XML that is not well-formed ({exc})", reader.anchor)
     return reader.unsafe
 
 
 class _Reader:
-    """expat's handlers for one file: the first problem stops the file's reading."""
+    """expat's handlers for one XHTML file: the first problem stops the file's reading."""
 
     def __init__(self, name: str, names: set[str]):
         self.name, self.names = name, names
@@ -152,15 +147,11 @@ class _Reader:
         self.unsafe = Unsafe(self.name, line, what, self.anchor)
         raise _Stop
 
-    def doctype(self, name, system, public, internal_subset) -> None:
-        if self.name.endswith(".svg") or name != "html" or system or public or internal_subset:
-            self.refuse(f"a document type declaration <!DOCTYPE {name} …>")
-
-    def entity(self, name, *_) -> None:
-        self.refuse(f"an entity declaration ({name})")
-
-    def instruction(self, target, data) -> None:
-        self.refuse(f"a processing instruction <?{target} …?>")
+    def declared(self, what: str, line: int) -> NoReturn:
+        """What the parser refuses itself: a DOCTYPE but `<!DOCTYPE html>`, entities,
+        processing instructions."""
+        self.unsafe = Unsafe(self.name, line, f"XML that {what}", self.anchor)
+        raise _Stop
 
     def start(self, tag: str, attributes: dict[str, str]) -> None:
         listed = _ELEMENTS.get(tag)
@@ -213,15 +204,15 @@ def _name(expanded: str) -> tuple[str, str]:
 def _value(attribute: str, value: str, prefix: str, name: str, names: set[str]) -> str:
     """Why the value cannot stand, or ""."""
     if attribute in URL_ATTRIBUTES:
-        return _url(value, attribute == "href" and prefix == "xhtml", name, names)
+        return _address(value, attribute == "href" and prefix == "xhtml", name, names)
     if attribute == "style":
         return _declarations(value)
     if prefix == "svg" and "(" in value:  # no "(": no function, so no url() either
-        return _tokens(tinycss2.parse_component_value_list(value))
+        return _css(xmlcss.values(value))
     return ""
 
 
-def _url(value: str, web: bool, name: str, names: set[str]) -> str:
+def _address(value: str, web: bool, name: str, names: set[str]) -> str:
     """A fragment, a file of the package, or (for a link in the text) a web address."""
     try:
         parts = urlsplit(value)
@@ -238,55 +229,48 @@ def _url(value: str, web: bool, name: str, names: set[str]) -> str:
 
 
 def _declarations(value: str) -> str:
-    for item in tinycss2.parse_blocks_contents(value, skip_comments=True,
-                                               skip_whitespace=True):
+    for item in xmlcss.declarations(value):
         if item.type != "declaration" or item.lower_name not in STYLE_PROPERTIES:
             return f"the style '{getattr(item, 'name', item.type)}' is not allowed"
-        problem = _tokens(item.value, functions=False)
+        problem = _css(item.value, functions=False)
         if problem:
             return problem
     return ""
 
 
-def _tokens(tokens: list, functions: bool = True) -> str:
-    """Why a CSS value cannot stand: a url() out of the file, a function not listed."""
-    for token in tokens:
-        if token.type == "url":
-            if not token.value.startswith("#"):
-                return "a url() outside the file"
-        elif token.type == "function":
-            if not functions or token.lower_name not in FUNCTIONS:
-                return f"the function {token.name}()"
-            if token.lower_name == "url":
-                return "a url() that is not a plain fragment"
-            problem = _tokens(token.arguments)
-            if problem:
-                return problem
-        elif token.type in ("() block", "[] block", "{} block"):
-            problem = _tokens(token.content, functions)
-            if problem:
-                return problem
-        elif token.type == "at-keyword":
+def _css(values: list, functions: bool = True) -> str:
+    """Why CSS cannot stand: a url() out of the file, a function not listed (or any
+    function, unless functions), an at-keyword."""
+    for token in xmlcss.walk(values):
+        if token.type == "function" and (not functions or token.lower_name not in FUNCTIONS):
+            return f"the function {token.name}()"
+        address = xmlcss.url(token)
+        if address is not None and not xmlcss.fragment(address):
+            return "a url() outside the file"
+        if token.type == "at-keyword":
             return f"@{token.value}"
     return ""
 
 
 def _stylesheet(text: str) -> str:
     """What in a <style> element fetches or imports, or ""."""
-    for rule in tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True):
+    for rule in xmlcss.rules(text):
         if rule.type == "at-rule" and rule.lower_at_keyword != "media":
             return f"has an @{rule.at_keyword} rule"
-        for part in (rule.prelude or []) + (rule.content or []):
-            problem = _tokens([part])
-            if problem:
-                return f"has {problem}"
+        problem = _css((rule.prelude or []) + (rule.content or []))
+        if problem:
+            return f"has {problem}"
     return ""
 
 
 def _diagnostic(unsafe: Unsafe, locate: Callable[[str], Location]) -> Diagnostic:
     where = locate(unsafe.anchor) if unsafe.anchor else NOWHERE
-    return Diagnostic(where, "error", "epub.unsafe",
-                      f"the EPUB would carry {unsafe.what} ({unsafe.name}, line {unsafe.line}), "
-                      "which is not on qabook's list of what an EPUB may hold",
+    if unsafe.figure:
+        message = (f"the EPUB would carry the figure {unsafe.name}, which the figure check "
+                   f"refuses: it {unsafe.what}")
+    else:
+        message = (f"the EPUB would carry {unsafe.what} ({unsafe.name}, line {unsafe.line}), "
+                   "which is not on qabook's list of what an EPUB may hold")
+    return Diagnostic(where, "error", "epub.unsafe", message,
                       "the source was checked and should not be able to put this there: "
                       "report it as a bug of qabook; the EPUB was not written")
