@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from qabook import characters
+
 Path_ = tuple  # a key path such as ("chapters", 0, "folder")
 
 MAX_DEPTH = 20  #: levels of nested lists and mappings; book.yaml needs 4
@@ -67,6 +69,7 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> yaml.Node:
         event = self.peek_event()
         _refuse_event(event)
+        _refuse_text(event)
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise _Refused("yaml.too-large", f"more than {MAX_NODES:,} values", event.start_mark,
@@ -91,6 +94,17 @@ class _Loader(yaml.SafeLoader):
 for _tag, _pattern, _first in _CORE:
     _Loader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 _Loader.add_constructor(_TIMESTAMP, _Loader.construct_yaml_timestamp)
+
+
+def _refuse_text(event: yaml.Event) -> None:
+    """A value whose escapes make what a source file may not hold (`"\\x1b"`, `"\\u202e"`,
+    `"\\ud800"`), or text Anki would act on (see characters.py)."""
+    if isinstance(event, yaml.ScalarEvent):
+        found = characters.problem(event.value, prose=True)
+        if found is not None:
+            raise _Refused("yaml.character", found[1], event.start_mark, characters.HINT
+                           if "Anki" in found[1] else "delete it: written as an escape, it "
+                           "still hides or reorders text, breaks the EPUB or drives a terminal")
 
 
 def _refuse_event(event: yaml.Event) -> None:

@@ -13,7 +13,8 @@ from qabook.cache import NO_CACHE, Cache, key
 from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
 from qabook.diagnostics import NOWHERE, Diagnostics, Location
 from qabook.load.history import read_history
-from qabook.load.files import (FORBIDDEN, Text, footnote_cycle, inside, opens_front_matter,
+from qabook.characters import FORBIDDEN
+from qabook.load.files import (Text, footnote_cycle, inside, opens_front_matter,
                                read_text, split_front_matter)
 from qabook.tex import Formula
 

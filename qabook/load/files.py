@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from qabook import regular
+from qabook.characters import FORBIDDEN, describe
 from qabook.diagnostics import Diagnostics, Location
 
 MAX_BYTES = 1024 * 1024  # a question is a few thousand words; 1 MiB is a clear, generous limit
@@ -79,15 +79,6 @@ def _not_a_file(relative: str, what: str, origin: Location, diags: Diagnostics) 
                     "a book is made of regular files: replace it with one, or remove it")
 
 
-#: characters a book never needs, which break formats or hide text: controls other than tab
-#: and newline (NUL makes an invalid EPUB, ESC drives terminals), line and paragraph
-#: separators, bidirectional embeddings, overrides and isolates (they reorder what a reader
-#: sees, as in "Trojan Source"), and Unicode's noncharacters
-FORBIDDEN_RANGES = ((0x00, 0x08), (0x0B, 0x1F), (0x7F, 0x9F), (0x2028, 0x2029),
-                    (0x202A, 0x202E), (0x2066, 0x2069), (0xFDD0, 0xFDEF),
-                    *((plane + 0xFFFE, plane + 0xFFFF) for plane in range(0, 0x110000, 0x10000)))
-FORBIDDEN = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in FORBIDDEN_RANGES)
-                       + "]")
 REPLACEMENT = "\ufffd"
 
 
@@ -103,17 +94,10 @@ def _characters(text: str, here: Location, diags: Diagnostics) -> str:
     col = first.start() - text.rfind("\n", 0, first.start())
     more = f" ({len(found) - 1:,} more in this file)" if len(found) > 1 else ""
     diags.error(here.at(line, col), "file.character",
-                f"character U+{ord(char):04X} ({_describe(char)}) is not allowed{more}",
+                f"character U+{ord(char):04X} ({describe(char)}) is not allowed{more}",
                 "delete it: most editors do not show it, and it can hide or reorder text, "
                 "break the EPUB or drive a terminal")
     return FORBIDDEN.sub(REPLACEMENT, text)
-
-
-def _describe(char: str) -> str:
-    category = unicodedata.category(char)
-    if category == "Cc":
-        return "a control character"
-    return unicodedata.name(char, "a noncharacter")
 
 
 @dataclass(frozen=True)

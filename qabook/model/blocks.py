@@ -6,7 +6,8 @@ from typing import Any, Iterator
 
 from qabook import ast
 from qabook.model.attributes import STRUCTURE, alert, clean_attr
-from qabook.model.context import FileContext, Pos, has_user_attr, is_wrapper, position
+from qabook.model.context import (FileContext, Pos, has_user_attr, is_wrapper, position,
+                                  refuse_text)
 from qabook.model.images import figure
 from qabook.model.inlines import inlines, unwrap
 from qabook.model.nodes import Table, ref_kind
@@ -55,6 +56,9 @@ def block_(block: dict, here: Pos, ctx: FileContext, before: list[Any]) -> list[
         return [_header(content, here, ctx)]
     if kind == "CodeBlock":
         attr = clean_attr(content[0], "CodeBlock", ctx, here)
+        code = content[1]  # its lines start on the line after the fence
+        refuse_text(code, prose=False, ctx=ctx, here=lambda i: here and (
+            here[0] + 1 + code.count("\n", 0, i), i - code.rfind("\n", 0, i)))
         if not content[0][1]:  # a language that is not a name was reported already
             ctx.warning(here, "code.language", "code block without a language",
                         "name it after the opening fence, e.g. ```python or ```text")

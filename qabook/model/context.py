@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from qabook import characters
 from qabook.diagnostics import Diagnostics, Location
 from qabook.model.nodes import Citation, Document, Equation, Figure, Ref, Table
 from qabook.tex import Formula
@@ -129,3 +130,19 @@ def has_user_attr(attr: Any) -> bool:
     """True when a wrapper also carries attributes the author wrote ({#id .class key=value})."""
     cleaned = sourcepos_free(attr)
     return bool(cleaned[0] or cleaned[1] or cleaned[2])
+
+
+def refuse_text(text: str, prose: bool, ctx: FileContext, here: Callable[[int], Pos]) -> None:
+    """Report the first thing text may not hold (characters.py): a character that only a
+    character reference could write (`&#x202E;`), or text Anki would act on in a card;
+    here(index) is the position of the character at index."""
+    found = characters.problem(text, prose)
+    if found is None:
+        return
+    index, message = found
+    if "Anki" in message:
+        ctx.error(here(index), "text.anki", message, characters.HINT)
+    else:
+        ctx.error(here(index), "file.character", message + " (written as a reference or "
+                  "escape)", "delete it: it can hide or reorder text, break the EPUB or drive "
+                  "a terminal")

@@ -21,7 +21,7 @@ from qabook import ast
 from qabook.diagnostics import did_you_mean
 from qabook.regular import NotRegular, TooLarge, read_regular, state
 from qabook.model.attributes import clean_attr
-from qabook.model.context import FileContext, Pos
+from qabook.model.context import FileContext, Pos, refuse_text
 from qabook.model.nodes import Figure, ref_kind
 from qabook.model.png import check_png
 from qabook.model.svg import check_svg
@@ -47,6 +47,7 @@ def figure(content: list, caption: list, ctx: FileContext, here: Pos) -> dict:
     attr = clean_attr(content[0], "Image", ctx, here)
     label = attr[0]
     alt = dict(attr[2]).get("fig-alt", "").strip()
+    refuse_text(alt, prose=True, ctx=ctx, here=lambda _: here)
     if not ast.stringify(caption).strip():
         ctx.error(here, "image.caption", "figure without a caption",
                   "write the caption between the brackets: ![Caption.](path){fig-alt=\"…\"}")

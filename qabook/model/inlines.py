@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 from qabook import ast
 from qabook.model.attributes import NOXREF_CLASS, clean_attr, is_emoji
-from qabook.model.context import FileContext, Pos, has_user_attr, is_wrapper, position, unwrapped
+from qabook.model.context import (FileContext, Pos, has_user_attr, is_wrapper, position,
+                                  refuse_text, unwrapped)
 from qabook.model.images import figure_image
 from qabook.model.nodes import NUMBER_DIGITS, Citation, Equation, Ref, ref_kind
 from qabook.tex import Formula
@@ -94,6 +95,7 @@ def _inlines(raw: list[Any], ctx: FileContext, pos: Pos, scan: bool) -> list[Any
                   "(pandoc then shows the TeX as text)",
                   "mend the formula; for a dollar sign write \\$")
     text = "".join(chars)
+    refuse_text(text, prose=True, ctx=ctx, here=lambda index: where[index] or pos)
     if not scan:
         return _nodes(text, 0, len(text), objects)
     return _scan(text, where, objects, ctx)
@@ -154,9 +156,11 @@ def _node(node: dict, ctx: FileContext, here: Pos, scan: bool) -> Any:
             ctx.error(here, "math.invalid", "an empty formula", "write the formula, or remove the "
                       "dollar signs")
         else:
+            refuse_text(content[1], prose=False, ctx=ctx, here=lambda _: here)
             ctx.formulas.append(Formula(content[1], display, ctx.loc(here), ctx.in_question))
         return ast.Span(ast.attr("", ["equation"]), [node]) if display else node
     if kind == "Code":
+        refuse_text(content[1], prose=False, ctx=ctx, here=lambda _: here)
         return {"t": "Code", "c": [clean_attr(content[0], "Code", ctx, here), content[1]]}
     if kind == "LineBreak":
         return node
@@ -190,6 +194,7 @@ def _node(node: dict, ctx: FileContext, here: Pos, scan: bool) -> Any:
 
 def _link(content: list, ctx: FileContext, here: Pos) -> Any:
     url = content[2][0]
+    refuse_text(url, prose=False, ctx=ctx, here=lambda _: here)
     if not re.match(r"^(https?|mailto):", url, re.I):
         ctx.error(here, "link.target", f"link to '{url}' is not a web address",
                   "refer to questions, figures and exercises with @Q17, @fig-… or @ex-…")
