@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ import pytest
 from conftest import BASE, REPO, run
 from qabook import pandoc, yamldoc
 from qabook.diagnostics import UNPRINTABLE, Diagnostics, did_you_mean, visible
+from qabook.load.files import footnote_cycle, outside_code_spans
 from qabook.load.history import HISTORY, MAX_TIME, entries, read_history
 
 def bomb(levels: int) -> str:
@@ -189,6 +191,66 @@ def test_an_ast_too_deep_for_json_loads_is_decoded_without_recursion() -> None:
     shallow = '{"a": [1, -2.5e3, "x\\"\\u00e9", true, false, null, {}, []], "b": {"c": [[]]}}'
     assert pandoc._decode_deep(shallow) == json.loads(shallow)
 
+
+
+class TooSlow(BaseException):
+    """Raised by the deadline; a BaseException, so no `except Exception` on the way swallows it."""
+
+
+def within(seconds: float, call):
+    """call() if it returns within seconds, else a failure then and there: the old code took
+    hours on some of these, and regular expressions answer signals."""
+    def expire(*_):
+        raise TooSlow(f"took more than {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return call()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("note", [
+    "`" * 200_000,  # `(`+).+?\1` was cubic: 1.5 s at 5,000 backticks, 99 s at 20,000
+    "[^" * 100_000,  # a label that could hold `[` was quadratic: 4 s at 20,000
+    "`a" * 100_000,
+    " ".join("`" * length for length in range(1, 600)),  # runs of every length, none closed
+    "`` ` " * 40_000,
+])
+def test_the_footnote_pre_scan_takes_linear_time(note: str) -> None:
+    """A source file may hold a megabyte; each of these takes milliseconds now."""
+    assert within(2, lambda: footnote_cycle("[^a]: " + note)) is None
+
+
+@pytest.mark.parametrize("line, calls", [  # each as pandoc 3.9's commonmark_x reads it
+    ("x ``a`[^n]`` y `` `z` [^n]", ["n"]),  # a run closes only on one of its length; `` is text
+    ("x ```a`` [^n]`` y", []),  # ``` is never closed, so `` opens the span (was: a call)
+    ("x[^a]`c`: y", ["a"]),  # a call before code (was: the span removed, `[^a]:` no call)
+    ("`[^a]` and [^a[b] and [^b]", ["b"]),  # `[` ends a label
+])
+def test_footnote_calls_in_code_spans_are_found_as_commonmark_finds_them(
+        line: str, calls: list[str]) -> None:
+    from qabook.load.files import NOTE_CALL
+    assert [c for piece in outside_code_spans(line) for c in NOTE_CALL.findall(piece)] == calls
+
+
+def test_thousands_of_notes_calling_each_other_are_followed_without_recursion() -> None:
+    """2,000 chained notes were a RecursionError, so `check` exited 3."""
+    chain = "\n\n".join(f"[^n{i}]: see[^n{i + 1}]" for i in range(5000))
+    assert within(10, lambda: footnote_cycle(chain)) is None
+    loop = "Text[^n0].\n\n" + chain.replace("[^n5000]", "[^n0]")
+    assert within(10, lambda: footnote_cycle(loop)) == (
+        3, 1, [f"n{i}" for i in range(5000)] + ["n0"])
+
+
+def test_the_first_note_in_a_loop_is_named_with_a_path_back_to_itself() -> None:
+    # a calls itself first (its calls are followed in sorted order), but p comes first
+    assert footnote_cycle("[^p]: [^a]\n\n[^a]: [^p] [^a]\n") == (1, 1, ["p", "a", "p"])
+    assert footnote_cycle("[^x]: [^b]\n\n[^b]: [^c]\n\n[^c]: [^b] [^z]\n") == (
+        3, 1, ["b", "c", "b"])
+    assert footnote_cycle("[^x]: [^x]\n") == (1, 1, ["x", "x"])
+    assert footnote_cycle("[^x]: [^y]\n\n[^y]: [^z]\n\n    ```\n    [^x]\n    ```\n") is None
 
 # --- anki-history.json ---------------------------------------------------------------------
 
