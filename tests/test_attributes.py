@@ -8,13 +8,14 @@ both for markup smuggled past the model.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 import tinyhtml5
 
 from conftest import BASE, BOOKS, artifacts, assemble, run
-from qabook import pipeline
+from qabook import ast, pipeline
 from qabook.diagnostics import Diagnostics
 from qabook.model import attributes
 from qabook.model.svg import check_svg
@@ -235,3 +236,32 @@ def test_markup_smuggled_past_the_model_fails_the_epub_build(monkeypatch,
                           'onclick="alert(1)" on <span>'), err
     assert "[epub.unsafe]" in err
     assert artifacts(out) == []
+
+
+def test_an_authors_id_never_takes_a_label_or_an_anchor_of_the_book(tmp_path: Path) -> None:
+    """`[x]{#fig-third}` beside the figure fig-third gave the PDF one anchor twice (a build
+    failure `check` did not see); the author's own ids live in the question's namespace."""
+    book = tmp_path / "book"
+    shutil.copytree(BASE, book)
+    q2 = book / "chapters/01-one/q02-second.md"
+    q2.write_text(q2.read_text().replace(
+        "It is @Q3.", "It is @Q3. [x]{#fig-third} `c`{#q1} [l](https://e.example){#tbl-x}"))
+    diags = Diagnostics()
+    resolved = pipeline.check(book, diags)
+    assert not diags.errors, diags.errors
+    ids: list[str] = []
+
+    def collect(node):
+        content = node.get("c")
+        if isinstance(content, list) and content and isinstance(content[0], list) \
+                and len(content[0]) == 3 and isinstance(content[0][0], str) and content[0][0]:
+            ids.append(content[0][0])
+        return None
+
+    for question in resolved.book.questions:
+        ast.walk([*question.prompt, *question.body], collect)
+        for exercise in question.exercises:
+            ast.walk([*exercise.prompt, *exercise.solution], collect)
+    anchors = {question.anchor for question in resolved.book.questions}
+    assert len(ids) == len(set(ids)) and not anchors & set(ids), ids
+    assert "fig-third" in ids and {"q2-fig-third", "q2-q1", "q2-tbl-x"} <= set(ids)

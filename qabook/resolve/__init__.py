@@ -52,6 +52,9 @@ def resolve(book: Book, diags: Diagnostics) -> ResolvedBook:
     return ResolvedBook(book, labels)
 
 
+DECORATIVE = ("Span", "Code", "CodeBlock", "Link", "Div")  #: whose ids are the author's own
+
+
 class _Ids:
     """Heading ids made unique across the book (the EPUB is one id space)."""
 
@@ -99,6 +102,14 @@ def _rewriter(doc: Document, labels, keys, ids: _Ids, namespace: str, diags: Dia
             level, attr, content = node["c"]
             anchor = ids.claim(f"{namespace}-{attr[0] or 'section'}")
             return ast.Header(level, [anchor, attr[1], attr[2]], ast.walk(content, visit))
+        if kind in DECORATIVE and node["c"][0][0] and not (kind == "Div" and node["c"][0][1]):
+            # an author's id that names nothing a reference can reach: kept, in the
+            # question's namespace, so that it never takes a label's or the book's anchor
+            attr = node["c"][0]
+            new = {"t": kind, "c": [[ids.claim(f"{namespace}-{attr[0]}"), attr[1], attr[2]],
+                                    *node["c"][1:]]}
+            new["c"][1:] = ast.walk(new["c"][1:], visit)
+            return new
         return None
 
     def rewrite(content: Any) -> tuple:
