@@ -356,3 +356,15 @@ def test_check_reports_each_case_and_exits_1_not_3(tiny: Path, case: str) -> Non
 def test_a_bare_q_with_thousands_of_digits_is_text(tiny: Path) -> None:
     _question_file(tiny, question("9", "See Q" + "7" * 5000 + "."))
     assert check(tiny) == (0, "")
+
+
+def test_a_long_chain_of_notes_is_refused_before_pandoc_reads_it(tiny: Path) -> None:
+    """pandoc's time grows with the square of a chain of notes calling each other (5,000
+    ran into its 300 s guard); no book needs more than the model's nesting allows."""
+    q2 = tiny / "chapters/01-one/q02-second.md"
+    notes = "\n\n".join(f"[^n{i}]: See[^n{i + 1}]." for i in range(5000))
+    q2.write_text(q2.read_text() + f"\nThe chain[^n0].\n\n{notes}\n\n[^n5000]: The end.\n")
+    started = time.monotonic()
+    code, _, err = run("check", "--source", str(tiny), "--no-cache")
+    assert time.monotonic() - started < 30
+    assert code == 1 and "[footnote.too-deep]" in err and "q02-second.md:" in err, err

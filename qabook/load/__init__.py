@@ -14,8 +14,8 @@ from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
 from qabook.diagnostics import NOWHERE, Diagnostics, Location
 from qabook.load.history import read_history
 from qabook.characters import FORBIDDEN
-from qabook.load.files import (Text, footnote_cycle, inside, opens_front_matter,
-                               read_text, split_front_matter)
+from qabook.load.files import (MAX_NOTE_CHAIN, Text, footnote_chain, footnote_cycle, inside,
+                               opens_front_matter, read_text, split_front_matter)
 from qabook.tex import Formula
 
 Kind = Literal["front", "question", "back"]
@@ -217,7 +217,15 @@ def _notes_in_a_loop(text: Text, split, diags: Diagnostics) -> bool:
     """True (after reporting it) when a footnote contains itself: pandoc cannot read it."""
     cycle = footnote_cycle(split.body)
     if cycle is None:
-        return False
+        chain = footnote_chain(split.body)
+        if chain is None:
+            return False
+        line, col, labels = chain
+        diags.error(Location(text.path, line, col), "footnote.too-deep",
+                    f"footnotes nested more than {MAX_NOTE_CHAIN} deep ([^{labels[0]}] calls "
+                    f"[^{labels[1]}], which calls [^{labels[2]}], …)", "a note may call "
+                    "another, but not in a chain this long: fold the notes together")
+        return True
     line, col, labels = cycle
     chain = " → ".join(f"[^{label}]" for label in labels)
     diags.error(Location(text.path, line, col), "footnote.cycle",

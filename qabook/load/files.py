@@ -146,6 +146,50 @@ def footnote_cycle(body: str) -> tuple[int, int, list[str]] | None:
     It takes time linear in the text (a source file may hold a megabyte of backticks or of
     `[^`) and never recurses (a file may hold tens of thousands of notes calling each other).
     """
+    notes = _notes(body)
+    looped = _in_a_loop(notes)
+    if not looped:
+        return None
+    label = min(looped, key=lambda label: notes[label][:2])  # the first one in the file
+    line, col, _ = notes[label]
+    return line, col, _path_back(label, notes)
+
+
+#: notes inside notes inside notes…: pandoc's time grows with the square of a chain's length
+#: (800 take it 5 s); the model allows no deeper nesting of any kind anyway
+MAX_NOTE_CHAIN = 32
+
+
+def footnote_chain(body: str) -> tuple[int, int, list[str]] | None:
+    """A chain of more than MAX_NOTE_CHAIN notes each calling the next (in a file whose
+    notes do not loop): (line, column of its first note's definition, its labels), or None."""
+    notes = _notes(body)
+    depth: dict[str, int] = {}
+    for root in notes:  # depth first, with a stack of its own: chains may be long
+        stack = [(root, False)]
+        while stack:
+            label, done = stack.pop()
+            if label in depth:
+                continue
+            callees = [c for c in notes[label][2] if c in notes]
+            if done:
+                depth[label] = 1 + max((depth[c] for c in callees), default=0)
+                continue
+            stack.append((label, True))
+            stack += [(c, False) for c in callees if c not in depth]
+    deep = [label for label in notes if depth[label] > MAX_NOTE_CHAIN]
+    if not deep:
+        return None
+    label = min(deep, key=lambda label: notes[label][:2])
+    chain = [label]
+    while len(chain) <= MAX_NOTE_CHAIN:
+        callees = [c for c in notes[chain[-1]][2] if c in notes]
+        chain.append(max(sorted(callees), key=lambda c: depth[c]))
+    return notes[label][0], notes[label][1], chain
+
+
+def _notes(body: str) -> dict[str, tuple[int, int, set[str]]]:
+    """Each footnote definition's line and column and the notes it calls."""
     notes: dict[str, tuple[int, int, set[str]]] = {}
     current: set[str] | None = None
     fenced, blank = False, False
@@ -165,12 +209,7 @@ def footnote_cycle(body: str) -> tuple[int, int, list[str]] | None:
         if current is not None:
             for piece in outside_code_spans(line):
                 current.update(NOTE_CALL.findall(piece))
-    looped = _in_a_loop(notes)
-    if not looped:
-        return None
-    label = min(looped, key=lambda label: notes[label][:2])  # the first one in the file
-    line, col, _ = notes[label]
-    return line, col, _path_back(label, notes)
+    return notes
 
 
 def outside_code_spans(line: str) -> list[str]:
