@@ -21,6 +21,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import BASE, BOOKS, SOURCE, artifacts, assemble, run
 from qabook import pipeline
@@ -210,15 +212,125 @@ def test_svg_size_limits() -> None:
     assert check_svg(deep.encode())[0] == "image.too-large"
     assert check_svg((SVG_OPEN + "<g>" * (MAX_DEPTH - 1) + "</g>" * (MAX_DEPTH - 1)
                       + "</svg>").encode()) is None
-    # a pattern that fills its own tiles, through a <style> rule: a loop, not a bomb
-    looped = (SVG_OPEN + '<style>.t { fill: url(#p) }</style><defs><pattern id="p" width="2" '
-              'height="2"><rect class="t" width="1" height="1" style="fill: url(#p)"/>'
-              '</pattern></defs><rect class="t" width="5" height="5"/></svg>')
+    # a pattern that fills its own tiles: a loop, not a bomb
+    looped = (SVG_OPEN + '<defs><pattern id="p" width="2" height="2"><rect width="1" '
+              'height="1" style="fill: url(#p)"/></pattern></defs><rect width="5" height="5" '
+              'fill="url(#p)"/></svg>')
     assert check_svg(looped.encode())[0] == "image.invalid"
-    # one gradient used by a <style> rule: counted once per element, well within the limit
-    shared = (SVG_OPEN + '<style>rect { fill: url(#g) }</style><linearGradient id="g">'
-              '<stop offset="0" stop-color="red"/></linearGradient>' + "<rect/>" * 50 + "</svg>")
+    # ... also when the tiles inherit the fill from around the pattern
+    inherited = (SVG_OPEN + '<g fill="url(#p)"><pattern id="p" width="2" height="2"><rect '
+                 'width="1" height="1"/></pattern><rect width="5" height="5"/></g></svg>')
+    assert check_svg(inherited.encode())[0] == "image.invalid"
+    # one gradient inherited by 50 rectangles: counted once per rectangle, within the limit
+    shared = (SVG_OPEN + '<linearGradient id="g"><stop offset="0" stop-color="red"/>'
+              '</linearGradient><g fill="url(#g)">' + "<rect/>" * 50 + "</g></svg>")
     assert check_svg(shared.encode()) is None
+
+
+
+def marker_chain(levels: int, vertices: int) -> bytes:
+    """Markers m1…m<levels>, each a path of `vertices` vertices drawing the one below at every
+    vertex (m0 is a circle), and a path drawing the top one: vertices ** (levels + 1) marker
+    drawings from a dozen elements."""
+    points = " ".join(f"L{i} {i % 7}" for i in range(1, vertices))
+    path = f'<path d="M0 0 {points}" marker-mid="url(#m{{below}})"/>'
+    markers = ['<marker id="m0"><circle r="1"/></marker>'] + [
+        f'<marker id="m{k}">' + path.format(below=k - 1) + "</marker>"
+        for k in range(1, levels + 1)]
+    return (SVG_OPEN + "<defs>" + "".join(markers) + "</defs>" + path.format(below=levels)
+            + "</svg>").encode()
+
+
+def test_a_marker_bomb_is_refused() -> None:
+    """300⁴ marker drawings in ~8 elements: each reference used to count once per element."""
+    problem = check_svg(marker_chain(3, 300))
+    assert problem is not None and problem[0] in ("image.unsupported", "image.too-large")
+
+
+@pytest.mark.parametrize("svg", [
+    # one marker of 50 elements at each of 300 vertices: 15,000 drawn
+    SVG_OPEN + '<marker id="m"><g>' + "<rect/>" * 49 + '</g></marker><path d="M0 0 '
+    + " ".join(f"{i} {i}" for i in range(1, 300)) + '" marker-mid="url(#m)"/></svg>',
+    # the same on a polyline, the marker inherited from a group
+    SVG_OPEN + '<marker id="m"><g>' + "<rect/>" * 49 + '</g></marker><g style="marker: '
+    'url(#m)"><polyline points="' + " ".join(f"{i},{i}" for i in range(300)) + '"/></g></svg>',
+    # a pattern of 200 elements painting 100 rectangles that inherit it from their group
+    SVG_OPEN + '<pattern id="p" width="1" height="1">' + "<rect/>" * 199 + '</pattern>'
+    '<g fill="url(#p)">' + "<rect/>" * 100 + "</g></svg>",
+    # ... or from the <use> that copies them
+    SVG_OPEN + '<defs><pattern id="p" width="1" height="1">' + "<rect/>" * 199 + '</pattern>'
+    '<g id="many">' + "<rect/>" * 100 + '</g></defs><use href="#many" stroke="url(#p)"/></svg>',
+])
+def test_a_reference_drawn_many_times_is_counted_each_time(svg: str) -> None:
+    reason = (f"draws more than {MAX_ELEMENTS:,} elements once its references (<use>, "
+              "patterns, markers) are followed")
+    assert check_svg(svg.encode()) == ("image.too-large", reason)
+
+
+@pytest.mark.parametrize("svg", [
+    # a pattern whose tiles are filled with another pattern
+    SVG_OPEN + '<pattern id="p1" width="1" height="1"><circle r="1"/></pattern>'
+    '<pattern id="p2" width="2" height="2"><rect fill="url(#p1)"/></pattern>'
+    '<rect fill="url(#p2)"/></svg>',
+    # a marker masked by a mask
+    SVG_OPEN + '<mask id="k"><rect fill="white"/></mask><marker id="m"><path d="M0 0 L1 1" '
+    'style="mask: url(#k)"/></marker><line marker-end="url(#m)"/></svg>',
+    # a clip path that draws a marker through a <use>
+    SVG_OPEN + '<defs><marker id="m"><circle r="1"/></marker><path id="a" d="M0 0 L5 5" '
+    'marker-start="url(#m)"/></defs><clipPath id="c"><use href="#a"/></clipPath>'
+    '<rect clip-path="url(#c)"/></svg>',
+    # a pattern whose content inherits a marker from the group around it
+    SVG_OPEN + '<marker id="m"><circle r="1"/></marker><g marker-mid="url(#m)"><pattern '
+    'id="p"><path d="M0 0 L1 1 L2 0"/></pattern></g><rect fill="url(#p)"/></svg>',
+    # a mask defined inside a marker
+    SVG_OPEN + '<marker id="m"><mask id="k"><rect/></mask><circle r="1"/></marker></svg>',
+])
+def test_markers_patterns_masks_and_clip_paths_may_not_draw_one_another(svg: str) -> None:
+    problem = check_svg(svg.encode())
+    assert problem is not None and problem[0] == "image.unsupported", problem
+    assert "may not draw one another" in problem[1] and "(SVG line 1)" in problem[1], problem
+
+
+def test_a_style_sheet_may_not_refer_to_parts_of_the_figure() -> None:
+    """A rule applies wherever its selector matches, also inside the pattern or marker it
+    refers to: this loop passed, as the check followed a sheet's references from the root."""
+    looped = (SVG_OPEN + '<style>.c{fill:url(#p)} .k{marker-start:url(#m)}</style>'
+              '<pattern id="p" width="1" height="1"><rect class="c"/></pattern>'
+              '<marker id="m"><path class="k" d="M0 0 L1 1"/></marker>'
+              '<rect class="c"/><path class="k" d="M0 0 L1 1"/></svg>')
+    problem = check_svg(looped.encode())
+    assert problem is not None and problem[0] == "image.unsupported", problem
+    assert problem[1].startswith("uses url(#p) in <style> (SVG line 1)"), problem
+
+
+@pytest.mark.parametrize("svg", [
+    SVG_OPEN + '<style>\\40 import url(http://e/x.css);</style></svg>',
+    SVG_OPEN + '<style>rect{fill:red};</style></svg>',
+    SVG_OPEN + '<style>rect{fill:red}}</style></svg>',
+    SVG_OPEN + '<style>rect{fill:red; x}</style></svg>',
+    SVG_OPEN + '<rect style="fill:red; foo"/></svg>',
+    SVG_OPEN + '<rect style="}"/></svg>',
+    SVG_OPEN + '<rect style="x"/></svg>',
+])
+def test_css_tinycss2_cannot_read_is_refused_not_a_crash(svg: str) -> None:
+    problem = check_svg(svg.encode())
+    assert problem is not None and problem[0] in ("image.invalid", "image.unsupported"), problem
+    assert "(SVG line 1)" in problem[1], problem
+
+
+def test_no_css_raises() -> None:
+    css = st.text(alphabet="{}();:,@\\\"'/*!#%-_ \n.<>ax0url", max_size=24)
+
+    @settings(max_examples=50, deadline=None, derandomize=True)
+    @given(css, st.sampled_from(["style", "sheet", "fill"]))
+    def check(text: str, where: str) -> None:
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+        body = {"style": f'<rect style="{escaped}"/>', "fill": f'<rect fill="{escaped}"/>',
+                "sheet": f"<style>{escaped}</style>"}[where]
+        problem = check_svg((SVG_OPEN + body + "</svg>").encode())
+        assert problem is None or problem[0].startswith("image."), problem
+
+    check()
 
 
 # --- the SVG allow-list --------------------------------------------------------------------
@@ -228,7 +340,7 @@ STATIC = """<?xml version="1.0" encoding="{encoding}"?>
 <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
      viewBox="0 0 100 100" width="100" height="100" role="img" aria-labelledby="t">
   <title id="t">Everything static</title><desc>A test of the allow-list.</desc>
-  <style type="text/css"><![CDATA[ .a { fill: rgb(10, 20, 30); stroke: url(#g) }
+  <style type="text/css"><![CDATA[ .a { fill: rgb(10, 20, 30); stroke: blue }
     text { font-family: 'Source Sans 3', sans-serif; font-size: 12px } ]]></style>
   <defs>
     <linearGradient id="g" gradientUnits="userSpaceOnUse"><stop offset="0" stop-color="#fff"/>
@@ -243,7 +355,8 @@ STATIC = """<?xml version="1.0" encoding="{encoding}"?>
     <symbol id="s" viewBox="0 0 10 10"><ellipse cx="5" cy="5" rx="4" ry="2"/></symbol>
     <path id="curve" d="M10 80 Q 50 10 90 80"/>
   </defs>
-  <g class="a" clip-path="url(#c)" mask="url('#k')" transform="translate(1 1)"
+  <g class="a" clip-path="url(#c)" mask="url('#k')" style="stroke: url(#g)"
+     transform="translate(1 1)"
      aria-label="Shapes">
     <rect width="10" height="10" fill="url(#p)" style="stroke-width: 2 !important"/>
     <line x1="0" y1="0" x2="50" y2="50" marker-end="url(#m)" stroke-dasharray="4 2"/>

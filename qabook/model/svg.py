@@ -13,7 +13,11 @@ This is the one SVG policy of qabook: `check` runs it on every figure, and the E
 check (render/epub_safety.py) runs it again on the figure files the package carries, which
 are the checked bytes, copied by pandoc unchanged. Limits bound what a renderer is asked to draw:
 elements, nesting, and the expanded size once `<use>`, patterns, markers, clip paths and
-masks are followed (references that multiply are how a small SVG becomes a bomb).
+masks are followed (references that multiply are how a small SVG becomes a bomb): a marker
+counts once per vertex it is drawn at, an inherited fill or stroke once per shape it paints,
+and no marker, pattern, mask or clip path may draw another, so nothing multiplies twice. A
+`<style>` sheet may not refer (a rule applies wherever its selector matches, which the size
+check would have to follow), and CSS tinycss2 cannot read is refused with its message.
 
 The lists are what the book's own figures use (see source/figures) plus the rest of static
 SVG 1.1 drawing: shapes, paths, text, gradients, patterns, markers, clipping, masking,
@@ -24,6 +28,8 @@ reader's application would do with the addition.
 
 from __future__ import annotations
 
+import math
+import re
 import xml.etree.ElementTree as ET
 from typing import Iterable, NoReturn
 
@@ -35,6 +41,7 @@ XML = "http://www.w3.org/XML/1998/namespace"
 
 MAX_ELEMENTS = 10_000  #: elements, also once references are expanded (the book's largest: 347)
 MAX_DEPTH = 32  #: nesting of elements (the book's figures nest 5 deep)
+MAX_REFERENCES = 16  #: references on one element (the book's figures make at most 2)
 
 ELEMENTS = frozenset({
     "svg", "g", "defs", "symbol", "use", "title", "desc", "style",
@@ -75,6 +82,16 @@ CSS_FUNCTIONS = frozenset({"url", "rgb", "rgba", "hsl", "hsla"})
 STYLE_TYPES = ("", "text/css")
 
 NOT_STATIC = "figures may use only static SVG drawing"
+
+#: elements whose content is drawn wherever they are used: none may draw another
+DRAWN_WHERE_USED = frozenset({"marker", "pattern", "mask", "clipPath"})
+#: properties whose url() is inherited by descendants (and by what a <use> copies)
+PAINT = frozenset({"fill", "stroke"})
+MARKERS = frozenset({"marker", "marker-start", "marker-mid", "marker-end"})
+#: elements a fill or stroke paints, and those markers are drawn on
+PAINTED = frozenset({"rect", "circle", "ellipse", "line", "polyline", "polygon", "path",
+                     "text", "tspan", "textPath"})
+MARKED = frozenset({"line", "polyline", "polygon", "path"})
 
 
 class Refused(Exception):
@@ -151,15 +168,15 @@ class _Checker:
 
     def __init__(self, lines: dict[ET.Element, int]):
         self.lines = lines
-        self.refs: dict[ET.Element, list[str]] = {}  #: fragment ids each element refers to
-        self.sheet_refs: list[str] = []  #: fragment ids <style> rules refer to
+        #: what each element refers to: (attribute or CSS property, fragment id)
+        self.refs: dict[ET.Element, list[tuple[str, str]]] = {}
 
     def check(self, root: ET.Element) -> None:
         if root.tag != f"{{{SVG}}}svg":
             raise Refused("image.invalid", "is not an SVG file (its root element is not <svg>)")
         for element in root.iter():
             self._element(element)
-        _expansion(root, self.refs, self.sheet_refs)
+        _expansion(root, self.refs, self.lines)
 
     def _where(self, element: ET.Element) -> str:
         return f"SVG line {self.lines.get(element, 1)}"
@@ -172,6 +189,9 @@ class _Checker:
         where = f"on <{_shown(tag)}> ({self._where(element)})"
         for key, value in element.attrib.items():
             self._attribute(element, key, value, where)
+        if len(self.refs.get(element, ())) > MAX_REFERENCES:
+            raise Refused("image.too-large", f"makes more than {MAX_REFERENCES} references "
+                                             f"{where}")
         if tag == f"{{{SVG}}}style":
             self._sheet(element)
 
@@ -180,21 +200,26 @@ class _Checker:
             if not xmlcss.fragment(value):
                 raise Refused("image.unsupported", f"refers to '{value[:60]}' {where}; figures "
                                                    "may refer only to their own parts (#id)")
-            self.refs.setdefault(element, []).append(value[1:])
+            self.refs.setdefault(element, []).append(("href", value[1:]))
         elif key == "style":
             self._declarations(xmlcss.declarations(value), element, where)
         elif key in PROPERTIES:
             # Only a function or url() can fetch or refer, and in CSS both start at a literal
             # "(" (an escape never makes one): a value without it is a list of plain tokens.
             if "(" in value:
-                self.refs.setdefault(element, []).extend(_css_refs(xmlcss.values(value), where))
+                self.refs.setdefault(element, []).extend(
+                    (key, target) for target in _css_refs(xmlcss.values(value), where))
         elif key not in ATTRIBUTES:
             raise Refused("image.unsupported", f"has attribute '{_shown(key)}' {where}; "
                                                f"{NOT_STATIC}")
 
     def _declarations(self, nodes: Iterable, element: ET.Element | None, where: str) -> None:
-        """Declarations of a style attribute or a rule: known properties, safe values."""
+        """Declarations of a style attribute (element) or a rule of a sheet (element None):
+        known properties, safe values, and url(#id) only in a style attribute."""
         for node in nodes:
+            if node.type == "error":
+                raise Refused("image.invalid", f"has CSS tinycss2 cannot read {where} "
+                                               f"({node.message})")
             if node.type != "declaration":
                 raise Refused("image.unsupported", f"has CSS '{_css(node)}' {where}; "
                                                    "styles may only set drawing properties")
@@ -202,16 +227,24 @@ class _Checker:
                 raise Refused("image.unsupported", f"sets CSS property '{node.name}' {where}; "
                                                    "styles may only set drawing properties")
             found = _css_refs(node.value, where)
-            if element is None:
-                self.sheet_refs.extend(found)
-            else:
-                self.refs.setdefault(element, []).extend(found)
+            if element is not None:
+                self.refs.setdefault(element, []).extend((node.lower_name, i) for i in found)
+            elif found:
+                # A rule may apply to any element, where the size check could not follow it.
+                raise Refused("image.unsupported", f"uses url(#{found[0]}) {where}; a "
+                                                   "<style> sheet may not refer to parts of "
+                                                   "the figure: set the property on the "
+                                                   "element, as an attribute or in its style "
+                                                   "attribute")
 
     def _sheet(self, element: ET.Element) -> None:
         where = f"in <style> ({self._where(element)})"
         if element.get("type", "") not in STYLE_TYPES or len(element):
             raise Refused("image.unsupported", f"has a <style> that is not plain CSS {where}")
         for rule in xmlcss.rules(element.text or ""):
+            if rule.type == "error":
+                raise Refused("image.invalid", f"has CSS tinycss2 cannot read {where} "
+                                               f"({rule.message})")
             if rule.type != "qualified-rule":
                 raise Refused("image.unsupported", f"has CSS '{_css(rule)}' {where}; a sheet "
                                                    "may only hold rules that set drawing "
@@ -221,6 +254,8 @@ class _Checker:
 
 def _css(node) -> str:
     """A short excerpt of a CSS node, for a message."""
+    if node.type == "error":
+        return f"{node.message}"
     text = " ".join(node.serialize().split())
     return text if len(text) <= 40 else text[:39] + "…"
 
@@ -247,47 +282,157 @@ def _css_refs(values: Iterable, where: str) -> list[str]:
     return found
 
 
-def _expansion(root: ET.Element, refs: dict[ET.Element, list[str]],
-               sheet_refs: list[str]) -> None:
+def _expansion(root: ET.Element, refs: dict[ET.Element, list[tuple[str, str]]],
+               lines: dict[ET.Element, int]) -> None:
     """Refuse an SVG that draws more than MAX_ELEMENTS once each reference is replaced by
-    what it refers to (as `<use>` is, and as a pattern, marker, clip path or mask is drawn
-    wherever it is used), or that refers to itself.
+    what it draws, that refers to itself, or in which a marker, pattern, mask or clip path
+    draws another (how a few elements multiply into billions of drawings).
 
-    A reference from a <style> rule may apply to every element, so it counts once per
-    element. Sizes are computed once per element (depth first, without recursion), so a
-    chain of references that doubles at each step is measured, not expanded.
+    What an element draws depends on what it inherits: a fill or stroke url() of an
+    ancestor (or of the <use> that copies it) paints every shape and text beneath, and a
+    marker is drawn at vertices of every path, line, polyline and polygon beneath, once
+    per vertex for marker-mid. So the walk visits states (element, inherited references,
+    the marker/pattern/mask/clip path it is inside), each once (depth first, without
+    recursion), and multiplies a marker's size by its drawings. Content of a marker,
+    pattern, mask or clip path inherits from its own ancestors, not from where it is used.
+    Every state is at least one element drawn, so the walk stops after MAX_ELEMENTS steps.
     """
     ids = {element.get("id"): element for element in root.iter() if element.get("id")}
-    count = sum(1 for _ in root.iter())
+    inherits: dict[ET.Element, frozenset] = {root: frozenset()}  #: from tree ancestors
+    for parent in root.iter():
+        passed = _passed_on(parent, refs, ids, inherits[parent])
+        for child in parent:
+            inherits[child] = passed
+    State = tuple  # (element, inherited (property, id) pairs, container it is inside)
 
-    def needs(element: ET.Element) -> list[tuple[ET.Element, int]]:
-        found = [(child, 1) for child in element]
-        found += [(ids[i], 1) for i in refs.get(element, []) if i in ids]
-        if element is root:
-            found += [(ids[i], count) for i in sheet_refs if i in ids]
+    def enter(source: ET.Element, target: ET.Element, inherited: frozenset,
+              inside: ET.Element | None) -> State:
+        if _local(target) not in DRAWN_WHERE_USED:
+            return target, inherited, inside
+        if inside is target:
+            raise Refused("image.invalid", f"refers to itself through #{target.get('id')} "
+                                           f"(SVG line {lines.get(source, 1)}); a figure's "
+                                           "references must not loop")
+        if inside is not None:
+            raise Refused("image.unsupported",
+                          f"draws <{_local(target)}> {_named(target)}inside <{_local(inside)}>"
+                          f" {_named(inside)}(SVG line {lines.get(source, 1)}); markers, "
+                          "patterns, masks and clip paths may not draw one another")
+        return target, inherited, target
+
+    def needs(state: State) -> list[tuple[State, int]]:
+        element, inherited, inside = state
+        tag = _local(element)
+        passed = _passed_on(element, refs, ids, inherited)
+        found = [(enter(element, child, passed, inside), 1) for child in element]
+        for kind, i in refs.get(element, []):
+            target = ids.get(i)
+            if target is None or kind in PAINT or kind in MARKERS:
+                continue
+            if kind == "href" and tag == "use":  # the copy inherits from the <use>
+                found.append((enter(element, target, passed, inside), 1))
+            elif kind == "href" and tag in DRAWN_WHERE_USED and _local(target) == tag:
+                found.append(((target, inherits[target], target), 1))  # a template
+            else:
+                found.append((enter(element, target, inherits[target], inside), 1))
+        for kind, i in passed:
+            target = ids[i]
+            if kind in PAINT and tag in PAINTED:
+                found.append((enter(element, target, inherits[target], inside), 1))
+            elif kind in MARKERS and tag in MARKED:
+                if element not in shapes:
+                    shapes[element] = _vertices(element)
+                found.append((enter(element, target, inherits[target], inside),
+                              _drawings(kind, *shapes[element])))
         return found
 
-    size: dict[ET.Element, int] = {}
-    open_: set[ET.Element] = set()
-    stack: list[tuple[ET.Element, bool]] = [(root, False)]
+    shapes: dict[ET.Element, tuple[int, int]] = {}  #: vertices and subpaths of each shape
+    size: dict[State, int] = {}
+    edges: dict[State, list[tuple[State, int]]] = {}
+    open_: set[State] = set()
+    start: State = (root, inherits[root], None)
+    stack: list[tuple[State, bool]] = [(start, False)]
+    steps = 0
     while stack:
-        element, finished = stack.pop()
+        state, finished = stack.pop()
         if finished:
-            open_.discard(element)
-            total = 1 + sum(size[e] * n for e, n in needs(element))
-            size[element] = min(total, MAX_ELEMENTS + 1)
+            open_.discard(state)
+            total = 1 + sum(size[s] * n for s, n in edges.pop(state))
+            size[state] = min(total, MAX_ELEMENTS + 1)
             continue
-        if element in size:
+        if state in size:
             continue
-        open_.add(element)
-        stack.append((element, True))
-        for target, _ in needs(element):
+        open_.add(state)
+        stack.append((state, True))
+        edges[state] = needs(state)
+        steps += len(edges[state])
+        if steps > MAX_ELEMENTS:  # each step is one more element drawn
+            size[start] = MAX_ELEMENTS + 1
+            break
+        for target, _ in edges[state]:
             if target in open_:
                 raise Refused("image.invalid", f"refers to itself through "
-                                               f"#{target.get('id')}; a figure's references "
-                                               "must not loop")
+                                               f"#{target[0].get('id')}; a figure's "
+                                               "references must not loop")
             if target not in size:
                 stack.append((target, False))
-    if size[root] > MAX_ELEMENTS:
+    if size[start] > MAX_ELEMENTS:
         raise Refused("image.too-large", f"draws more than {MAX_ELEMENTS:,} elements once its "
                                          "references (<use>, patterns, markers) are followed")
+
+
+def _local(element: ET.Element) -> str:
+    return element.tag.rpartition("}")[2]
+
+
+def _named(element: ET.Element) -> str:
+    return f"#{element.get('id')} " if element.get("id") else ""
+
+
+def _passed_on(element: ET.Element, refs: dict[ET.Element, list[tuple[str, str]]],
+               ids: dict[str, ET.Element], inherited: frozenset) -> frozenset:
+    """The fill, stroke and marker references an element's content inherits: its own added
+    to its inheritance (all of them, even where a later one overrides: an upper bound)."""
+    own = {(kind, i) for kind, i in refs.get(element, [])
+           if (kind in PAINT or kind in MARKERS) and i in ids}
+    return inherited | own if own - inherited else inherited
+
+
+_PATH_TOKEN = re.compile(r"[MmZzLlHhVvCcSsQqTtAa]|[+-]?(?:\d+\.?\d*|\.\d+)"
+                         r"(?:[eE][+-]?\d+)?")
+#: the fewest numbers a segment of each path command takes (an arc's flags may run into
+#: its x and y, as in "1 1 0 1110.5", so an arc is counted as 4 numbers: an upper bound)
+_ARITY = {"m": 2, "l": 2, "t": 2, "h": 1, "v": 1, "c": 6, "s": 4, "q": 4, "a": 4}
+
+
+def _drawings(kind: str, vertices: int, subpaths: int) -> int:
+    """How many times a marker property draws its marker on a shape (at least 1): once per
+    subpath for marker-start and marker-end, once per vertex for marker-mid, both for the
+    `marker` shorthand."""
+    if kind == "marker-mid":
+        return max(vertices, 1)
+    if kind == "marker":
+        return max(vertices, 1) + 2 * max(subpaths, 1)
+    return max(subpaths, 1)
+
+
+def _vertices(element: ET.Element) -> tuple[int, int]:
+    """A shape's vertices and subpaths, upper bounds counted from its path data or points."""
+    tag = _local(element)
+    if tag == "path":
+        vertices = subpaths = numbers = 0
+        command = ""
+        for token in _PATH_TOKEN.findall(element.get("d", "")) + ["end"]:
+            if token.isalpha():
+                vertices += math.ceil(numbers / _ARITY.get(command, 1))
+                command, numbers = token.lower(), 0
+                vertices += command == "z"
+                subpaths += command == "m"
+            else:
+                numbers += 1
+    elif tag in ("polyline", "polygon"):
+        numbers = sum(not t.isalpha() for t in _PATH_TOKEN.findall(element.get("points", "")))
+        vertices, subpaths = math.ceil(numbers / 2) + (tag == "polygon"), 1
+    else:
+        vertices, subpaths = 2, 1
+    return vertices, subpaths
