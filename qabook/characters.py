@@ -29,8 +29,13 @@ FORBIDDEN = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in FORBID
 ANKI_TAGS = re.compile(r"\[(sound:|latex\]|/latex\]|\$\$?\]|/\$\$?\])", re.I)
 #: MathJax's delimiters as Anki configures it, in prose (inside a formula `\\[4pt]` is TeX)
 MATH_DELIMITERS = re.compile(r"\\[()\[\]]")
-HINT = ("write math between dollar signs ($…$), which qabook checks; Anki acts on this text "
-        "in a card (MathJax makes links and styles of it; it plays sounds and runs LaTeX)")
+HINTS = {
+    "character": "delete it: it can hide or reorder text, break the EPUB or drive a terminal",
+    "delimiter": "write math between dollar signs ($…$): qabook checks it and writes it for "
+                 "Anki itself (Anki's MathJax would make links and styles of this text)",
+    "tag": "reword it: Anki plays [sound:…] and runs the learner's LaTeX on [latex] and [$] "
+           "wherever they stand in a card, code and formulas included",
+}
 
 
 def describe(char: str) -> str:
@@ -42,9 +47,9 @@ def describe(char: str) -> str:
     return unicodedata.name(char, "a noncharacter")
 
 
-def problem(text: str, prose: bool) -> tuple[int, str] | None:
-    """The first thing text may not hold, as (index, message); prose: it is read as prose
-    (math delimiters are refused too), not as code or TeX."""
+def problem(text: str, prose: bool) -> tuple[int, str, str] | None:
+    """The first thing text may not hold, as (index, message, hint); prose: it is read as
+    prose (math delimiters are refused too), not as code or TeX."""
     found = [match for match in (FORBIDDEN.search(text), ANKI_TAGS.search(text),
                                  MATH_DELIMITERS.search(text) if prose else None) if match]
     if not found:
@@ -52,5 +57,7 @@ def problem(text: str, prose: bool) -> tuple[int, str] | None:
     first = min(found, key=lambda m: m.start())
     if first.re is FORBIDDEN:
         char = first.group()
-        return first.start(), f"character U+{ord(char):04X} ({describe(char)}) is not allowed"
-    return first.start(), f"'{first.group()}' is text Anki acts on in a card"
+        return (first.start(), f"character U+{ord(char):04X} ({describe(char)}) is not "
+                "allowed", HINTS["character"])
+    return (first.start(), f"'{first.group()}' is text Anki acts on in a card",
+            HINTS["tag" if first.re is ANKI_TAGS else "delimiter"])

@@ -102,9 +102,7 @@ def _refuse_text(event: yaml.Event) -> None:
     if isinstance(event, yaml.ScalarEvent):
         found = characters.problem(event.value, prose=True)
         if found is not None:
-            raise _Refused("yaml.character", found[1], event.start_mark, characters.HINT
-                           if "Anki" in found[1] else "delete it: written as an escape, it "
-                           "still hides or reorders text, breaks the EPUB or drives a terminal")
+            raise _Refused("yaml.character", found[1], event.start_mark, found[2])
 
 
 def _refuse_event(event: yaml.Event) -> None:

@@ -139,10 +139,9 @@ def refuse_text(text: str, prose: bool, ctx: FileContext, here: Callable[[int], 
     found = characters.problem(text, prose)
     if found is None:
         return
-    index, message = found
+    index, message, hint = found
     if "Anki" in message:
-        ctx.error(here(index), "text.anki", message, characters.HINT)
+        ctx.error(here(index), "text.anki", message, hint)
     else:
         ctx.error(here(index), "file.character", message + " (written as a reference or "
-                  "escape)", "delete it: it can hide or reorder text, break the EPUB or drive "
-                  "a terminal")
+                  "escape)", hint)
