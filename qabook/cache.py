@@ -39,6 +39,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from qabook.regular import NotRegular, TooLarge, read_regular
 from qabook.resources import PACKAGE, TEMPLATES
 
 MAGIC = b"qabook-cache 2\n"  #: the format: an older cache folder is a miss, not misread
@@ -234,20 +235,9 @@ def _read_entry(path: Path) -> bytes | None:
     """The bytes of a regular file of at most MAX_ENTRY bytes, or None; anything else (a
     FIFO, a device, a symlink, a folder) is not opened, or not read."""
     try:
-        if not stat.S_ISREG(os.lstat(path).st_mode):
-            return None
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
+        return read_regular(path, MAX_ENTRY)
+    except (OSError, NotRegular, TooLarge):
         return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY:
-            return None
-        return _read_all(fd, info.st_size)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def _read_all(fd: int, size: int) -> bytes:
