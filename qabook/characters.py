@@ -17,8 +17,11 @@ a title is refused.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+
+from qabook import resources
 
 FORBIDDEN_RANGES = ((0x00, 0x08), (0x0B, 0x1F), (0x7F, 0x9F), (0x2028, 0x2029),
                     (0x202A, 0x202E), (0x2066, 0x2069), (0xD800, 0xDFFF), (0xFDD0, 0xFDEF),
@@ -33,6 +36,7 @@ HINTS = {
     "character": "delete it: it can hide or reorder text, break the EPUB or drive a terminal",
     "delimiter": "write math between dollar signs ($…$): qabook checks it and writes it for "
                  "Anki itself (Anki's MathJax would make links and styles of this text)",
+    "glyph": "the PDF cannot print it: write it another way (a symbol as math, $\\alpha$)",
     "tag": "reword it: Anki plays [sound:…] and runs the learner's LaTeX on [latex] and [$] "
            "wherever they stand in a card, code and formulas included",
 }
@@ -47,13 +51,44 @@ def describe(char: str) -> str:
     return unicodedata.name(char, "a noncharacter")
 
 
+@functools.lru_cache(maxsize=1)
+def printable() -> frozenset[int]:
+    """The code points the book's own fonts draw (the PDF uses no other font for text; math
+    is drawn apart). Read once, only when a text holds something beyond plain ASCII."""
+    from fontTools.ttLib import TTFont  # WeasyPrint's dependency; 0.1 s for all the faces
+
+    covered: set[int] = set()
+    for name in resources.FONTS:
+        covered.update(TTFont(str(resources.TEMPLATES / "fonts" / name), lazy=True).getBestCmap())
+    return frozenset(covered)
+
+
+def unprintable(text: str) -> int | None:
+    """The index of the first character none of the book's fonts draws, or None."""
+    if text.isascii():
+        return None
+    covered = printable()
+    return next((i for i, char in enumerate(text) if ord(char) not in covered
+                 and char not in SKIPPED), None)
+
+
+OBJECT = "\ufffc"  #: the model's stand-in for a non-text node inside a run of text
+REPLACEMENT = "\ufffd"  #: what the loader puts for a forbidden character it reported
+SKIPPED = {"\n", "\t", OBJECT, REPLACEMENT}
+
+
 def problem(text: str, prose: bool) -> tuple[int, str, str] | None:
     """The first thing text may not hold, as (index, message, hint); prose: it is read as
     prose (math delimiters are refused too), not as code or TeX."""
     found = [match for match in (FORBIDDEN.search(text), ANKI_TAGS.search(text),
                                  MATH_DELIMITERS.search(text) if prose else None) if match]
     if not found:
-        return None
+        index = unprintable(text)
+        if index is None:
+            return None
+        char = text[index]
+        return (index, f"character U+{ord(char):04X} ({describe(char)}) is in none of the "
+                "book's fonts", HINTS["glyph"])
     first = min(found, key=lambda m: m.start())
     if first.re is FORBIDDEN:
         char = first.group()

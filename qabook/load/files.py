@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qabook import regular
-from qabook.characters import FORBIDDEN, describe
+from qabook.characters import FORBIDDEN, REPLACEMENT, describe
 from qabook.diagnostics import Diagnostics, Location
 
 MAX_BYTES = 1024 * 1024  # a question is a few thousand words; 1 MiB is a clear, generous limit
@@ -81,7 +81,6 @@ def _not_a_file(relative: str, what: str, origin: Location, diags: Diagnostics) 
                     "a book is made of regular files: replace it with one, or remove it")
 
 
-REPLACEMENT = "\ufffd"
 
 
 def _characters(text: str, here: Location, diags: Diagnostics) -> str:

@@ -142,6 +142,8 @@ def refuse_text(text: str, prose: bool, ctx: FileContext, here: Callable[[int], 
     index, message, hint = found
     if "Anki" in message:
         ctx.error(here(index), "text.anki", message, hint)
+    elif "fonts" in message:
+        ctx.error(here(index), "text.glyph", message, hint)
     else:
         ctx.error(here(index), "file.character", message + " (written as a reference or "
                   "escape)", hint)

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any, Callable
 
 from qabook import ast
+from qabook.characters import OBJECT  # a non-text inline node inside the laid-out string
 from qabook.model.attributes import NOXREF_CLASS, clean_attr, is_emoji
 from qabook.model.context import (FileContext, Pos, has_user_attr, is_wrapper, position,
                                   refuse_text, unwrapped)
@@ -21,7 +22,6 @@ from qabook.model.images import figure_image
 from qabook.model.nodes import NUMBER_DIGITS, Citation, Equation, Ref, ref_kind
 from qabook.tex import Formula
 
-OBJECT = "\ufffc"  # stands for a non-text inline node inside the laid-out string
 KEY = r"\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*"  # pandoc's citation key: internal punctuation only
 GROUP = re.compile(r"\[([^\[\]]*)\]")
 ITEM = re.compile(rf"^(?P<prefix>.*?)(?<!\w)(?P<neg>-?)@(?P<key>{KEY})(?P<suffix>.*)$", re.S)
