@@ -18,10 +18,10 @@ a title is refused.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import unicodedata
-
-from qabook import resources
+from pathlib import Path
 
 FORBIDDEN_RANGES = ((0x00, 0x08), (0x0B, 0x1F), (0x7F, 0x9F), (0x2028, 0x2029),
                     (0x202A, 0x202E), (0x2066, 0x2069), (0xD800, 0xDFFF), (0xFDD0, 0xFDEF),
@@ -51,16 +51,17 @@ def describe(char: str) -> str:
     return unicodedata.name(char, "a noncharacter")
 
 
+#: the code points the book's own fonts draw, as ranges (written by scripts/printable.py
+#: from templates/fonts/, and held to them by a test)
+PRINTABLE = Path(__file__).with_name("printable.json")
+
+
 @functools.lru_cache(maxsize=1)
 def printable() -> frozenset[int]:
     """The code points the book's own fonts draw (the PDF uses no other font for text; math
     is drawn apart). Read once, only when a text holds something beyond plain ASCII."""
-    from fontTools.ttLib import TTFont  # WeasyPrint's dependency; 0.1 s for all the faces
-
-    covered: set[int] = set()
-    for name in resources.FONTS:
-        covered.update(TTFont(str(resources.TEMPLATES / "fonts" / name), lazy=True).getBestCmap())
-    return frozenset(covered)
+    ranges = json.loads(PRINTABLE.read_text())
+    return frozenset(point for first, last in ranges for point in range(first, last + 1))
 
 
 def unprintable(text: str) -> int | None:

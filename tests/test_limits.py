@@ -8,6 +8,7 @@ limit) and the units behind them.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BASE, REPO, run
-from qabook import pandoc, yamldoc
+from qabook import characters, pandoc, yamldoc
 from qabook.diagnostics import UNPRINTABLE, Diagnostics, did_you_mean, visible
 from qabook.load.files import footnote_cycle, outside_code_spans
 from qabook.load.history import HISTORY, MAX_TIME, entries, read_history
@@ -368,3 +369,12 @@ def test_a_long_chain_of_notes_is_refused_before_pandoc_reads_it(tiny: Path) -> 
     code, _, err = run("check", "--source", str(tiny), "--no-cache")
     assert time.monotonic() - started < 30
     assert code == 1 and "[footnote.too-deep]" in err and "q02-second.md:" in err, err
+
+
+def test_the_printable_characters_are_those_of_the_books_fonts() -> None:
+    """check refuses what none of the fonts draws from a list of their code points (reading
+    the fonts costs 0.1 s a check): the list must be theirs (scripts/printable.py)."""
+    spec = importlib.util.spec_from_file_location("printable", REPO / "scripts/printable.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert json.loads(characters.PRINTABLE.read_text()) == script.ranges()
