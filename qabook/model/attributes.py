@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import langcodes
 
 from qabook.model.context import BOOKKEEPING, FileContext, Pos, position, sourcepos_free
 
@@ -130,13 +129,20 @@ def language_tag(value: str) -> bool:
     """Whether value is a well-formed BCP 47 tag made of registered subtags (langcodes knows
     the IANA registry; it also reads `de_DE`, which is not a tag, so hyphens are required)."""
     return bool(re.fullmatch(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*", value)) \
-        and langcodes.tag_is_valid(value)
+        and _langcodes().tag_is_valid(value)
+
+
+def _langcodes():
+    """langcodes, imported when a book first gives a `lang` (its registry takes 25 ms)."""
+    import langcodes
+
+    return langcodes
 
 
 def _standard(value: str) -> str:
     """The registered tag a near miss (`de_DE`, `EN-us`) stands for, or ""."""
     try:
-        tag = langcodes.standardize_tag(value)
+        tag = _langcodes().standardize_tag(value)
     except ValueError:  # not even shaped like a tag
         return ""
     return tag if tag != value and language_tag(tag) else ""
