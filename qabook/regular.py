@@ -12,6 +12,7 @@ import errno
 import hashlib
 import os
 import stat
+import sys
 from pathlib import Path
 
 #: what lstat can say a path is, besides a regular file, in the words of a diagnostic
@@ -68,50 +69,64 @@ def read_regular(path: Path, limit: int) -> bytes:
     before = check_regular(path)
     if before.st_size > limit:
         raise TooLarge(before.st_size)
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags)
+    fd = _open(path, before)
     try:
-        opened = os.fstat(fd)
-        if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (
-                before.st_dev, before.st_ino):
-            raise NotRegular(kind_of(opened.st_mode) if not stat.S_ISREG(opened.st_mode)
-                             else "a file that was replaced while it was read")
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
+        data = _read_up_to(fd, limit + 1)
     finally:
         os.close(fd)
-    if size > limit:  # it grew after lstat
-        raise TooLarge(size)
-    return b"".join(chunks)
+    if len(data) > limit:  # it grew after lstat
+        raise TooLarge(len(data))
+    return data
 
 
 def read_bytes(path: Path, limit: int | None = None) -> bytes:
     """The bytes of a regular file, through symlinks (at most limit + 1 of them, so that the
     caller can tell it is too large), or NotRegular.
 
-    The file is opened without blocking and checked again once open, so a file swapped for
-    a FIFO between the check and the open is still refused.
+    The file it leads to is opened as read_regular opens it: without blocking, and checked
+    again once open, so a file swapped for a FIFO between the check and the open is still
+    refused.
     """
     what = kind(path)
     if what is not None:
         raise NotRegular(what)
+    real = Path(os.path.realpath(path))
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = _open(real, check_regular(real))
     except OSError as exc:
         raise NotRegular(f"unreadable ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotRegular(kind_of(mode))
-        try:
-            return handle.read() if limit is None else handle.read(limit + 1)
-        except OSError as exc:
-            raise NotRegular(f"unreadable ({exc.strerror})") from None
+    try:
+        return _read_up_to(fd, sys.maxsize if limit is None else limit + 1)
+    except OSError as exc:
+        raise NotRegular(f"unreadable ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def _open(path: Path, before: os.stat_result) -> int:
+    """Open the regular file lstat found at path: not through a symlink, not blocking, and
+    only if it is still that file (NotRegular otherwise)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    opened = os.fstat(fd)
+    if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (
+            before.st_dev, before.st_ino):
+        os.close(fd)
+        raise NotRegular(kind_of(opened.st_mode) if not stat.S_ISREG(opened.st_mode)
+                         else "a file that was replaced while it was read")
+    return fd
+
+
+def _read_up_to(fd: int, count: int) -> bytes:
+    """At most count bytes of fd (fewer at its end)."""
+    chunks, size = [], 0
+    while size < count:
+        chunk = os.read(fd, min(1 << 20, count - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 #: files larger than this are told apart by size and time, not read (figures are smaller)
