@@ -16,6 +16,9 @@ from qabook.model.nodes import (NUMBER_DIGITS, Book, Chapter, Exercise, Matter, 
                                  ref_kind)
 
 QUESTION_KEYS = ("number", "title", "tags")
+#: key terms a summary may mark: each is a card, and a summary with more is no longer a
+#: summary of key terms
+MAX_CLOZES = 9
 MATTER_KEYS = ("title", "id")
 
 
@@ -119,7 +122,8 @@ def _question(file: SourceFile, tree: dict, ctx: FileContext) -> Question | None
     words = ast.word_count(summary) + ast.word_count(body) + sum(
         ast.word_count(e.solution) for e in exercises)
     return Question(number, title.strip(), tuple(tags), file.chapter, prompt, summary, body,
-                    exercises, ctx.document(), words, ctx.loc(pos("number")))
+                    exercises, ctx.document(), words, ctx.loc(pos("number")),
+                    clozes=tuple(ctx.clozes))
 
 
 def _parts(raw: list, ctx: FileContext, number: int):
@@ -167,10 +171,28 @@ def _role(block: dict) -> str | None:
 
 def _content(block: dict, here: Pos, ctx: FileContext, role: str) -> list:
     clean_attr(block["c"][0], "Div", ctx, here)  # its attributes are checked, not kept
-    content = blocks(block["c"][1], ctx, here)
+    ctx.part = role
+    try:
+        content = blocks(block["c"][1], ctx, here)
+    finally:
+        ctx.part = ""
     if not ast.stringify(content).strip():
         ctx.error(here, f"{role}.empty", f"the '{role}' div is empty", f"write the {role} in it")
+    if role == "summary":
+        _cloze_count(ctx)
     return content
+
+
+def _cloze_count(ctx: FileContext) -> None:
+    """At most MAX_CLOZES distinct key terms in a summary (the same term twice is one card)."""
+    seen: set[str] = set()
+    for cloze in ctx.clozes:
+        seen.add(cloze.key)
+        if len(seen) > MAX_CLOZES:
+            ctx.diags.error(cloze.location, "cloze.too-many", f"more than {MAX_CLOZES} key "
+                            "terms marked in one summary (each is a card of its own)",
+                            "mark only the terms a learner must recall")
+            return
 
 
 def _exercise(block: dict, here: Pos, ctx: FileContext, index: int) -> Exercise | None:
@@ -188,12 +210,14 @@ def _exercise(block: dict, here: Pos, ctx: FileContext, index: int) -> Exercise 
                   f"an exercise needs exactly one 'solution' div, this one has {found}",
                   "nest one ::: solution … ::: inside the ::: exercise div")
     prompt = []
+    ctx.part = "exercise"
     for child, where in prompt_raw:
         if _role(child) in ("question", "summary", "exercise"):
             ctx.error(where, "div.misplaced", f"a '{_role(child)}' div inside an exercise",
                       "exercises hold their text and one solution div")
             continue
         prompt.extend(block_(child, where, ctx, prompt))
+    ctx.part = ""
     if not ast.stringify(prompt).strip():
         ctx.error(here, "exercise.empty", "the exercise has no text", "write the quiz item")
     solution = _content(solutions[0][0], solutions[0][1], ctx, "solution") if solutions else []

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 
+from qabook import ast
 from qabook.model.context import BOOKKEEPING, FileContext, Pos, position, sourcepos_free
 
 STRUCTURE = ("question", "summary", "exercise", "solution")  #: the divs of a question file
 NOXREF_CLASS = "noxref"  #: a span whose `Q17` is not a cross-reference
+CLOZE_CLASS = "cloze"  #: a key term of a summary, hidden on the question's cloze card
 #: a code element's one class is its language; pandoc's highlighter names all of them this way
 LANGUAGE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 ALERTS = ("note", "tip", "important", "warning", "caution")  #: commonmark_x's `> [!NOTE]`
@@ -33,6 +35,8 @@ class Allowed:
     keys: tuple[str, ...] = ()
     language: bool = False  #: its one class names a programming language (code)
     ident: bool = True
+    #: classes kept only inside one div of a question file: (class, div, what it is for)
+    only_in: tuple[tuple[str, str, str], ...] = ()
 
     def summary(self) -> str:
         """The hint: everything this element may carry."""
@@ -48,7 +52,9 @@ class Allowed:
 #: by pandoc element; "Block" is a paragraph, list or quote with `{…}` on a line before it,
 #: whose attributes pandoc keeps only on a wrapper that the book drops
 ELEMENTS = {
-    "Span": Allowed("a span", classes=(NOXREF_CLASS,), keys=("lang",)),
+    "Span": Allowed("a span", classes=(NOXREF_CLASS, CLOZE_CLASS), keys=("lang",),
+                    only_in=((CLOZE_CLASS, "summary", "marks a key term for the question's "
+                              "cloze card"),)),
     "Div": Allowed("a div", classes=STRUCTURE, keys=("lang",)),
     "Code": Allowed("inline code", language=True),
     "CodeBlock": Allowed("a code block", language=True),
@@ -89,7 +95,18 @@ def _classes(classes: list[str], allowed: Allowed, ctx: FileContext, here: Pos) 
         if name not in allowed.classes:
             _refuse(ctx, here, f".{name}", f"class '.{name}' is not allowed on {allowed.name}",
                     allowed)
-    return [name for name in classes if name in allowed.classes]
+    kept = [name for name in classes if name in allowed.classes]
+    for name, div, purpose in allowed.only_in:
+        if name in kept and (ctx.part != div or ctx.in_note):
+            where = ("a footnote" if ctx.in_note and ctx.part == div else
+                     f"the '{ctx.part}' div" if ctx.part else
+                     "the answer" if ctx.in_question else "front or back matter")
+            _refuse(ctx, here, f".{name}", f"'.{name}' {purpose}, so it belongs in the "
+                    f"'{div}' div's own text; this one is in {where}",
+                    allowed, f"move the term into the ::: {div} div, or remove {{.{name}}}",
+                    code=f"{name}.misplaced")
+            kept.remove(name)
+    return kept
 
 
 def _key(key: str, value: str, allowed: Allowed, ctx: FileContext, here: Pos) -> bool:
@@ -105,6 +122,34 @@ def _key(key: str, value: str, allowed: Allowed, ctx: FileContext, here: Pos) ->
                 "for example lang=de, lang=fr-CA or lang=zh-Hant", code="attr.lang")
         return False
     return True
+
+
+def is_cloze(node: dict) -> bool:
+    """Whether node is a key term the model accepted (`[term]{.cloze}` in a summary)."""
+    return node["t"] == "Span" and CLOZE_CLASS in node["c"][0][1]
+
+
+def term_key(content: list) -> str:
+    """What a cloze is known by: its plain text, whitespace-normalised and casefolded (so
+    editing its text makes it another term, and re-wrapping a line does not)."""
+    return " ".join(ast.stringify(content).split()).casefold()
+
+
+def plain_cloze(node: dict, content: list) -> dict:
+    """A cloze span as plain text: the same span without its class (pandoc writes a span
+    without attributes as its bare content), holding content."""
+    attr = node["c"][0]
+    return {"t": "Span", "c": [[attr[0], [c for c in attr[1] if c != CLOZE_CLASS],
+                                [list(pair) for pair in attr[2]]], content]}
+
+
+def plain_clozes(content: Any) -> Any:
+    """content with every cloze span as plain text: what every format but the cloze card
+    shows."""
+    def visit(node: dict) -> Any:
+        return plain_cloze(node, plain_clozes(node["c"][1])) if is_cloze(node) else None
+
+    return ast.walk(content, visit)
 
 
 def is_emoji(attr: Any) -> bool:

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator
 
 from qabook import characters
 from qabook.diagnostics import Diagnostics, Location
-from qabook.model.nodes import Citation, Document, Equation, Figure, Ref, Table
+from qabook.model.nodes import Citation, Cloze, Document, Equation, Figure, Ref, Table
 from qabook.tex import Formula
 
 Pos = tuple[int, int] | None
@@ -41,6 +41,9 @@ class FileContext:
     formulas: list[Formula] = field(default_factory=list)
     footnotes: int = 0
     in_note: int = 0  #: how many footnotes the walk is inside (figures may not be)
+    part: str = ""  #: the div of a question file the walk is inside ("summary", …), or ""
+    in_cloze: bool = False  #: whether the walk is inside a cloze span
+    clozes: list[Cloze] = field(default_factory=list)  #: of the summary, in text order
     #: (path, what it held) for every figure path looked at: the model's verdict depends on it
     images: list[tuple[str, str]] = field(default_factory=list)
     depth: int = 0  #: how many levels of content the walk is inside

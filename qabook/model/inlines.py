@@ -15,11 +15,12 @@ from typing import Any, Callable
 
 from qabook import ast
 from qabook.characters import OBJECT  # a non-text inline node inside the laid-out string
-from qabook.model.attributes import NOXREF_CLASS, clean_attr, is_emoji
+from qabook.model.attributes import (CLOZE_CLASS, NOXREF_CLASS, clean_attr, is_emoji,
+                                     term_key)
 from qabook.model.context import (FileContext, Pos, has_user_attr, is_wrapper, position,
                                   refuse_text, unwrapped)
 from qabook.model.images import figure_image
-from qabook.model.nodes import NUMBER_DIGITS, Citation, Equation, Ref, ref_kind
+from qabook.model.nodes import NUMBER_DIGITS, Citation, Cloze, Equation, Ref, ref_kind
 from qabook.tex import Formula
 
 KEY = r"\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*"  # pandoc's citation key: internal punctuation only
@@ -170,6 +171,8 @@ def _node(node: dict, ctx: FileContext, here: Pos, scan: bool) -> Any:
         attr = clean_attr(content[0], "Span", ctx, here)
         noxref = NOXREF_CLASS in attr[1]
         attr[1] = [c for c in attr[1] if c != NOXREF_CLASS]
+        if CLOZE_CLASS in attr[1]:
+            return _cloze(attr, content[1], ctx, here, scan and not noxref)
         return ast.Span(attr, inlines(content[1], ctx, here, scan and not noxref))
     if kind == "Link":
         return _link(content, ctx, here)
@@ -190,6 +193,54 @@ def _node(node: dict, ctx: FileContext, here: Pos, scan: bool) -> Any:
         return ast.Str(content[1])
     ctx.error(here, "markup.unsupported", f"unsupported inline element {kind}")
     return ast.Str("")
+
+
+#: what Anki's cloze syntax (`{{c1::term::hint}}`) is made of: inside a term it would end the
+#: term early or make a hint of what follows
+CLOZE_SYNTAX = ("::", "{{", "}}")
+
+
+def _cloze(attr: list, raw: list, ctx: FileContext, here: Pos, scan: bool) -> Any:
+    """A key term (`[term]{.cloze}`; clean_attr kept the class only inside a summary). A term
+    that cannot be one is reported and kept as plain text."""
+    if ctx.in_cloze:
+        ctx.error(here, "cloze.nested", "a cloze inside a cloze",
+                  "a card hides one term at a time: mark the inner term or the outer one")
+        attr[1].remove(CLOZE_CLASS)
+        return ast.Span(attr, inlines(raw, ctx, here, scan))
+    ctx.in_cloze = True
+    try:
+        content = inlines(raw, ctx, here, scan)
+    finally:
+        ctx.in_cloze = False
+    key = term_key(content)
+    written = _card_text(content)
+    clash = next((s for s in CLOZE_SYNTAX if s in written), "}" if written.endswith("}") else "")
+    if not key:
+        ctx.error(here, "cloze.empty", "an empty cloze: there is no term to hide",
+                  "write the key term inside the brackets, or remove {.cloze}")
+    elif clash:
+        ctx.error(here, "cloze.syntax", f"the cloze holds '{clash}', which Anki reads as "
+                  "part of its cloze markup (it would end the term early or make a hint)"
+                  if clash != "}" else "the cloze ends with '}', which runs into the '}}' "
+                  "that closes it on the card",
+                  "reword the term; in a formula write a space between braces: } }")
+    else:
+        ctx.clozes.append(Cloze(key, ctx.loc(here)))
+        return ast.Span(attr, content)
+    attr[1].remove(CLOZE_CLASS)
+    return ast.Span(attr, content)
+
+
+def _card_text(content: list) -> str:
+    """The text of a term as it stands on a card: formulas between MathJax's delimiters."""
+    def visit(node: dict) -> Any:
+        if node["t"] == "Math":
+            display = node["c"][0]["t"] == "DisplayMath"
+            return ast.Str(("\\[{}\\]" if display else "\\({}\\)").format(node["c"][1]))
+        return None
+
+    return ast.stringify(ast.walk(content, visit))
 
 
 def _link(content: list, ctx: FileContext, here: Pos) -> Any:

@@ -105,6 +105,15 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Cloze:
+    """A key term marked in a summary (`[term]{.cloze}`), hidden on the question's cloze
+    card. It is known by its key: editing the text makes it another term."""
+
+    key: str  #: its plain text, whitespace-normalised and casefolded
+    location: Location
+
+
+@dataclass(frozen=True)
 class Exercise:
     """A quiz item and its solution. Lettered A, B, … within its question."""
 
@@ -134,10 +143,16 @@ class Question:
     words: int  #: words of summary, body and solutions
     location: Location  #: where its number is written
     anchor: str = ""
+    clozes: tuple[Cloze, ...] = ()  #: every key term marked in the summary, in text order
 
     @property
     def label(self) -> str:
         return f"Q{self.number}"
+
+    @property
+    def cloze_terms(self) -> tuple[str, ...]:
+        """The keys of the summary's key terms, each once, in order of first appearance."""
+        return tuple(dict.fromkeys(cloze.key for cloze in self.clozes))
 
 
 @dataclass(frozen=True)
