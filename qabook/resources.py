@@ -14,7 +14,7 @@ FONTS = [f"{family}-{style}.otf" for family in ("SourceSerif4", "SourceSans3")
 #: every file of templates/ that qabook reads, by folder
 TEMPLATE_FILES = {
     "anki": ["card.css", "question-front.html", "question-back.html", "exercise-front.html",
-             "exercise-back.html"],
+             "exercise-back.html", "cloze-front.html", "cloze-back.html"],
     "epub": ["epub.css"],
     "pdf": ["book.css", "chunk.html"],
     "fonts": FONTS,

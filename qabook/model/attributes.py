@@ -135,12 +135,14 @@ def term_key(content: list) -> str:
     return " ".join(ast.stringify(content).split()).casefold()
 
 
-def plain_cloze(node: dict, content: list) -> dict:
-    """A cloze span as plain text: the same span without its class (pandoc writes a span
-    without attributes as its bare content), holding content."""
-    attr = node["c"][0]
-    return {"t": "Span", "c": [[attr[0], [c for c in attr[1] if c != CLOZE_CLASS],
-                                [list(pair) for pair in attr[2]]], content]}
+def plain_cloze(node: dict, content: list) -> list:
+    """A cloze span as plain text: content, inside a span only if the author gave the term
+    other attributes (a lang)."""
+    ident, classes, pairs = node["c"][0]
+    rest = [c for c in classes if c != CLOZE_CLASS]
+    if not (ident or rest or pairs):
+        return content
+    return [ast.Span([ident, rest, [list(pair) for pair in pairs]], content)]
 
 
 def plain_clozes(content: Any) -> Any:

@@ -216,9 +216,14 @@ def _cloze(attr: list, raw: list, ctx: FileContext, here: Pos, scan: bool) -> An
     key = term_key(content)
     written = _card_text(content)
     clash = next((s for s in CLOZE_SYNTAX if s in written), "}" if written.endswith("}") else "")
+    other = _not_a_term(content)
     if not key:
         ctx.error(here, "cloze.empty", "an empty cloze: there is no term to hide",
                   "write the key term inside the brackets, or remove {.cloze}")
+    elif other:
+        ctx.error(here, "cloze.content", f"the cloze holds {other}: a key term is words or a "
+                  "formula the learner recalls", "put it outside the brackets: [term]{.cloze} "
+                  "(@Q17)")
     elif clash:
         ctx.error(here, "cloze.syntax", f"the cloze holds '{clash}', which Anki reads as "
                   "part of its cloze markup (it would end the term early or make a hint)"
@@ -230,6 +235,17 @@ def _cloze(attr: list, raw: list, ctx: FileContext, here: Pos, scan: bool) -> An
         return ast.Span(attr, content)
     attr[1].remove(CLOZE_CLASS)
     return ast.Span(attr, content)
+
+
+def _not_a_term(content: list) -> str:
+    """What a term may not hold (its text is its identity, the same in the model and on the
+    card; a reference's or a citation's text is decided later, a footnote's is elsewhere)."""
+    for node in ast.iter_nodes(content):
+        if node["t"] == "Span" and XREF_CLASS in node["c"][0][1]:
+            return "a cross-reference"
+        if node["t"] in ("Cite", "Note"):
+            return "a citation" if node["t"] == "Cite" else "a footnote"
+    return ""
 
 
 def _card_text(content: list) -> str:

@@ -15,15 +15,16 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import genanki
 
-from qabook import resources
+from qabook import ast, resources
 from qabook.cache import Cache, key
 from qabook.diagnostics import Location
 from qabook.load.history import HISTORY
 from qabook.load.history import entries as history_entries
+from qabook.model.attributes import is_cloze, plain_cloze, term_key
 from qabook.model.nodes import Chapter, Exercise, Question
 from qabook.render import RenderContext, book_inputs
 from qabook.render import html as writer
@@ -36,6 +37,9 @@ TEMPLATES = resources.TEMPLATES / "anki"
 QUESTION_FIELDS = ("Key", "Heading", "Prompt", "Summary", "Answer", "References", "Source", "Extra")
 EXERCISE_FIELDS = ("Key", "Heading", "Question", "Exercise", "Solution", "References", "Source",
                    "Extra")
+CLOZE_FIELDS = ("Key", "Heading", "Text", "Source")  #: frozen as the two above
+#: a key term's cloze number (Anki's c1, c2, …): ordinal(question, term_key) -> int
+Ordinal = Callable[[Question, str], int]
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class CardNote:
     label: str  # "Q17" or "17-A": the key of its history entry
     guid: str
     deck: str
-    model: str  # "question" or "exercise"
+    model: str  # "question", "exercise" or "cloze"
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     due: int
@@ -59,6 +63,7 @@ def render(ctx: RenderContext) -> Path:
     history_path = ctx.root / HISTORY
     history = _History.load(history_path, config.timestamp)
     models = {name: _model(config.identifier, name, history) for name in ("question", "exercise")}
+    models["cloze"] = _cloze_model(config.identifier, history)
     decks = _decks(ctx)
     for note in notes:
         mtime = history.mtime(note.label, note)
@@ -101,7 +106,14 @@ def heading(question: Question) -> str:
     return f"Q{question.number} · {question.title}"
 
 
-def _notes(ctx: RenderContext, media: "_Media") -> list[CardNote]:
+def first_appearance(question: Question, term: str) -> int:
+    """A key term's cloze number, for now: 1, 2, 3 in order of first appearance in the
+    summary (the history is to keep them stable: a removed term's number never comes back)."""
+    return question.cloze_terms.index(term) + 1
+
+
+def _notes(ctx: RenderContext, media: "_Media",
+           ordinal: Ordinal = first_appearance) -> list[CardNote]:
     """Every note in book order, with HTML fields written in one pandoc batch."""
     config = ctx.config
     cache = Cache(ctx.cache)
@@ -112,6 +124,9 @@ def _notes(ctx: RenderContext, media: "_Media") -> list[CardNote]:
                      "summary": question.summary or _first_paragraph(question.body),
                      "answer": question.body}
             plan.append(("question", None, question, chapter, f"q{question.number}", parts))
+            if question.clozes:
+                plan.append(("cloze", None, question, chapter, f"c{question.number}",
+                             {"text": question.summary}))
             for exercise in question.exercises:
                 parts = {"exercise": exercise.prompt, "solution": exercise.solution}
                 plan.append(("exercise", exercise, question, chapter, exercise.anchor, parts))
@@ -120,16 +135,18 @@ def _notes(ctx: RenderContext, media: "_Media") -> list[CardNote]:
     shared = key("anki-html", book_inputs(ctx))
     written: list[Any] = []
     todo: list[tuple[int, str, writer.HtmlDocument, list[str]]] = []
-    for index, (_, _, question, _, prefix, parts) in enumerate(plan):
+    for index, (kind, _, question, _, prefix, parts) in enumerate(plan):
+        numbers = _cloze_numbers(question, ordinal) if kind == "cloze" else None
         ident = key(shared, prefix, question.doc.digest,
-                    [(f.src, f.digest) for f in question.doc.figures])
+                    [(f.src, f.digest) for f in question.doc.figures], numbers)
         hit = cache.get("anki-html", ident)
         if hit is not None:
             for src in hit[1]:
                 media.name(src)
             written.append(hit[0])
         else:
-            document, sources = _document(prefix, parts, media, Location(question.doc.path))
+            document, sources = _document(prefix, parts, media, Location(question.doc.path),
+                                          numbers)
             todo.append((index, ident, document, sources))
             written.append(None)
     fresh = writer.write([document for _, _, document, _ in todo], ctx.book.bibliography,
@@ -138,8 +155,11 @@ def _notes(ctx: RenderContext, media: "_Media") -> list[CardNote]:
         written[index] = parts
         cache.put("anki-html", ident, (parts, sources))
     notes = []
-    for due, ((kind, exercise, question, chapter, _, _), parts) in enumerate(zip(plan, written)):
-        maker = _question_note if kind == "question" else _exercise_note
+    makers = {"question": _question_note, "exercise": _exercise_note, "cloze": _cloze_note}
+    due = -1
+    for (kind, exercise, question, chapter, _, _), parts in zip(plan, written):
+        due += kind != "cloze"  # a cloze note comes with its question: no other note moves
+        maker = makers[kind]
         safe = {name: card_html(fragment) for name, fragment in parts.items()}
         notes.append(maker(ctx, chapter, question, exercise, safe, due))
     return notes
@@ -149,12 +169,16 @@ def _first_paragraph(body) -> tuple:
     return tuple(block for block in body if block["t"] == "Para")[:1]
 
 
-def _document(prefix: str, parts: dict[str, Any], media: "_Media",
-              location: Location) -> tuple[writer.HtmlDocument, list[str]]:
-    """The note's parts ready for pandoc, and the figures they show (now in the media)."""
+def _document(prefix: str, parts: dict[str, Any], media: "_Media", location: Location,
+              numbers: dict[str, int] | None = None) -> tuple[writer.HtmlDocument, list[str]]:
+    """The note's parts ready for pandoc, and the figures they show (now in the media).
+    With numbers (a cloze note's: term key -> N), a key term becomes Anki's {{cN::term}};
+    without, plain text."""
     sources: list[str] = []
 
     def visit(node: dict) -> Any:
+        if is_cloze(node):
+            return _cloze_term(node, writer.transform(node["c"][1], visit), numbers)
         if writer.is_xref(node):
             return writer.xref_text(node, with_title=node["c"][0][2][0][1] == "question")
         if node["t"] == "Image":
@@ -197,6 +221,30 @@ def _exercise_note(ctx, chapter: Chapter, question: Question, exercise: Exercise
                     genanki.guid_for(ctx.config.identifier, "exercise", question.label,
                                      exercise.letter),
                     deck_name(ctx.config.title, chapter), "exercise", fields,
+                    _tags(chapter, question), due)
+
+
+def _cloze_numbers(question: Question, ordinal: Ordinal) -> dict[str, int]:
+    """Each key term of the question's summary with its cloze number."""
+    return {term: ordinal(question, term) for term in question.cloze_terms}
+
+
+def _cloze_term(node: dict, content: list, numbers: dict[str, int] | None) -> Any:
+    """A key term on a card: {{cN::term}} on the cloze note, plain text elsewhere. The
+    markers are text: pandoc writes them as they are, the sanitiser keeps text."""
+    if numbers is None:
+        return plain_cloze(node, content)
+    number = numbers[term_key(node["c"][1])]
+    return [ast.Str(f"{{{{c{number}::"), *plain_cloze(node, content), ast.Str("}}")]
+
+
+def _cloze_note(ctx, chapter: Chapter, question: Question, _, parts, due: int) -> CardNote:
+    """One note per question whose summary marks key terms: one card per term."""
+    fields = (f"{chapter.number:02d}.{question.number:03d}", html.escape(heading(question)),
+              parts["text"], _where(ctx, chapter, question))
+    return CardNote(f"cloze:{question.label}",
+                    genanki.guid_for(ctx.config.identifier, "cloze", question.label),
+                    deck_name(ctx.config.title, chapter), "cloze", fields,
                     _tags(chapter, question), due)
 
 
@@ -253,6 +301,18 @@ def _model(identifier: str, kind: str, history: "_History") -> _Model:
                    fields=[{"name": name} for name in fields], templates=[template], css=css,
                    sort_field_index=0)
     model.mtime = history.mtime(f"model:{kind}", (fields, template, css))
+    return model
+
+
+def _cloze_model(identifier: str, history: "_History") -> _Model:
+    """The cloze note type: Anki makes one card per cloze number in its Text field."""
+    template = {"name": "Cloze", "qfmt": (TEMPLATES / "cloze-front.html").read_text(),
+                "afmt": (TEMPLATES / "cloze-back.html").read_text()}
+    css = (TEMPLATES / "card.css").read_text()
+    model = _Model(_id(identifier, "model", "cloze"), "qabook cloze",
+                   fields=[{"name": name} for name in CLOZE_FIELDS], templates=[template],
+                   css=css, sort_field_index=0, model_type=genanki.Model.CLOZE)
+    model.mtime = history.mtime("model:cloze", (CLOZE_FIELDS, template, css))
     return model
 
 

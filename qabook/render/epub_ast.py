@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from qabook import ast, pandoc
+from qabook.model.attributes import plain_clozes
 from qabook.model.nodes import Chapter, Exercise, Matter, Question
 from qabook.resolve import ResolvedBook
 
@@ -126,7 +127,8 @@ def question_section(question: Question) -> list[Any]:
         ast.Div(ast.attr("", ["prompt"]), list(question.prompt)),
     ]
     if question.summary:
-        blocks.append(ast.Div(ast.attr("", ["summary"]), list(question.summary)))
+        # key terms are marked for the cloze card only: here they are plain text
+        blocks.append(ast.Div(ast.attr("", ["summary"]), plain_clozes(list(question.summary))))
     blocks += shift(question.body, 1)
     if question.exercises:
         blocks.append(heading(3, f"{question.anchor}-quiz", ast.text_inlines("Quiz")))

@@ -13,6 +13,7 @@ from typing import Any
 
 from qabook import ast
 from qabook.cache import NO_CACHE, Cache, key
+from qabook.model.attributes import is_cloze, plain_cloze
 from qabook.model.nodes import Chapter, Question
 from qabook.render import RenderContext, RenderError, book_inputs
 from qabook.render import html as writer
@@ -183,6 +184,8 @@ def _print(content, state: _State, shift: int, path: str) -> list[Any]:
             return _footnote(node, state, path, shift)
         if writer.is_xref(node):
             return _xref(node, state)
+        if is_cloze(node):  # a key term marked for the cloze card prints as plain text
+            return plain_cloze(node, ast.walk(node["c"][1], visit))
         if kind == "Header" and shift:
             level, attr, text = node["c"]
             return ast.Header(min(level + shift, 6), attr, ast.walk(text, visit))
