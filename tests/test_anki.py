@@ -60,14 +60,17 @@ def test_counts_decks_and_tags(col, apkg, resolved) -> None:
     log = import_into(col, apkg)
     questions = resolved.book.questions
     exercises = [e for q in questions for e in q.exercises]
-    assert len(log.new) == len(questions) + len(exercises)
-    assert col.note_count() == col.card_count() == len(questions) + len(exercises)
+    clozes = [q for q in questions if q.clozes]  # a cloze note, a card per key term
+    assert len(log.new) == len(questions) + len(exercises) + len(clozes)
+    assert col.note_count() == len(questions) + len(exercises) + len(clozes)
+    assert col.card_count() == len(questions) + len(exercises) + sum(
+        len(q.cloze_terms) for q in questions)
     title = resolved.config.title
     names = {d.name for d in col.decks.all_names_and_ids()}
     assert {f"{title}::{c.number} {c.title}" for c in resolved.book.chapters} | {title} <= names
     for question in questions:
         nids = col.find_notes(f'tag:{question.label} "deck:{title}::{question.chapter} *"')
-        assert len(nids) == 1 + len(question.exercises)
+        assert len(nids) == 1 + len(question.exercises) + bool(question.clozes)
         for nid in nids:
             tags = set(col.get_note(nid).tags)
             assert {question.label, f"chapter-{question.chapter}", *question.tags} <= tags
@@ -76,7 +79,11 @@ def test_counts_decks_and_tags(col, apkg, resolved) -> None:
 def test_new_cards_come_in_book_order(col, apkg, resolved) -> None:
     import_into(col, apkg)
     cards = sorted((col.get_card(cid) for cid in col.find_cards("is:new")), key=lambda c: c.due)
-    keys = [c.note()["Key"] for c in cards]
+    due = {c.note()["Key"]: c.due for c in cards}
+    for card in cards:  # a cloze card comes with its question's card
+        if card.note()["Key"].endswith(".cloze"):
+            assert card.due == due[card.note()["Key"].removesuffix(".cloze")]
+    keys = [c.note()["Key"] for c in cards if not c.note()["Key"].endswith(".cloze")]
     expected = []
     for q in resolved.book.questions:
         expected.append(f"{q.chapter:02d}.{q.number:03d}")
@@ -175,7 +182,7 @@ def test_rebuilt_deck_updates_edited_notes_and_keeps_history(col, book, apkg, re
 
     assert len(log.updated) == 1 and not log.new and not log.conflicting
     assert col.note_count() == len(resolved.book.questions) + sum(
-        len(q.exercises) for q in resolved.book.questions)
+        len(q.exercises) + bool(q.clozes) for q in resolved.book.questions)
     note = col.get_note(nid)
     assert "sparrows" in note["Answer"]
     assert col.db.scalar("select count() from revlog where cid = ?", card.id) == reviews

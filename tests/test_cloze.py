@@ -61,12 +61,12 @@ def test_a_cloze_note_per_summary_with_terms_and_a_card_per_term(col: Collection
     assert [f["name"] for f in model["flds"]] == list(CLOZE_FIELDS) == [
         "Key", "Heading", "Text", "Source"]
     notes = {col.get_note(n)["Key"]: col.get_note(n) for n in col.find_notes("note:*cloze")}
-    assert sorted(notes) == ["01.001", "01.002"]  # Q3 marks no term: no cloze note
+    assert sorted(notes) == ["01.001.cloze", "01.002.cloze"]  # Q3 marks none: no cloze note
     # Q2 marks "second question" twice (once as "Second\nQuestion": the same term), so five
     # spans give four cards, numbered in order of first appearance
-    cards = sorted(notes["01.002"].cards(), key=lambda c: c.ord)
+    cards = sorted(notes["01.002.cloze"].cards(), key=lambda c: c.ord)
     assert [c.ord for c in cards] == [0, 1, 2, 3]
-    assert len(notes["01.001"].cards()) == 1
+    assert len(notes["01.001.cloze"].cards()) == 1
     terms = ["second question", "third one", "e^{x}", "emphasis"]
     for card, term in zip(cards, terms):
         front, back = visible(card.question()), visible(card.answer())
@@ -89,7 +89,8 @@ def test_other_notes_show_the_terms_as_plain_text(col: Collection) -> None:
 
 
 def test_the_card_sanitiser_keeps_cloze_markup() -> None:
-    field = '<p>The {{c1::<em>key</em> term}} and {{c2::<span class="math inline">\\(x\\)</span>}}.</p>'
+    field = ('<p>The {{c1::<em>key</em> term}} and '
+             '{{c2::<span class="math inline">\\(x\\)</span>}}.</p>')
     assert card_html(field) == field
 
 

@@ -240,7 +240,7 @@ def _cloze_term(node: dict, content: list, numbers: dict[str, int] | None) -> An
 
 def _cloze_note(ctx, chapter: Chapter, question: Question, _, parts, due: int) -> CardNote:
     """One note per question whose summary marks key terms: one card per term."""
-    fields = (f"{chapter.number:02d}.{question.number:03d}", html.escape(heading(question)),
+    fields = (f"{chapter.number:02d}.{question.number:03d}.cloze", html.escape(heading(question)),
               parts["text"], _where(ctx, chapter, question))
     return CardNote(f"cloze:{question.label}",
                     genanki.guid_for(ctx.config.identifier, "cloze", question.label),
