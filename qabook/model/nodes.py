@@ -14,6 +14,7 @@ from typing import Any, Literal
 from qabook.config import BookConfig
 from qabook.diagnostics import Location
 from qabook.load import Bibliography
+from qabook.load.history import History
 from qabook.tex import Formula
 
 Blocks = tuple[Any, ...]
@@ -134,10 +135,16 @@ class Question:
     words: int  #: words of summary, body and solutions
     location: Location  #: where its number is written
     anchor: str = ""
+    ident: str = ""  #: its `id:`, the identity its Anki notes keep when it is renumbered
 
     @property
     def label(self) -> str:
         return f"Q{self.number}"
+
+    @property
+    def key(self) -> str:
+        """Its identity in the deck's history: its id, or else its label."""
+        return self.ident or self.label
 
 
 @dataclass(frozen=True)
@@ -172,6 +179,7 @@ class Book:
     back: tuple[Matter, ...]
     bibliography: Bibliography | None
     complete: bool = True  #: False when some file could not be read
+    history: History | None = field(default=None, repr=False)  #: the deck's lock file
 
     @property
     def questions(self) -> tuple[Question, ...]:
