@@ -64,13 +64,18 @@ def test_counts_decks_and_tags(col, apkg, resolved) -> None:
     assert col.note_count() == col.card_count() == len(questions) + len(exercises)
     title = resolved.config.title
     names = {d.name for d in col.decks.all_names_and_ids()}
-    assert {f"{title}::{c.number} {c.title}" for c in resolved.book.chapters} | {title} <= names
+    decks = {c.number: f"{title}::{c.number:02d} {c.title}" for c in resolved.book.chapters}
+    assert set(decks.values()) | {title} <= names
+    root = resolved.config.slug
     for question in questions:
-        nids = col.find_notes(f'tag:{question.label} "deck:{title}::{question.chapter} *"')
-        assert len(nids) == 1 + len(question.exercises)
+        nids = col.find_notes(f'"tag:{root}::{question.chapter:02d}_*::{question.label}" '
+                              f'"deck:{decks[question.chapter]}"')
+        assert len(nids) == 1 + len(question.exercises) + bool(col.find_notes(
+            f'"tag:{root}::*::{question.label}" "note:{title} · Key terms"'))
         for nid in nids:
             tags = set(col.get_note(nid).tags)
-            assert {question.label, f"chapter-{question.chapter}", *question.tags} <= tags
+            assert {f"{root}::topic::{tag}" for tag in question.tags} <= tags
+            assert all(tag.startswith(f"{root}::") for tag in tags)
 
 
 def test_new_cards_come_in_book_order(col, apkg, resolved) -> None:

@@ -326,6 +326,10 @@ def read_digest(text: str) -> str:
     ('{"guid": "x", "time": 1, "hash": "8bc2924e4b928d59", "kind": "cloze", "mine": 1}',
      "unknown key 'mine'"),
     ('[1, "8bc2924e4b928d59"]', "must be an object, not a list"),
+    ('{"guid": "x", "time": 1, "hash": "8bc2924e4b928d59", "kind": "question", '
+     '"heading": "[sound:x.mp3]"}', "a heading with characters or markup"),
+    ('{"guid": "x", "time": 1, "hash": "8bc2924e4b928d59", "kind": "question", '
+     '"key": "{{c1::x}}"}', "a key with characters or markup"),
 ])
 def test_a_broken_note_of_the_current_format_is_located(tmp_path: Path, note: str,
                                                         message: str) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qabook.characters import problem
 from qabook.diagnostics import Diagnostics, Location
 from qabook.load.files import read_text
 
@@ -256,8 +257,12 @@ def _note(key: str, value: Any, text: str) -> Entry:
     if value["kind"] not in KINDS:
         raise fail(f"has a kind that is not one of {', '.join(KINDS)}")
     for name in ("key", "heading", "deck"):
-        if not isinstance(value.get(name, ""), str) or len(value.get(name, "")) > MAX_TEXT:
+        text_ = value.get(name, "")
+        if not isinstance(text_, str) or len(text_) > MAX_TEXT:
             raise fail(f"has a {name} that is not text of at most {MAX_TEXT} characters")
+        if problem(text_, prose=True) or "{{" in text_ or "}}" in text_:
+            raise fail(f"has a {name} with characters or markup a card must not carry (a "
+                       f"tombstone shows it)")
     if type(value.get("retired", False)) is not bool:
         raise fail("has a 'retired' that is not true or false")
     terms = value.get("terms", {})

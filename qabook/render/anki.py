@@ -289,12 +289,13 @@ def _tombstone(ctx: RenderContext, deck: Plan, key: str, entry: Entry, due: int)
               f"{ctx.config.date.isoformat()} of {html.escape(ctx.config.title)}. "
               f"You can delete this note: in the Browser, search <code>tag:{tag}</code>.</p>")
     heading = html.escape(f"Removed: {entry.heading or key}")
+    sort = html.escape(entry.key)
     if entry.kind == "cloze":
-        fields: tuple[str, ...] = (entry.key, heading, f"{{{{c1::{notice}}}}}", "")
+        fields: tuple[str, ...] = (sort, heading, f"{{{{c1::{notice}}}}}", "")
     elif entry.kind == "exercise":
-        fields = (entry.key, heading, "", notice, notice, "", "", "")
+        fields = (sort, heading, "", notice, notice, "", "", "")
     else:
-        fields = (entry.key, heading, notice, notice, "", "", "", "")
+        fields = (sort, heading, notice, notice, "", "", "", "")
     return CardNote(None, key, entry.guid or _legacy_guid(ctx, key, entry), removed_deck(ctx.book),
                     entry.kind, fields, (tag,), due, suspended=True)
 
