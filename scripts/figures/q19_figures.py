@@ -15,7 +15,7 @@ def q19_three():
         train = (k==2)
         for i in range(4):
             y=274+i*42
-            s.box(x,y,bw,34,"transformer block",fill=LORANGE if train else LGREY,stroke=ORANGE if train else GREY,size=17)
+            s.box(x,y,bw,34,"transformer block",fill=LORANGE if train else LGREY,stroke=ORANGE if train else GREY,size=26)
         s.line([(cx,494),(cx,448)]); s.text(cx,514,"input text",18)
         if k==0:
             s.box(x,200,bw,40,"embeddings",fill=LBLUE)
@@ -52,7 +52,7 @@ def q19_peft():
         for i,e in enumerate(ex):
             ey=ex0+i*44
             s.line([(cx0+cw,yc),(650,yc),(650,ey+18),(678,ey+18)],color=GREY,sw=1.6,arrow=False)
-            s.box(680,ey,245,36,e,fill=LORANGE,stroke=ORANGE,size=18)
+            s.box(680,ey,245,36,e,fill=LORANGE,stroke=ORANGE,size=28)
     s.text(470,40,"Families (after Lialin et al.)",18,fill=GREY)
     s.text(802,40,"Examples",18,fill=GREY)
     s.write(OUT / "q19-peft.svg")
@@ -82,7 +82,7 @@ def q19_adapters():
     cx=785
     s.add(f'<polygon points="685,430 885,430 825,370 745,370" fill="{LORANGE}" stroke="{ORANGE}" stroke-width="1.8"/>')
     s.text(cx,410,"FC down",18)
-    s.box(715,318,140,34,"nonlinearity",fill=LORANGE,stroke=ORANGE,size=17)
+    s.box(715,318,140,34,"nonlinearity",fill=LORANGE,stroke=ORANGE,size=26)
     s.add(f'<polygon points="745,300 825,300 885,240 685,240" fill="{LORANGE}" stroke="{ORANGE}" stroke-width="1.8"/>')
     s.text(cx,280,"FC up",18)
     s.line([(cx,370),(cx,354)]); s.line([(cx,318),(cx,302)])
@@ -100,7 +100,7 @@ def q19_lora():
      "The input x passes through the frozen 25 by 50 matrix W and, in parallel, through the trainable matrices W_A (25 by 5) and W_B (5 by 50); the scaled low-rank path is added to give y.")
     def W(sub=None):
         t='<tspan font-style="italic">W</tspan>'
-        if sub: t+=f'<tspan font-style="italic" font-size="17" baseline-shift="sub">{sub}</tspan>'
+        if sub: t+=f'<tspan font-style="italic" font-size="26" baseline-shift="sub">{sub}</tspan>'
         return t
     # output and sum
     s.text(450,36,'<tspan font-style="italic">y</tspan>',26)
