@@ -89,7 +89,7 @@ class Figure:
             out.append(f"'{label.text}' (line {label.line}) is {self.phone_px():.1f} px on a "
                        f"phone card; labels need {PHONE_MIN} px there: font-size / viewBox "
                        f"width >= {PHONE_MIN}/{PHONE_WIDTH}, so at least "
-                       f"{math.ceil(self.width * PHONE_MIN / PHONE_WIDTH * 10) / 10} units "
+                       f"{math.ceil(self.width * PHONE_MIN / PHONE_WIDTH * 10) / 10:g} units "
                        f"in this {self.width:g}-wide figure")
         for paper, least in PRINT_MIN.items():
             if self.print_pt(paper) < least:

@@ -33,7 +33,7 @@ def main():
     p.append(shape("plus", 82, 342, 17, 0.4))
     p.append(f'<text x="32" y="349" font-size="27" font-weight="700" fill="{ORANGE}" text-anchor="middle">?</text>')
     p.append(f'<text x="82" y="400" font-size="24" fill="{ORANGE}" text-anchor="middle">query</text>')
-    p.append(f'<text x="82" y="22" font-size="24" fill="{GREY}" text-anchor="middle">support set</text>')
+    p.append(f'<text x="82" y="25" font-size="24" fill="{GREY}" text-anchor="middle">support set</text>')
     # embedding network
     p.append(f'<path d="M170,50 L270,110 L270,290 L170,350 z" fill="#e8f0fb" stroke="{BLUE}" stroke-width="2"/>')
     p.append(f'<text x="215" y="207" font-size="32" font-style="italic" fill="{INK}" text-anchor="middle">f</text>')

@@ -61,7 +61,7 @@ def main():
          "</defs>",
          '<rect x="0" y="0" width="900" height="440" fill="#ffffff"/>',
          box(20, 130, "1", "Initialize", ["small random", "weights"], INIT, fill="#f1f2f4", edge=GREY),
-         box(315, 20, "2", "Train", ["to convergence"], TRAINED),
+         box(315, 20, "2", "Train", ["until it", "converges"], TRAINED),
          box(610, 130, "3", "Prune", ['smallest |<tspan font-style="italic">w</tspan>|', "set to zero"], TRAINED, MASK),
          box(315, 280, "4", "Reset", ["survivors to", "step-1 values"], INIT, MASK, edge=ORANGE, fill="#fdf0e6"),
          # 1 -> 2, 2 -> 3, 3 -> 4, 4 -> 2

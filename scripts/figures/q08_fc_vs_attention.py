@@ -25,7 +25,7 @@ def panel(x_in, x_out, title, out_letter, color, widths, box_text, note):
         s += node(x_in, y, "x", i + 1, "#f1f2f4", "#1f3a5f")
         s += node(x_out, y, out_letter, i + 1, "#f1f2f4", "#1f3a5f")
     cx = (x_in + x_out) / 2
-    s += f'  <rect x="{cx - 95}" y="330" width="190" height="44" rx="8" fill="#ffffff" stroke="{color}" stroke-width="2"/>\n'
+    s += f'  <rect x="{cx - 115}" y="330" width="230" height="44" rx="8" fill="#ffffff" stroke="{color}" stroke-width="2"/>\n'
     s += f'  <text x="{cx}" y="358" {FONT} font-size="27" fill="#1f3a5f" text-anchor="middle">{box_text}</text>\n'
     s += f'  <line x1="{cx}" y1="330" x2="{cx}" y2="{YS[-1] + 22}" stroke="{color}" stroke-width="2" stroke-dasharray="6 4" marker-end="url(#q08-fcatt-arrow-{color[1:]})"/>\n'
     s += f'  <text x="{cx}" y="408" {FONT} font-size="27" fill="{color}" text-anchor="middle">{note}</text>\n'

@@ -56,9 +56,10 @@ svg += f'  <text x="446" y="220" {FONT} font-size="31" fill="{INK}" text-anchor=
 svg += f'  <circle cx="740" cy="220" r="30" fill="#f1f2f4" stroke="{INK}" stroke-width="2"/>\n'
 svg += f'  <text x="740" y="230" {FONT} font-size="43" fill="{INK}" text-anchor="middle">Σ</text>\n'
 svg += arrow(770, 220, 788, 220)
-svg += f'  <rect x="790" y="180" width="140" height="80" rx="8" fill="#e9f5ec" stroke="#4a9d5b" stroke-width="2"/>\n'
-svg += f'  <text x="860" y="212" {FONT} font-size="31" fill="{INK}" text-anchor="middle">{sub("z", 1)} =</text>\n'
-svg += f'  <text x="860" y="242" {FONT} font-size="28" fill="{INK}" text-anchor="middle">({z[0]:.3f}, {z[1]:.3f})</text>\n'
+svg += f'  <rect x="790" y="166" width="140" height="108" rx="8" fill="#e9f5ec" stroke="#4a9d5b" stroke-width="2"/>\n'
+svg += f'  <text x="860" y="197" {FONT} font-size="29" fill="{INK}" text-anchor="middle">{sub("z", 1)} =</text>\n'
+svg += f'  <text x="860" y="229" {FONT} font-size="27" fill="{INK}" text-anchor="middle">({z[0]:.3f},</text>\n'
+svg += f'  <text x="860" y="259" {FONT} font-size="27" fill="{INK}" text-anchor="middle">{z[1]:.3f})</text>\n'
 svg += f'  <text x="470" y="375" {FONT} font-size="28" fill="#8a8f98" text-anchor="middle">The same steps, with each token in turn as the query, give {sub("z", 2)} and {sub("z", 3)}.</text>\n'
 svg += "</svg>\n"
 

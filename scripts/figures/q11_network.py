@@ -73,11 +73,11 @@ for i, (l1, l2, params) in enumerate(ops):
     out.append(f'<line x1="{x0:.1f}" y1="{MID}" x2="{x1:.1f}" y2="{MID}" stroke="{INK}" '
                f'stroke-width="2" marker-end="url(#q11net-arrow)"/>')
     if l2:
-        out.append(text(cx, MID - 32, l1, size=25))
+        out.append(text(cx, MID - 40, l1, size=25))
         out.append(text(cx, MID - 12, l2, size=25))
     else:
         out.append(text(cx, MID - 12, l1, size=25))
-    out.append(text(cx, MID + 26, params, size=25, fill=ORANGE, weight="bold"))
+    out.append(text(cx, MID + 30, params, size=25, fill=ORANGE, weight="bold"))
 
 out.append(text(W / 2, H - 52, "Orange: trainable parameters of each step, 27,886 in total", size=27, fill=ORANGE))
 out.append(text(W / 2, H - 22, "conv: stride 1, no padding  ·  pool: window 3×3, stride 2", size=25, fill=GREY))

@@ -151,19 +151,19 @@ def patchify():
     # linear projection
     out.append(f'<rect x="{x0 - 6}" y="254" width="{right - x0 + 12}" height="42" rx="6" fill="{LBLUE}" '
                f'stroke="{BLUE}" stroke-width="2"/>')
-    out.append(text((x0 + right) / 2, 281, "linear projection (shared by all patches)", size=28))
+    out.append(text((x0 + right) / 2, 281, "shared linear projection", size=28))
     # tokens
     ty, th = 124, 52
     for i, cx in enumerate(centers):
         out.append(arrow(cx, 250, cx, ty + th + 32, m, width=1.5))
         out.append(f'<rect x="{cx - 9}" y="{ty}" width="18" height="{th}" rx="3" fill="{LORANGE}" '
                    f'stroke="{ORANGE}" stroke-width="2"/>')
-        out.append(f'<text x="{cx:.1f}" y="{ty + th + 24}" {FONT} font-size="28" font-style="italic" '
+        out.append(f'<text x="{cx:.1f}" y="{ty + th + 24}" {FONT} font-size="25" font-style="italic" '
                    f'fill="{GREEN}" text-anchor="middle">+p<tspan font-size="25" dy="4">{i + 1}</tspan></text>')
         out.append(arrow(cx, ty - 4, cx, 82, m, width=1.5))
     out.append(text(right + 20, ty + 22, "tokens", anchor="start"))
-    out.append(text(right + 20, ty + 46, "+ position", anchor="start", fill=GREEN, size=26))
-    out.append(text(right + 20, ty + 66, "embeddings", anchor="start", fill=GREEN, size=26))
+    out.append(text(right + 20, ty + 46, "+ position", anchor="start", fill=GREEN, size=25))
+    out.append(text(right + 20, ty + 72, "embeddings", anchor="start", fill=GREEN, size=25))
     # encoder
     out.append(f'<rect x="{x0 - 6}" y="30" width="{right - x0 + 12}" height="46" rx="6" fill="{LGREY}" '
                f'stroke="{INK}" stroke-width="2"/>')
