@@ -81,11 +81,14 @@ def list_(source: Path, cache: Path | None, no_cache: bool) -> None:
 @click.option("--question", "questions", multiple=True, type=click.IntRange(min=1),
               help="PDF handout of this question (repeatable).")
 @click.option("--no-solutions", is_flag=True, help="PDF worksheet: leave the solutions out.")
+@click.option("--locked", is_flag=True,
+              help="Fail (publishing nothing) if the deck's anki-history.json would change: "
+                   "for CI, to prove the committed history is current.")
 @CACHE
 @NO_CACHE_OPT
 def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
           chapters: tuple[int, ...], questions: tuple[int, ...], no_solutions: bool,
-          cache: Path | None, no_cache: bool) -> None:
+          locked: bool, cache: Path | None, no_cache: bool) -> None:
     """Check the book, then build the requested formats into the output folder."""
     diags = Diagnostics()
     print_options = PrintOptions(paper, tuple(sorted(set(chapters))),
@@ -95,7 +98,7 @@ def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
                                "the PDF only: add -f pdf and no other -f")
     options = pipeline.BuildOptions(source=source, out=out, formats=formats or FORMATS,
                                     cache=_cache(cache, no_cache, out),
-                                    options={"pdf": print_options})
+                                    options={"pdf": print_options}, locked=locked)
     try:
         with _stoppable():
             written = _guard(lambda: pipeline.build(options, diags))
@@ -114,6 +117,8 @@ def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
     _report(diags, source, strict=False)
     for path, rebuilt in written:
         click.echo(f"{'wrote' if rebuilt else 'up to date:'} {path}")
+    for notice in diags.notices:
+        click.echo(f"qabook: {notice}")
 
 
 @contextlib.contextmanager

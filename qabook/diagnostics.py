@@ -63,6 +63,7 @@ class Diagnostics:
     """Collects the problems of a run; stages add to it and the pipeline stops at boundaries."""
 
     items: list[Diagnostic] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  #: what a run did that its user must know
 
     def error(self, location: Location, code: str, message: str, hint: str = "") -> None:
         self.items.append(Diagnostic(location, "error", code, message, hint))

@@ -12,8 +12,9 @@ from qabook.diagnostics import NOWHERE, BuildFailed, Diagnostics, Location
 from qabook.load import load
 from qabook.model import build_model
 from qabook.model.nodes import Book
-from qabook import environment, tex
+from qabook import deck, environment, tex
 from qabook.cache import NO_CACHE, Cache, file_digest, key
+from qabook.load.history import parse as history_parse
 from qabook.render import FORMATS, HISTORY, RenderContext, inputs, target
 from qabook.render.output import FolderBusy, OutputFolder, StoppedAfterPublishing
 from qabook.render.processes import Renderers
@@ -29,6 +30,7 @@ class BuildOptions:
     formats: tuple[str, ...] = FORMATS
     cache: Path | None = None  #: the cache folder; None: no cache
     options: dict = field(default_factory=dict)  #: per-format options, e.g. "pdf": PrintOptions
+    locked: bool = False  #: fail, publishing nothing, when the deck's history would change
 
 
 def read_book(source: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> Book | None:
@@ -77,7 +79,10 @@ def _check(source: Path, diags: Diagnostics, cache: Cache) -> ResolvedBook | Non
               cache)
     if not book.complete:
         return None
-    return resolve(book, diags)
+    resolved = resolve(book, diags)
+    if not diags.has_errors():
+        deck.report(resolved.book, diags)
+    return resolved
 
 
 def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
@@ -108,9 +113,17 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
                     diags.extend(outcome)
             if diags.has_errors():
                 raise BuildFailed(diags)
+            change = _history_change(staged)
+            if change and options.locked:
+                diags.error(Location(HISTORY), "history.locked",
+                            f"{HISTORY} is out of date: this build would change it ({change})",
+                            "build without --locked and commit the history it writes with "
+                            "the book; nothing was published")
+                raise BuildFailed(diags)
             history = _history(staged, diags)
             if history is not None:
-                identities["apkg"] = inputs("apkg", ctx, history[0].read_bytes())
+                identities["apkg"] = inputs("apkg", ctx, file_digest(history[0]))
+                diags.notices.append(f"{HISTORY} updated ({change}): commit it with the book")
             _publish(out, [target(fmt, staged).name for fmt in todo], history, diags)
             for fmt in todo:
                 manifest.record(target(fmt, ctx), key("artifact", *identities[fmt]))
@@ -146,6 +159,28 @@ def _staged(ctx: RenderContext, out: OutputFolder, diags: Diagnostics) -> Render
     except OSError as exc:
         _unwritable(diags, ctx.out, exc)
         raise BuildFailed(diags) from None
+
+
+def _history_change(staged: RenderContext) -> str:
+    """What the deck's new history changes, in words ("" when the deck left it as it was)."""
+    new = staged.out / HISTORY
+    if not new.exists():
+        return ""
+    edition = history_parse(new.read_text(encoding="utf-8")).edition
+    if edition is None:
+        return "note types"
+    counts = [f"{len(names)} note{'s' if len(names) != 1 else ''} {what}{_some(names)}"
+              for names, what in ((edition.updated, "updated"), (edition.added, "added"),
+                                  (edition.retired, "retired")) if names]
+    was = staged.book.history
+    if not counts:
+        return "the note types" if was and not was.legacy else "its format"
+    return "; ".join(counts)
+
+
+def _some(names: tuple[str, ...]) -> str:
+    shown = ", ".join(names[:8])
+    return f": {shown}{', …' if len(names) > 8 else ''}"
 
 
 def _history(staged: RenderContext, diags: Diagnostics) -> tuple[Path, Path] | None:

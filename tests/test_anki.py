@@ -67,27 +67,28 @@ def test_counts_decks_and_tags(col, apkg, resolved) -> None:
         len(q.cloze_terms) for q in questions)
     title = resolved.config.title
     names = {d.name for d in col.decks.all_names_and_ids()}
-    assert {f"{title}::{c.number} {c.title}" for c in resolved.book.chapters} | {title} <= names
+    decks = {c.number: f"{title}::{c.number:02d} {c.title}" for c in resolved.book.chapters}
+    assert set(decks.values()) | {title} <= names
+    root = resolved.config.slug
     for question in questions:
-        nids = col.find_notes(f'tag:{question.label} "deck:{title}::{question.chapter} *"')
+        nids = col.find_notes(f'"tag:{root}::{question.chapter:02d}_*::{question.label}" '
+                              f'"deck:{decks[question.chapter]}"')
         assert len(nids) == 1 + len(question.exercises) + bool(question.clozes)
         for nid in nids:
             tags = set(col.get_note(nid).tags)
-            assert {question.label, f"chapter-{question.chapter}", *question.tags} <= tags
+            assert {f"{root}::topic::{tag}" for tag in question.tags} <= tags
+            assert all(tag.startswith(f"{root}::") for tag in tags)
 
 
 def test_new_cards_come_in_book_order(col, apkg, resolved) -> None:
     import_into(col, apkg)
     cards = sorted((col.get_card(cid) for cid in col.find_cards("is:new")), key=lambda c: c.due)
-    due = {c.note()["Key"]: c.due for c in cards}
-    for card in cards:  # a cloze card comes with its question's card
-        if card.note()["Key"].endswith(".cloze"):
-            assert card.due == due[card.note()["Key"].removesuffix(".cloze")]
-    keys = [c.note()["Key"] for c in cards if not c.note()["Key"].endswith(".cloze")]
+    keys = [c.note()["Key"] for c in cards]
     expected = []
     for q in resolved.book.questions:
         expected.append(f"{q.chapter:02d}.{q.number:03d}")
         expected += [f"{q.chapter:02d}.{q.number:03d}.{e.letter}" for e in q.exercises]
+        expected += [f"{q.chapter:02d}.{q.number:03d}.~"] * len(q.cloze_terms)  # key terms
     assert keys == expected
 
 

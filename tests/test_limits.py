@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from conftest import BASE, REPO, run
 from qabook import characters, pandoc, yamldoc
 from qabook.diagnostics import UNPRINTABLE, Diagnostics, did_you_mean, visible
 from qabook.load.files import footnote_cycle, outside_code_spans
-from qabook.load.history import HISTORY, MAX_TIME, entries, read_history
+from qabook.load.history import EMPTY, HISTORY, MAX_TIME, Entry, History, Stamp, dumps, parse, read_history
 
 def bomb(levels: int) -> str:
     """An alias bomb under an unknown key: nine aliases a level, 9^levels strings expanded.
@@ -295,14 +296,50 @@ def test_a_history_in_another_encoding_or_with_control_characters_is_located(
 
 
 def test_the_history_the_deck_writes_is_one_the_check_accepts(tmp_path: Path) -> None:
-    from qabook.render.anki import _History
-    history = _History({}, 1768435200)
-    for label in ("Q1", "1-A", "model:question", 'odd "label"'):
-        history.mtime(label, {"content": label})
-    history.save(tmp_path / HISTORY)
+    history = History(
+        {label: Entry(f"g{label}", 1768435200, "8bc2924e4b928d59", "exercise", "01.001.A",
+                      f"Exercise {label}", "Book::01 One", label == "2-A",
+                      (("term", 1),) if label == "Q1" else ())
+         for label in ("Q1", "1-A", "2-A", 'odd "label"', "ex-é")},
+        {"question": Stamp(1768435200, "8bc2924e4b928d59")})
+    (tmp_path / HISTORY).write_text(dumps(history))
     diags = Diagnostics()
-    assert read_history(tmp_path, diags) == history.entries and not diags.items
-    assert entries("{}") == {} and read_history(tmp_path / "none", Diagnostics()) == {}
+    read = read_history(tmp_path, diags)
+    assert not diags.items and (read.notes, read.types) == (history.notes, history.types)
+    assert parse("{}") == replace(EMPTY, legacy=True, digest=read_digest("{}"))
+    assert read_history(tmp_path / "none", Diagnostics()) is EMPTY
+
+
+def read_digest(text: str) -> str:
+    import hashlib
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("note, message", [
+    ('{"guid": "x", "time": 1, "hash": "8bc2924e4b928d59"}', "has no 'kind'"),
+    ('{"guid": "", "time": 1, "hash": "8bc2924e4b928d59", "kind": "question"}', "guid"),
+    ('{"guid": "x", "time": -1, "hash": "8bc2924e4b928d59", "kind": "question"}', "a time"),
+    ('{"guid": "x", "time": 1, "hash": "8bc2", "kind": "question"}', "a hash"),
+    ('{"guid": "x", "time": 1, "hash": "8bc2924e4b928d59", "kind": "poem"}', "a kind"),
+    ('{"guid": "x", "time": 1, "hash": "8bc2924e4b928d59", "kind": "cloze", "terms": {"a": 1, '
+     '"b": 1}}', "'terms'"),
+    ('{"guid": "x", "time": 1, "hash": "8bc2924e4b928d59", "kind": "cloze", "mine": 1}',
+     "unknown key 'mine'"),
+    ('[1, "8bc2924e4b928d59"]', "must be an object, not a list"),
+    ('{"guid": "x", "time": 1, "hash": "8bc2924e4b928d59", "kind": "question", '
+     '"heading": "[sound:x.mp3]"}', "a heading with characters or markup"),
+    ('{"guid": "x", "time": 1, "hash": "8bc2924e4b928d59", "kind": "question", '
+     '"key": "{{c1::x}}"}', "a key with characters or markup"),
+])
+def test_a_broken_note_of_the_current_format_is_located(tmp_path: Path, note: str,
+                                                        message: str) -> None:
+    (tmp_path / HISTORY).write_text(f'{{\n  "qabook-anki-history": 2,\n  "notes": {{\n'
+                                    f'    "Q1": {note}\n  }}\n}}\n')
+    diags = Diagnostics()
+    assert read_history(tmp_path, diags) is None
+    [diag] = diags.items
+    assert (diag.code, diag.location.line, diag.location.col) == ("history.invalid", 4, 5)
+    assert message in diag.message and "the note 'Q1'" in diag.message
 
 
 # --- every one of these through the CLI: exit 1, never 3 -----------------------------------

@@ -12,7 +12,7 @@ from qabook import ast, pandoc, regular, yamldoc
 from qabook.cache import NO_CACHE, Cache, key
 from qabook.config import BOOK_FILE, BookConfig, FileEntry, parse_config
 from qabook.diagnostics import NOWHERE, Diagnostics, Location
-from qabook.load.history import read_history
+from qabook.load.history import History, read_history
 from qabook.characters import FORBIDDEN
 from qabook.load.files import (MAX_NOTE_CHAIN, Text, footnote_chain, footnote_cycle, inside,
                                opens_front_matter, read_text, split_front_matter)
@@ -54,6 +54,7 @@ class LoadedBook:
     files: tuple[SourceFile, ...]
     bibliography: Bibliography | None
     complete: bool  # False when a file could not be loaded: labels may then be missing
+    history: History | None = None  # the deck's lock file; None when it cannot be used
 
 
 def load(root: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> LoadedBook | None:
@@ -66,7 +67,7 @@ def load(root: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> LoadedBook 
     config = _config(root, diags)
     if config is None:
         return None
-    read_history(root, diags)  # the deck's file, checked now so that `check` reports it
+    history = read_history(root, diags)  # the deck's lock file: an input like any other
     entries = _entries(root, config, diags)
     texts = [(entry, kind, chapter, read_text(root, entry.path, entry.location, diags))
              for entry, kind, chapter in entries]
@@ -86,7 +87,7 @@ def load(root: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> LoadedBook 
                                 _valid(root, cache.get("model", ident))))
     bibliography = _load_bibliography(bib, diags, cache) if bib is not None else None
     complete = len(files) == len(entries) and bibliography is not None
-    return LoadedBook(root, config, tuple(files), bibliography, complete)
+    return LoadedBook(root, config, tuple(files), bibliography, complete, history)
 
 
 BATCH = 300_000  # characters of Markdown parsed at a time (their decoded ASTs are ~500 times larger)

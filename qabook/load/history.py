@@ -1,26 +1,44 @@
-"""anki-history.json, the deck's record of each note's modification time, checked when the
-book is loaded: it lives in the source folder and is committed (and merged) with it.
+"""anki-history.json, the deck's lock file: what every edition shipped to learners.
 
-This is the one place that knows the file's contents (issue 16 will redesign them): an
-object mapping each note or note type to `[mtime, content hash]`.
+It lives in the source folder and is committed (and merged) with the book. The load stage
+reads and checks it, like any other source file; `qabook.deck` plans the deck against it
+and the deck renderer writes the next version, which a build publishes beside the book.
+
+For every note ever shipped it records the note's GUID (its identity in learners'
+collections), its modification time and a hash of what Anki updates (fields, tags, note
+type), plus what a tombstone or a warning needs (its Key field, heading and deck); for the
+note types, their time and hash; and what the last edition changed. One note per line, so
+that a merge conflicts only where two editions changed the same note.
+
+The first format (an object of `"label": [time, hash]`) is still read: its GUIDs are derived
+the way that version derived them (see `qabook.deck`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qabook.characters import problem
 from qabook.diagnostics import Diagnostics, Location
 from qabook.load.files import read_text
 
 HISTORY = "anki-history.json"
+FORMAT = "qabook-anki-history"  #: the first key of the current format, with its version
+VERSION = 2
 MAX_TIME = 2**53 - 1  #: exact in JSON and JavaScript, and (plus one) in SQLite's INTEGER
+MAX_TEXT = 2000  #: characters of a recorded Key, heading or deck name
+MAX_TERMS = 500  #: cloze numbers of one note
+KINDS = ("question", "exercise", "cloze")
 DIGEST = re.compile(r"[0-9a-f]{16}")
 CONFLICT = re.compile(r"^(<{7}|={7}|>{7})( |$)", re.M)
-RESTART = "delete the file to start a new history (every note's time restarts at the book's date)"
+RESTART = ("delete the file to start a new history (learners who imported an earlier edition "
+           "then get every note as a new one)")
 
 
 class HistoryError(Exception):
@@ -31,30 +49,95 @@ class HistoryError(Exception):
         self.message, self.line, self.col, self.hint = message, line, col, hint
 
 
-def read_history(root: Path, diags: Diagnostics) -> dict[str, list] | None:
-    """The history's entries ({} when the book has none yet), or None after reporting why
-    they cannot be used."""
+@dataclass(frozen=True)
+class Stamp:
+    """A modification time and the hash of the content it was given for."""
+
+    time: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One note as the last edition shipped it."""
+
+    guid: str  #: "" in a first-format history: derived from the label (qabook.deck)
+    time: int
+    hash: str
+    kind: str  #: question, exercise or cloze
+    key: str = ""  #: its Key field (03.017.A), shown on its tombstone
+    heading: str = ""  #: "Q17 · Title" or "Exercise 17-A", what warnings call it
+    deck: str = ""  #: the deck it was shipped into
+    retired: bool = False  #: shipped as a tombstone: it left the book
+    terms: tuple[tuple[str, int], ...] = ()  #: a cloze note's terms and their card numbers
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"guid": self.guid, "time": self.time, "hash": self.hash,
+                                "kind": self.kind, "key": self.key, "heading": self.heading,
+                                "deck": self.deck}
+        if self.retired:
+            data["retired"] = True
+        if self.terms:
+            data["terms"] = dict(self.terms)
+        return data
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What the last edition that changed the deck changed."""
+
+    time: int
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    retired: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"time": self.time, "added": list(self.added), "updated": list(self.updated),
+                "retired": list(self.retired)}
+
+
+@dataclass(frozen=True)
+class History:
+    """The parsed file. `lines` says where each note is written, for located warnings."""
+
+    notes: dict[str, Entry] = field(default_factory=dict)
+    types: dict[str, Stamp] = field(default_factory=dict)
+    edition: Edition | None = None
+    legacy: bool = False  #: read from the first format
+    digest: str = ""  #: of the file's text ("" when the book has none)
+    lines: dict[str, int] = field(default_factory=dict, compare=False)
+
+    def line(self, key: str) -> Location:
+        return Location(HISTORY, self.lines.get(key, 1), 3 if key in self.lines else 1)
+
+
+EMPTY = History()
+
+
+def read_history(root: Path, diags: Diagnostics) -> History | None:
+    """The book's history (EMPTY when it has none yet), or None after reporting why it cannot
+    be used."""
     if not os.path.lexists(root / HISTORY):
-        return {}
+        return EMPTY
     text = read_text(root, HISTORY, Location(HISTORY), diags)  # kind, size, encoding, characters
     if text is None:
         return None
     try:
-        return entries(text.text)
+        return parse(text.text)
     except HistoryError as exc:
         diags.error(Location(HISTORY, exc.line, exc.col), "history.invalid", exc.message,
                     exc.hint or f"mend it, or {RESTART}")
         return None
 
 
-def entries(text: str) -> dict[str, list]:
-    """The entries of a history file's text, or HistoryError saying what is wrong where."""
+def parse(text: str) -> History:
+    """A history file's text, or HistoryError saying what is wrong where."""
     conflict = CONFLICT.search(text)
     if conflict:
         line = text.count("\n", 0, conflict.start()) + 1
         raise HistoryError(f"{HISTORY} has merge-conflict markers at line {line}", line, 1,
-                           f"resolve the conflict (keep the larger time of each entry), or "
-                           f"{RESTART}")
+                           f"resolve the conflict: keep, for each note, the side with the "
+                           f"larger time; or {RESTART}")
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_whole_number)
     except json.JSONDecodeError as exc:
@@ -66,12 +149,58 @@ def entries(text: str) -> dict[str, list]:
         raise HistoryError(f"'{exc.key}' is given twice", *_position(text, exc.key)) from None
     if not isinstance(data, dict):
         raise HistoryError(f"{HISTORY} must be a JSON object, not {_json_type(data)}")
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    if FORMAT not in data:
+        return _first_format(data, text, digest)
+    if data[FORMAT] != VERSION:
+        raise HistoryError(f"{HISTORY} is of format {data[FORMAT]!r}; this qabook reads "
+                           f"format {VERSION}", *_position(text, FORMAT),
+                           "build with the qabook version that wrote it, or a newer one")
+    unknown = set(data) - {FORMAT, "edition", "note types", "notes"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise HistoryError(f"unknown key '{name}'", *_position(text, name))
+    notes = _object(data.get("notes", {}), "notes", text)
+    types = _object(data.get("note types", {}), "note types", text)
+    return History(
+        notes={key: _note(key, value, text) for key, value in notes.items()},
+        types={key: _stamp(key, value, text) for key, value in types.items()},
+        edition=_edition(data["edition"], text) if "edition" in data else None,
+        digest=digest, lines={key: _position(text, key)[0] for key in notes})
+
+
+def dumps(history: History) -> str:
+    """The file's text: stable key order, one note or note type per line."""
+    def line(key: str, value: Any) -> str:
+        return f"    {json.dumps(key, ensure_ascii=False)}: " \
+               f"{json.dumps(value, ensure_ascii=False, sort_keys=True)}"
+
+    parts = [f'  "{FORMAT}": {VERSION}']
+    if history.edition is not None:
+        parts.append(f'  "edition": {json.dumps(history.edition.to_json(), ensure_ascii=False)}')
+    types = ",\n".join(line(k, [v.time, v.hash]) for k, v in sorted(history.types.items()))
+    parts.append('  "note types": {\n' + types + "\n  }" if types else '  "note types": {}')
+    notes = ",\n".join(line(k, v.to_json()) for k, v in sorted(history.notes.items()))
+    parts.append('  "notes": {\n' + notes + "\n  }" if notes else '  "notes": {}')
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def _first_format(data: dict, text: str, digest: str) -> History:
+    """`{"Q17": [time, hash], "17-A": …, "model:question": …}`, as issue 15's qabook wrote it."""
+    notes: dict[str, Entry] = {}
+    types: dict[str, Stamp] = {}
     for key, value in data.items():
-        if not _entry(value):
+        if not _pair(value):
             raise HistoryError(f"the entry of '{key}' must be [time, hash]: a whole number of "
                                f"seconds from 0 to {MAX_TIME} and 16 hex digits",
                                *_position(text, key))
-    return data
+        if key.startswith("model:"):
+            types[key[len("model:"):]] = Stamp(*value)
+        else:
+            kind = "question" if re.fullmatch(r"Q\d+", key) else "exercise"
+            notes[key] = Entry("", value[0], value[1], kind)
+    return History(notes, types, None, True, digest,
+                   {key: _position(text, key)[0] for key in notes})
 
 
 def _whole_number(digits: str) -> int | float:
@@ -80,10 +209,83 @@ def _whole_number(digits: str) -> int | float:
     return int(digits) if len(digits) <= 20 else float("inf")
 
 
-def _entry(value: Any) -> bool:
-    return (isinstance(value, list) and len(value) == 2 and type(value[0]) is int
-            and 0 <= value[0] <= MAX_TIME and isinstance(value[1], str)
-            and DIGEST.fullmatch(value[1]) is not None)
+def _time(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_TIME
+
+
+def _pair(value: Any) -> bool:
+    return (isinstance(value, list) and len(value) == 2 and _time(value[0])
+            and isinstance(value[1], str) and DIGEST.fullmatch(value[1]) is not None)
+
+
+def _object(value: Any, name: str, text: str) -> dict:
+    if not isinstance(value, dict):
+        raise HistoryError(f"'{name}' must be an object, not {_json_type(value)}",
+                           *_position(text, name))
+    return value
+
+
+def _stamp(key: str, value: Any, text: str) -> Stamp:
+    if not _pair(value):
+        raise HistoryError(f"the note type '{key}' must be [time, hash]: a whole number of "
+                           f"seconds from 0 to {MAX_TIME} and 16 hex digits",
+                           *_position(text, key))
+    return Stamp(*value)
+
+
+def _note(key: str, value: Any, text: str) -> Entry:
+    def fail(what: str) -> HistoryError:
+        return HistoryError(f"the note '{key}' {what}", *_position(text, key),
+                            f"mend it (each note is {{guid, time, hash, kind, key, heading, "
+                            f"deck}}), or {RESTART}")
+
+    if not isinstance(value, dict):
+        raise fail(f"must be an object, not {_json_type(value)}")
+    allowed = {"guid", "time", "hash", "kind", "key", "heading", "deck", "retired", "terms"}
+    missing = {"guid", "time", "hash", "kind"} - set(value)
+    if missing or set(value) - allowed:
+        raise fail(f"has no '{sorted(missing)[0]}'" if missing else
+                   f"has an unknown key '{sorted(set(value) - allowed)[0]}'")
+    guid = value["guid"]
+    if not isinstance(guid, str) or not 0 < len(guid) <= 64 or not guid.isprintable() \
+            or guid != guid.strip():
+        raise fail("has a guid that is not 1 to 64 printable characters")
+    if not _time(value["time"]):
+        raise fail(f"has a time that is not a whole number of seconds from 0 to {MAX_TIME}")
+    if not isinstance(value["hash"], str) or DIGEST.fullmatch(value["hash"]) is None:
+        raise fail("has a hash that is not 16 hex digits")
+    if value["kind"] not in KINDS:
+        raise fail(f"has a kind that is not one of {', '.join(KINDS)}")
+    for name in ("key", "heading", "deck"):
+        text_ = value.get(name, "")
+        if not isinstance(text_, str) or len(text_) > MAX_TEXT:
+            raise fail(f"has a {name} that is not text of at most {MAX_TEXT} characters")
+        if problem(text_, prose=True) or "{{" in text_ or "}}" in text_:
+            raise fail(f"has a {name} with characters or markup a card must not carry (a "
+                       f"tombstone shows it)")
+    if type(value.get("retired", False)) is not bool:
+        raise fail("has a 'retired' that is not true or false")
+    terms = value.get("terms", {})
+    if not isinstance(terms, dict) or len(terms) > MAX_TERMS or not all(
+            type(n) is int and 0 < n <= MAX_TERMS for n in terms.values()) \
+            or len(set(terms.values())) != len(terms):
+        raise fail(f"has 'terms' that are not distinct card numbers from 1 to {MAX_TERMS}")
+    return Entry(guid, value["time"], value["hash"], value["kind"], value.get("key", ""),
+                 value.get("heading", ""), value.get("deck", ""), value.get("retired", False),
+                 tuple(sorted(terms.items(), key=lambda item: item[1])))
+
+
+def _edition(value: Any, text: str) -> Edition:
+    ok = isinstance(value, dict) and set(value) == {"time", "added", "updated", "retired"} \
+        and _time(value["time"]) and all(
+            isinstance(value[k], list) and all(isinstance(x, str) and len(x) <= MAX_TEXT
+                                               for x in value[k])
+            for k in ("added", "updated", "retired"))
+    if not ok:
+        raise HistoryError("'edition' must be {time, added, updated, retired}",
+                           *_position(text, "edition"))
+    return Edition(value["time"], tuple(value["added"]), tuple(value["updated"]),
+                   tuple(value["retired"]))
 
 
 class _Duplicate(Exception):
@@ -112,4 +314,5 @@ def _position(text: str, key: str) -> tuple[int, int]:
 
 def _json_type(value: Any) -> str:
     return {list: "a list", str: "text", int: "a number", float: "a number",
-            bool: "true or false", type(None): "null"}.get(type(value), "a value")
+            bool: "true or false", type(None): "null", dict: "an object"}.get(type(value),
+                                                                                "a value")

@@ -15,7 +15,8 @@ from qabook.model.context import FileContext, Pos
 from qabook.model.nodes import (NUMBER_DIGITS, Book, Chapter, Exercise, Matter, Question,
                                  ref_kind)
 
-QUESTION_KEYS = ("number", "title", "tags")
+QUESTION_KEYS = ("number", "title", "tags", "id")
+IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 #: key terms a summary may mark: each is a card, and a summary with more is no longer a
 #: summary of key terms
 MAX_CLOZES = 9
@@ -49,7 +50,8 @@ def build_model(loaded: LoadedBook, diags: Diagnostics, cache: Cache = NO_CACHE)
         for entry in loaded.config.chapters)
     modelled = sum(len(qs) for qs in questions.values()) + dropped + len(front) + len(back)
     complete = loaded.complete and modelled == len(loaded.files) and not dropped
-    return Book(loaded.config, tuple(front), chapters, tuple(back), loaded.bibliography, complete)
+    return Book(loaded.config, tuple(front), chapters, tuple(back), loaded.bibliography, complete,
+                loaded.history)
 
 
 def _file(loaded: LoadedBook, file: SourceFile, tree: dict, diags: Diagnostics, cache: Cache):
@@ -115,6 +117,12 @@ def _question(file: SourceFile, tree: dict, ctx: FileContext) -> Question | None
         ctx.error(pos("tags"), "meta.tags", "tags must be a list of single words",
                   "for example: tags: [nlp, transformers]")
         tags = []
+    ident = data.get("id", "")
+    if "id" in data and not (isinstance(ident, str) and IDENT.fullmatch(ident)):
+        ctx.error(pos("id"), "meta.id", "a question's id is a name of letters, digits and "
+                  "hyphens (at most 64), starting with a letter or digit",
+                  "for example: id: self-attention; it never changes once the deck shipped")
+        ident = ""
     parts = _parts(tree["blocks"], ctx, number)
     if parts is None:
         return None
@@ -122,7 +130,7 @@ def _question(file: SourceFile, tree: dict, ctx: FileContext) -> Question | None
     words = ast.word_count(summary) + ast.word_count(body) + sum(
         ast.word_count(e.solution) for e in exercises)
     return Question(number, title.strip(), tuple(tags), file.chapter, prompt, summary, body,
-                    exercises, ctx.document(), words, ctx.loc(pos("number")),
+                    exercises, ctx.document(), words, ctx.loc(pos("number")), ident=ident,
                     clozes=tuple(ctx.clozes))
 
 

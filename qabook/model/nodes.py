@@ -14,6 +14,7 @@ from typing import Any, Literal
 from qabook.config import BookConfig
 from qabook.diagnostics import Location
 from qabook.load import Bibliography
+from qabook.load.history import History
 from qabook.tex import Formula
 
 Blocks = tuple[Any, ...]
@@ -143,6 +144,7 @@ class Question:
     words: int  #: words of summary, body and solutions
     location: Location  #: where its number is written
     anchor: str = ""
+    ident: str = ""  #: its `id:`, the identity its Anki notes keep when it is renumbered
     clozes: tuple[Cloze, ...] = ()  #: every key term marked in the summary, in text order
 
     @property
@@ -153,6 +155,11 @@ class Question:
     def cloze_terms(self) -> tuple[str, ...]:
         """The keys of the summary's key terms, each once, in order of first appearance."""
         return tuple(dict.fromkeys(cloze.key for cloze in self.clozes))
+
+    @property
+    def key(self) -> str:
+        """Its identity in the deck's history: its id, or else its label."""
+        return self.ident or self.label
 
 
 @dataclass(frozen=True)
@@ -187,6 +194,7 @@ class Book:
     back: tuple[Matter, ...]
     bibliography: Bibliography | None
     complete: bool = True  #: False when some file could not be read
+    history: History | None = field(default=None, repr=False)  #: the deck's lock file
 
     @property
     def questions(self) -> tuple[Question, ...]:

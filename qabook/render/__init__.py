@@ -133,7 +133,7 @@ def target(fmt: str, ctx: RenderContext) -> Path:
     return ctx.out / f"{ctx.config.slug}.{fmt}"
 
 
-def inputs(fmt: str, ctx: RenderContext, history: bytes | None = None) -> list:
+def inputs(fmt: str, ctx: RenderContext, history: str | None = None) -> list:
     """Everything besides the code that an artifact depends on: the digest is its identity.
 
     The book is a function of its source files as they were checked: the settings, the
@@ -141,7 +141,7 @@ def inputs(fmt: str, ctx: RenderContext, history: bytes | None = None) -> list:
     digest of the resolved book itself would depend on how Python happens to share
     objects; reading the files again would see an edit made during the build). The deck
     depends on the history too: `history` stands for the file's bytes when it is about to
-    change (the history a build publishes with the deck it made).
+    change (the digest of the history a build publishes with the deck it made).
     """
     book = ctx.book
     references = book.bibliography.references if book.bibliography else None
@@ -149,10 +149,9 @@ def inputs(fmt: str, ctx: RenderContext, history: bytes | None = None) -> list:
                    json.dumps(references, sort_keys=True)]
     parts += [(doc.path, doc.digest) for doc in book.documents]
     parts += sorted((src, figure.digest) for src, figure in ctx.figure_files.items())
-    if fmt == "apkg":  # the deck's modification times live beside the book
-        path = ctx.root / HISTORY
+    if fmt == "apkg":  # the deck's lock file, as the load stage read it
         parts.append(history if history is not None else
-                     path.read_bytes() if path.is_file() else b"")
+                     ctx.book.history.digest if ctx.book.history else "")
     return parts
 
 

@@ -1,9 +1,13 @@
-"""The Anki deck: one note per question and per exercise, in a deck per chapter (genanki).
+"""The Anki deck: one note per question, per exercise and per question with key terms
+(cloze), in a deck per chapter (genanki), planned against what earlier editions shipped.
 
-Identity never depends on content: deck ids, note-type ids and note GUIDs derive from the
-book identifier and labels. Each note's modification time changes only when its rendered
-content changes (see anki-history.json in docs/architecture.md), so re-importing a rebuilt
-deck updates exactly the edited notes and keeps every learner's review history.
+Identity never depends on position or content: deck and note-type ids derive from the book
+identifier, note GUIDs come from the deck's history (qabook.deck). Each note's modification
+time moves only when what Anki updates (its fields, tags, note type) changes, and then to the
+time of the build, later than anything a learner did to the note before the edition was
+made: re-importing updates exactly the changed notes and keeps every review history. A note
+that left the book is shipped as a tombstone that says so. The new history is written beside
+the deck; a build publishes it into the source folder, where it is committed.
 """
 
 from __future__ import annotations
@@ -11,19 +15,21 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import genanki
 
-from qabook import ast, resources
+from qabook import resources
 from qabook.cache import Cache, key
+from qabook.deck import Item, Plan, deck_name, plan, removed_deck
 from qabook.diagnostics import Location
-from qabook.load.history import HISTORY
-from qabook.load.history import entries as history_entries
+from qabook.load.history import HISTORY, Edition, Entry, History, Stamp, dumps
 from qabook.model.attributes import is_cloze, plain_cloze, term_key
 from qabook.model.nodes import Chapter, Exercise, Question
 from qabook.render import RenderContext, book_inputs
@@ -33,44 +39,56 @@ from qabook.render.sanitise import card_html
 
 TEMPLATES = resources.TEMPLATES / "anki"
 # Frozen forever: adding, removing or renaming a field makes Anki fork the note type and skip
-# updates. "Extra" is spare room for the future.
+# every update (unless the learner ticks "Merge note types").
 QUESTION_FIELDS = ("Key", "Heading", "Prompt", "Summary", "Answer", "References", "Source", "Extra")
 EXERCISE_FIELDS = ("Key", "Heading", "Question", "Exercise", "Solution", "References", "Source",
                    "Extra")
-CLOZE_FIELDS = ("Key", "Heading", "Text", "Source")  #: frozen as the two above
-#: a key term's cloze number (Anki's c1, c2, …): ordinal(question, term_key) -> int
-Ordinal = Callable[[Question, str], int]
+CLOZE_FIELDS = ("Key", "Heading", "Text", "Source")
+FIELDS = {"question": QUESTION_FIELDS, "exercise": EXERCISE_FIELDS, "cloze": CLOZE_FIELDS}
+KIND_NAMES = {"question": "Question", "exercise": "Exercise", "cloze": "Key terms"}
 
 
 @dataclass(frozen=True)
 class CardNote:
     """One note before genanki: its identity, place, fields and tags."""
 
-    label: str  # "Q17" or "17-A": the key of its history entry
+    item: Item | None  #: None for a tombstone
+    key: str  #: its key in the history
     guid: str
     deck: str
     model: str  # "question", "exercise" or "cloze"
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     due: int
+    suspended: bool = False
+    terms: tuple[tuple[str, int], ...] = ()  #: a cloze note's key terms and card numbers
+
+    def digest(self) -> str:
+        """What Anki updates on import, and only that: a note whose place in the book moved
+        (or whose deck changed, which Anki does not update) keeps its time."""
+        content = [self.model, list(self.fields), sorted(self.tags)]
+        return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 def render(ctx: RenderContext) -> Path:
-    """Write build/<slug>.apkg."""
+    """Write build/<slug>.apkg, and beside it the deck's next history when it changed."""
     config = ctx.config
+    deck = plan(ctx.book)
     media = _Media(config.slug, ctx)
-    notes = _notes(ctx, media)
-    history_path = ctx.root / HISTORY
-    history = _History.load(history_path, config.timestamp)
-    models = {name: _model(config.identifier, name, history) for name in ("question", "exercise")}
-    models["cloze"] = _cloze_model(config.identifier, history)
-    decks = _decks(ctx)
+    notes = _notes(ctx, deck, media)
+    notes += [_tombstone(ctx, deck, key, entry, len(notes) + index)
+              for index, (key, entry) in enumerate(deck.retired)]
+    stamps = _Stamps(deck.history, config.timestamp, _now())
+    mtimes = {note.key: stamps.note(note) for note in notes}
+    models = {kind: _model(ctx, kind, stamps) for kind in sorted({n.model for n in notes})}
+    history = stamps.history()  # after every note and note type got its time
+    decks = _decks(ctx, deck, history.edition)
     for note in notes:
-        mtime = history.mtime(note.label, note)
         decks[note.deck].add_note(_Note(model=models[note.model], fields=list(note.fields),
                                         sort_field=note.fields[0], tags=list(note.tags),
-                                        guid=note.guid, due=note.due, mtime=mtime))
-    package = genanki.Package(list(decks.values()), media_files=media.files())
+                                        guid=note.guid, due=note.due, mtime=mtimes[note.key],
+                                        suspended=note.suspended))
+    package = genanki.Package([d for d in decks.values()], media_files=media.files())
     target = ctx.out / f"{config.slug}.apkg"
     with tempfile.TemporaryDirectory() as scratch:
         raw = Path(scratch) / "raw.apkg"
@@ -78,8 +96,16 @@ def render(ctx: RenderContext) -> Path:
             warnings.simplefilter("error")  # genanki warns about invalid HTML: that is a bug
             package.write_to_file(str(raw), timestamp=config.timestamp)
         atomic_write(target, lambda tmp: write_zip(tmp, ((n, d, True) for n, d in read_zip(raw))))
-    history.save(ctx.out / HISTORY)  # published into the source folder with the deck
+    if stamps.changed:  # published into the source folder with the deck
+        text = dumps(history)
+        atomic_write(ctx.out / HISTORY, lambda handle: handle.write(text.encode("utf-8")))
     return target
+
+
+def _now() -> int:
+    """The build's time: SOURCE_DATE_EPOCH when set (reproducible builds), else the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return int(epoch) if epoch.isdigit() else int(time.time())
 
 
 def _id(identifier: str, *parts: str) -> int:
@@ -88,57 +114,72 @@ def _id(identifier: str, *parts: str) -> int:
     return (1 << 40) + int(digest[:12], 16) % (1 << 47)
 
 
-def _decks(ctx: RenderContext) -> dict[str, genanki.Deck]:
+def _decks(ctx: RenderContext, deck: Plan, edition: Edition | None) -> dict[str, genanki.Deck]:
     config = ctx.config
     decks = {config.title: genanki.Deck(_id(config.identifier, "deck"), config.title,
-                                        html.escape(config.description))}
+                                        _description(ctx, deck, edition))}
     for chapter in ctx.book.chapters:
-        name = deck_name(config.title, chapter)
+        name = deck_name(ctx.book, chapter)
         decks[name] = genanki.Deck(_id(config.identifier, "deck", str(chapter.number)), name)
+    if deck.retired:
+        decks[removed_deck(ctx.book)] = genanki.Deck(_id(config.identifier, "deck", "removed"),
+                                                      removed_deck(ctx.book))
     return decks
 
 
-def deck_name(title: str, chapter: Chapter) -> str:
-    return f"{title}::{chapter.number} {chapter.title}"
+def _description(ctx: RenderContext, deck: Plan, edition: Edition | None) -> str:
+    """The parent deck's description: the book, its edition, what the edition changed and
+    how a learner takes the next one."""
+    config = ctx.config
+    when = config.date.isoformat()
+    parts = [f"<p>{html.escape(config.description)}</p>",
+             f"<p><b>Edition of {html.escape(when)}.</b>"]
+    if edition is not None and (edition.added or edition.updated or edition.retired):
+        counts = [f"{len(names)} {what}" for names, what in
+                  ((edition.updated, "updated"), (edition.added, "new"),
+                   (edition.retired, "removed")) if names]
+        parts.append(f" Changes in this edition: {', '.join(counts)}.")
+    parts.append("</p>")
+    parts.append(
+        "<p>To take a new edition, import its file over this one with Anki's default "
+        "options: changed notes are updated in place and keep their review history. An "
+        "updated note takes the book's fields and tags: keep your own marks as card flags, "
+        "which updates leave alone. Notes "
+        "removed from the book say so, are tagged "
+        f"<code>{html.escape(deck.root_tag)}::removed</code> and come in the subdeck "
+        "“Removed from the book”: delete them (a new learner can delete that subdeck).</p>")
+    return "".join(parts)
 
 
-def heading(question: Question) -> str:
-    return f"Q{question.number} · {question.title}"
-
-
-def first_appearance(question: Question, term: str) -> int:
-    """A key term's cloze number, for now: 1, 2, 3 in order of first appearance in the
-    summary (the history is to keep them stable: a removed term's number never comes back)."""
-    return question.cloze_terms.index(term) + 1
-
-
-def _notes(ctx: RenderContext, media: "_Media",
-           ordinal: Ordinal = first_appearance) -> list[CardNote]:
-    """Every note in book order, with HTML fields written in one pandoc batch."""
+def _notes(ctx: RenderContext, deck: Plan, media: "_Media") -> list[CardNote]:
+    """Every note of the book in book order, with HTML fields written in one pandoc batch."""
     config = ctx.config
     cache = Cache(ctx.cache)
-    plan: list[tuple[str, Any, Question, Chapter, str, dict[str, Any]]] = []
-    for chapter in ctx.book.chapters:
-        for question in chapter.questions:
+    plan_parts: list[tuple[Item, str, dict[str, Any]]] = []
+    for item in deck.items:
+        question, exercise = item.question, item.exercise
+        if item.kind == "question":
             parts = {"prompt": question.prompt,
                      "summary": question.summary or _first_paragraph(question.body),
                      "answer": question.body}
-            plan.append(("question", None, question, chapter, f"q{question.number}", parts))
-            if question.clozes:
-                plan.append(("cloze", None, question, chapter, f"c{question.number}",
-                             {"text": question.summary}))
-            for exercise in question.exercises:
-                parts = {"exercise": exercise.prompt, "solution": exercise.solution}
-                plan.append(("exercise", exercise, question, chapter, exercise.anchor, parts))
-    # A note's HTML depends on its question's text and figures and on book_inputs: when
-    # none of them changed, it comes from the cache.
+            prefix = f"q{question.number}"
+        elif item.kind == "exercise":
+            parts = {"exercise": exercise.prompt, "solution": exercise.solution}
+            prefix = exercise.anchor
+        else:
+            parts = {"text": question.summary}
+            prefix = f"q{question.number}-cloze"
+        plan_parts.append((item, prefix, parts))
+    # A note's HTML depends on its question's text and figures, on book_inputs and, for a
+    # cloze note, on its card numbers: when none of them changed, it comes from the cache.
     shared = key("anki-html", book_inputs(ctx))
     written: list[Any] = []
     todo: list[tuple[int, str, writer.HtmlDocument, list[str]]] = []
-    for index, (kind, _, question, _, prefix, parts) in enumerate(plan):
-        numbers = _cloze_numbers(question, ordinal) if kind == "cloze" else None
-        ident = key(shared, prefix, question.doc.digest,
-                    [(f.src, f.digest) for f in question.doc.figures], numbers)
+    for index, (item, prefix, parts) in enumerate(plan_parts):
+        question = item.question
+        numbers = _cloze_numbers(deck, item) if item.kind == "cloze" else {}
+        ident = key(shared, prefix, question.doc.digest, sorted(numbers.items()),
+                    [(f.src, f.digest) for f in question.doc.figures])
         hit = cache.get("anki-html", ident)
         if hit is not None:
             for src in hit[1]:
@@ -155,14 +196,27 @@ def _notes(ctx: RenderContext, media: "_Media",
         written[index] = parts
         cache.put("anki-html", ident, (parts, sources))
     notes = []
-    makers = {"question": _question_note, "exercise": _exercise_note, "cloze": _cloze_note}
-    due = -1
-    for (kind, exercise, question, chapter, _, _), parts in zip(plan, written):
-        due += kind != "cloze"  # a cloze note comes with its question: no other note moves
-        maker = makers[kind]
+    for due, ((item, _, _), parts) in enumerate(zip(plan_parts, written)):
         safe = {name: card_html(fragment) for name, fragment in parts.items()}
-        notes.append(maker(ctx, chapter, question, exercise, safe, due))
+        if item.kind == "cloze":
+            notes.append(_cloze_note(ctx, item, safe, due, _cloze_numbers(deck, item)))
+        else:
+            maker = _question_note if item.kind == "question" else _exercise_note
+            notes.append(maker(ctx, item, safe, due))
     return notes
+
+
+def _cloze_numbers(deck: Plan, item: Item) -> dict[str, int]:
+    """Each key term of a cloze note with its card number: the number it shipped with, or
+    the next never used (a removed term's number is not given to another: its learners'
+    card would ask for a different term)."""
+    from qabook.deck import cloze_terms
+    entry = deck.entry(item)
+    numbers = dict(entry.terms) if entry else {}
+    for term in cloze_terms(item.question):
+        if term not in numbers:
+            numbers[term] = max(numbers.values(), default=0) + 1
+    return numbers
 
 
 def _first_paragraph(body) -> tuple:
@@ -172,8 +226,8 @@ def _first_paragraph(body) -> tuple:
 def _document(prefix: str, parts: dict[str, Any], media: "_Media", location: Location,
               numbers: dict[str, int] | None = None) -> tuple[writer.HtmlDocument, list[str]]:
     """The note's parts ready for pandoc, and the figures they show (now in the media).
-    With numbers (a cloze note's: term key -> N), a key term becomes Anki's {{cN::term}};
-    without, plain text."""
+    `numbers` gives a cloze note's key terms their card numbers; without, a key term is
+    plain text (the question note's summary)."""
     sources: list[str] = []
 
     def visit(node: dict) -> Any:
@@ -192,60 +246,71 @@ def _document(prefix: str, parts: dict[str, Any], media: "_Media", location: Loc
     return document, sorted(set(sources))
 
 
-def _where(ctx: RenderContext, chapter: Chapter, question: Question) -> str:
-    return html.escape(f"{ctx.config.title} · Chapter {chapter.number}, {chapter.title} · "
-                       f"{heading(question)}")
-
-
-def _tags(chapter: Chapter, question: Question) -> tuple[str, ...]:
-    return (f"chapter-{chapter.number}", question.label) + tuple(question.tags)
-
-
-def _question_note(ctx, chapter: Chapter, question: Question, _, parts, due: int) -> CardNote:
-    fields = (f"{chapter.number:02d}.{question.number:03d}", html.escape(heading(question)),
-              parts["prompt"], parts["summary"], parts["answer"], _refs(parts[writer.REFS]),
-              _where(ctx, chapter, question), "")
-    return CardNote(question.label,
-                    genanki.guid_for(ctx.config.identifier, "question", question.label),
-                    deck_name(ctx.config.title, chapter), "question", fields,
-                    _tags(chapter, question), due)
-
-
-def _exercise_note(ctx, chapter: Chapter, question: Question, exercise: Exercise, parts,
-                   due: int) -> CardNote:
-    fields = (f"{chapter.number:02d}.{question.number:03d}.{exercise.letter}",
-              html.escape(f"Exercise {exercise.number}"), html.escape(heading(question)),
-              parts["exercise"], parts["solution"], _refs(parts[writer.REFS]),
-              _where(ctx, chapter, question), "")
-    return CardNote(exercise.number,
-                    genanki.guid_for(ctx.config.identifier, "exercise", question.label,
-                                     exercise.letter),
-                    deck_name(ctx.config.title, chapter), "exercise", fields,
-                    _tags(chapter, question), due)
-
-
-def _cloze_numbers(question: Question, ordinal: Ordinal) -> dict[str, int]:
-    """Each key term of the question's summary with its cloze number."""
-    return {term: ordinal(question, term) for term in question.cloze_terms}
-
-
-def _cloze_term(node: dict, content: list, numbers: dict[str, int] | None) -> Any:
-    """A key term on a card: {{cN::term}} on the cloze note, plain text elsewhere. The
-    markers are text: pandoc writes them as they are, the sanitiser keeps text."""
-    if numbers is None:
+def _cloze_term(node: dict, content: list, numbers: dict[str, int] | None) -> list[Any]:
+    """A key term on a card: {{cN::term}} on the cloze note, plain text elsewhere (the model
+    kept only terms that Anki's cloze markup cannot break: model.inlines._cloze)."""
+    if not numbers:
         return plain_cloze(node, content)
     number = numbers[term_key(node["c"][1])]
-    return [ast.Str(f"{{{{c{number}::"), *plain_cloze(node, content), ast.Str("}}")]
+    return [{"t": "RawInline", "c": ["html", f"{{{{c{number}::"]}, *plain_cloze(node, content),
+            {"t": "RawInline", "c": ["html", "}}"]}]
 
 
-def _cloze_note(ctx, chapter: Chapter, question: Question, _, parts, due: int) -> CardNote:
-    """One note per question whose summary marks key terms: one card per term."""
-    fields = (f"{chapter.number:02d}.{question.number:03d}.cloze", html.escape(heading(question)),
-              parts["text"], _where(ctx, chapter, question))
-    return CardNote(f"cloze:{question.label}",
-                    genanki.guid_for(ctx.config.identifier, "cloze", question.label),
-                    deck_name(ctx.config.title, chapter), "cloze", fields,
-                    _tags(chapter, question), due)
+def _where(ctx: RenderContext, item: Item) -> str:
+    chapter = item.chapter
+    return html.escape(f"{ctx.config.title} · Chapter {chapter.number}, {chapter.title} · "
+                       f"{item.question.label} · {item.question.title}")
+
+
+def _card(item: Item, model: str, fields: tuple[str, ...], due: int,
+          terms: dict[str, int] | None = None) -> CardNote:
+    return CardNote(item, item.key, item.guid, item.deck, model, fields, item.tags, due,
+                    terms=tuple(sorted((terms or {}).items(), key=lambda term: term[1])))
+
+
+def _question_note(ctx, item: Item, parts, due: int) -> CardNote:
+    fields = (item.sort, html.escape(item.heading), parts["prompt"], parts["summary"],
+              parts["answer"], _refs(parts[writer.REFS]), _where(ctx, item), "")
+    return _card(item, "question", fields, due)
+
+
+def _exercise_note(ctx, item: Item, parts, due: int) -> CardNote:
+    fields = (item.sort, html.escape(item.heading),
+              html.escape(f"{item.question.label} · {item.question.title}"),
+              parts["exercise"], parts["solution"], _refs(parts[writer.REFS]),
+              _where(ctx, item), "")
+    return _card(item, "exercise", fields, due)
+
+
+def _cloze_note(ctx, item: Item, parts, due: int, numbers: dict[str, int]) -> CardNote:
+    fields = (item.sort, html.escape(f"{item.question.label} · {item.question.title}"),
+              parts["text"], _where(ctx, item))
+    return _card(item, "cloze", fields, due, numbers)
+
+
+def _tombstone(ctx: RenderContext, deck: Plan, key: str, entry: Entry, due: int) -> CardNote:
+    """A note that left the book, shipped so that learners' copies say so (Anki cannot
+    delete a note on import); suspended, so that a new learner never studies it."""
+    tag = f"{deck.root_tag}::removed"
+    name = html.escape(entry.heading or key)
+    notice = (f"<p><b>Removed from the book.</b> “{name}” is not in the edition of "
+              f"{ctx.config.date.isoformat()} of {html.escape(ctx.config.title)}. "
+              f"You can delete this note: in the Browser, search <code>tag:{tag}</code>.</p>")
+    heading = html.escape(f"Removed: {entry.heading or key}")
+    sort = html.escape(entry.key)
+    if entry.kind == "cloze":
+        fields: tuple[str, ...] = (sort, heading, f"{{{{c1::{notice}}}}}", "")
+    elif entry.kind == "exercise":
+        fields = (sort, heading, "", notice, notice, "", "", "")
+    else:
+        fields = (sort, heading, notice, notice, "", "", "", "")
+    return CardNote(None, key, entry.guid or _legacy_guid(ctx, key, entry), removed_deck(ctx.book),
+                    entry.kind, fields, (tag,), due, suspended=True)
+
+
+def _legacy_guid(ctx: RenderContext, key: str, entry: Entry) -> str:
+    from qabook.deck import _guid
+    return _guid(ctx.config.identifier, entry.kind, key, legacy=True)
 
 
 def _refs(entries: str) -> str:
@@ -275,9 +340,15 @@ class _Media:
 class _Note(genanki.Note):
     """A note with its own modification time (genanki gives all notes the package's)."""
 
-    def __init__(self, *args, mtime: int, **kwargs):
+    def __init__(self, *args, mtime: int, suspended: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.mtime = mtime
+        self.mtime, self.suspended = mtime, suspended
+
+    @property
+    def cards(self):
+        cards = genanki.Note.cards.func(self)
+        return [genanki.Card(card.ord, suspend=True) for card in cards] if self.suspended \
+            else cards
 
     def write_to_db(self, cursor, timestamp, deck_id, id_gen):
         super().write_to_db(cursor, self.mtime, deck_id, id_gen)
@@ -292,61 +363,80 @@ class _Model(genanki.Model):
         return super().to_json(self.mtime, deck_id)
 
 
-def _model(identifier: str, kind: str, history: "_History") -> _Model:
-    fields = QUESTION_FIELDS if kind == "question" else EXERCISE_FIELDS
+def _model(ctx: RenderContext, kind: str, stamps: "_Stamps") -> _Model:
+    """A note type named after the book (two books' note types must not collide)."""
+    config = ctx.config
     template = {"name": "Card", "qfmt": (TEMPLATES / f"{kind}-front.html").read_text(),
                 "afmt": (TEMPLATES / f"{kind}-back.html").read_text()}
     css = (TEMPLATES / "card.css").read_text()
-    model = _Model(_id(identifier, "model", kind), f"qabook {kind}",
+    fields = FIELDS[kind]
+    model = _Model(_id(config.identifier, "model", kind),
+                   f"{config.title} · {KIND_NAMES[kind]}",
                    fields=[{"name": name} for name in fields], templates=[template], css=css,
-                   sort_field_index=0)
-    model.mtime = history.mtime(f"model:{kind}", (fields, template, css))
+                   sort_field_index=0,
+                   model_type=genanki.Model.CLOZE if kind == "cloze" else genanki.Model.FRONT_BACK)
+    model.mtime = stamps.model(kind, [model.name, list(fields), template, css])
     return model
 
 
-def _cloze_model(identifier: str, history: "_History") -> _Model:
-    """The cloze note type: Anki makes one card per cloze number in its Text field."""
-    template = {"name": "Cloze", "qfmt": (TEMPLATES / "cloze-front.html").read_text(),
-                "afmt": (TEMPLATES / "cloze-back.html").read_text()}
-    css = (TEMPLATES / "card.css").read_text()
-    model = _Model(_id(identifier, "model", "cloze"), "qabook cloze",
-                   fields=[{"name": name} for name in CLOZE_FIELDS], templates=[template],
-                   css=css, sort_field_index=0, model_type=genanki.Model.CLOZE)
-    model.mtime = history.mtime("model:cloze", (CLOZE_FIELDS, template, css))
-    return model
+class _Stamps:
+    """The modification times of this edition, and the history that records them.
 
-
-class _History:
-    """Per-note modification times that move only when a note's content changes.
-
-    anki-history.json (in the source folder, committed with the book) maps each note and note
-    type to [mtime, content hash]. Unchanged content keeps its mtime; changed content gets
-    max(previous + 1, book date), so Anki sees it as newer; a new note gets the book date.
-    The build is a pure function of the source folder, history included.
+    A note whose content is unchanged keeps its time. A changed one (and a note leaving the
+    book) gets the build's time: later than anything a learner did to the note before this
+    edition was built, so Anki's default import (update when newer) takes it. A new note gets
+    the book's date, so that building a book for the first time stays reproducible. A note
+    type moves by one second past its last time: a learner who restyled it since keeps their
+    style (Anki skips an older note type).
     """
 
-    def __init__(self, entries: dict[str, list], base: int):
-        self.entries, self.base, self.changed = entries, base, False
+    def __init__(self, history: History, base: int, now: int):
+        self.old, self.base, self.now = history, base, max(now, base)
+        self.notes: dict[str, Entry] = {}
+        self.types: dict[str, Stamp] = {}
+        self.added: list[str] = []
+        self.updated: list[str] = []
+        self.retired: list[str] = []
 
-    @classmethod
-    def load(cls, path: Path, base: int) -> "_History":
-        # the book's check has refused a history that cannot be used (qabook.load.history)
-        return cls(history_entries(path.read_text(encoding="utf-8")) if path.is_file() else {},
-                   base)
-
-    def mtime(self, key: str, content: Any) -> int:
-        digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=repr,
-                                           ensure_ascii=False).encode()).hexdigest()[:16]
-        previous = self.entries.get(key)
-        if previous and previous[1] == digest:
-            return previous[0]
-        mtime = max(previous[0] + 1, self.base) if previous else self.base
-        self.entries[key] = [mtime, digest]
-        self.changed = True
+    def note(self, note: CardNote) -> int:
+        item = note.item
+        previous = self.old.notes.get(item.previous if item else note.key)
+        digest = note.digest()
+        if previous is not None and previous.hash == digest:
+            mtime = previous.time
+        elif previous is not None:
+            mtime = max(self.now, previous.time + 1)
+            (self.updated if item else self.retired).append(
+                item.shown if item else previous.heading or note.key)
+        else:
+            mtime = self.base
+            self.added.append(item.shown)
+        if item is None:
+            self.notes[note.key] = Entry(previous.guid or note.guid, mtime, digest,
+                                         previous.kind, previous.key, previous.heading,
+                                         previous.deck, True, previous.terms)
+        else:
+            self.notes[note.key] = Entry(note.guid, mtime, digest, note.model, item.sort,
+                                         item.heading, item.deck, False, note.terms)
         return mtime
 
-    def save(self, path: Path) -> None:
-        if self.changed:
-            text = "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}"
-                                      for k, v in sorted(self.entries.items())) + "\n}\n"
-            atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+    def model(self, kind: str, content: Any) -> int:
+        digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False)
+                                .encode()).hexdigest()[:16]
+        previous = self.old.types.get(kind)
+        if previous is not None and previous.hash == digest:
+            mtime = previous.time
+        else:
+            mtime = max(previous.time + 1, self.base) if previous else self.base
+        self.types[kind] = Stamp(mtime, digest)
+        return mtime
+
+    @property
+    def changed(self) -> bool:
+        old = self.old
+        return old.legacy or self.notes != old.notes or self.types != old.types
+
+    def history(self) -> History:
+        edition = Edition(self.now, tuple(self.added), tuple(self.updated),
+                          tuple(self.retired)) if self.changed else self.old.edition
+        return History(dict(self.notes), dict(self.types), edition)

@@ -54,16 +54,16 @@ def tile(x, y, kind, label, rot=0.0, r=20, query=False):
     return "\n".join([
         f'<rect x="{x}" y="{y}" width="64" height="64" rx="6" fill="{fill}" stroke="{edge}" stroke-width="{width}"/>',
         shape(kind, x + 32, y + 32, r, rot),
-        f'<text x="{x + 32}" y="{y + 86}" font-size="18" font-weight="{weight}" fill="{edge}" text-anchor="middle">{label}</text>'])
+        f'<text x="{x + 32}" y="{y + 86}" font-size="27" font-weight="{weight}" fill="{edge}" text-anchor="middle">{label}</text>'])
 
 
 def episode(y0, title, support, query, test=False):
     x0 = 300
     edge, fill = (GREEN, "#e9f5ec") if test else (BLUE, "#e8f0fb")
     out = [f'<rect x="{x0 - 10}" y="{y0}" width="580" height="150" rx="10" fill="{fill}" stroke="{edge}" stroke-width="2"/>',
-           f'<text x="{x0 + 4}" y="{y0 + 26}" font-size="19" font-weight="600" fill="{INK}">{title}</text>',
-           f'<text x="{x0 + 126}" y="{y0 + 50}" font-size="16" fill="{GREY}" text-anchor="middle">support set (labeled)</text>',
-           f'<text x="{x0 + 452}" y="{y0 + 50}" font-size="16" fill="{GREY}" text-anchor="middle">query</text>',
+           f'<text x="{x0 + 4}" y="{y0 + 26}" font-size="28" font-weight="600" fill="{INK}">{title}</text>',
+           f'<text x="{x0 + 126}" y="{y0 + 50}" font-size="24" fill="{GREY}" text-anchor="middle">support set (labeled)</text>',
+           f'<text x="{x0 + 452}" y="{y0 + 50}" font-size="24" fill="{GREY}" text-anchor="middle">query</text>',
            f'<line x1="{x0 + 300}" y1="{y0 + 40}" x2="{x0 + 300}" y2="{y0 + 140}" stroke="{GREY}" stroke-width="1.5" stroke-dasharray="5 4"/>']
     for i, kind in enumerate(support):
         out.append(tile(x0 + 10 + i * 84, y0 + 58, kind, str(i + 1)))
@@ -84,14 +84,14 @@ def main():
              '<rect x="0" y="0" width="900" height="530" fill="#ffffff"/>']
     # class pools
     parts.append(f'<rect x="20" y="20" width="230" height="310" rx="10" fill="#f1f2f4" stroke="{BLUE}" stroke-width="2"/>')
-    parts.append(f'<text x="135" y="50" font-size="19" font-weight="600" fill="{INK}" text-anchor="middle">base classes</text>')
-    parts.append(f'<text x="135" y="74" font-size="16" fill="{GREY}" text-anchor="middle">(training only)</text>')
+    parts.append(f'<text x="135" y="50" font-size="28" font-weight="600" fill="{INK}" text-anchor="middle">base classes</text>')
+    parts.append(f'<text x="135" y="74" font-size="24" fill="{GREY}" text-anchor="middle">(training only)</text>')
     for i, kind in enumerate(["circle", "square", "triangle", "star"]):
         cx, cy = 85 + 100 * (i % 2), 145 + 105 * (i // 2)
         parts.append(shape(kind, cx, cy, 26))
     parts.append(f'<rect x="20" y="360" width="230" height="150" rx="10" fill="#f1f2f4" stroke="{GREEN}" stroke-width="2"/>')
-    parts.append(f'<text x="135" y="392" font-size="19" font-weight="600" fill="{INK}" text-anchor="middle">novel classes</text>')
-    parts.append(f'<text x="135" y="416" font-size="16" fill="{GREY}" text-anchor="middle">(testing only)</text>')
+    parts.append(f'<text x="135" y="392" font-size="28" font-weight="600" fill="{INK}" text-anchor="middle">novel classes</text>')
+    parts.append(f'<text x="135" y="416" font-size="24" fill="{GREY}" text-anchor="middle">(testing only)</text>')
     for i, kind in enumerate(["hexagon", "plus", "diamond"]):
         parts.append(shape(kind, 65 + 70 * i, 465, 20))
     # episodes

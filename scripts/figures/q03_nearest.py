@@ -28,21 +28,21 @@ def main():
     for kind, y, lab in tiles:
         p.append(f'<rect x="50" y="{y}" width="64" height="64" rx="6" fill="#ffffff" stroke="{INK}" stroke-width="1.5"/>')
         p.append(shape(kind, 82, y + 32, 20))
-        p.append(f'<text x="32" y="{y + 39}" font-size="18" fill="{INK}" text-anchor="middle">{lab}</text>')
+        p.append(f'<text x="32" y="{y + 39}" font-size="27" fill="{INK}" text-anchor="middle">{lab}</text>')
     p.append(f'<rect x="50" y="310" width="64" height="64" rx="6" fill="#fdf0e6" stroke="{ORANGE}" stroke-width="2"/>')
     p.append(shape("plus", 82, 342, 17, 0.4))
-    p.append(f'<text x="32" y="349" font-size="18" font-weight="700" fill="{ORANGE}" text-anchor="middle">?</text>')
-    p.append(f'<text x="82" y="400" font-size="16" fill="{ORANGE}" text-anchor="middle">query</text>')
-    p.append(f'<text x="82" y="22" font-size="16" fill="{GREY}" text-anchor="middle">support set</text>')
+    p.append(f'<text x="32" y="349" font-size="27" font-weight="700" fill="{ORANGE}" text-anchor="middle">?</text>')
+    p.append(f'<text x="82" y="400" font-size="24" fill="{ORANGE}" text-anchor="middle">query</text>')
+    p.append(f'<text x="82" y="25" font-size="24" fill="{GREY}" text-anchor="middle">support set</text>')
     # embedding network
     p.append(f'<path d="M170,50 L270,110 L270,290 L170,350 z" fill="#e8f0fb" stroke="{BLUE}" stroke-width="2"/>')
-    p.append(f'<text x="215" y="207" font-size="22" font-style="italic" fill="{INK}" text-anchor="middle">f</text>')
+    p.append(f'<text x="215" y="207" font-size="32" font-style="italic" fill="{INK}" text-anchor="middle">f</text>')
     for y in (62, 147, 232, 342):  # every tile feeds the same network
         p.append(f'<line x1="118" y1="{y}" x2="164" y2="{y}" stroke="{INK}" stroke-width="2" marker-end="url(#q03nn-arrow)"/>')
     p.append(f'<line x1="274" y1="200" x2="320" y2="200" stroke="{INK}" stroke-width="2" marker-end="url(#q03nn-arrow)"/>')
     # embedding space
     p.append(f'<rect x="330" y="20" width="550" height="380" rx="10" fill="#f1f2f4" stroke="{GREY}" stroke-width="1.5"/>')
-    p.append(f'<text x="350" y="50" font-size="18" font-weight="600" fill="{INK}">embedding space</text>')
+    p.append(f'<text x="350" y="50" font-size="27" font-weight="600" fill="{INK}">embedding space</text>')
     q = (660, 230)
     pts = {"hexagon": (450, 120), "plus": (720, 150), "diamond": (500, 320)}
     for kind, (x, y) in pts.items():
@@ -55,8 +55,8 @@ def main():
     for kind, (x, y) in pts.items():
         p.append(shape(kind, x, y, 16))
     p.append(f'<circle cx="{q[0]}" cy="{q[1]}" r="11" fill="#ffffff" stroke="{ORANGE}" stroke-width="3.5"/>')
-    p.append(f'<text x="{q[0] + 18}" y="{q[1] + 34}" font-size="18" fill="{ORANGE}">query</text>')
-    p.append(f'<text x="720" y="108" font-size="18" font-weight="600" fill="{GREEN}" text-anchor="middle">nearest: label 2</text>')
+    p.append(f'<text x="{q[0] + 18}" y="{q[1] + 34}" font-size="27" fill="{ORANGE}">query</text>')
+    p.append(f'<text x="720" y="108" font-size="27" font-weight="600" fill="{GREEN}" text-anchor="middle">nearest: label 2</text>')
     p.append("</svg>")
     OUT.write_text("\n".join(p) + "\n")
 

@@ -42,9 +42,9 @@ def grid(x, y, values, mask=None):
 def box(x, y, number, title, lines, values, mask=None, edge=BLUE, fill="#e8f0fb"):
     out = [f'<rect x="{x}" y="{y}" width="270" height="140" rx="10" fill="{fill}" stroke="{edge}" stroke-width="2"/>',
            grid(x + 16, y + 26, values, mask),
-           f'<text x="{x + 120}" y="{y + 40}" font-size="20" font-weight="700" fill="{INK}">{number}  {title}</text>']
+           f'<text x="{x + 120}" y="{y + 40}" font-size="26" font-weight="700" fill="{INK}">{number}  {title}</text>']
     for k, line in enumerate(lines):
-        out.append(f'<text x="{x + 120}" y="{y + 70 + 24 * k}" font-size="18" fill="{INK}">{line}</text>')
+        out.append(f'<text x="{x + 120}" y="{y + 70 + 24 * k}" font-size="24" fill="{INK}">{line}</text>')
     return "\n".join(out)
 
 
@@ -61,7 +61,7 @@ def main():
          "</defs>",
          '<rect x="0" y="0" width="900" height="440" fill="#ffffff"/>',
          box(20, 130, "1", "Initialize", ["small random", "weights"], INIT, fill="#f1f2f4", edge=GREY),
-         box(315, 20, "2", "Train", ["to convergence"], TRAINED),
+         box(315, 20, "2", "Train", ["until it", "converges"], TRAINED),
          box(610, 130, "3", "Prune", ['smallest |<tspan font-style="italic">w</tspan>|', "set to zero"], TRAINED, MASK),
          box(315, 280, "4", "Reset", ["survivors to", "step-1 values"], INIT, MASK, edge=ORANGE, fill="#fdf0e6"),
          # 1 -> 2, 2 -> 3, 3 -> 4, 4 -> 2
@@ -69,12 +69,12 @@ def main():
          f'<path d="M589,90 C680,90 745,90 745,124" fill="none" stroke="{INK}" stroke-width="2" marker-end="url(#q04cy-arrow)"/>',
          f'<path d="M745,274 C745,340 680,350 591,350" fill="none" stroke="{INK}" stroke-width="2" marker-end="url(#q04cy-arrow)"/>',
          f'<line x1="450" y1="276" x2="450" y2="166" stroke="{INK}" stroke-width="2.5" stroke-dasharray="7 5" marker-end="url(#q04cy-arrow)"/>',
-         f'<text x="462" y="218" font-size="18" fill="{INK}">repeat</text>',
-         f'<text x="462" y="240" font-size="18" fill="{INK}">rounds</text>',
+         f'<text x="462" y="218" font-size="24" fill="{INK}">repeat</text>',
+         f'<text x="462" y="240" font-size="24" fill="{INK}">rounds</text>',
          # exit
          f'<path d="M315,385 C250,385 180,385 180,345" fill="none" stroke="{GREEN}" stroke-width="2.5" marker-end="url(#q04cy-arrow-g)"/>',
-         f'<text x="30" y="306" font-size="18" font-weight="700" fill="{GREEN}">target sparsity reached:</text>',
-         f'<text x="30" y="330" font-size="18" font-weight="700" fill="{GREEN}">winning ticket</text>',
+         f'<text x="30" y="306" font-size="24" font-weight="700" fill="{GREEN}">target sparsity reached:</text>',
+         f'<text x="30" y="330" font-size="24" font-weight="700" fill="{GREEN}">winning ticket</text>',
          "</svg>"]
     OUT.write_text("\n".join(p) + "\n")
 

@@ -39,14 +39,14 @@ def main():
          f'<marker id="q04pr-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{INK}"/></marker>',
          "</defs>",
          '<rect x="0" y="0" width="900" height="310" fill="#ffffff"/>',
-         f'<text x="40" y="40" font-size="20" font-weight="600" fill="{INK}">(a) Unstructured</text>',
-         f'<text x="360" y="40" font-size="20" font-weight="600" fill="{INK}">(b) Structured</text>']
+         f'<text x="40" y="40" font-size="26" font-weight="600" fill="{INK}">(a) Unstructured</text>',
+         f'<text x="360" y="40" font-size="26" font-weight="600" fill="{INK}">(b) Structured</text>']
     x0, y0 = 40, 66
     for i in range(ROWS):
         for j in range(COLS):
             p.append(cell(x0 + CELL * j, y0 + CELL * i, W[i][j], KEEP_W[i][j]))
-    p.append(f'<text x="{x0}" y="{y0 + CELL * ROWS + 34}" font-size="18" fill="{INK}">single weights set to zero</text>')
-    p.append(f'<text x="{x0}" y="{y0 + CELL * ROWS + 58}" font-size="18" fill="{INK}">(sparse, same shape)</text>')
+    p.append(f'<text x="{x0}" y="{y0 + CELL * ROWS + 34}" font-size="24" fill="{INK}">single weights set to zero</text>')
+    p.append(f'<text x="{x0}" y="{y0 + CELL * ROWS + 58}" font-size="24" fill="{INK}">(sparse, same shape)</text>')
     x1 = 360
     for i in range(ROWS):
         for j in range(COLS):
@@ -54,8 +54,8 @@ def main():
         if i in DROP_ROWS:
             yy = y0 + CELL * i + (CELL - 3) / 2
             p.append(f'<line x1="{x1 - 6}" y1="{yy}" x2="{x1 + CELL * COLS + 3}" y2="{yy}" stroke="{ORANGE}" stroke-width="2.5"/>')
-    p.append(f'<text x="{x1}" y="{y0 + CELL * ROWS + 34}" font-size="18" fill="{INK}">whole filters (rows) removed</text>')
-    p.append(f'<text x="{x1}" y="{y0 + CELL * ROWS + 58}" font-size="18" fill="{INK}">(smaller, still dense)</text>')
+    p.append(f'<text x="{x1}" y="{y0 + CELL * ROWS + 34}" font-size="24" fill="{INK}">whole filters (rows) removed</text>')
+    p.append(f'<text x="{x1}" y="{y0 + CELL * ROWS + 58}" font-size="24" fill="{INK}">(smaller, still dense)</text>')
     ax = x1 + CELL * COLS + 14
     p.append(f'<line x1="{ax}" y1="{y0 + CELL * 3}" x2="{ax + 44}" y2="{y0 + CELL * 3}" stroke="{INK}" stroke-width="2" marker-end="url(#q04pr-arrow)"/>')
     x2, k = ax + 58, 0

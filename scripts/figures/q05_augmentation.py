@@ -82,7 +82,7 @@ def main():
         edge, width = (ORANGE, 3) if i == 0 else (INK, 1.5)
         p.append(f'<rect x="0" y="0" width="{S}" height="{S}" fill="none" stroke="{edge}" stroke-width="{width}"/>')
         weight = "700" if i == 0 else "400"
-        p.append(f'<text x="{S / 2}" y="{S + 30}" font-size="18" font-weight="{weight}" fill="{INK}" text-anchor="middle">{label}</text>')
+        p.append(f'<text x="{S / 2}" y="{S + 30}" font-size="24" font-weight="{weight}" fill="{INK}" text-anchor="middle">{label}</text>')
         p.append("</g>")
     p.append("</svg>")
     OUT.write_text("\n".join(p) + "\n")

@@ -49,30 +49,30 @@ def main():
         a = YMIN + 0.1 * k
         y = py(a)
         p.append(f'<line x1="{X0}" y1="{y:.1f}" x2="{X1}" y2="{y:.1f}" stroke="#f1f2f4" stroke-width="1.5"/>')
-        p.append(f'<text x="{X0 - 12}" y="{y + 6:.1f}" font-size="17" fill="{INK}" text-anchor="end">{a:.1f}</text>')
+        p.append(f'<text x="{X0 - 12}" y="{y + 6:.1f}" font-size="24" fill="{INK}" text-anchor="end">{a:.1f}</text>')
     for n in (2000, 4000, 6000, 8000, 10000):
         x = px(n)
         p.append(f'<line x1="{x:.1f}" y1="{Y0}" x2="{x:.1f}" y2="{Y0 + 6}" stroke="{INK}" stroke-width="1.5"/>')
-        p.append(f'<text x="{x:.1f}" y="{Y0 + 28}" font-size="17" fill="{INK}" text-anchor="middle">{n:,}</text>')
+        p.append(f'<text x="{x:.1f}" y="{Y0 + 28}" font-size="24" fill="{INK}" text-anchor="middle">{n:,}</text>')
     p.append(f'<line x1="{X0}" y1="{Y0}" x2="{X1}" y2="{Y0}" stroke="{INK}" stroke-width="1.5"/>')
     p.append(f'<line x1="{X0}" y1="{Y0}" x2="{X0}" y2="{Y1 - 10}" stroke="{INK}" stroke-width="1.5"/>')
-    p.append(f'<text x="{(X0 + X1) / 2}" y="{Y0 + 62}" font-size="18" fill="{INK}" text-anchor="middle">number of training examples</text>')
-    p.append(f'<text x="36" y="{(Y0 + Y1) / 2}" font-size="18" fill="{INK}" text-anchor="middle" transform="rotate(-90 36 {(Y0 + Y1) / 2})">accuracy</text>')
+    p.append(f'<text x="{(X0 + X1) / 2}" y="{Y0 + 62}" font-size="25" fill="{INK}" text-anchor="middle">number of training examples</text>')
+    p.append(f'<text x="36" y="{(Y0 + Y1) / 2}" font-size="25" fill="{INK}" text-anchor="middle" transform="rotate(-90 36 {(Y0 + Y1) / 2})">accuracy</text>')
     # curves
     p.append(polyline(TRAIN, BLUE))
     p.append(polyline(VALID, ORANGE))
-    p.append(f'<text x="{px(3000):.1f}" y="{py(TRAIN[2]) - 16:.1f}" font-size="18" font-weight="600" fill="{BLUE}">training accuracy</text>')
-    p.append(f'<text x="{px(3000):.1f}" y="{py(VALID[2]) + 34:.1f}" font-size="18" font-weight="600" fill="{ORANGE}">validation accuracy</text>')
+    p.append(f'<text x="{px(3000):.1f}" y="{py(TRAIN[2]) - 16:.1f}" font-size="25" font-weight="600" fill="{BLUE}">training accuracy</text>')
+    p.append(f'<text x="{px(3000):.1f}" y="{py(VALID[2]) + 34:.1f}" font-size="25" font-weight="600" fill="{ORANGE}">validation accuracy</text>')
     # gap bracket at the largest size
     xg = px(10000) + 22
     yt, yv = py(TRAIN[-1]), py(VALID[-1])
     p.append(f'<path d="M{xg - 8},{yt:.1f} L{xg},{yt:.1f} L{xg},{yv:.1f} L{xg - 8},{yv:.1f}" fill="none" stroke="{INK}" stroke-width="2"/>')
-    p.append(f'<text x="{xg + 10}" y="{(yt + yv) / 2 - 4:.1f}" font-size="17" fill="{INK}">gap:</text>')
-    p.append(f'<text x="{xg + 10}" y="{(yt + yv) / 2 + 18:.1f}" font-size="17" fill="{INK}">overfitting</text>')
+    p.append(f'<text x="{xg + 10}" y="{(yt + yv) / 2 - 4:.1f}" font-size="24" fill="{INK}">gap:</text>')
+    p.append(f'<text x="{xg + 10}" y="{(yt + yv) / 2 + 18:.1f}" font-size="24" fill="{INK}">overfitting</text>')
     # still rising
     p.append(f'<line x1="{px(7600):.1f}" y1="{py(0.63):.1f}" x2="{px(9300):.1f}" y2="{py(VALID[8]) + 22:.1f}" stroke="{GREEN}" stroke-width="2" marker-end="url(#q05lc-arrow)"/>')
-    p.append(f'<text x="{px(7600):.1f}" y="{py(0.63) + 24:.1f}" font-size="17" fill="{GREEN}" text-anchor="middle">still rising:</text>')
-    p.append(f'<text x="{px(7600):.1f}" y="{py(0.63) + 45:.1f}" font-size="17" fill="{GREEN}" text-anchor="middle">more data likely helps</text>')
+    p.append(f'<text x="{px(7600):.1f}" y="{py(0.63) + 24:.1f}" font-size="24" fill="{GREEN}" text-anchor="middle">still rising:</text>')
+    p.append(f'<text x="{px(7600):.1f}" y="{py(0.63) + 45:.1f}" font-size="24" fill="{GREEN}" text-anchor="middle">more data likely helps</text>')
     p.append("</svg>")
     OUT.write_text("\n".join(p) + "\n")
 

@@ -19,8 +19,8 @@ parts = [f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width
     </marker>
   </defs>
   <rect x="0" y="0" width="{W}" height="{H}" fill="#ffffff"/>
-  <text x="{BAR_X + K * SEG_W / 2}" y="50" {FONT} font-size="20" fill="#1f3a5f" text-anchor="middle" font-weight="bold">Data splits</text>
-  <text x="{MODEL_X + MODEL_W / 2}" y="50" {FONT} font-size="20" fill="#1f3a5f" text-anchor="middle" font-weight="bold">Models</text>
+  <text x="{BAR_X + K * SEG_W / 2}" y="50" {FONT} font-size="26" fill="#1f3a5f" text-anchor="middle" font-weight="bold">Data splits</text>
+  <text x="{MODEL_X + MODEL_W / 2}" y="50" {FONT} font-size="26" fill="#1f3a5f" text-anchor="middle" font-weight="bold">Models</text>
 """]
 for r in range(K):
     y = ROW0 + r * ROW_GAP
@@ -29,21 +29,21 @@ for r in range(K):
         fill, stroke = ("#fdf0e6", "#e07b39") if val else ("#e8f0fb", "#3b7dd8")
         parts.append(f'  <rect x="{BAR_X + s * SEG_W}" y="{y}" width="{SEG_W}" height="{SEG_H}" fill="{fill}" stroke="{stroke}" stroke-width="2"/>\n')
         if val:
-            parts.append(f'  <text x="{BAR_X + s * SEG_W + SEG_W / 2}" y="{y + 29}" {FONT} font-size="18" fill="#e07b39" text-anchor="middle">val</text>\n')
+            parts.append(f'  <text x="{BAR_X + s * SEG_W + SEG_W / 2}" y="{y + 29}" {FONT} font-size="24" fill="#e07b39" text-anchor="middle">val</text>\n')
     x_end = BAR_X + K * SEG_W
     parts.append(f'  <line x1="{x_end + 8}" y1="{y + SEG_H / 2}" x2="{MODEL_X - 4}" y2="{y + SEG_H / 2}" stroke="#1f3a5f" stroke-width="2" marker-end="url(#q06-kfold-arrow)"/>\n')
     parts.append(f'  <rect x="{MODEL_X}" y="{y}" width="{MODEL_W}" height="{SEG_H}" rx="8" fill="#e9f5ec" stroke="#4a9d5b" stroke-width="2"/>\n')
-    parts.append(f'  <text x="{MODEL_X + MODEL_W / 2}" y="{y + 29}" {FONT} font-size="18" fill="#1f3a5f" text-anchor="middle">Model {r + 1}</text>\n')
+    parts.append(f'  <text x="{MODEL_X + MODEL_W / 2}" y="{y + 29}" {FONT} font-size="24" fill="#1f3a5f" text-anchor="middle">Model {r + 1}</text>\n')
     parts.append(f'  <line x1="{MODEL_X + MODEL_W}" y1="{y + SEG_H / 2}" x2="{AVG_X - 50}" y2="{AVG_Y + (y + SEG_H / 2 - AVG_Y) * 0.15:.1f}" stroke="#1f3a5f" stroke-width="2" marker-end="url(#q06-kfold-arrow)"/>\n')
 parts.append(f"""  <circle cx="{AVG_X}" cy="{AVG_Y}" r="48" fill="#f1f2f4" stroke="#1f3a5f" stroke-width="2"/>
-  <text x="{AVG_X}" y="{AVG_Y + 7}" {FONT} font-size="18" fill="#1f3a5f" text-anchor="middle">average</text>
+  <text x="{AVG_X}" y="{AVG_Y + 7}" {FONT} font-size="24" fill="#1f3a5f" text-anchor="middle">average</text>
   <line x1="{AVG_X + 48}" y1="{AVG_Y}" x2="{AVG_X + 92}" y2="{AVG_Y}" stroke="#1f3a5f" stroke-width="2" marker-end="url(#q06-kfold-arrow)"/>
-  <text x="{AVG_X + 100}" y="{AVG_Y - 4}" {FONT} font-size="18" fill="#1f3a5f">ensemble</text>
-  <text x="{AVG_X + 100}" y="{AVG_Y + 20}" {FONT} font-size="18" fill="#1f3a5f">prediction</text>
+  <text x="{AVG_X + 100}" y="{AVG_Y - 4}" {FONT} font-size="24" fill="#1f3a5f">ensemble</text>
+  <text x="{AVG_X + 100}" y="{AVG_Y + 20}" {FONT} font-size="24" fill="#1f3a5f">prediction</text>
   <rect x="{BAR_X}" y="{H - 48}" width="26" height="20" fill="#e8f0fb" stroke="#3b7dd8" stroke-width="2"/>
-  <text x="{BAR_X + 36}" y="{H - 32}" {FONT} font-size="18" fill="#1f3a5f">training folds</text>
+  <text x="{BAR_X + 36}" y="{H - 32}" {FONT} font-size="24" fill="#1f3a5f">training folds</text>
   <rect x="{BAR_X + 190}" y="{H - 48}" width="26" height="20" fill="#fdf0e6" stroke="#e07b39" stroke-width="2"/>
-  <text x="{BAR_X + 226}" y="{H - 32}" {FONT} font-size="18" fill="#1f3a5f">validation fold</text>
+  <text x="{BAR_X + 226}" y="{H - 32}" {FONT} font-size="24" fill="#1f3a5f">validation fold</text>
 </svg>
 """)
 out = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures" / "q06-kfold-ensemble.svg"

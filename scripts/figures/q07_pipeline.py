@@ -17,16 +17,16 @@ def cell(x, y, w, busy, label=""):
     fill, stroke = BUSY if busy else IDLE
     s = f'  <rect x="{x}" y="{y}" width="{w}" height="{ROW_H}" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>\n'
     if label:
-        s += f'  <text x="{x + w / 2}" y="{y + 27}" {FONT} font-size="18" fill="#1f3a5f" text-anchor="middle">{label}</text>\n'
+        s += f'  <text x="{x + w / 2}" y="{y + 27}" {FONT} font-size="24" fill="#1f3a5f" text-anchor="middle">{label}</text>\n'
     return s
 
 
 def grid(y0, title, blocks, span):
     """blocks: per GPU, list of (start, length, label) busy intervals; span: total time units."""
-    s = f'  <text x="{X0}" y="{y0 - 14}" {FONT} font-size="20" fill="#1f3a5f" font-weight="bold">{title}</text>\n'
+    s = f'  <text x="{X0}" y="{y0 - 14}" {FONT} font-size="26" fill="#1f3a5f" font-weight="bold">{title}</text>\n'
     for g in range(K):
         y = y0 + g * ROW_H
-        s += f'  <text x="{X0 - 14}" y="{y + 27}" {FONT} font-size="18" fill="#1f3a5f" text-anchor="end">GPU {g + 1}</text>\n'
+        s += f'  <text x="{X0 - 14}" y="{y + 27}" {FONT} font-size="24" fill="#1f3a5f" text-anchor="end">GPU {g + 1}</text>\n'
         t = 0
         for start, length, label in sorted(blocks[g]):
             if start > t:
@@ -56,10 +56,10 @@ svg += grid(60, "Model parallelism: one minibatch at a time (75% idle)", naive, 
 svg += grid(290, "Pipeline: four micro-batches in flight (3/7 ≈ 43% idle)", piped, span_pipe)
 ya = 290 + K * ROW_H + 34
 svg += f'  <line x1="{X0}" y1="{ya}" x2="{X0 + TOTAL_NAIVE * U}" y2="{ya}" stroke="#1f3a5f" stroke-width="2" marker-end="url(#q07-pipeline-arrow)"/>\n'
-svg += f'  <text x="{X0 + TOTAL_NAIVE * U}" y="{ya + 28}" {FONT} font-size="18" fill="#1f3a5f" text-anchor="end">time</text>\n'
+svg += f'  <text x="{X0 + TOTAL_NAIVE * U}" y="{ya + 28}" {FONT} font-size="24" fill="#1f3a5f" text-anchor="end">time</text>\n'
 lx = X0 + span_pipe * U + 40
-svg += cell(lx, 300, 46, True) + f'  <text x="{lx + 58}" y="{327}" {FONT} font-size="18" fill="#1f3a5f">busy (micro-batch number)</text>\n'
-svg += cell(lx, 356, 46, False) + f'  <text x="{lx + 58}" y="{383}" {FONT} font-size="18" fill="#1f3a5f">idle</text>\n'
+svg += cell(lx, 300, 46, True) + f'  <text x="{lx + 58}" y="{327}" {FONT} font-size="24" fill="#1f3a5f">busy (micro-batch number)</text>\n'
+svg += cell(lx, 356, 46, False) + f'  <text x="{lx + 58}" y="{383}" {FONT} font-size="24" fill="#1f3a5f">idle</text>\n'
 svg += "</svg>\n"
 
 out = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures" / "q07-pipeline.svg"

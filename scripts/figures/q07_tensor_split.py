@@ -13,17 +13,19 @@ def rect(x, y, w, h, fill, stroke):
     return f'  <rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}" stroke="{stroke}" stroke-width="2"/>\n'
 
 
-def sym(x, y, parts, size=20, color=INK, anchor="middle"):
+def sym(x, y, parts, size=31, color=INK, anchor="middle"):
+    size = max(size, 25)  # at least 9 CSS px when a card shows the figure 350 px wide
     """parts: list of (letter, subscript or '') pairs, rendered as italic letters with subscripts."""
     spans = ""
     for letter, sub in parts:
         spans += f'<tspan font-style="italic">{letter}</tspan>'
         if sub:
-            spans += f'<tspan font-size="16" dy="5">{sub}</tspan><tspan dy="-5"> </tspan>'
+            spans += f'<tspan font-size="25" dy="5">{sub}</tspan><tspan dy="-5"> </tspan>'
     return f'  <text x="{x}" y="{y}" {FONT} font-size="{size}" fill="{color}" text-anchor="{anchor}">{spans.rstrip()}</text>\n'
 
 
-def text(x, y, s, size=20, color=INK, anchor="middle", weight="normal"):
+def text(x, y, s, size=31, color=INK, anchor="middle", weight="normal"):
+    size = max(size, 25)  # at least 9 CSS px when a card shows the figure 350 px wide
     return f'  <text x="{x}" y="{y}" {FONT} font-size="{size}" fill="{color}" text-anchor="{anchor}" font-weight="{weight}">{s}</text>\n'
 
 

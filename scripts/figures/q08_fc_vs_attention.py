@@ -10,12 +10,12 @@ R = 24
 
 def node(x, y, letter, sub, fill, stroke):
     return (f'  <circle cx="{x}" cy="{y}" r="{R}" fill="{fill}" stroke="{stroke}" stroke-width="2"/>\n'
-            f'  <text x="{x - 2}" y="{y + 7}" {FONT} font-size="20" fill="#1f3a5f" text-anchor="middle">'
-            f'<tspan font-style="italic">{letter}</tspan><tspan font-size="16" dy="5">{sub}</tspan></text>\n')
+            f'  <text x="{x - 2}" y="{y + 7}" {FONT} font-size="29" fill="#1f3a5f" text-anchor="middle">'
+            f'<tspan font-style="italic">{letter}</tspan><tspan font-size="24" dy="5">{sub}</tspan></text>\n')
 
 
 def panel(x_in, x_out, title, out_letter, color, widths, box_text, note):
-    s = f'  <text x="{(x_in + x_out) / 2}" y="44" {FONT} font-size="22" font-weight="bold" fill="#1f3a5f" text-anchor="middle">{title}</text>\n'
+    s = f'  <text x="{(x_in + x_out) / 2}" y="44" {FONT} font-size="32" font-weight="bold" fill="#1f3a5f" text-anchor="middle">{title}</text>\n'
     k = 0
     for yi in YS:
         for yo in YS:
@@ -25,10 +25,10 @@ def panel(x_in, x_out, title, out_letter, color, widths, box_text, note):
         s += node(x_in, y, "x", i + 1, "#f1f2f4", "#1f3a5f")
         s += node(x_out, y, out_letter, i + 1, "#f1f2f4", "#1f3a5f")
     cx = (x_in + x_out) / 2
-    s += f'  <rect x="{cx - 95}" y="330" width="190" height="44" rx="8" fill="#ffffff" stroke="{color}" stroke-width="2"/>\n'
-    s += f'  <text x="{cx}" y="358" {FONT} font-size="18" fill="#1f3a5f" text-anchor="middle">{box_text}</text>\n'
+    s += f'  <rect x="{cx - 115}" y="330" width="230" height="44" rx="8" fill="#ffffff" stroke="{color}" stroke-width="2"/>\n'
+    s += f'  <text x="{cx}" y="358" {FONT} font-size="27" fill="#1f3a5f" text-anchor="middle">{box_text}</text>\n'
     s += f'  <line x1="{cx}" y1="330" x2="{cx}" y2="{YS[-1] + 22}" stroke="{color}" stroke-width="2" stroke-dasharray="6 4" marker-end="url(#q08-fcatt-arrow-{color[1:]})"/>\n'
-    s += f'  <text x="{cx}" y="408" {FONT} font-size="18" fill="{color}" text-anchor="middle">{note}</text>\n'
+    s += f'  <text x="{cx}" y="408" {FONT} font-size="27" fill="{color}" text-anchor="middle">{note}</text>\n'
     return s
 
 

@@ -55,19 +55,19 @@ svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{
     </marker>
   </defs>
   <rect x="0" y="0" width="{W}" height="{H}" fill="#ffffff"/>
-  <text x="{W / 2}" y="40" {FONT} font-size="20" fill="#3b7dd8" text-anchor="middle">forward process: add a little Gaussian noise per step (fixed)</text>
+  <text x="{W / 2}" y="40" {FONT} font-size="29" fill="#3b7dd8" text-anchor="middle">forward process: add a little Gaussian noise per step (fixed)</text>
   <line x1="{xs[0]}" y1="70" x2="{xs[-1] + SIZE}" y2="70" stroke="#3b7dd8" stroke-width="3" marker-end="url(#q09-diffusion-arrow-blue)"/>
 """
 for i, (x, ab) in enumerate(zip(xs, SIGNAL)):
     svg += image(x, Y, ab)
     if i < 4:
-        svg += f'  <text x="{x + SIZE + 40}" y="{Y + SIZE / 2 + 8}" {FONT} font-size="24" fill="#8a8f98" text-anchor="middle">…</text>\n'
-svg += f'  <text x="{xs[0] + SIZE / 2}" y="{Y + SIZE + 32}" {FONT} font-size="20" fill="#1f3a5f" text-anchor="middle">image <tspan font-style="italic">x</tspan></text>\n'
-svg += (f'  <text x="{xs[-1] + SIZE / 2}" y="{Y + SIZE + 32}" {FONT} font-size="20" fill="#1f3a5f" text-anchor="middle">noise '
-        f'<tspan font-style="italic">z</tspan><tspan font-size="16" font-style="italic" baseline-shift="-5">N</tspan></text>\n')
+        svg += f'  <text x="{x + SIZE + 40}" y="{Y + SIZE / 2 + 8}" {FONT} font-size="35" fill="#8a8f98" text-anchor="middle">…</text>\n'
+svg += f'  <text x="{xs[0] + SIZE / 2}" y="{Y + SIZE + 32}" {FONT} font-size="29" fill="#1f3a5f" text-anchor="middle">image <tspan font-style="italic">x</tspan></text>\n'
+svg += (f'  <text x="{xs[-1] + SIZE / 2}" y="{Y + SIZE + 32}" {FONT} font-size="29" fill="#1f3a5f" text-anchor="middle">noise '
+        f'<tspan font-style="italic">z</tspan><tspan font-size="24" font-style="italic" baseline-shift="-5">N</tspan></text>\n')
 yb = Y + SIZE + 70
 svg += f'  <line x1="{xs[-1] + SIZE}" y1="{yb}" x2="{xs[0]}" y2="{yb}" stroke="#4a9d5b" stroke-width="3" marker-end="url(#q09-diffusion-arrow-green)"/>\n'
-svg += f'  <text x="{W / 2}" y="{yb + 36}" {FONT} font-size="20" fill="#4a9d5b" text-anchor="middle">reverse process: a trained network removes noise step by step</text>\n'
+svg += f'  <text x="{W / 2}" y="{yb + 36}" {FONT} font-size="29" fill="#4a9d5b" text-anchor="middle">reverse process: a trained network removes noise step by step</text>\n'
 svg += "</svg>\n"
 
 out = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures" / "q09-diffusion.svg"

@@ -30,7 +30,8 @@ def image(x0, y0, pattern, jitter):
     return s + f'  <rect x="{x0}" y="{y0}" width="{SIZE}" height="{SIZE}" fill="none" stroke="{INK}" stroke-width="2"/>\n'
 
 
-def text(x, y, t, size=19, fill=INK, anchor="middle", weight="normal"):
+def text(x, y, t, size=26, fill=INK, anchor="middle", weight="normal"):
+    size = max(size, 24)  # at least 9 CSS px when a card shows the figure 350 px wide
     return f'  <text x="{x}" y="{y}" {FONT} font-size="{size}" fill="{fill}" text-anchor="{anchor}" font-weight="{weight}">{t}</text>\n'
 
 

@@ -42,7 +42,8 @@ def image(x0, y0, blur=False):
     return s + f'  <rect x="{x0}" y="{y0}" width="{SIZE}" height="{SIZE}" fill="none" stroke="{INK}" stroke-width="2"/>\n'
 
 
-def text(x, y, t, size=19, color=INK, anchor="middle", extra=""):
+def text(x, y, t, size=26, color=INK, anchor="middle", extra=""):
+    size = max(size, 23)  # at least 9 CSS px when a card shows the figure 350 px wide
     return f'  <text x="{x}" y="{y}" {FONT} font-size="{size}" fill="{color}" text-anchor="{anchor}"{extra}>{t}</text>\n'
 
 

@@ -44,8 +44,8 @@ svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{
   <rect x="0" y="0" width="{W}" height="{H}" fill="#ffffff"/>
   <line x1="{X0}" y1="{Y1}" x2="{X1}" y2="{Y1}" stroke="#1f3a5f" stroke-width="2"/>
   <line x1="{X0}" y1="{Y1}" x2="{X0}" y2="{Y0 - 10}" stroke="#1f3a5f" stroke-width="2"/>
-  <text x="{(X0 + X1) / 2}" y="{Y1 + 40}" {FONT} font-size="20" fill="#1f3a5f" text-anchor="middle">weight value <tspan font-style="italic">w</tspan></text>
-  <text x="{X0 - 24}" y="{(Y0 + Y1) / 2}" {FONT} font-size="20" fill="#1f3a5f" text-anchor="middle" transform="rotate(-90 {X0 - 24} {(Y0 + Y1) / 2})">loss</text>
+  <text x="{(X0 + X1) / 2}" y="{Y1 + 40}" {FONT} font-size="25" fill="#1f3a5f" text-anchor="middle">weight value <tspan font-style="italic">w</tspan></text>
+  <text x="{X0 - 24}" y="{(Y0 + Y1) / 2}" {FONT} font-size="25" fill="#1f3a5f" text-anchor="middle" transform="rotate(-90 {X0 - 24} {(Y0 + Y1) / 2})">loss</text>
   <path d="M {curve}" fill="none" stroke="#1f3a5f" stroke-width="3"/>
 """
 ends = []
@@ -62,8 +62,8 @@ for name, w0, col in runs:
     ends.append((name, path[0], path[-1], col))
 for name, w0, w_end, col in ends:
     dx, anchor = (20, "start") if name == "A" else (-20, "end")
-    svg += f'  <text x="{px(w0) + dx:.1f}" y="{py(loss(w0)) - 14:.1f}" {FONT} font-size="20" fill="{col}" text-anchor="{anchor}" font-weight="bold">start {name}</text>\n'
-    svg += f'  <text x="{px(w_end):.1f}" y="{py(loss(w_end)) + 38:.1f}" {FONT} font-size="18" fill="{col}" text-anchor="middle">end of run {name}</text>\n'
+    svg += f'  <text x="{px(w0) + dx:.1f}" y="{py(loss(w0)) - 14:.1f}" {FONT} font-size="25" fill="{col}" text-anchor="{anchor}" font-weight="bold">start {name}</text>\n'
+    svg += f'  <text x="{px(w_end):.1f}" y="{py(loss(w_end)) + 38:.1f}" {FONT} font-size="23" fill="{col}" text-anchor="middle">end of run {name}</text>\n'
 svg += "</svg>\n"
 
 out = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures" / "q10-loss-landscape.svg"

@@ -20,7 +20,8 @@ def py(v):
     return Y1 - (Y1 - Y0) * v
 
 
-def text(x, y, t, size=18, fill=INK, anchor="middle", weight="normal"):
+def text(x, y, t, size=25, fill=INK, anchor="middle", weight="normal"):
+    size = max(size, 23)  # at least 9 CSS px when a card shows the figure 350 px wide
     return f'  <text x="{x}" y="{y}" {FONT} font-size="{size}" fill="{fill}" text-anchor="{anchor}" font-weight="{weight}">{t}</text>\n'
 
 
@@ -34,7 +35,7 @@ svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{
 for v in (0, 0.5, 1.0):
     svg += f'  <line x1="{X0 - 6}" y1="{py(v):.1f}" x2="{X0}" y2="{py(v):.1f}" stroke="{INK}" stroke-width="2"/>\n'
     svg += text(X0 - 12, py(v) + 6, f"{v:.1f}", 18, anchor="end")
-svg += f'  <text x="{X0 - 62}" y="{(Y0 + Y1) / 2}" {FONT} font-size="19" fill="{INK}" text-anchor="middle" transform="rotate(-90 {X0 - 62} {(Y0 + Y1) / 2})">probability</text>\n'
+svg += f'  <text x="{X0 - 62}" y="{(Y0 + Y1) / 2}" {FONT} font-size="26" fill="{INK}" text-anchor="middle" transform="rotate(-90 {X0 - 62} {(Y0 + Y1) / 2})">probability</text>\n'
 for i, (tok, p) in enumerate(zip(TOKENS, PROBS)):
     x = X0 + i * SLOT + 18
     on = i < n_main

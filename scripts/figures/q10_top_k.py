@@ -14,7 +14,8 @@ INK = "#1f3a5f"
 ROW0, ROW_GAP, BAR_H = 110, 50, 32
 
 
-def text(x, y, t, size=18, fill=INK, anchor="start", weight="normal"):
+def text(x, y, t, size=25, fill=INK, anchor="start", weight="normal"):
+    size = max(size, 25)  # at least 9 CSS px when a card shows the figure 350 px wide
     return f'  <text x="{x}" y="{y}" {FONT} font-size="{size}" fill="{fill}" text-anchor="{anchor}" font-weight="{weight}">{t}</text>\n'
 
 

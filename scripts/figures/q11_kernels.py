@@ -8,7 +8,7 @@ CHANNELS = [(LBLUE, BLUE), (LGREEN, GREEN), (LORANGE, ORANGE)]
 FIGDIR = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures"
 
 
-def text(x, y, s, size=18, fill=INK, anchor="middle", style="normal", weight="normal"):
+def text(x, y, s, size=25, fill=INK, anchor="middle", style="normal", weight="normal"):
     return (f'<text x="{x:.1f}" y="{y:.1f}" {FONT} font-size="{size}" fill="{fill}" '
             f'text-anchor="{anchor}" font-style="{style}" font-weight="{weight}">{s}</text>')
 
@@ -52,22 +52,22 @@ def three_to_one():
         y = sy + i * 112
         out += grid(sx, y, 5, cell, fill, stroke)
         out.append(text(sx - 16, y + 46, f"channel {i + 1}", anchor="end"))
-        out.append(text(sx + 5 * cell + 14, y + 46, "25 weights", anchor="start", fill=GREY, size=17))
+        out.append(text(sx + 5 * cell + 14, y + 46, "25 weights", anchor="start", fill=GREY, size=23))
         out.append(arrow(sx + 5 * cell + 132, y + 40, 500 - 30, cy_sum + (i - 1) * 14, m))
     # summation node
     out.append(f'<circle cx="500" cy="{cy_sum}" r="28" fill="{LGREY}" stroke="{INK}" stroke-width="2"/>')
-    out.append(text(500, cy_sum + 9, "Σ", size=26))
+    out.append(text(500, cy_sum + 9, "Σ", size=35))
     # bias
     out.append(f'<rect x="474" y="40" width="52" height="40" rx="6" fill="{LORANGE}" stroke="{ORANGE}" stroke-width="2"/>')
-    out.append(text(500, 67, "b", size=22, style="italic"))
-    out.append(text(540, 67, "1 bias", anchor="start", fill=GREY, size=17))
+    out.append(text(500, 67, "b", size=30, style="italic"))
+    out.append(text(540, 67, "1 bias", anchor="start", fill=GREY, size=23))
     out.append(arrow(500, 82, 500, cy_sum - 30, m))
     # output
     out.append(arrow(530, cy_sum, 622, cy_sum, m))
     out.append(f'<rect x="626" y="{cy_sum - 22}" width="44" height="44" fill="{LBLUE}" stroke="{BLUE}" stroke-width="2"/>')
-    out.append(text(648, cy_sum + 8, "z", size=22, style="italic"))
-    out.append(text(648, cy_sum + 52, "one output", size=17, fill=GREY))
-    out.append(text(w / 2, h - 22, "3 × 25 weights + 1 bias = 76 parameters", size=20, weight="bold"))
+    out.append(text(648, cy_sum + 8, "z", size=30, style="italic"))
+    out.append(text(648, cy_sum + 52, "one output", size=23, fill=GREY))
+    out.append(text(w / 2, h - 22, "3 × 25 weights + 1 bias = 76 parameters", size=27, weight="bold"))
     out.append("</svg>")
     (FIGDIR / "q11-kernel-3to1.svg").write_text("\n".join(out) + "\n")
 
@@ -91,24 +91,24 @@ def three_to_five():
     # input volume
     ix, iy, isz = 40, 175, 110
     out += stack(ix, iy, isz, 10, CHANNELS)
-    out.append(text(ix + isz / 2 + 10, iy + isz + 40, "input", size=18))
-    out.append(text(ix + isz / 2 + 10, iy + isz + 64, "3 channels", size=17, fill=GREY))
+    out.append(text(ix + isz / 2 + 10, iy + isz + 40, "input", size=25))
+    out.append(text(ix + isz / 2 + 10, iy + isz + 64, "3 channels", size=23, fill=GREY))
     # kernels
     kx, ksz, koff = 360, 40, 6
-    out.append(text(kx + 30, 34, "5 kernels", size=18))
+    out.append(text(kx + 30, 34, "5 kernels", size=25))
     ys = [70 + i * 80 for i in range(5)]
     for i, y in enumerate(ys):
         out.append(arrow(ix + isz + 24, iy + isz / 2 - 10, kx - 14, y + ksz / 2, m))
         out += stack(kx, y, ksz, koff, CHANNELS)
         out += grid(kx, y, 5, ksz // 5, CHANNELS[0][0], CHANNELS[0][1])
-        out.append(text(kx + ksz + 2 * koff + 14, y + 28, "+", size=20, anchor="start"))
-        out.append(text(kx + ksz + 2 * koff + 32, y + 28, "b", size=20, anchor="start", style="italic"))
-        out.append(text(kx + ksz + 2 * koff + 56, y + 28, "= 76", size=18, anchor="start", fill=ORANGE, weight="bold"))
+        out.append(text(kx + ksz + 2 * koff + 14, y + 28, "+", size=27, anchor="start"))
+        out.append(text(kx + ksz + 2 * koff + 32, y + 28, "b", size=27, anchor="start", style="italic"))
+        out.append(text(kx + ksz + 2 * koff + 56, y + 28, "= 76", size=25, anchor="start", fill=ORANGE, weight="bold"))
         out.append(arrow(kx + 170, y + ksz / 2, 652, y + ksz / 2, m))
         out.append(f'<rect x="660" y="{y}" width="{ksz}" height="{ksz}" fill="{LBLUE}" stroke="{BLUE}" stroke-width="2"/>')
-        out.append(text(716, y + 27, f"channel {i + 1}", anchor="start", size=17))
-    out.append(text(730, 34, "5 outputs", size=18))
-    out.append(text(w / 2, h - 22, "5 kernels × (75 weights + 1 bias) = 380 parameters", size=20, weight="bold"))
+        out.append(text(716, y + 27, f"channel {i + 1}", anchor="start", size=23))
+    out.append(text(730, 34, "5 outputs", size=25))
+    out.append(text(w / 2, h - 22, "5 kernels × (75 weights + 1 bias) = 380 parameters", size=27, weight="bold"))
     out.append("</svg>")
     (FIGDIR / "q11-kernel-3to5.svg").write_text("\n".join(out) + "\n")
 

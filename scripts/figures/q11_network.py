@@ -32,7 +32,7 @@ ops = [
     ("FC", "", "1,290"),
 ]
 
-def text(x, y, s, size=18, fill=INK, anchor="middle", weight="normal"):
+def text(x, y, s, size=27, fill=INK, anchor="middle", weight="normal"):
     return (f'<text x="{x:.1f}" y="{y:.1f}" {FONT} font-size="{size}" fill="{fill}" '
             f'text-anchor="{anchor}" font-weight="{weight}">{s}</text>')
 
@@ -63,7 +63,7 @@ for gap, (kind, size, fill, stroke, label) in zip(GAPS, elements):
         out.append(f'<rect x="{x:.1f}" y="{MID - size / 2:.1f}" width="{width}" height="{size}" rx="3" '
                    f'fill="{fill}" stroke="{stroke}" stroke-width="2"/>')
     spans.append((x, x + width))
-    out.append(text(x + width / 2, MID + 92, label, size=18))
+    out.append(text(x + width / 2, MID + 92, label, size=27))
     x += width + gap
 
 for i, (l1, l2, params) in enumerate(ops):
@@ -73,14 +73,14 @@ for i, (l1, l2, params) in enumerate(ops):
     out.append(f'<line x1="{x0:.1f}" y1="{MID}" x2="{x1:.1f}" y2="{MID}" stroke="{INK}" '
                f'stroke-width="2" marker-end="url(#q11net-arrow)"/>')
     if l2:
-        out.append(text(cx, MID - 32, l1, size=17))
-        out.append(text(cx, MID - 12, l2, size=17))
+        out.append(text(cx, MID - 40, l1, size=25))
+        out.append(text(cx, MID - 12, l2, size=25))
     else:
-        out.append(text(cx, MID - 12, l1, size=17))
-    out.append(text(cx, MID + 26, params, size=17, fill=ORANGE, weight="bold"))
+        out.append(text(cx, MID - 12, l1, size=25))
+    out.append(text(cx, MID + 30, params, size=25, fill=ORANGE, weight="bold"))
 
-out.append(text(W / 2, H - 52, "Orange: trainable parameters of each step, 27,886 in total", size=18, fill=ORANGE))
-out.append(text(W / 2, H - 22, "conv: stride 1, no padding  ·  pool: window 3×3, stride 2", size=17, fill=GREY))
+out.append(text(W / 2, H - 52, "Orange: trainable parameters of each step, 27,886 in total", size=27, fill=ORANGE))
+out.append(text(W / 2, H - 22, "conv: stride 1, no padding  ·  pool: window 3×3, stride 2", size=25, fill=GREY))
 out.append("</svg>")
 
 path = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures" / "q11-network.svg"

@@ -7,7 +7,7 @@ LBLUE, LORANGE, LGREEN, LGREY = "#e8f0fb", "#fdf0e6", "#e9f5ec", "#f1f2f4"
 FIGDIR = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures"
 
 
-def text(x, y, s, size=18, fill=INK, anchor="middle", style="normal", weight="normal"):
+def text(x, y, s, size=28, fill=INK, anchor="middle", style="normal", weight="normal"):
     return (f'<text x="{x:.1f}" y="{y:.1f}" {FONT} font-size="{size}" fill="{fill}" '
             f'text-anchor="{anchor}" font-style="{style}" font-weight="{weight}">{s}</text>')
 
@@ -49,15 +49,15 @@ def equivariance():
                "moved four cells to the right as well.", m)
     n, cell = 8, 22
     ix, ox = 140, 520
-    out.append(text(ix + n * cell / 2, 38, "input", size=18))
-    out.append(text(ox + n * cell / 2, 38, "feature map", size=18))
+    out.append(text(ix + n * cell / 2, 38, "input", size=28))
+    out.append(text(ox + n * cell / 2, 38, "feature map", size=28))
     for row, (y, c0, label) in enumerate([(60, 1, "original"), (276, 5, "shifted")]):
-        out.append(text(ix - 18, y + n * cell / 2 + 6, label, anchor="end", size=18))
+        out.append(text(ix - 18, y + n * cell / 2 + 6, label, anchor="end", size=28))
         pat = {(3, c0), (3, c0 + 1)}
         out += cells(ix, y, n, cell, pat, INK)
         out += cells(ox, y, n, cell, pat, ORANGE, base_fill=LBLUE, stroke="#b9cde9")
         out.append(arrow(ix + n * cell + 20, y + n * cell / 2, ox - 20, y + n * cell / 2, m))
-        out.append(text((ix + n * cell + ox) / 2, y + n * cell / 2 - 14, "conv layer", size=18))
+        out.append(text((ix + n * cell + ox) / 2, y + n * cell / 2 - 14, "conv layer", size=28))
         if row == 1:
             # ghost of the old position and the shift arrow, in both grids
             for gx in (ix, ox):
@@ -65,7 +65,7 @@ def equivariance():
                            f'fill="none" stroke="{ORANGE if gx == ox else INK}" stroke-width="2" stroke-dasharray="4 3"/>')
                 out.append(arrow(gx + 2 * cell, y + n * cell + 22, gx + 6 * cell, y + n * cell + 22, m,
                                  color=GREY))
-                out.append(text(gx + 4 * cell, y + n * cell + 48, "shift by 4", size=17, fill=GREY))
+                out.append(text(gx + 4 * cell, y + n * cell + 48, "shift by 4", size=26, fill=GREY))
     out.append("</svg>")
     (FIGDIR / "q13-equivariance.svg").write_text("\n".join(out) + "\n")
 
@@ -82,7 +82,7 @@ def fc_shift():
                                            (480, (2, 3), "shifted to positions 3–4")]):
         cx = px + 3 * cell
         uy, by = 90, 290
-        out.append(text(cx, 36, title, size=19))
+        out.append(text(cx, 36, title, size=29))
         for i in range(6):
             sx = px + i * cell + cell / 2
             hot = i in dark
@@ -95,16 +95,16 @@ def fc_shift():
             lx = sx + (cx - sx) * 0.3
             ly = by + (uy + 26 - by) * 0.3
             out.append(f'<rect x="{lx - 17:.1f}" y="{ly - 15:.1f}" width="34" height="26" rx="4" fill="#ffffff"/>')
-            out.append(f'<text x="{lx:.1f}" y="{ly + 4:.1f}" {FONT} font-size="20" font-style="italic" '
+            out.append(f'<text x="{lx:.1f}" y="{ly + 4:.1f}" {FONT} font-size="31" font-style="italic" '
                        f'fill="{ORANGE if hot else INK}" text-anchor="middle" '
-                       f'font-weight="{"bold" if hot else "normal"}">w<tspan font-size="16" dy="4">{i + 1}</tspan></text>')
+                       f'font-weight="{"bold" if hot else "normal"}">w<tspan font-size="25" dy="4">{i + 1}</tspan></text>')
         for i in range(6):
             fill = INK if i in dark else LGREY
             out.append(f'<rect x="{px + i * cell}" y="{by}" width="{cell}" height="{cell}" fill="{fill}" '
                        f'stroke="{INK}" stroke-width="2"/>')
-            out.append(text(px + i * cell + cell / 2, by + cell + 26, str(i + 1), size=17, fill=GREY))
+            out.append(text(px + i * cell + cell / 2, by + cell + 26, str(i + 1), size=26, fill=GREY))
         out.append(f'<circle cx="{cx}" cy="{uy}" r="26" fill="{LBLUE}" stroke="{BLUE}" stroke-width="2"/>')
-        out.append(text(cx, uy + 7, "h", size=22, style="italic"))
+        out.append(text(cx, uy + 7, "h", size=34, style="italic"))
     out.append(f'<line x1="450" y1="60" x2="450" y2="380" stroke="{LGREY}" stroke-width="2"/>')
     out.append("</svg>")
     (FIGDIR / "q13-fc-shift.svg").write_text("\n".join(out) + "\n")
@@ -133,8 +133,8 @@ def patchify():
     out.append(f'<rect x="{ix}" y="{iy}" width="{isz}" height="{isz}" fill="none" stroke="{INK}" stroke-width="2"/>')
     for k in range(9):
         r, c = divmod(k, 3)
-        out.append(text(ix + c * ps + 14, iy + r * ps + 22, str(k + 1), size=17, weight="bold"))
-    out.append(text(ix + isz / 2, iy - 16, "image", size=18))
+        out.append(text(ix + c * ps + 14, iy + r * ps + 22, str(k + 1), size=26, weight="bold"))
+    out.append(text(ix + isz / 2, iy - 16, "image", size=28))
     # rows on the right
     x0, step, sq = 272, 48, 36
     centers = [x0 + i * step + sq / 2 for i in range(9)]
@@ -145,29 +145,29 @@ def patchify():
     for i, cx in enumerate(centers):
         out.append(f'<rect x="{cx - sq / 2}" y="{py}" width="{sq}" height="{sq}" fill="{LGREY}" '
                    f'stroke="{INK}" stroke-width="2"/>')
-        out.append(text(cx, py + 24, str(i + 1), size=17, weight="bold"))
+        out.append(text(cx, py + 24, str(i + 1), size=26, weight="bold"))
         out.append(arrow(cx, py - 4, cx, 300, m, width=1.5))
     out.append(text(right + 20, py + 24, "patches", anchor="start"))
     # linear projection
     out.append(f'<rect x="{x0 - 6}" y="254" width="{right - x0 + 12}" height="42" rx="6" fill="{LBLUE}" '
                f'stroke="{BLUE}" stroke-width="2"/>')
-    out.append(text((x0 + right) / 2, 281, "linear projection (shared by all patches)", size=18))
+    out.append(text((x0 + right) / 2, 281, "shared linear projection", size=28))
     # tokens
     ty, th = 124, 52
     for i, cx in enumerate(centers):
         out.append(arrow(cx, 250, cx, ty + th + 32, m, width=1.5))
         out.append(f'<rect x="{cx - 9}" y="{ty}" width="18" height="{th}" rx="3" fill="{LORANGE}" '
                    f'stroke="{ORANGE}" stroke-width="2"/>')
-        out.append(f'<text x="{cx:.1f}" y="{ty + th + 24}" {FONT} font-size="18" font-style="italic" '
-                   f'fill="{GREEN}" text-anchor="middle">+p<tspan font-size="16" dy="4">{i + 1}</tspan></text>')
+        out.append(f'<text x="{cx:.1f}" y="{ty + th + 24}" {FONT} font-size="25" font-style="italic" '
+                   f'fill="{GREEN}" text-anchor="middle">+p<tspan font-size="25" dy="4">{i + 1}</tspan></text>')
         out.append(arrow(cx, ty - 4, cx, 82, m, width=1.5))
     out.append(text(right + 20, ty + 22, "tokens", anchor="start"))
-    out.append(text(right + 20, ty + 46, "+ position", anchor="start", fill=GREEN, size=17))
-    out.append(text(right + 20, ty + 66, "embeddings", anchor="start", fill=GREEN, size=17))
+    out.append(text(right + 20, ty + 46, "+ position", anchor="start", fill=GREEN, size=25))
+    out.append(text(right + 20, ty + 72, "embeddings", anchor="start", fill=GREEN, size=25))
     # encoder
     out.append(f'<rect x="{x0 - 6}" y="30" width="{right - x0 + 12}" height="46" rx="6" fill="{LGREY}" '
                f'stroke="{INK}" stroke-width="2"/>')
-    out.append(text((x0 + right) / 2, 60, "transformer encoder", size=19, weight="bold"))
+    out.append(text((x0 + right) / 2, 60, "transformer encoder", size=29, weight="bold"))
     out.append("</svg>")
     (FIGDIR / "q13-patchify.svg").write_text("\n".join(out) + "\n")
 

@@ -25,7 +25,8 @@ CLUSTERS = [
 BANK = (440, 470)
 
 
-def text(x, y, s, size=20, fill="#1f3a5f", anchor="start", extra=""):
+def text(x, y, s, size=26, fill="#1f3a5f", anchor="start", extra=""):
+    size = max(size, 24)  # at least 9 CSS px when a card shows the figure 350 px wide
     return (f'  <text x="{x}" y="{y}" font-size="{size}" fill="{fill}" '
             f'text-anchor="{anchor}"{extra}>{s}</text>')
 

@@ -17,9 +17,9 @@ def cx(i):
 
 def panel(top, title, hole, color, marker, visible):
     """One row of tokens with arcs from the visible context tokens into the hidden slot."""
-    out = [f'  <text x="24" y="{top + 30}" font-size="22" font-weight="bold" fill="#1f3a5f">{title}</text>']
+    out = [f'  <text x="24" y="{top + 30}" font-size="29" font-weight="bold" fill="#1f3a5f">{title}</text>']
     by = top + 100  # box top
-    out.append(f'  <text x="{cx(TARGET):.0f}" y="{by - 22}" font-size="22" font-weight="bold" '
+    out.append(f'  <text x="{cx(TARGET):.0f}" y="{by - 22}" font-size="29" font-weight="bold" '
                f'fill="#4a9d5b" text-anchor="middle">{ANSWER}</text>')
     out.append(f'  <line x1="{cx(TARGET):.0f}" y1="{by - 2}" x2="{cx(TARGET):.0f}" y2="{by - 16}" '
                f'stroke="#4a9d5b" stroke-width="2" marker-end="url(#q15-pre-arrow-green)"/>')
@@ -28,17 +28,17 @@ def panel(top, title, hole, color, marker, visible):
         if i == TARGET:
             out.append(f'  <rect x="{x}" y="{by}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="#e9f5ec" '
                        f'stroke="#4a9d5b" stroke-width="2.5"/>')
-            out.append(f'  <text x="{cx(i):.0f}" y="{by + 32}" font-size="18" fill="#1f3a5f" '
+            out.append(f'  <text x="{cx(i):.0f}" y="{by + 32}" font-size="24" fill="#1f3a5f" '
                        f'text-anchor="middle">{hole}</text>')
         elif visible(i):
             out.append(f'  <rect x="{x}" y="{by}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="#f1f2f4" '
                        f'stroke="#1f3a5f" stroke-width="2"/>')
-            out.append(f'  <text x="{cx(i):.0f}" y="{by + 32}" font-size="20" fill="#1f3a5f" '
+            out.append(f'  <text x="{cx(i):.0f}" y="{by + 32}" font-size="26" fill="#1f3a5f" '
                        f'text-anchor="middle">{tok}</text>')
         else:
             out.append(f'  <rect x="{x}" y="{by}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="#ffffff" '
                        f'stroke="#8a8f98" stroke-width="1.5" stroke-dasharray="5 4"/>')
-            out.append(f'  <text x="{cx(i):.0f}" y="{by + 32}" font-size="20" fill="#8a8f98" '
+            out.append(f'  <text x="{cx(i):.0f}" y="{by + 32}" font-size="26" fill="#8a8f98" '
                        f'text-anchor="middle">{tok}</text>')
     base = by + BOX_H  # box bottom
     bus = base + 34
@@ -80,7 +80,7 @@ def main():
                  'stroke-dasharray="6 6"/>')
     parts += panel(272, "GPT: next token, left context only", "?", "#e07b39",
                    "q15-pre-arrow-orange", lambda i: i < TARGET)
-    parts.append(f'  <text x="{cx(5):.0f}" y="{272 + 100 + BOX_H + 38}" font-size="18" fill="#8a8f98" '
+    parts.append(f'  <text x="{cx(5):.0f}" y="{272 + 100 + BOX_H + 38}" font-size="24" fill="#8a8f98" '
                  'text-anchor="middle">not visible yet</text>')
     parts.append("</svg>")
     OUT.write_text("\n".join(parts) + "\n")

@@ -84,10 +84,10 @@ def q18_causal():
     # legend left
     ly=440
     s.rect(110,ly-18,26,24,fill=LBLUE); s.text(144,ly,"context",18,anchor="start")
-    s.rect(230,ly-18,26,24,fill=LORANGE,stroke=ORANGE); s.text(264,ly,"predicted next word",18,anchor="start")
-    s.rect(470,ly-18,26,24,fill="none",stroke=GREY,dash="5 4"); s.text(504,ly,"future",18,anchor="start")
+    s.rect(250,ly-18,26,24,fill=LORANGE,stroke=ORANGE); s.text(284,ly,"predicted next word",18,anchor="start")
+    s.rect(506,ly-18,26,24,fill="none",stroke=GREY,dash="5 4"); s.text(540,ly,"future",18,anchor="start")
     # grid
-    c,gx,gy=40,680,110
+    c,gx,gy=44,652,110
     s.text(gx+3*c,40,"Causal mask",20,weight="bold")
     s.text(gx+3*c,72,"key position →",16,fill=INK)
     for i,w in enumerate(words):

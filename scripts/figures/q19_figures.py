@@ -15,7 +15,7 @@ def q19_three():
         train = (k==2)
         for i in range(4):
             y=274+i*42
-            s.box(x,y,bw,34,"transformer block",fill=LORANGE if train else LGREY,stroke=ORANGE if train else GREY,size=17)
+            s.box(x,y,bw,34,"transformer block",fill=LORANGE if train else LGREY,stroke=ORANGE if train else GREY,size=26)
         s.line([(cx,494),(cx,448)]); s.text(cx,514,"input text",18)
         if k==0:
             s.box(x,200,bw,40,"embeddings",fill=LBLUE)
@@ -37,24 +37,24 @@ def q19_peft():
     s=SVG("q19-peft",940,470,"Main families of parameter-efficient fine-tuning methods",
      "A tree from parameter-efficient fine-tuning to four families (additive, selective, reparameterization-based, hybrid), each with example methods.")
     # root
-    s.rect(12,195,226,84,fill=LBLUE,stroke=INK,rx=10)
-    s.text(125,230,"Parameter-efficient",18,weight="bold"); s.text(125,256,"fine-tuning",18,weight="bold")
+    s.rect(12,184,190,106,fill=LBLUE,stroke=INK,rx=10)
+    for k,t in enumerate(["Parameter-","efficient","fine-tuning"]): s.text(107,218+k*28,t,18,weight="bold")
     rows=[(125,"Additive","add new trainable parameters",["adapters","soft prompt tuning","prefix tuning"]),
-          (262,"Selective","train a subset of the weights",["BitFit (bias terms only)"]),
+          (262,"Selective","train a subset of the weights",["BitFit (biases only)"]),
           (344,"Reparameterization-based","learn a compact weight update",["LoRA"]),
           (426,"Hybrid","combine the ideas above",["MAM adapter, UniPELT"])]
-    cx0,cw=285,310
+    cx0,cw=236,390
     for yc,name,desc,ex in rows:
-        s.line([(238,237),(262,237),(262,yc),(cx0-2,yc)],color=INK,sw=1.6)
+        s.line([(202,237),(218,237),(218,yc),(cx0-2,yc)],color=INK,sw=1.6)
         s.rect(cx0,yc-34,cw,68,fill=LGREY,stroke=INK,rx=8)
         s.text(cx0+cw/2,yc-6,name,19,weight="bold"); s.text(cx0+cw/2,yc+20,desc,16)
         n=len(ex); ex0=yc-(n*44-8)/2
         for i,e in enumerate(ex):
             ey=ex0+i*44
-            s.line([(cx0+cw,yc),(650,yc),(650,ey+18),(678,ey+18)],color=GREY,sw=1.6,arrow=False)
-            s.box(680,ey,245,36,e,fill=LORANGE,stroke=ORANGE,size=18)
-    s.text(470,40,"Families (after Lialin et al.)",18,fill=GREY)
-    s.text(802,40,"Examples",18,fill=GREY)
+            s.line([(cx0+cw,yc),(644,yc),(644,ey+18),(658,ey+18)],color=GREY,sw=1.6,arrow=False)
+            s.box(660,ey,268,36,e,fill=LORANGE,stroke=ORANGE,size=25)
+    s.text(431,40,"Families (after Lialin et al.)",18,fill=GREY)
+    s.text(794,40,"Examples",18,fill=GREY)
     s.write(OUT / "q19-peft.svg")
 
 def q19_adapters():
@@ -82,7 +82,7 @@ def q19_adapters():
     cx=785
     s.add(f'<polygon points="685,430 885,430 825,370 745,370" fill="{LORANGE}" stroke="{ORANGE}" stroke-width="1.8"/>')
     s.text(cx,410,"FC down",18)
-    s.box(715,318,140,34,"nonlinearity",fill=LORANGE,stroke=ORANGE,size=17)
+    s.box(715,318,140,34,"nonlinearity",fill=LORANGE,stroke=ORANGE,size=26)
     s.add(f'<polygon points="745,300 825,300 885,240 685,240" fill="{LORANGE}" stroke="{ORANGE}" stroke-width="1.8"/>')
     s.text(cx,280,"FC up",18)
     s.line([(cx,370),(cx,354)]); s.line([(cx,318),(cx,302)])
@@ -100,7 +100,7 @@ def q19_lora():
      "The input x passes through the frozen 25 by 50 matrix W and, in parallel, through the trainable matrices W_A (25 by 5) and W_B (5 by 50); the scaled low-rank path is added to give y.")
     def W(sub=None):
         t='<tspan font-style="italic">W</tspan>'
-        if sub: t+=f'<tspan font-style="italic" font-size="17" baseline-shift="sub">{sub}</tspan>'
+        if sub: t+=f'<tspan font-style="italic" font-size="25" baseline-shift="sub">{sub}</tspan>'
         return t
     # output and sum
     s.text(450,36,'<tspan font-style="italic">y</tspan>',26)
@@ -108,12 +108,12 @@ def q19_lora():
     s.line([(450,84),(450,48)])
     # W frozen
     s.rect(90,170,240,120,fill=LGREY,stroke=GREY,rx=4)
-    s.text(210,210,W(),26); s.text(210,246,"25 × 50 = 1,250",18); s.text(210,274,"frozen",18,fill=GREY)
+    s.text(210,210,W(),31); s.text(210,246,"25 × 50 = 1,250",18); s.text(210,274,"frozen",18,fill=GREY)
     s.line([(210,170),(210,100),(432,100)])
     # W_A and W_B
-    s.rect(470,170,40,120,fill=LORANGE,stroke=ORANGE,rx=4); s.text(490,160,W("A"),24)
+    s.rect(470,170,40,120,fill=LORANGE,stroke=ORANGE,rx=4); s.text(490,158,W("A"),31)
     s.text(520,300,"25 × 5 = 125",18,anchor="start")
-    s.rect(580,214,240,32,fill=LORANGE,stroke=ORANGE,rx=4); s.text(700,204,W("B"),24)
+    s.rect(580,214,240,32,fill=LORANGE,stroke=ORANGE,rx=4); s.text(700,202,W("B"),31)
     s.text(700,272,"5 × 50 = 250",18)
     s.line([(512,230),(576,230)])
     s.line([(822,230),(860,230),(860,100),(468,100)])

@@ -26,10 +26,10 @@ def q20_bleu():
     rows(s,{1,4,5,6},{1,3,4,5},[(1,1),(3,4),(4,5),(5,6)])
     it=lambda t:f'<tspan font-style="italic">{t}</tspan>'
     s.text(60,296,"Clipped matches: cat, on, the, mat  →  4",19,anchor="start")
-    s.text(60,336,f"Precision  {it('p')}<tspan font-size=\"16\" baseline-shift=\"sub\">1</tspan> = 4 / 6 = 0.667",19,anchor="start")
-    s.text(520,336,"÷ candidate length (6 words)",17,anchor="start",fill=INK)
-    s.text(60,376,f"Brevity penalty  BP = {it('e')}<tspan font-size=\"16\" baseline-shift=\"super\">1 − 7/6</tspan> = 0.846",19,anchor="start")
-    s.text(520,376,"candidate (6) shorter than reference (7)",17,anchor="start",fill=INK)
+    s.text(60,336,f"Precision  {it('p')}<tspan font-size=\"24\" baseline-shift=\"sub\">1</tspan> = 4 / 6 = 0.667",28,anchor="start")
+    s.text(540,336,"÷ candidate length (6 words)",17,anchor="start",fill=INK)
+    s.text(60,376,f"Brevity penalty  BP = {it('e')}<tspan font-size=\"24\" baseline-shift=\"super\">1 − 7/6</tspan> = 0.846",28,anchor="start")
+    s.text(540,376,"candidate 6, reference 7 words",17,anchor="start",fill=INK)
     s.rect(50,400,420,48,fill=LBLUE,stroke=BLUE,rx=8)
     s.text(260,431,"BLEU-1 = 0.846 × 0.667 = 0.564",20,weight="bold")
     s.write(OUT / "q20-bleu.svg")
@@ -45,8 +45,8 @@ def q20_rouge():
     s.text(520,336,"÷ reference length (7 words)",17,anchor="start",fill=INK)
     s.text(60,376,f"Precision  {it('P')} = 4 / 6 = 0.667",19,anchor="start")
     s.text(520,376,"÷ candidate length (6 words)",17,anchor="start",fill=INK)
-    s.rect(50,400,560,48,fill=LBLUE,stroke=BLUE,rx=8)
-    s.text(330,431,f"ROUGE-1 {it('F')}<tspan font-size=\"16\" baseline-shift=\"sub\">1</tspan> = 2{it('PR')} / ({it('P')} + {it('R')}) = 16/26 = 0.615",20,weight="bold")
+    s.rect(40,400,600,48,fill=LBLUE,stroke=BLUE,rx=8)
+    s.text(340,433,f"ROUGE-1 {it('F')}<tspan font-size=\"24\" baseline-shift=\"sub\">1</tspan> = 2{it('PR')} / ({it('P')} + {it('R')}) = 16/26 = 0.615",28,weight="bold")
     s.write(OUT / "q20-rouge.svg")
 
 def q20_bertscore():

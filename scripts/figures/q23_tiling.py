@@ -10,7 +10,7 @@ M = "q23tile-arrow"
 MJ = "q23tile-jump"
 
 
-def text(x, y, s, size=18, fill=INK, anchor="middle", weight="normal"):
+def text(x, y, s, size=23, fill=INK, anchor="middle", weight="normal"):
     return (f'<text x="{x:.1f}" y="{y:.1f}" {FONT} font-size="{size}" fill="{fill}" '
             f'text-anchor="{anchor}" font-weight="{weight}">{s}</text>')
 
@@ -63,7 +63,7 @@ def runs(x0, segments, tile_of=None):
 
 def badge(x, y, s):
     return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="14" fill="#ffffff" stroke="{ORANGE}" stroke-width="2"/>'
-            + text(x, y + 6, s, size=17, fill=ORANGE, weight="bold"))
+            + text(x, y + 6, s, size=22, fill=ORANGE, weight="bold"))
 
 
 out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}">',
@@ -84,7 +84,7 @@ out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W
 left, right = 60, 500
 out += grid(left, tiled=False)
 out += runs(left, [(r, 0, N - 1) for r in range(N)])
-out.append(text(left + N * CELL / 2, 46, "row by row", size=20, weight="bold"))
+out.append(text(left + N * CELL / 2, 46, "row by row", size=25, weight="bold"))
 
 out += grid(right, tiled=True)
 order = []
@@ -97,9 +97,9 @@ for k, (tr, tc) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
     bx = right + (tc * TILE + TILE / 2) * CELL
     by = TOP - 22 if tr == 0 else TOP + N * CELL + 22
     out.append(badge(bx, by, str(k + 1)))
-out.append(text(right + N * CELL / 2, 46, "tile by tile", size=20, weight="bold"))
-out.append(text(left + N * CELL / 2, TOP + N * CELL + 70, "each row spans the whole array", size=17, fill=GREY))
-out.append(text(right + N * CELL / 2, TOP + N * CELL + 70, "finish one 4×4 tile, then the next", size=17, fill=GREY))
+out.append(text(right + N * CELL / 2, 46, "tile by tile", size=25, weight="bold"))
+out.append(text(left + N * CELL / 2, TOP + N * CELL + 70, "each row spans the whole array", size=22, fill=GREY))
+out.append(text(right + N * CELL / 2, TOP + N * CELL + 70, "finish one 4×4 tile, then the next", size=22, fill=GREY))
 out.append("</svg>")
 
 path = pathlib.Path(__file__).resolve().parents[2] / "source" / "figures" / "q23-tiling.svg"

@@ -34,7 +34,7 @@ def main():
         p = i * 0.1
         y = y_of(p)
         out.append(f'<line x1="{X0}" y1="{y:.1f}" x2="{X1}" y2="{y:.1f}" stroke="#f1f2f4" stroke-width="1.5"/>')
-        out.append(f'<text x="{X0 - 12}" y="{y + 6:.1f}" text-anchor="end" font-size="18" fill="#1f3a5f" {FONT}>{p:.1f}</text>')
+        out.append(f'<text x="{X0 - 12}" y="{y + 6:.1f}" text-anchor="end" font-size="21" fill="#1f3a5f" {FONT}>{p:.1f}</text>')
     # bars
     for k in range(KMAX + 1):
         cx = X0 + slot * (k + 0.5)
@@ -43,18 +43,18 @@ def main():
             x = cx - bar + j * bar
             y = y_of(p)
             out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{Y0 - y:.1f}" fill="{color}"/>')
-        out.append(f'<text x="{cx:.1f}" y="{Y0 + 26}" text-anchor="middle" font-size="18" fill="#1f3a5f" {FONT}>{k}</text>')
+        out.append(f'<text x="{cx:.1f}" y="{Y0 + 26}" text-anchor="middle" font-size="21" fill="#1f3a5f" {FONT}>{k}</text>')
     # axes
     out.append(f'<line x1="{X0}" y1="{Y0}" x2="{X1}" y2="{Y0}" stroke="#1f3a5f" stroke-width="2"/>')
     out.append(f'<line x1="{X0}" y1="{Y0}" x2="{X0}" y2="{Y1 - 10}" stroke="#1f3a5f" stroke-width="2"/>')
-    out.append(f'<text x="{(X0 + X1) / 2:.0f}" y="{H - 16}" text-anchor="middle" font-size="20" fill="#1f3a5f" {FONT}>count <tspan font-style="italic">k</tspan></text>')
-    out.append(f'<text x="24" y="{(Y0 + Y1) / 2:.0f}" text-anchor="middle" font-size="20" fill="#1f3a5f" {FONT} transform="rotate(-90 24 {(Y0 + Y1) / 2:.0f})">probability</text>')
+    out.append(f'<text x="{(X0 + X1) / 2:.0f}" y="{H - 16}" text-anchor="middle" font-size="23" fill="#1f3a5f" {FONT}>count <tspan font-style="italic">k</tspan></text>')
+    out.append(f'<text x="24" y="{(Y0 + Y1) / 2:.0f}" text-anchor="middle" font-size="23" fill="#1f3a5f" {FONT} transform="rotate(-90 24 {(Y0 + Y1) / 2:.0f})">probability</text>')
     # legend
     lx, ly = 470, 92
     for j, (lam, color, label) in enumerate(RATES):
         y = ly + j * 34
         out.append(f'<rect x="{lx}" y="{y - 16}" width="22" height="22" fill="{color}"/>')
-        out.append(f'<text x="{lx + 34}" y="{y + 2}" font-size="20" fill="#1f3a5f" {FONT}>{label} (<tspan font-style="italic">λ</tspan> = {lam})</text>')
+        out.append(f'<text x="{lx + 34}" y="{y + 2}" font-size="23" fill="#1f3a5f" {FONT}>{label} (<tspan font-style="italic">λ</tspan> = {lam})</text>')
     out.append("</svg>")
     OUT.write_text("\n".join(out) + "\n")
 

@@ -17,7 +17,7 @@ def head(w, h, title, desc, defs=""):
     ]
 
 
-def text(x, y, s, size=20, anchor="start", fill=INK, extra=""):
+def text(x, y, s, size=28, anchor="start", fill=INK, extra=""):
     return f'<text x="{x}" y="{y}" font-size="{size}" text-anchor="{anchor}" fill="{fill}" {FONT} {extra}>{s}</text>'
 
 
@@ -63,7 +63,7 @@ def rounds():
     out.append(text(x0 + (5 * (fw + gap) - gap) / 2, y + 27, "all training data", anchor="middle", fill="#ffffff"))
     out.append(f'<path d="M{bx + 125},{mid + 46} V{y + 20} H{x0 + 5 * (fw + gap) + 6}" fill="none" stroke="{INK}" '
                f'stroke-width="2" stroke-dasharray="7 5" marker-end="url(#q28-kfold-rounds-arrow)"/>')
-    out.append(text((x0 + 5 * (fw + gap) + bx + 125) / 2, y + 8, "estimates its performance", anchor="middle", size=18, fill=GREY))
+    out.append(text((x0 + 5 * (fw + gap) + bx + 125) / 2, y + 8, "estimates its performance", anchor="middle", size=25, fill=GREY))
     out.append("</svg>")
     (FIG / "q28-kfold-rounds.svg").write_text("\n".join(o for o in out if o) + "\n")
 
@@ -77,7 +77,7 @@ def five_vs_ten():
     for row, k in enumerate((5, 10)):
         y = 30 + row * 120
         fw = total / k
-        out.append(text(30, y + 32, f"{k}-fold", size=22, extra='font-weight="bold"'))
+        out.append(text(30, y + 32, f"{k}-fold", size=31, extra='font-weight="bold"'))
         for f in range(k):
             color = ORANGE if f == k - 1 else BLUE
             out.append(f'<rect x="{x0 + f * fw:.1f}" y="{y}" width="{fw - 3:.1f}" height="46" fill="{color}"/>')

@@ -36,25 +36,25 @@ def main():
     for p, (title, (train, test)) in enumerate(panels()):
         x0 = 90 + p * 470
         pw = 340
-        out.append(f'<text x="{x0 + pw / 2}" y="40" font-size="21" font-weight="bold" text-anchor="middle" fill="{INK}" {FONT}>{title}</text>')
+        out.append(f'<text x="{x0 + pw / 2}" y="40" font-size="28" font-weight="bold" text-anchor="middle" fill="{INK}" {FONT}>{title}</text>')
         for pct in (0, 50, 100):
             y = y0 - (y0 - ytop) * pct / 100
             out.append(f'<line x1="{x0}" y1="{y}" x2="{x0 + pw}" y2="{y}" stroke="{LIGHT}" stroke-width="1.5"/>')
-            out.append(f'<text x="{x0 - 10}" y="{y + 6}" font-size="18" text-anchor="end" fill="{INK}" {FONT}>{pct}%</text>')
+            out.append(f'<text x="{x0 - 10}" y="{y + 6}" font-size="24" text-anchor="end" fill="{INK}" {FONT}>{pct}%</text>')
         slot = pw / N_CLASSES
         for c in range(N_CLASSES):
             cx = x0 + slot * (c + 0.5)
             for j, (vals, color) in enumerate(((train, BLUE), (test, ORANGE))):
                 bh = (y0 - ytop) * vals[c] / 100
                 out.append(f'<rect x="{cx - 30 + j * 30:.1f}" y="{y0 - bh:.1f}" width="28" height="{bh:.1f}" fill="{color}"/>')
-            out.append(f'<text x="{cx:.1f}" y="{y0 + 26}" font-size="18" text-anchor="middle" fill="{INK}" {FONT}>class {c + 1}</text>')
+            out.append(f'<text x="{cx:.1f}" y="{y0 + 26}" font-size="24" text-anchor="middle" fill="{INK}" {FONT}>class {c + 1}</text>')
         out.append(f'<line x1="{x0}" y1="{y0}" x2="{x0 + pw}" y2="{y0}" stroke="{INK}" stroke-width="2"/>')
         out.append(f'<line x1="{x0}" y1="{y0}" x2="{x0}" y2="{ytop - 10}" stroke="{INK}" stroke-width="2"/>')
     # legend
     out.append(f'<rect x="300" y="392" width="22" height="22" fill="{BLUE}"/>')
-    out.append(f'<text x="332" y="410" font-size="20" fill="{INK}" {FONT}>training set</text>')
+    out.append(f'<text x="332" y="410" font-size="27" fill="{INK}" {FONT}>training set</text>')
     out.append(f'<rect x="490" y="392" width="22" height="22" fill="{ORANGE}"/>')
-    out.append(f'<text x="522" y="410" font-size="20" fill="{INK}" {FONT}>test set</text>')
+    out.append(f'<text x="522" y="410" font-size="27" fill="{INK}" {FONT}>test set</text>')
     out.append("</svg>")
     OUT.write_text("\n".join(out) + "\n")
 

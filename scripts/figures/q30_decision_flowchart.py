@@ -23,7 +23,7 @@ BUS = 920             # return line
 BH, STEP, TOP = 64, 92, 110
 
 
-def text_lines(cx, cy, lines, size=19, fill=INK, bold=False):
+def text_lines(cx, cy, lines, size=28, fill=INK, bold=False):
     n = len(lines)
     out = []
     for i, line in enumerate(lines):
@@ -69,7 +69,7 @@ def main():
         out += text_lines(QX + QW / 2, cy, qlines)
         # yes arrow
         out.append(arrow(QX + QW, cy, TX - 4, cy))
-        out.append(f'<text x="{(QX + QW + TX) / 2}" y="{cy - 10}" font-size="17" text-anchor="middle" fill="{INK}" {FONT}>yes</text>')
+        out.append(f'<text x="{(QX + QW + TX) / 2}" y="{cy - 10}" font-size="25" text-anchor="middle" fill="{INK}" {FONT}>yes</text>')
         if i == 0:
             out.append(f'<rect x="{TX}" y="{y}" width="{TW}" height="{BH}" rx="6" fill="#e9f5ec" stroke="{GREEN}" stroke-width="2"/>')
             out += text_lines(TX + TW / 2, cy, tech, bold=True)
@@ -79,7 +79,7 @@ def main():
             returns.append(cy)
         # no arrow
         out.append(arrow(QX + QW / 2, y + BH, QX + QW / 2, y + STEP - 4))
-        out.append(f'<text x="{QX + QW / 2 + 10}" y="{y + BH + 21}" font-size="17" fill="{INK}" {FONT}>no</text>')
+        out.append(f'<text x="{QX + QW / 2 + 10}" y="{y + BH + 21}" font-size="25" fill="{INK}" {FONT}>no</text>')
     # fallback
     y = TOP + len(ROWS) * STEP
     cy = y + BH / 2
@@ -91,7 +91,7 @@ def main():
     out.append(f'<path d="M{QX + QW},{cy} H{TX - 40} V{cy + BH / 2 + 14} H{BUS} V{sy + (BH - 8) / 2}" fill="none" '
                f'stroke="{GREY}" stroke-width="2" stroke-dasharray="7 5"/>')
     out.append(arrow(BUS, sy + (BH - 8) / 2, QX + QW + 4, sy + (BH - 8) / 2, dashed=True, color=GREY))
-    out.append(f'<text x="{(QX + QW + BUS) / 2}" y="{sy + (BH - 8) / 2 - 10}" font-size="17" text-anchor="middle" fill="{GREY}" {FONT}>try it, then evaluate again</text>')
+    out.append(f'<text x="{(QX + QW + BUS) / 2}" y="{sy + (BH - 8) / 2 - 10}" font-size="25" text-anchor="middle" fill="{GREY}" {FONT}>try it, then evaluate again</text>')
     out.append("</svg>")
     OUT.write_text("\n".join(out) + "\n")
 
