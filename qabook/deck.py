@@ -27,6 +27,7 @@ from qabook.diagnostics import Diagnostics, Location
 from qabook.load.history import EMPTY, HISTORY, Entry, History
 from qabook.model.nodes import Book, Chapter, Exercise, Question
 
+
 @dataclass(frozen=True)
 class Item:
     """One note of the deck, as the book has it now."""
