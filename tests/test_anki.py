@@ -163,8 +163,8 @@ def test_rebuilt_deck_updates_edited_notes_and_keeps_history(col, book, apkg, re
                                                              tmp_path) -> None:
     import_into(col, apkg)
     first, second = resolved.book.questions[0], resolved.book.questions[1]
-    (nid,) = col.find_notes(f"tag:{first.label} Key:{first.chapter:02d}.{first.number:03d}")
-    (other,) = col.find_notes(f"tag:{second.label} Key:{second.chapter:02d}.{second.number:03d}")
+    (nid,) = col.find_notes(f"Key:{first.chapter:02d}.{first.number:03d}")
+    (other,) = col.find_notes(f"Key:{second.chapter:02d}.{second.number:03d}")
     before_other = col.get_note(other)
     card = col.get_card(col.find_cards(f"nid:{nid}")[0])
     card.start_timer()

@@ -16,6 +16,7 @@ import tinyhtml5
 
 from conftest import BASE, BOOKS, artifacts, assemble, run
 from qabook import ast, pipeline
+from qabook.deck import plan
 from qabook.diagnostics import Diagnostics
 from qabook.model import attributes
 from qabook.model.svg import check_svg
@@ -85,7 +86,7 @@ def test_every_field_of_the_deck_passes_the_sanitiser(monkeypatch, tmp_path: Pat
                 for parts in write(*args, **kwargs)]
 
     monkeypatch.setattr(anki.writer, "write", hostile)
-    notes = anki._notes(ctx, anki._Media("tiny", ctx))
+    notes = anki._notes(ctx, plan(ctx.book), anki._Media("tiny", ctx))
     fields = "".join(field for note in notes for field in note.fields)
     assert "What comes second?" in fields
     assert "onclick" not in fields and "alert(" not in fields and "evil.example" not in fields

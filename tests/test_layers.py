@@ -18,7 +18,7 @@ LAYERS = [
     ("qabook.config",),
     ("qabook.load",),
     ("qabook.model",),
-    ("qabook.resolve",),
+    ("qabook.resolve", "qabook.deck"),
     ("qabook.render",),
     ("qabook.pipeline", "qabook.report"),
     ("qabook.cli", "qabook.__main__"),
