@@ -12,6 +12,7 @@ from qabook.load import LoadedBook, SourceFile, parse
 from qabook.model.attributes import clean_attr
 from qabook.model.blocks import STRUCTURE, block_, blocks, unwrap_blocks
 from qabook.model.context import FileContext, Pos
+from qabook.model.inlines import _card_text
 from qabook.model.nodes import (NUMBER_DIGITS, Book, Chapter, Exercise, Matter, Question,
                                  ref_kind)
 
@@ -188,6 +189,13 @@ def _content(block: dict, here: Pos, ctx: FileContext, role: str) -> list:
         ctx.error(here, f"{role}.empty", f"the '{role}' div is empty", f"write the {role} in it")
     if role == "summary":
         _cloze_count(ctx)
+        reported = any(d.code.startswith("cloze.") for d in ctx.diags.items)
+        if ctx.clozes and not reported:  # the text of a cloze note: Anki reads {{…}} in it
+            clash = next((s for s in ("{{", "}}") if s in _card_text(content)), "")
+            if clash:
+                ctx.error(here, "cloze.syntax", f"the summary holds '{clash}', which Anki "
+                          "reads as cloze markup in its key-terms card",
+                          "reword it; in a formula write a space between braces: } }")
     return content
 
 
