@@ -26,6 +26,8 @@ from qabook.load.history import HISTORY
 from qabook.load.history import entries as history_entries
 from qabook.model.nodes import Chapter, Exercise, Question
 from qabook.render import RenderContext, book_inputs
+from qabook.render import anki_fields
+from qabook.render import fonts
 from qabook.render import html as writer
 from qabook.render.output import atomic_write, read_zip, write_zip
 from qabook.render.sanitise import card_html
@@ -56,9 +58,11 @@ def render(ctx: RenderContext) -> Path:
     config = ctx.config
     media = _Media(config.slug, ctx)
     notes = _notes(ctx, media)
+    css = media.card_css([field for note in notes for field in note.fields])
     history_path = ctx.root / HISTORY
     history = _History.load(history_path, config.timestamp)
-    models = {name: _model(config.identifier, name, history) for name in ("question", "exercise")}
+    models = {name: _model(config.identifier, name, history, css)
+              for name in ("question", "exercise")}
     decks = _decks(ctx)
     for note in notes:
         mtime = history.mtime(note.label, note)
@@ -151,19 +155,28 @@ def _first_paragraph(body) -> tuple:
 
 def _document(prefix: str, parts: dict[str, Any], media: "_Media",
               location: Location) -> tuple[writer.HtmlDocument, list[str]]:
-    """The note's parts ready for pandoc, and the figures they show (now in the media)."""
+    """The note's parts ready for pandoc, and the figures they show (now in the media).
+
+    An exercise's solution becomes two parts, the direct answer and the rest (`extra`); a
+    cross-reference says where its target is when that is not on the card (anki_fields)."""
     sources: list[str] = []
+    parts = anki_fields.note_parts(parts)
+    defined = {name: anki_fields.ids(content) for name, content in parts.items()}
 
-    def visit(node: dict) -> Any:
-        if writer.is_xref(node):
-            return writer.xref_text(node, with_title=node["c"][0][2][0][1] == "question")
-        if node["t"] == "Image":
-            src = node["c"][2][0]
-            sources.append(src)
-            return {"t": "Image", "c": [node["c"][0], node["c"][1], [media.name(src), ""]]}
-        return None
+    def visitor(part: str):
+        xref = anki_fields.xref_visitor(part, defined, media.question_of)
 
-    document = writer.HtmlDocument(prefix, {name: writer.transform(content, visit)
+        def visit(node: dict) -> Any:
+            if writer.is_xref(node):
+                return xref(node)
+            if node["t"] == "Image":
+                src = node["c"][2][0]
+                sources.append(src)
+                return {"t": "Image", "c": [node["c"][0], node["c"][1], [media.name(src), ""]]}
+            return None
+        return visit
+
+    document = writer.HtmlDocument(prefix, {name: writer.transform(content, visitor(name))
                                             for name, content in parts.items()}, location)
     return document, sorted(set(sources))
 
@@ -179,8 +192,8 @@ def _tags(chapter: Chapter, question: Question) -> tuple[str, ...]:
 
 def _question_note(ctx, chapter: Chapter, question: Question, _, parts, due: int) -> CardNote:
     fields = (f"{chapter.number:02d}.{question.number:03d}", html.escape(heading(question)),
-              parts["prompt"], parts["summary"], parts["answer"], _refs(parts[writer.REFS]),
-              _where(ctx, chapter, question), "")
+              parts["prompt"], parts["summary"], parts["answer"],
+              anki_fields.references(parts[writer.REFS]), _where(ctx, chapter, question), "")
     return CardNote(question.label,
                     genanki.guid_for(ctx.config.identifier, "question", question.label),
                     deck_name(ctx.config.title, chapter), "question", fields,
@@ -191,8 +204,8 @@ def _exercise_note(ctx, chapter: Chapter, question: Question, exercise: Exercise
                    due: int) -> CardNote:
     fields = (f"{chapter.number:02d}.{question.number:03d}.{exercise.letter}",
               html.escape(f"Exercise {exercise.number}"), html.escape(heading(question)),
-              parts["exercise"], parts["solution"], _refs(parts[writer.REFS]),
-              _where(ctx, chapter, question), "")
+              parts["exercise"], parts["solution"], anki_fields.references(parts[writer.REFS]),
+              _where(ctx, chapter, question), parts["extra"])
     return CardNote(exercise.number,
                     genanki.guid_for(ctx.config.identifier, "exercise", question.label,
                                      exercise.letter),
@@ -200,17 +213,41 @@ def _exercise_note(ctx, chapter: Chapter, question: Question, exercise: Exercise
                     _tags(chapter, question), due)
 
 
-def _refs(entries: str) -> str:
-    return f'<div class="csl-bib-body">{entries}</div>' if entries.strip() else ""
-
-
 class _Media:
-    """Figures shipped as media under content-hashed, book-prefixed names."""
+    """Figures and fonts shipped as media under content-hashed, book-prefixed names."""
 
     def __init__(self, slug: str, ctx: RenderContext):
         self.slug, self.ctx = slug, ctx
         self.names: dict[str, str] = {}
         self.scratch = tempfile.TemporaryDirectory()
+        self.questions = {t.anchor: t.question for t in ctx.resolved.labels.values()}
+
+    def question_of(self, anchor: str) -> int:
+        """The question a label's anchor is in (0: front or back matter)."""
+        return self.questions.get(anchor, 0)
+
+    def card_css(self, fragments: list[str]) -> str:
+        """The card stylesheet with an @font-face rule for each face it names, the face
+        subset to the characters of these fields and the templates, shipped as media.
+
+        The files start with "_" (Anki keeps such files though no field names them) and
+        carry the book's slug and a content hash: two books never overwrite each other's."""
+        css = (TEMPLATES / "card.css").read_text()
+        templates = [(TEMPLATES / name).read_text() for name in sorted(
+            p.name for p in TEMPLATES.glob("*.html"))]
+        characters = anki_fields.characters(fragments + templates)
+        rules = []
+        cache = Cache(self.ctx.cache)
+        for face in anki_fields.FACES:
+            data = fonts.woff2(face, characters, cache)
+            name = (f"_{self.slug}-{Path(face.file).stem}-"
+                    f"{hashlib.sha256(data).hexdigest()[:16]}.woff2")
+            (Path(self.scratch.name) / name).write_bytes(data)
+            self.names[f"font:{face.file}"] = name
+            rules.append(f'@font-face {{ font-family: "{face.family}"; '
+                         f'src: url("{name}") format("woff2"); font-weight: {face.weight}; '
+                         f'font-style: {face.style}; font-display: block; }}')
+        return "\n".join(rules) + "\n" + css
 
     def name(self, src: str) -> str:
         if src not in self.names:
@@ -244,15 +281,16 @@ class _Model(genanki.Model):
         return super().to_json(self.mtime, deck_id)
 
 
-def _model(identifier: str, kind: str, history: "_History") -> _Model:
-    fields = QUESTION_FIELDS if kind == "question" else EXERCISE_FIELDS
+def _model(identifier: str, kind: str, history: "_History", css: str) -> _Model:
+    names = QUESTION_FIELDS if kind == "question" else EXERCISE_FIELDS
+    config = anki_fields.field_config(kind, names)  # descriptions, editor fonts, collapsed
+    browser_question, browser_answer = anki_fields.BROWSER[kind]
     template = {"name": "Card", "qfmt": (TEMPLATES / f"{kind}-front.html").read_text(),
-                "afmt": (TEMPLATES / f"{kind}-back.html").read_text()}
-    css = (TEMPLATES / "card.css").read_text()
+                "afmt": (TEMPLATES / f"{kind}-back.html").read_text(),
+                "bqfmt": browser_question, "bafmt": browser_answer}
     model = _Model(_id(identifier, "model", kind), f"qabook {kind}",
-                   fields=[{"name": name} for name in fields], templates=[template], css=css,
-                   sort_field_index=0)
-    model.mtime = history.mtime(f"model:{kind}", (fields, template, css))
+                   fields=config, templates=[template], css=css, sort_field_index=0)
+    model.mtime = history.mtime(f"model:{kind}", (config, template, css))
     return model
 
 
