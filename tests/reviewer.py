@@ -165,12 +165,15 @@ _HARNESS_JS = r"""
     if (window.MathJax && MathJax.typesetPromise) await MathJax.typesetPromise([qa]).catch(() => {});
     await document.fonts.ready;
     result.back = measure();
+    await document.fonts.ready;  // what laying the card out asked for
+    // each card brings its own <style> and so its own FontFace objects: look at them now
+    result.fonts = [];
+    document.fonts.forEach((f) => result.fonts.push({family: f.family.replace(/"/g, ""),
+      weight: f.weight, style: f.style, status: f.status}));
     results.push(result);
     if (input.stay) break;
   }
-  const fonts = [];
-  document.fonts.forEach((f) => fonts.push({family: f.family.replace(/"/g, ""), weight: f.weight,
-                                            style: f.style, status: f.status}));
+  const fonts = [].concat(...results.map((r) => r.fonts));
   const sizes = {};
   for (const r of results) for (const f of r.back.figures) {
     if (f.src && f.src.endsWith(".svg") && !(f.src in sizes)) sizes[f.src] = await figureText(f.src);
