@@ -134,7 +134,7 @@ def test_cross_references_and_citations_are_text(col, apkg, resolved) -> None:
     import_into(col, apkg)
     answers = " ".join(col.get_card(cid).answer() for cid in col.find_cards(""))
     question = resolved.book.questions[1]
-    assert re.search(r'<span class="xref">Q\d+ \([^)]+\)', answers)
+    assert re.search(r'<span class="xref">Q\d+ <em>[^<]+</em></span>', answers)  # no "(Q6 (…))"
     assert re.search(r'<span class="xref">Figure \d+\.\d+</span>', answers)
     assert re.search(r'<span class="citation"[^>]*>\(?[A-Z][^<]*\d{4}', answers)
     assert 'class="csl-entry"' in answers

@@ -15,6 +15,7 @@ from qabook.model.context import FileContext, Pos
 from qabook.model.inlines import _card_text
 from qabook.model.nodes import (NUMBER_DIGITS, Book, Chapter, Exercise, Matter, Question,
                                  ref_kind)
+from qabook.model.solutions import problem as direct_answer_problem
 
 QUESTION_KEYS = ("number", "title", "tags", "id")
 IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
@@ -237,6 +238,9 @@ def _exercise(block: dict, here: Pos, ctx: FileContext, index: int) -> Exercise 
     if not ast.stringify(prompt).strip():
         ctx.error(here, "exercise.empty", "the exercise has no text", "write the quiz item")
     solution = _content(solutions[0][0], solutions[0][1], ctx, "solution") if solutions else []
+    problem = solutions and direct_answer_problem(tuple(solution))
+    if problem:
+        ctx.warning(solutions[0][1], "solution.direct-answer", *problem)
     letter = _letter(index)
     return Exercise(letter, label, tuple(prompt), tuple(solution), ctx.loc(here))
 

@@ -31,8 +31,9 @@ from qabook.deck import Item, Plan, deck_name, plan, removed_deck
 from qabook.diagnostics import Location
 from qabook.load.history import HISTORY, Edition, Entry, History, Stamp, dumps
 from qabook.model.attributes import is_cloze, plain_cloze, term_key
-from qabook.model.nodes import Chapter, Exercise, Question
 from qabook.render import RenderContext, book_inputs
+from qabook.render import anki_fields
+from qabook.render import fonts
 from qabook.render import html as writer
 from qabook.render.output import atomic_write, read_zip, write_zip
 from qabook.render.sanitise import card_html
@@ -78,9 +79,10 @@ def render(ctx: RenderContext) -> Path:
     notes = _notes(ctx, deck, media)
     notes += [_tombstone(ctx, deck, key, entry, len(notes) + index)
               for index, (key, entry) in enumerate(deck.retired)]
+    css = media.card_css([field for note in notes for field in note.fields])
     stamps = _Stamps(deck.history, config.timestamp, _now())
     mtimes = {note.key: stamps.note(note) for note in notes}
-    models = {kind: _model(ctx, kind, stamps) for kind in sorted({n.model for n in notes})}
+    models = {kind: _model(ctx, kind, stamps, css) for kind in sorted({n.model for n in notes})}
     history = stamps.history()  # after every note and note type got its time
     decks = _decks(ctx, deck, history.edition)
     for note in notes:
@@ -226,22 +228,31 @@ def _first_paragraph(body) -> tuple:
 def _document(prefix: str, parts: dict[str, Any], media: "_Media", location: Location,
               numbers: dict[str, int] | None = None) -> tuple[writer.HtmlDocument, list[str]]:
     """The note's parts ready for pandoc, and the figures they show (now in the media).
+
+    An exercise's solution becomes two parts, the direct answer and the rest (`extra`); a
+    cross-reference says where its target is when that is not on the card (anki_fields).
     `numbers` gives a cloze note's key terms their card numbers; without, a key term is
     plain text (the question note's summary)."""
     sources: list[str] = []
+    parts = anki_fields.note_parts(parts)
+    defined = {name: anki_fields.ids(content) for name, content in parts.items()}
 
-    def visit(node: dict) -> Any:
-        if is_cloze(node):
-            return _cloze_term(node, writer.transform(node["c"][1], visit), numbers)
-        if writer.is_xref(node):
-            return writer.xref_text(node, with_title=node["c"][0][2][0][1] == "question")
-        if node["t"] == "Image":
-            src = node["c"][2][0]
-            sources.append(src)
-            return {"t": "Image", "c": [node["c"][0], node["c"][1], [media.name(src), ""]]}
-        return None
+    def visitor(part: str):
+        xref = anki_fields.xref_visitor(part, defined, media.question_of)
 
-    document = writer.HtmlDocument(prefix, {name: writer.transform(content, visit)
+        def visit(node: dict) -> Any:
+            if is_cloze(node):
+                return _cloze_term(node, writer.transform(node["c"][1], visit), numbers)
+            if writer.is_xref(node):
+                return xref(node)
+            if node["t"] == "Image":
+                src = node["c"][2][0]
+                sources.append(src)
+                return {"t": "Image", "c": [node["c"][0], node["c"][1], [media.name(src), ""]]}
+            return None
+        return visit
+
+    document = writer.HtmlDocument(prefix, {name: writer.transform(content, visitor(name))
                                             for name, content in parts.items()}, location)
     return document, sorted(set(sources))
 
@@ -270,15 +281,16 @@ def _card(item: Item, model: str, fields: tuple[str, ...], due: int,
 
 def _question_note(ctx, item: Item, parts, due: int) -> CardNote:
     fields = (item.sort, html.escape(item.heading), parts["prompt"], parts["summary"],
-              parts["answer"], _refs(parts[writer.REFS]), _where(ctx, item), "")
+              parts["answer"], anki_fields.references(parts[writer.REFS]), _where(ctx, item),
+              "")
     return _card(item, "question", fields, due)
 
 
 def _exercise_note(ctx, item: Item, parts, due: int) -> CardNote:
     fields = (item.sort, html.escape(item.heading),
               html.escape(f"{item.question.label} · {item.question.title}"),
-              parts["exercise"], parts["solution"], _refs(parts[writer.REFS]),
-              _where(ctx, item), "")
+              parts["exercise"], parts["solution"], anki_fields.references(parts[writer.REFS]),
+              _where(ctx, item), parts["extra"])
     return _card(item, "exercise", fields, due)
 
 
@@ -313,17 +325,41 @@ def _legacy_guid(ctx: RenderContext, key: str, entry: Entry) -> str:
     return _guid(ctx.config.identifier, entry.kind, key, legacy=True)
 
 
-def _refs(entries: str) -> str:
-    return f'<div class="csl-bib-body">{entries}</div>' if entries.strip() else ""
-
-
 class _Media:
-    """Figures shipped as media under content-hashed, book-prefixed names."""
+    """Figures and fonts shipped as media under content-hashed, book-prefixed names."""
 
     def __init__(self, slug: str, ctx: RenderContext):
         self.slug, self.ctx = slug, ctx
         self.names: dict[str, str] = {}
         self.scratch = tempfile.TemporaryDirectory()
+        self.questions = {t.anchor: t.question for t in ctx.resolved.labels.values()}
+
+    def question_of(self, anchor: str) -> int:
+        """The question a label's anchor is in (0: front or back matter)."""
+        return self.questions.get(anchor, 0)
+
+    def card_css(self, fragments: list[str]) -> str:
+        """The card stylesheet with an @font-face rule for each face it names, the face
+        subset to the characters of these fields and the templates, shipped as media.
+
+        The files start with "_" (Anki keeps such files though no field names them) and
+        carry the book's slug and a content hash: two books never overwrite each other's."""
+        css = (TEMPLATES / "card.css").read_text()
+        templates = [(TEMPLATES / name).read_text() for name in sorted(
+            p.name for p in TEMPLATES.glob("*.html"))]
+        characters = anki_fields.characters(fragments + templates)
+        rules = []
+        cache = Cache(self.ctx.cache)
+        for face in anki_fields.FACES:
+            data = fonts.woff2(face, characters, cache)
+            name = (f"_{self.slug}-{Path(face.file).stem}-"
+                    f"{hashlib.sha256(data).hexdigest()[:16]}.woff2")
+            (Path(self.scratch.name) / name).write_bytes(data)
+            self.names[f"font:{face.file}"] = name
+            rules.append(f'@font-face {{ font-family: "{face.family}"; '
+                         f'src: url("{name}") format("woff2"); font-weight: {face.weight}; '
+                         f'font-style: {face.style}; font-display: block; }}')
+        return "\n".join(rules) + "\n" + css
 
     def name(self, src: str) -> str:
         if src not in self.names:
@@ -363,19 +399,19 @@ class _Model(genanki.Model):
         return super().to_json(self.mtime, deck_id)
 
 
-def _model(ctx: RenderContext, kind: str, stamps: "_Stamps") -> _Model:
+def _model(ctx: RenderContext, kind: str, stamps: "_Stamps", css: str) -> _Model:
     """A note type named after the book (two books' note types must not collide)."""
     config = ctx.config
+    fields = anki_fields.field_config(kind, FIELDS[kind])  # descriptions, fonts, collapsed
+    browser_question, browser_answer = anki_fields.BROWSER[kind]
     template = {"name": "Card", "qfmt": (TEMPLATES / f"{kind}-front.html").read_text(),
-                "afmt": (TEMPLATES / f"{kind}-back.html").read_text()}
-    css = (TEMPLATES / "card.css").read_text()
-    fields = FIELDS[kind]
+                "afmt": (TEMPLATES / f"{kind}-back.html").read_text(),
+                "bqfmt": browser_question, "bafmt": browser_answer}
     model = _Model(_id(config.identifier, "model", kind),
-                   f"{config.title} · {KIND_NAMES[kind]}",
-                   fields=[{"name": name} for name in fields], templates=[template], css=css,
-                   sort_field_index=0,
+                   f"{config.title} · {KIND_NAMES[kind]}", fields=fields, templates=[template],
+                   css=css, sort_field_index=0,
                    model_type=genanki.Model.CLOZE if kind == "cloze" else genanki.Model.FRONT_BACK)
-    model.mtime = stamps.model(kind, [model.name, list(fields), template, css])
+    model.mtime = stamps.model(kind, [model.name, fields, template, css])
     return model
 
 
