@@ -79,7 +79,7 @@ def test_a_cloze_note_per_summary_with_terms_and_a_card_per_term(col: Collection
                 assert other in front.casefold()
     first = visible(cards[0].question())
     assert first.count("[...]") == 2  # both mentions of the first term are hidden
-    assert "Q1 (The First Question)" in first  # a cross-reference beside a term is text
+    assert "Q1 The First Question" in first  # a cross-reference beside a term is text
     assert "{{" not in first + visible(cards[0].answer())
 
 
