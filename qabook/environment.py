@@ -45,7 +45,7 @@ PDF_LIBRARIES = (  # in the order they depend on each other: a missing one is na
 )
 #: the Python packages each format imports (and reading and checking, under "")
 MODULES = {"": ("click", "yaml", "ziamath", "latex2mathml", "langcodes", "tinycss2", "PIL"),
-           "apkg": ("genanki", "nh3"), "epub": ("PIL",), "pdf": ("weasyprint", "jinja2",
+           "apkg": ("genanki", "nh3", "fontTools", "brotli"), "epub": ("PIL",), "pdf": ("weasyprint", "jinja2",
                                                                  "pikepdf")}
 HARFBUZZ = (4, 1, 0)  # WeasyPrint subsets with HarfBuzz from this version on
 PANGO = 14400  # WeasyPrint 70 needs Pango 1.44

@@ -48,10 +48,10 @@ def test_exercise_back_is_the_direct_answer(deck) -> None:
     assert first["Solution"] == ('<p>Because it comes before <span class="xref">Q2 '
                                  '<em>The Second Question</em></span>.</p>')
     # the rest, folded: the question's figure is on another card, and says so
-    assert "Figure 1.1 in Q1" in first["Extra"]
+    assert "Figure 1.1 of Q1" in first["Extra"]
     assert "<em>The Second Question</em>" in first["Extra"]
     assert '(see <span class="xref">Q2 <em>The Second Question</em></span>)' in first["Extra"]
-    assert "Figure 1.1 in Q1" in first["Exercise"]
+    assert "Figure 1.1 of Q1" in first["Exercise"]
     # no direct answer (a list): the whole solution is shown, nothing folded
     assert "<li>" in notes["01.001.B"]["Solution"] and notes["01.001.B"]["Extra"] == ""
 
@@ -59,8 +59,8 @@ def test_exercise_back_is_the_direct_answer(deck) -> None:
 def test_question_fields(deck) -> None:
     _, notes, _, _, _ = deck
     question = notes["01.001"]
-    # the figure is in the folded answer, on the same card: no "in Q1"
-    assert "Figure 1.1" in question["Summary"] and "in Q1" not in question["Summary"]
+    # the figure is in the folded answer, on the same card: no "of Q1"
+    assert "Figure 1.1" in question["Summary"] and "of Q1" not in question["Summary"]
     assert question["References"].startswith('<details class="qb-more qb-refs"><summary>References (1)')
     assert question["Extra"] == ""
 

@@ -533,3 +533,15 @@ def test_a_hostile_figure_book_writes_no_artifact(tmp_path: Path) -> None:
     code, _, err = run("build", "--source", str(book), "--out", str(out), "--no-cache")
     assert code == 1 and "[image.path]" in err and "Traceback" not in err
     assert artifacts(out) == []
+
+
+def test_a_cut_off_png_is_refused_after_weasyprint_relaxed_pillow() -> None:
+    """WeasyPrint turns on Pillow's LOAD_TRUNCATED_IMAGES for the whole process when it is
+    imported: the check must not depend on it."""
+    from PIL import ImageFile
+    import weasyprint  # noqa: F401
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+    short_rows = png(100, 100, zlib.compress(b"\0" * 101 * 50)[:-8])
+    assert check_png(short_rows)[0] == "image.invalid"
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # left as WeasyPrint wants it

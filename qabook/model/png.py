@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IHDR = struct.Struct(">I4sII")  # the first chunk: its length, its type, width, height
 #: a full A4 page at 300 dpi is 2480 × 3508 pixels (8.7 million): twice that is plenty
 MAX_PIXELS = 4096 * 4096
+_LOCK = threading.Lock()  # Pillow's truncation setting is process-wide
 
 
 def check_png(data: bytes) -> tuple[str, str] | None:
@@ -34,15 +36,24 @@ def check_png(data: bytes) -> tuple[str, str] | None:
 
 
 def _decode(data: bytes) -> tuple[str, str] | None:
-    """Pillow's verdict on the whole file: checksums, then every pixel."""
-    from PIL import Image  # only books with PNG figures pay for loading Pillow
+    """Pillow's verdict on the whole file: checksums, then every pixel.
+
+    Truncated pixel data is refused whatever Pillow's process-wide setting says: WeasyPrint
+    turns `ImageFile.LOAD_TRUNCATED_IMAGES` on when it is imported, and a check must not
+    depend on which module happened to load first."""
+    from PIL import Image, ImageFile  # only books with PNG figures pay for loading Pillow
 
     try:
-        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
-            animated = getattr(image, "is_animated", False)
-            image.verify()
-        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
-            image.load()
+        with _LOCK:
+            lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+            try:
+                with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+                    animated = getattr(image, "is_animated", False)
+                    image.verify()
+                with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+                    image.load()
+            finally:
+                ImageFile.LOAD_TRUNCATED_IMAGES = lenient
     except Image.UnidentifiedImageError:
         return "image.invalid", "is not a valid PNG file (Pillow cannot identify it)"
     except Exception as exc:  # noqa: BLE001 - the decoder's reason is the diagnostic

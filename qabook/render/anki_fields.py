@@ -109,12 +109,12 @@ def xref_visitor(part: str, defined: dict[str, set[str]], question_of: Callable[
             inlines += [ast.SPACE, {"t": "Emph", "c": ast.text_inlines(title)}]
         elif kind in PLACED_KINDS and anchor not in shown:
             here = next((p for p, found in defined.items() if anchor in found), None)
-            if here is not None:
-                where = PLACE.get(here, "the answer")
-            else:
+            if here is not None:  # on the other side of this card
+                where = f"in {PLACE.get(here, 'the answer')}"
+            else:  # on another card: "In Figure 20.3 of Q20, the word…"
                 number = question_of(anchor)
-                where = f"Q{number}" if number else "the book"
-            inlines += [ast.SPACE, *ast.text_inlines(f"in {where}")]
+                where = f"of Q{number}" if number else "in the book"
+            inlines += [ast.SPACE, *ast.text_inlines(where)]
         return [ast.Span(ast.attr("", ["xref"]), inlines)]
 
     return visit
