@@ -18,9 +18,7 @@ build ships them; the deck renderer uses `plan`.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-
-import genanki
+from dataclasses import dataclass, replace
 
 from qabook.config import slugify
 from qabook.diagnostics import Diagnostics, Location
@@ -78,8 +76,10 @@ def cloze_terms(question: Question) -> list[str]:
     return list(question.cloze_terms)
 
 
-def plan(book: Book) -> Plan:
-    """Every note in book order with its identity, plus the notes to retire."""
+def plan(book: Book, guids: bool = True) -> Plan:
+    """Every note in book order with its identity, plus the notes to retire. Without
+    `guids`, the GUIDs are left empty (check needs none, and genanki is the deck's engine,
+    loaded only where the deck is made)."""
     history = book.history or EMPTY
     identifier = book.config.identifier
     root = root_tag(book)
@@ -120,9 +120,9 @@ def plan(book: Book) -> Plan:
             previous = ""
         claimed.add(previous)
         entry = history.notes.get(previous)
-        guid = entry.guid if entry and entry.guid else _guid(identifier, kind, previous or key,
-                                                             legacy=bool(entry))
-        items.append(_replace(draft, guid=guid, previous=previous))
+        guid = entry.guid if entry and entry.guid else _guid(
+            identifier, kind, previous or key, legacy=bool(entry)) if guids else ""
+        items.append(replace(draft, guid=guid, previous=previous))
     retired = tuple((key, entry) for key, entry in sorted(history.notes.items())
                     if key not in claimed)
     return Plan(tuple(items), retired, history, root)
@@ -134,7 +134,7 @@ def report(book: Book, diags: Diagnostics) -> None:
     history = book.history
     if not history or not history.notes:
         return
-    deck = plan(book)
+    deck = plan(book, guids=False)
     keys = Counter(item.key for item in deck.items)
     for item in deck.items:
         if keys[item.key] > 1:
@@ -189,14 +189,10 @@ def _width(book: Book) -> int:
 def _guid(identifier: str, kind: str, key: str, legacy: bool) -> str:
     """A new note's GUID; for a first-format history entry, the GUID that qabook gave it
     (it was derived from the question label and the exercise letter)."""
+    import genanki
     if legacy and kind == "exercise" and "-" in key:
         number, letter = key.rsplit("-", 1)
         return genanki.guid_for(identifier, "exercise", f"Q{number}", letter)
     if legacy and kind == "question":
         return genanki.guid_for(identifier, "question", key)
     return genanki.guid_for(identifier, kind, key)
-
-
-def _replace(item: Item, **changes) -> Item:
-    from dataclasses import replace
-    return replace(item, **changes)
