@@ -11,13 +11,17 @@ LUA = PACKAGE / "lua"
 FONTS = [f"{family}-{style}.otf" for family in ("SourceSerif4", "SourceSans3")
          for style in ("Regular", "It", "Semibold", "SemiboldIt", "Bold", "BoldIt")] + [
     f"SourceCodePro-{style}.otf" for style in ("Regular", "It", "Semibold")]
+#: the faces the Anki cards name, shipped prebuilt as WOFF2 subsets (render/fonts.py)
+CARD_FACES = [f"SourceSerif4-{style}" for style in ("Regular", "It", "Bold", "BoldIt")] + [
+    f"SourceSans3-{style}" for style in ("Regular", "It", "Semibold", "Bold")] + [
+    f"SourceCodePro-{style}" for style in ("Regular", "It", "Semibold")]
 #: every file of templates/ that qabook reads, by folder
 TEMPLATE_FILES = {
     "anki": ["card.css", "question-front.html", "question-back.html", "exercise-front.html",
              "exercise-back.html", "cloze-front.html", "cloze-back.html"],
     "epub": ["epub.css"],
     "pdf": ["book.css", "chunk.html"],
-    "fonts": FONTS,
+    "fonts": FONTS + [f"cards/{face}.woff2" for face in CARD_FACES],
 }
 
 
@@ -29,6 +33,7 @@ def _templates() -> Path:
 
 
 TEMPLATES = _templates()
+CARD_FONTS = TEMPLATES / "fonts" / "cards"
 #: files every build needs, checked at start-up (a broken install is named, not a traceback)
 REQUIRED = [LUA / "batch.lua"] + [TEMPLATES / folder / name
                                   for folder, names in TEMPLATE_FILES.items() for name in names]

@@ -83,8 +83,42 @@ def test_fonts_are_shipped_as_book_media(deck) -> None:
     assert len(fonts) == 11 and all(n.startswith("_a-tiny-book-") for n in fonts), fonts
     for name in fonts:
         assert (media / name).read_bytes()[:4] == b"wOF2"
-        assert all(f'url("{name}")' in m["css"] for n, m in models.items() if n.startswith("qabook"))
-    assert apkg.stat().st_size < 400_000  # subsets, not the 2.9 MB of whole fonts
+        ours = [m for n, m in models.items() if n.startswith("A Tiny Book · ")]
+        assert len(ours) == 2 and all(f'url("{name}")' in m["css"] for m in ours)
+    assert apkg.stat().st_size < 700_000  # subsets, not the 2.9 MB of whole fonts
+
+
+def test_the_prebuilt_card_fonts_are_the_fonts_subset_to_their_coverage() -> None:
+    """templates/fonts/cards holds what scripts/card_fonts.py writes: each face's characters
+    inside COVERAGE, from the same version of the font."""
+    import io
+    from fontTools.ttLib import TTFont
+
+    from qabook.render import anki_fields, fonts
+
+    assert sorted(f.prebuilt for f in anki_fields.FACES) == sorted(
+        p.name for p in fonts.PREBUILT.iterdir())
+    for face in anki_fields.FACES:
+        full = TTFont(fonts.FONTS / face.file, lazy=True)
+        shipped = TTFont(io.BytesIO((fonts.PREBUILT / face.prebuilt).read_bytes()), lazy=True)
+        assert shipped.flavor == "woff2"
+        assert set(shipped.getBestCmap()) == {c for c in full.getBestCmap() if fonts.covered(c)}
+        assert shipped["head"].fontRevision == full["head"].fontRevision, face.file
+        assert shipped["name"].getDebugName(1) == full["name"].getDebugName(1)
+
+
+def test_a_character_outside_the_coverage_gets_a_subset_that_draws_it() -> None:
+    import io
+    from fontTools.ttLib import TTFont
+
+    from qabook.render import anki_fields, fonts
+
+    face = anki_fields.FACES[0]
+    assert not fonts.covered(ord("ệ"))
+    data = fonts.woff2(face, {"T", "i", "ế", "n", "g", "ệ"})
+    cmap = TTFont(io.BytesIO(data)).getBestCmap()
+    assert ord("ệ") in cmap and ord("ế") in cmap and ord("é") in cmap  # and the coverage
+    assert fonts.woff2(face, {"a", "é", "α"}) == (fonts.PREBUILT / face.prebuilt).read_bytes()
 
 
 @pytest.fixture(scope="module")
