@@ -103,6 +103,8 @@ def test_a_collection_through_three_editions(tmp_path: Path, col: Collection) ->
     mods = {key: note(col, key).mod for key in ids}
     reviews = col.db.scalar("select count() from revlog")
     count = col.note_count()
+    schedule = {cid: (col.get_card(cid).ivl, col.get_card(cid).due) for cid in reviewed.values()}
+    assert col.card_count() == count
     next_second()
 
     # --- edition 2: the author edits, inserts, deletes, reorders, renumbers, renames ------
@@ -140,11 +142,12 @@ def test_a_collection_through_three_editions(tmp_path: Path, col: Collection) ->
     renumbered = note(col, "02.005")
     assert renumbered.id == ids["02.003"] and renumbered["Heading"].startswith("Q5 · ")
     for key, cid in reviewed.items():
-        assert col.get_card(cid).reps == 1
+        card = col.get_card(cid)
+        assert card.reps == 1 and (card.ivl, card.due) == schedule[cid], key
     assert col.db.scalar("select count() from revlog") == reviews
     assert col.get_card(reviewed["02.003"]).did == col.decks.id_for_name(
         "A Tiny Book::02 Second Things")  # Anki leaves existing cards in their deck
-    assert col.note_count() == count + 1
+    assert col.note_count() == col.card_count() == count + 1
 
     # --- edition 3: a question is removed; its notes become tombstones --------------------
     next_second()
