@@ -14,7 +14,7 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
 import reviewer
-from conftest import BOOKS, assemble, run
+from conftest import BOOKS, REPO, assemble, run
 
 CASE = BOOKS / "cards-review"
 FAMILIES = {"Source Serif 4", "Source Sans 3", "Source Code Pro"}
@@ -86,6 +86,8 @@ def test_fonts_are_shipped_as_book_media(deck) -> None:
         ours = [m for n, m in models.items() if n.startswith("A Tiny Book · ")]
         assert len(ours) == 2 and all(f'url("{name}")' in m["css"] for m in ours)
     assert apkg.stat().st_size < 700_000  # subsets, not the 2.9 MB of whole fonts
+    prebuilt = {p.read_bytes() for p in (REPO / "templates/fonts/cards").iterdir()}
+    assert {(media / name).read_bytes() for name in fonts} == prebuilt  # no subsetting
 
 
 def test_the_prebuilt_card_fonts_are_the_fonts_subset_to_their_coverage() -> None:
@@ -118,7 +120,10 @@ def test_a_character_outside_the_coverage_gets_a_subset_that_draws_it() -> None:
     data = fonts.woff2(face, {"T", "i", "ế", "n", "g", "ệ"})
     cmap = TTFont(io.BytesIO(data)).getBestCmap()
     assert ord("ệ") in cmap and ord("ế") in cmap and ord("é") in cmap  # and the coverage
-    assert fonts.woff2(face, {"a", "é", "α"}) == (fonts.PREBUILT / face.prebuilt).read_bytes()
+    prebuilt = (fonts.PREBUILT / face.prebuilt).read_bytes()
+    assert fonts.woff2(face, {"a", "é", "α"}) == prebuilt
+    assert fonts.woff2(face, {"a", "\n", "\t", "↩", "\ufe0e", "\u200b"}) == prebuilt  # no glyphs
+    assert fonts.woff2(face, {"a", "\n", "\t", "↩", "\ufe0e", "\u200b"}) == prebuilt
 
 
 @pytest.fixture(scope="module")

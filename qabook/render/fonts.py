@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import unicodedata
 from dataclasses import dataclass
 
 from qabook import resources
@@ -31,7 +32,11 @@ COVERAGE = ((0x20, 0x7E), (0xA0, 0x17F), (0x370, 0x3FF), (0x2000, 0x22FF), (0x25
 
 
 def covered(code: int) -> bool:
-    return any(low <= code <= high for low, high in COVERAGE)
+    """Whether the prebuilt subsets serve this character: it is in COVERAGE, or it needs no
+    glyph (a line break or other control, a format character, a variation selector such as
+    the U+FE0E pandoc writes after its footnote arrow)."""
+    return any(low <= code <= high for low, high in COVERAGE) or 0xFE00 <= code <= 0xFE0F \
+        or unicodedata.category(chr(code)) in ("Cc", "Cf")
 
 
 def coverage() -> list[int]:
