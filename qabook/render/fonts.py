@@ -35,8 +35,12 @@ def covered(code: int) -> bool:
     """Whether the prebuilt subsets serve this character: it is in COVERAGE, or it needs no
     glyph (a line break or other control, a format character, a variation selector such as
     the U+FE0E pandoc writes after its footnote arrow)."""
-    return any(low <= code <= high for low, high in COVERAGE) or 0xFE00 <= code <= 0xFE0F \
+    return in_coverage(code) or 0xFE00 <= code <= 0xFE0F \
         or unicodedata.category(chr(code)) in ("Cc", "Cf")
+
+
+def in_coverage(code: int) -> bool:
+    return any(low <= code <= high for low, high in COVERAGE)
 
 
 def coverage() -> list[int]:
