@@ -17,9 +17,11 @@ build ships them; the deck renderer uses `plan`.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, replace
 
+from qabook import ast
 from qabook.config import slugify
 from qabook.diagnostics import Diagnostics, Location
 from qabook.load.history import EMPTY, HISTORY, Entry, History
@@ -42,7 +44,9 @@ class Item:
     question: Question
     exercise: Exercise | None
     location: Location
+    text: str = ""  #: a digest of its own words (its prompt), to know it again after a re-key
     previous: str = ""  #: the history key whose entry it continues ("" when new)
+    how: str = ""  #: how it found that entry: "key", "words" or "place"
 
 
 @dataclass(frozen=True)
@@ -92,40 +96,65 @@ def plan(book: Book, guids: bool = True) -> Plan:
                 f"{root}::topic::{tag}" for tag in question.tags)
             sort = f"{chapter.number:02d}.{question.number:03d}"
             common = dict(deck=deck, tags=tags, chapter=chapter, question=question)
-            candidates.append((question.key, question.label, "question", Item(
+            words = _digest(question.prompt)
+            candidates.append((question.label, Item(
                 question.key, "question", "", question.label, heading(question), sort,
-                exercise=None, location=question.location, **common)))
+                exercise=None, location=question.location, text=words, **common)))
             for exercise in question.exercises:
-                key = exercise.label or exercise.number
-                candidates.append((key, exercise.number, "exercise", Item(
-                    key, "exercise", "", exercise.number, f"Exercise {exercise.number}",
-                    f"{sort}.{exercise.letter}", exercise=exercise,
-                    location=exercise.location, **common)))
+                candidates.append((exercise.number, Item(
+                    exercise.label or exercise.number, "exercise", "", exercise.number,
+                    f"Exercise {exercise.number}", f"{sort}.{exercise.letter}",
+                    exercise=exercise, location=exercise.location,
+                    text=_digest(exercise.prompt), **common)))
             if cloze_terms(question):
-                key = f"cloze:{question.key}"
-                candidates.append((key, f"cloze:{question.label}", "cloze", Item(
-                    key, "cloze", "", f"{question.label} (cloze)",
+                candidates.append((f"cloze:{question.label}", Item(
+                    f"cloze:{question.key}", "cloze", "", f"{question.label} (cloze)",
                     f"{heading(question)} (key terms)", f"{sort}.~", exercise=None,
-                    location=question.location, **common)))
-    own = {key for key, _, _, _ in candidates}
-    claimed: set[str] = set()
+                    location=question.location, text=words, **common)))
+    found = _match(candidates, history)
     items = []
-    for key, fallback, kind, draft in candidates:
-        if key in history.notes:
-            previous = key
-        elif fallback != key and fallback in history.notes and fallback not in own \
-                and fallback not in claimed:
-            previous = fallback  # an id or label given to an item that shipped without one
-        else:
-            previous = ""
-        claimed.add(previous)
+    for _, draft in candidates:
+        previous, how = found.get(draft.key, ("", ""))
         entry = history.notes.get(previous)
-        guid = entry.guid if entry and entry.guid else _guid(
-            identifier, kind, previous or key, legacy=bool(entry)) if guids else ""
-        items.append(replace(draft, guid=guid, previous=previous))
+        guid = entry.guid if entry and entry.guid else guid_for(
+            identifier, draft.kind, previous or draft.key, legacy=bool(entry)) if guids else ""
+        items.append(replace(draft, guid=guid, previous=previous, how=how))
+    live = {item.guid for item in items}
+    claimed = {previous for previous, _ in found.values()}
     retired = tuple((key, entry) for key, entry in sorted(history.notes.items())
-                    if key not in claimed)
+                    if key not in claimed and not (guids and entry.guid in live))
     return Plan(tuple(items), retired, history, root)
+
+
+def _match(candidates: list[tuple[str, Item]], history: History) -> dict[str, tuple[str, str]]:
+    """Each item's history entry, as (key, how): its own key first; then, for an item the
+    history does not know by key (a new id or label, a renumbered question), an unclaimed
+    entry of the same kind shipped with the same words; last, the entry of its label or
+    number when that entry's words are unknown (a first-format history)."""
+    notes = history.notes
+    own = {item.key for _, item in candidates}
+    found = {item.key: (item.key, "key") for _, item in candidates if item.key in notes}
+    claimed = {key for key, _ in found.values()}
+    free = [key for key in notes if key not in own]
+    for _, item in candidates:
+        if item.key not in found and item.text:
+            match = next((key for key in free if key not in claimed and notes[key].text ==
+                          item.text and notes[key].kind == item.kind), None)
+            if match:
+                found[item.key] = (match, "words")
+                claimed.add(match)
+    for fallback, item in candidates:
+        entry = notes.get(fallback)
+        if item.key not in found and entry and not entry.text and fallback not in own \
+                and fallback not in claimed:
+            found[item.key] = (fallback, "place")
+            claimed.add(fallback)
+    return found
+
+
+def _digest(blocks) -> str:
+    words = " ".join(ast.stringify(list(blocks)).split())
+    return hashlib.sha256(words.encode()).hexdigest()[:16] if words else ""
 
 
 def report(book: Book, diags: Diagnostics) -> None:
@@ -150,6 +179,14 @@ def report(book: Book, diags: Diagnostics) -> None:
                           f", which an earlier edition removed: learners get it back with "
                           f"the review history they had for it",
                           "give it a new id (or label) if it is another question")
+        if item.how == "place":
+            diags.warning(item.location, "deck.adopted",
+                          f"{item.shown} takes over the note shipped as "
+                          f"'{entry.heading or item.previous}' because it stands where that "
+                          f"one stood (the history does not know the words it shipped): "
+                          f"learners' review history of that note becomes this one's",
+                          "if they are not the same item, build with the old book first, "
+                          "then make the change: the history then knows each item's words")
         if item.kind == "exercise" and not item.exercise.label:
             diags.warning(item.location, "deck.positional",
                           f"exercise {item.shown} has no label, so its Anki note is known by "
@@ -161,10 +198,11 @@ def report(book: Book, diags: Diagnostics) -> None:
             what = entry.heading or key
             diags.warning(history.line(key), "deck.removed",
                           f"'{what}' was shipped to learners ({HISTORY}) and is no longer in "
-                          f"the book", "if it was renumbered or moved, give it back its "
-                          f"identity (a question: 'id: {key}' in its front matter; an exercise:"
-                          f" its old label); if it was removed, the next build retires it: "
-                          f"learners' cards say so and are tagged {deck.root_tag}::removed")
+                          f"the book", "if it was renamed, renumbered or reworded, give it back "
+                          f"its identity (a question: 'id: {key}' in its front matter; an "
+                          f"exercise: its old label); if it was removed, the next build retires"
+                          f" it: learners' cards say so and are tagged "
+                          f"{deck.root_tag}::removed")
     moved = Counter((entry.deck, item.deck, item.chapter.location)
                     for item in deck.items
                     if (entry := deck.entry(item)) and entry.deck and entry.deck != item.deck)
@@ -186,7 +224,7 @@ def _width(book: Book) -> int:
     return max([2] + [len(str(chapter.number)) for chapter in book.chapters])
 
 
-def _guid(identifier: str, kind: str, key: str, legacy: bool) -> str:
+def guid_for(identifier: str, kind: str, key: str, legacy: bool) -> str:
     """A new note's GUID; for a first-format history entry, the GUID that qabook gave it
     (it was derived from the question label and the exercise letter)."""
     import genanki

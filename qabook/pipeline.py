@@ -14,6 +14,7 @@ from qabook.model import build_model
 from qabook.model.nodes import Book
 from qabook import deck, environment, tex
 from qabook.cache import NO_CACHE, Cache, file_digest, key
+from qabook.load.history import EMPTY
 from qabook.load.history import parse as history_parse
 from qabook.render import FORMATS, HISTORY, RenderContext, inputs, target
 from qabook.render.output import FolderBusy, OutputFolder, StoppedAfterPublishing
@@ -166,16 +167,27 @@ def _history_change(staged: RenderContext) -> str:
     new = staged.out / HISTORY
     if not new.exists():
         return ""
-    edition = history_parse(new.read_text(encoding="utf-8")).edition
-    if edition is None:
-        return "note types"
+    after = history_parse(new.read_text(encoding="utf-8"))
+    before = staged.book.history or EMPTY
+    by_guid = {entry.guid: key for key, entry in before.notes.items()}
+    added, updated, retired, rekeyed = [], [], [], []
+    for ident, entry in after.notes.items():
+        old = before.notes.get(ident) or before.notes.get(by_guid.get(entry.guid, ""))
+        name = entry.heading or ident
+        if old is None:
+            added.append(name)
+        elif entry.retired and not old.retired:
+            retired.append(name)
+        elif old.hash != entry.hash:
+            updated.append(name)
+        if old is not None and ident not in before.notes:
+            rekeyed.append(f"{by_guid[entry.guid]} → {ident}")
     counts = [f"{len(names)} note{'s' if len(names) != 1 else ''} {what}{_some(names)}"
-              for names, what in ((edition.updated, "updated"), (edition.added, "added"),
-                                  (edition.retired, "retired")) if names]
-    was = staged.book.history
-    if not counts:
-        return "the note types" if was and not was.legacy else "its format"
-    return "; ".join(counts)
+              for names, what in ((updated, "updated"), (added, "added"), (retired, "retired"),
+                                  (rekeyed, "known by a new name")) if names]
+    if after.types != before.types:
+        counts.append("the note types")
+    return "; ".join(counts) or "its format"
 
 
 def _some(names: tuple[str, ...]) -> str:

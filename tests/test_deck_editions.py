@@ -76,11 +76,13 @@ def col(tmp_path):
     collection.close()
 
 
-def test_a_collection_through_three_editions(tmp_path: Path, col: Collection) -> None:
+def test_a_collection_through_three_editions(tmp_path: Path, col: Collection,
+                                             monkeypatch) -> None:
     book = tmp_path / "book"
     shutil.copytree(BASE, book)
     edit(book, Q1, SECOND_EXERCISE, SECOND_EXERCISE.replace("::: exercise",
                                                              "::: {.exercise #ex-follows}"))
+    edit(book, Q2, "The second question, after @Q1.", "The [second]{.cloze} question, after @Q1.")
 
     # --- edition 1: import, review, mark, tag, type in a field ---------------------------
     first, said = build(book, tmp_path / "e1")
@@ -108,7 +110,7 @@ def test_a_collection_through_three_editions(tmp_path: Path, col: Collection) ->
     next_second()
 
     # --- edition 2: the author edits, inserts, deletes, reorders, renumbers, renames ------
-    edit(book, Q2, "The second question, after @Q1.", "The second question, after @Q1. Edited.")
+    edit(book, Q2, "question, after @Q1.", "question, after @Q1. Edited.")
     text = (book / Q1).read_text()
     start = text.index("::: {.exercise #ex-first}")
     follows = text.index("::: {.exercise #ex-follows}")
@@ -123,7 +125,9 @@ def test_a_collection_through_three_editions(tmp_path: Path, col: Collection) ->
     assert code == 0 and "deck.renamed" in err and "02 Other Things" in err
     assert "deck.removed" not in err  # nothing left the book yet
 
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "315532800")  # as packagers set it: no effect
     second, said = build(book, tmp_path / "e2")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
     assert "updated" in said and "added" in said
     log = import_(col, second)
     assert not log.conflicting
@@ -155,21 +159,29 @@ def test_a_collection_through_three_editions(tmp_path: Path, col: Collection) ->
     for path in book.rglob("*.md"):
         path.write_text(path.read_text().replace("Q2", "Q1"))
     code, out, err = run("check", "--source", str(book))
-    assert code == 0 and err.count("[deck.removed]") == 2
+    assert code == 0 and err.count("[deck.removed]") == 3
     assert "'Q2 · The Second Question'" in err and "'Exercise 2-A'" in err
+    assert "'Q2 · The Second Question (key terms)'" in err
     code, out, err = run("check", "--source", str(book), "--strict")
     assert code == 1
     third, said = build(book, tmp_path / "e3")
-    assert "2 notes retired: Exercise 2-A, Q2 · The Second Question" in said
+    assert "3 notes retired: Exercise 2-A, Q2 · The Second Question, Q2 · The Second " \
+           "Question (key terms)" in said
     log = import_(col, third)
-    gone = note(col, "01.002")
+    gone = note(col, "01.002 removed")
     assert gone.id == ids["01.002"] and gone["Heading"].startswith("Removed: ")
     assert gone.tags == [f"{ROOT}::removed"]
     assert ids["01.002"] in col.find_notes(f"tag:{ROOT}::removed")
+    (cloze,) = col.find_cards(f'tag:{ROOT}::removed "note:A Tiny Book · Key terms"')
+    back = col.get_card(cloze).answer()
+    assert f"tag:{ROOT}::removed</code>" in back and "Removed from the book." in back
+    front = col.get_card(cloze).question()
+    assert "[...]" in front and "{{" not in front and "Removed from the book." in front
     code, out, err = run("check", "--source", str(book), "--strict")
     assert code == 0, err  # retired now: said once
 
-    # --- the same edition again: nothing moves -----------------------------------------
+    # --- the next edition, with nothing changed in it: nothing moves ---------------------
+    edit(book, "book.yaml", "date: 2026-01-15", "date: 2026-03-01")
     history = (book / HISTORY).read_text()
     again, said = build(book, tmp_path / "e4", "--locked")
     assert "updated" not in said and (book / HISTORY).read_text() == history
@@ -182,12 +194,42 @@ def test_a_collection_through_three_editions(tmp_path: Path, col: Collection) ->
     try:
         import_(fresh, again)
         cids = fresh.find_cards(f"tag:{ROOT}::removed")
-        assert len(cids) == 2
+        assert len(cids) == 3  # Q2, its exercise and its key terms
         for cid in cids:
             assert fresh.decks.name(fresh.get_card(cid).did).endswith("Removed from the book")
             assert "Removed from the book." in fresh.get_card(cid).question()
     finally:
         fresh.close()
+
+
+def test_an_item_that_gets_a_label_is_known_by_its_words_not_its_place(
+        tmp_path: Path, col: Collection) -> None:
+    """Two unlabelled exercises shipped; the author deletes the first and labels the other,
+    as check asks: the survivor keeps its own note, the deleted one becomes a tombstone."""
+    book = tmp_path / "book"
+    shutil.copytree(BASE, book)
+    edit(book, Q1, "::: {.exercise #ex-first}", "::: exercise")
+    edit(book, Q1, "(see @ex-first)", "(see Q1)")
+    first, _ = build(book, tmp_path / "e1")
+    import_(col, first)
+    survivor = note(col, "01.001.B").id
+    reviewed = review(col, "01.001.B")
+    next_second()
+    text = (book / Q1).read_text()
+    start = text.index("::: exercise\nWhy is")
+    end = text.index("::: exercise\nWhat follows")
+    (book / Q1).write_text(text[:start] + text[end:].replace("::: exercise", "::: {.exercise "
+                                                                            "#ex-follows}", 1))
+    code, _, err = run("check", "--source", str(book))
+    assert code == 0 and "deck.adopted" not in err and err.count("[deck.removed]") == 1
+    assert "'Exercise 1-A'" in err
+    second, said = build(book, tmp_path / "e2")
+    assert "known by a new name: 1-B → ex-follows" in said
+    import_(col, second)
+    assert note(col, "01.001.A").id == survivor and col.get_card(reviewed).reps == 1
+    assert "What follows it?" in note(col, "01.001.A")["Exercise"]
+    gone = [col.get_note(n) for n in col.find_notes(f"tag:{ROOT}::removed")]
+    assert [n["Heading"] for n in gone] == ["Removed: Exercise 1-A"]
 
 
 def test_locked_fails_and_publishes_nothing_when_the_history_is_out_of_date(

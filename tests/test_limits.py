@@ -315,6 +315,18 @@ def read_digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def test_two_notes_with_one_guid_are_refused_where_the_second_is(tmp_path: Path) -> None:
+    """What a merge of two branches leaves when one re-keyed a note the other edited."""
+    note = '{"guid": "same", "time": 1, "hash": "8bc2924e4b928d59", "kind": "question"}'
+    (tmp_path / HISTORY).write_text(f'{{\n  "qabook-anki-history": 2,\n  "notes": {{\n'
+                                    f'    "Q1": {note},\n    "first": {note}\n  }}\n}}\n')
+    diags = Diagnostics()
+    assert read_history(tmp_path, diags) is None
+    [diag] = diags.items
+    assert (diag.code, diag.location.line) == ("history.invalid", 5)
+    assert "'Q1' and 'first' have the same guid" in diag.message
+
+
 @pytest.mark.parametrize("note, message", [
     ('{"guid": "x", "time": 1, "hash": "8bc2924e4b928d59"}', "has no 'kind'"),
     ('{"guid": "", "time": 1, "hash": "8bc2924e4b928d59", "kind": "question"}', "guid"),

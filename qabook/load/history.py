@@ -70,11 +70,14 @@ class Entry:
     deck: str = ""  #: the deck it was shipped into
     retired: bool = False  #: shipped as a tombstone: it left the book
     terms: tuple[tuple[str, int], ...] = ()  #: a cloze note's terms and their card numbers
+    text: str = ""  #: a digest of the item's own words (its prompt), to know it again
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"guid": self.guid, "time": self.time, "hash": self.hash,
                                 "kind": self.kind, "key": self.key, "heading": self.heading,
                                 "deck": self.deck}
+        if self.text:
+            data["text"] = self.text
         if self.retired:
             data["retired"] = True
         if self.terms:
@@ -84,16 +87,19 @@ class Entry:
 
 @dataclass(frozen=True)
 class Edition:
-    """What the last edition that changed the deck changed."""
+    """What the current edition (the book's `date`) changed, over all its builds."""
 
-    time: int
+    date: str  #: the book's date, YYYY-MM-DD
+    time: int  #: its last build that changed the deck
     added: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()
     retired: tuple[str, ...] = ()
+    renamed: tuple[tuple[str, str], ...] = ()  #: decks: (shipped name, new name)
 
     def to_json(self) -> dict[str, Any]:
-        return {"time": self.time, "added": list(self.added), "updated": list(self.updated),
-                "retired": list(self.retired)}
+        return {"date": self.date, "time": self.time, "added": list(self.added),
+                "updated": list(self.updated), "retired": list(self.retired),
+                "renamed": [list(pair) for pair in self.renamed]}
 
 
 @dataclass(frozen=True)
@@ -136,8 +142,9 @@ def parse(text: str) -> History:
     if conflict:
         line = text.count("\n", 0, conflict.start()) + 1
         raise HistoryError(f"{HISTORY} has merge-conflict markers at line {line}", line, 1,
-                           f"resolve the conflict: keep, for each note, the side with the "
-                           f"larger time; or {RESTART}")
+                           f"take either side of each conflict, then build and commit: the "
+                           f"build gives every note whose content differs a new time; or "
+                           f"{RESTART}")
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_whole_number)
     except json.JSONDecodeError as exc:
@@ -162,8 +169,18 @@ def parse(text: str) -> History:
         raise HistoryError(f"unknown key '{name}'", *_position(text, name))
     notes = _object(data.get("notes", {}), "notes", text)
     types = _object(data.get("note types", {}), "note types", text)
+    parsed = {key: _note(key, value, text) for key, value in notes.items()}
+    owners: dict[str, str] = {}
+    for key, entry in parsed.items():
+        if entry.guid in owners:
+            raise HistoryError(f"the notes '{owners[entry.guid]}' and '{key}' have the same "
+                               f"guid: they are one note of learners' decks under two names",
+                               *_position(text, key),
+                               "a merge kept both: delete the entry of the name the book no "
+                               "longer uses, then build")
+        owners[entry.guid] = key
     return History(
-        notes={key: _note(key, value, text) for key, value in notes.items()},
+        notes=parsed,
         types={key: _stamp(key, value, text) for key, value in types.items()},
         edition=_edition(data["edition"], text) if "edition" in data else None,
         digest=digest, lines={key: _position(text, key)[0] for key in notes})
@@ -241,7 +258,8 @@ def _note(key: str, value: Any, text: str) -> Entry:
 
     if not isinstance(value, dict):
         raise fail(f"must be an object, not {_json_type(value)}")
-    allowed = {"guid", "time", "hash", "kind", "key", "heading", "deck", "retired", "terms"}
+    allowed = {"guid", "time", "hash", "kind", "key", "heading", "deck", "retired", "terms",
+               "text"}
     missing = {"guid", "time", "hash", "kind"} - set(value)
     if missing or set(value) - allowed:
         raise fail(f"has no '{sorted(missing)[0]}'" if missing else
@@ -265,6 +283,9 @@ def _note(key: str, value: Any, text: str) -> Entry:
                        f"tombstone shows it)")
     if type(value.get("retired", False)) is not bool:
         raise fail("has a 'retired' that is not true or false")
+    if value.get("text", "") and (not isinstance(value["text"], str)
+                                  or DIGEST.fullmatch(value["text"]) is None):
+        raise fail("has a text digest that is not 16 hex digits")
     terms = value.get("terms", {})
     if not isinstance(terms, dict) or len(terms) > MAX_TERMS or not all(
             type(n) is int and 0 < n <= MAX_TERMS for n in terms.values()) \
@@ -272,20 +293,26 @@ def _note(key: str, value: Any, text: str) -> Entry:
         raise fail(f"has 'terms' that are not distinct card numbers from 1 to {MAX_TERMS}")
     return Entry(guid, value["time"], value["hash"], value["kind"], value.get("key", ""),
                  value.get("heading", ""), value.get("deck", ""), value.get("retired", False),
-                 tuple(sorted(terms.items(), key=lambda item: item[1])))
+                 tuple(sorted(terms.items(), key=lambda item: item[1])), value.get("text", ""))
 
 
 def _edition(value: Any, text: str) -> Edition:
-    ok = isinstance(value, dict) and set(value) == {"time", "added", "updated", "retired"} \
-        and _time(value["time"]) and all(
-            isinstance(value[k], list) and all(isinstance(x, str) and len(x) <= MAX_TEXT
-                                               for x in value[k])
-            for k in ("added", "updated", "retired"))
+    def names(items: Any) -> bool:
+        return isinstance(items, list) and all(
+            isinstance(x, str) and len(x) <= MAX_TEXT and not problem(x, prose=True)
+            for x in items)
+
+    ok = isinstance(value, dict) \
+        and set(value) == {"date", "time", "added", "updated", "retired", "renamed"} \
+        and isinstance(value["date"], str) and re.fullmatch(r"\d{4}-\d\d-\d\d", value["date"]) \
+        and _time(value["time"]) and all(names(value[k]) for k in ("added", "updated", "retired")) \
+        and isinstance(value["renamed"], list) and all(
+            isinstance(pair, list) and len(pair) == 2 and names(pair) for pair in value["renamed"])
     if not ok:
-        raise HistoryError("'edition' must be {time, added, updated, retired}",
+        raise HistoryError("'edition' must be {date, time, added, updated, retired, renamed}",
                            *_position(text, "edition"))
-    return Edition(value["time"], tuple(value["added"]), tuple(value["updated"]),
-                   tuple(value["retired"]))
+    return Edition(value["date"], value["time"], tuple(value["added"]), tuple(value["updated"]),
+                   tuple(value["retired"]), tuple(tuple(pair) for pair in value["renamed"]))
 
 
 class _Duplicate(Exception):

@@ -15,11 +15,10 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ import genanki
 
 from qabook import resources
 from qabook.cache import Cache, key
-from qabook.deck import Item, Plan, deck_name, plan, removed_deck
+from qabook.deck import Item, Plan, cloze_terms, deck_name, guid_for, plan, removed_deck
 from qabook.diagnostics import Location
 from qabook.load.history import HISTORY, Edition, Entry, History, Stamp, dumps
 from qabook.model.attributes import is_cloze, plain_cloze, term_key
@@ -80,7 +79,7 @@ def render(ctx: RenderContext) -> Path:
     notes += [_tombstone(ctx, deck, key, entry, len(notes) + index)
               for index, (key, entry) in enumerate(deck.retired)]
     css = media.card_css([field for note in notes for field in note.fields])
-    stamps = _Stamps(deck.history, config.timestamp, _now())
+    stamps = _Stamps(deck.history, config.timestamp, _now(), config.date.isoformat())
     mtimes = {note.key: stamps.note(note) for note in notes}
     models = {kind: _model(ctx, kind, stamps, css) for kind in sorted({n.model for n in notes})}
     history = stamps.history()  # after every note and note type got its time
@@ -105,9 +104,11 @@ def render(ctx: RenderContext) -> Path:
 
 
 def _now() -> int:
-    """The build's time: SOURCE_DATE_EPOCH when set (reproducible builds), else the clock."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    return int(epoch) if epoch.isdigit() else int(time.time())
+    """The build's time, from the clock and nothing else: a changed note must be newer than
+    what a learner did to it before this build (SOURCE_DATE_EPOCH, which packagers set to the
+    last commit's time or to 1980, would make it older). The build stays reproducible: the
+    times it gives are recorded in the history, which is committed."""
+    return int(time.time())
 
 
 def _id(identifier: str, *parts: str) -> int:
@@ -136,12 +137,18 @@ def _description(ctx: RenderContext, deck: Plan, edition: Edition | None) -> str
     when = config.date.isoformat()
     parts = [f"<p>{html.escape(config.description)}</p>",
              f"<p><b>Edition of {html.escape(when)}.</b>"]
+    if edition is not None and edition.date != when:
+        edition = None  # the last edition's changes are not this one's
     if edition is not None and (edition.added or edition.updated or edition.retired):
         counts = [f"{len(names)} {what}" for names, what in
                   ((edition.updated, "updated"), (edition.added, "new"),
                    (edition.retired, "removed")) if names]
         parts.append(f" Changes in this edition: {', '.join(counts)}.")
     parts.append("</p>")
+    for old, new in edition.renamed if edition else ():
+        parts.append(f"<p>The deck “{html.escape(old)}” is now “{html.escape(new)}”: Anki "
+                     f"keeps the cards you had in the old deck. Rename the old deck to the new "
+                     f"name (or move its cards there).</p>")
     parts.append(
         "<p>To take a new edition, import its file over this one with Anki's default "
         "options: changed notes are updated in place and keep their review history. An "
@@ -212,7 +219,6 @@ def _cloze_numbers(deck: Plan, item: Item) -> dict[str, int]:
     """Each key term of a cloze note with its card number: the number it shipped with, or
     the next never used (a removed term's number is not given to another: its learners'
     card would ask for a different term)."""
-    from qabook.deck import cloze_terms
     entry = deck.entry(item)
     numbers = dict(entry.terms) if entry else {}
     for term in cloze_terms(item.question):
@@ -305,24 +311,22 @@ def _tombstone(ctx: RenderContext, deck: Plan, key: str, entry: Entry, due: int)
     delete a note on import); suspended, so that a new learner never studies it."""
     tag = f"{deck.root_tag}::removed"
     name = html.escape(entry.heading or key)
-    notice = (f"<p><b>Removed from the book.</b> “{name}” is not in the edition of "
-              f"{ctx.config.date.isoformat()} of {html.escape(ctx.config.title)}. "
-              f"You can delete this note: in the Browser, search <code>tag:{tag}</code>.</p>")
+    # no date: the tombstone stays the same note from one edition to the next
+    notice = (f"<p><b>Removed from the book.</b> “{name}” is no longer in "
+              f"{html.escape(ctx.config.title)}. You can delete this note: in the Browser, "
+              f"search <code>tag:{tag}</code>.</p>")
     heading = html.escape(f"Removed: {entry.heading or key}")
-    sort = html.escape(entry.key)
+    sort = html.escape(f"{entry.key} removed")  # its old place, not another note's Key
     if entry.kind == "cloze":
-        fields: tuple[str, ...] = (sort, heading, f"{{{{c1::{notice}}}}}", "")
+        # the notice stays outside the cloze: Anki reads a "::" inside one as a hint
+        fields: tuple[str, ...] = (sort, heading, f"{{{{c1::Removed}}}} {notice}", "")
     elif entry.kind == "exercise":
         fields = (sort, heading, "", notice, notice, "", "", "")
     else:
         fields = (sort, heading, notice, notice, "", "", "", "")
-    return CardNote(None, key, entry.guid or _legacy_guid(ctx, key, entry), removed_deck(ctx.book),
-                    entry.kind, fields, (tag,), due, suspended=True)
-
-
-def _legacy_guid(ctx: RenderContext, key: str, entry: Entry) -> str:
-    from qabook.deck import _guid
-    return _guid(ctx.config.identifier, entry.kind, key, legacy=True)
+    guid = entry.guid or guid_for(ctx.config.identifier, entry.kind, key, legacy=True)
+    return CardNote(None, key, guid, removed_deck(ctx.book), entry.kind, fields, (tag,), due,
+                    suspended=True)
 
 
 class _Media:
@@ -426,13 +430,14 @@ class _Stamps:
     style (Anki skips an older note type).
     """
 
-    def __init__(self, history: History, base: int, now: int):
-        self.old, self.base, self.now = history, base, max(now, base)
+    def __init__(self, history: History, base: int, now: int, date: str):
+        self.old, self.base, self.now, self.date = history, base, max(now, base), date
         self.notes: dict[str, Entry] = {}
         self.types: dict[str, Stamp] = {}
         self.added: list[str] = []
         self.updated: list[str] = []
         self.retired: list[str] = []
+        self.renamed: list[tuple[str, str]] = []
 
     def note(self, note: CardNote) -> int:
         item = note.item
@@ -448,12 +453,14 @@ class _Stamps:
             mtime = self.base
             self.added.append(item.shown)
         if item is None:
-            self.notes[note.key] = Entry(previous.guid or note.guid, mtime, digest,
-                                         previous.kind, previous.key, previous.heading,
-                                         previous.deck, True, previous.terms)
+            self.notes[note.key] = replace(previous, guid=previous.guid or note.guid,
+                                           time=mtime, hash=digest, retired=True)
         else:
             self.notes[note.key] = Entry(note.guid, mtime, digest, note.model, item.sort,
-                                         item.heading, item.deck, False, note.terms)
+                                         item.heading, item.deck, False, note.terms, item.text)
+            moved = (previous.deck, item.deck) if previous and previous.deck else None
+            if moved and moved[0] != moved[1] and moved not in self.renamed:
+                self.renamed.append(moved)
         return mtime
 
     def model(self, kind: str, content: Any) -> int:
@@ -473,6 +480,20 @@ class _Stamps:
         return old.legacy or self.notes != old.notes or self.types != old.types
 
     def history(self) -> History:
-        edition = Edition(self.now, tuple(self.added), tuple(self.updated),
-                          tuple(self.retired)) if self.changed else self.old.edition
+        """The next history; its edition (the book's date) gathers what every build of that
+        edition changed, so that the deck's description tells all of it."""
+        old = self.old.edition
+        if not self.changed:
+            return replace(self.old, digest="", lines={})
+        same = old is not None and old.date == self.date
+
+        def gather(earlier: tuple, now: list, *before: tuple) -> tuple:
+            seen = [name for part in before for name in part]
+            return tuple(dict.fromkeys(name for name in [*earlier, *now] if name not in seen))
+
+        added = gather(old.added if same else (), self.added)
+        edition = Edition(self.date, self.now, added,
+                          gather(old.updated if same else (), self.updated, added),
+                          gather(old.retired if same else (), self.retired),
+                          gather(old.renamed if same else (), self.renamed))
         return History(dict(self.notes), dict(self.types), edition)
