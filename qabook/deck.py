@@ -48,6 +48,14 @@ class Item:
     previous: str = ""  #: the history key whose entry it continues ("" when new)
     how: str = ""  #: how it found that entry: "key", "words" or "place"
 
+    @property
+    def weak(self) -> bool:
+        """Whether its key is its place (a question without `id:`, an exercise without a
+        label): such a key may now name what another item shipped as."""
+        if self.kind == "exercise":
+            return not self.exercise.label
+        return not self.question.ident
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -113,42 +121,69 @@ def plan(book: Book, guids: bool = True) -> Plan:
                     location=question.location, text=words, **common)))
     found = _match(candidates, history)
     items = []
+    taken = {entry.guid for entry in history.notes.values() if entry.guid}
     for _, draft in candidates:
         previous, how = found.get(draft.key, ("", ""))
         entry = history.notes.get(previous)
-        guid = entry.guid if entry and entry.guid else guid_for(
-            identifier, draft.kind, previous or draft.key, legacy=bool(entry)) if guids else ""
+        if not guids:
+            guid = ""
+        elif entry and entry.guid:
+            guid = entry.guid
+        elif entry:  # a first-format entry: the GUID that version derived
+            guid = legacy_guid(identifier, draft.kind, previous)
+        else:
+            guid = _new_guid(identifier, draft.kind, draft.key, taken)
+        taken.add(guid)
         items.append(replace(draft, guid=guid, previous=previous, how=how))
-    live = {item.guid for item in items}
     claimed = {previous for previous, _ in found.values()}
     retired = tuple((key, entry) for key, entry in sorted(history.notes.items())
-                    if key not in claimed and not (guids and entry.guid in live))
+                    if key not in claimed)
     return Plan(tuple(items), retired, history, root)
 
 
 def _match(candidates: list[tuple[str, Item]], history: History) -> dict[str, tuple[str, str]]:
-    """Each item's history entry, as (key, how): its own key first; then, for an item the
-    history does not know by key (a new id or label, a renumbered question), an unclaimed
-    entry of the same kind shipped with the same words; last, the entry of its label or
-    number when that entry's words are unknown (a first-format history)."""
+    """Each item's history entry, as (key, how).
+
+    An id or a label names one item for good: its entry is taken first. An item known only
+    by its place (a question without id, an exercise without label) takes first an entry
+    shipped with its very words, wherever that entry stood (two questions that swapped
+    numbers keep their own notes). Then an item the history does not know by key (a new id
+    or label, a renumbered question) takes an unclaimed entry of its kind shipped with the
+    same words. Only then does an item known by its place take the entry of that place (it
+    was reworded where it stood); last, for a first-format history that knows no words, an
+    item takes the entry of its label or number."""
     notes = history.notes
-    own = {item.key for _, item in candidates}
-    found = {item.key: (item.key, "key") for _, item in candidates if item.key in notes}
-    claimed = {key for key, _ in found.values()}
-    free = [key for key in notes if key not in own]
+    strong = {item.key for _, item in candidates if not item.weak}
+    found: dict[str, tuple[str, str]] = {}
+    claimed: set[str] = set()
+
+    def take(item: Item, key: str, how: str) -> None:
+        found[item.key] = (key, how)
+        claimed.add(key)
+
+    def by_words(item: Item) -> str | None:
+        return next((key for key, entry in notes.items() if key not in claimed
+                     and key not in strong and entry.kind == item.kind and entry.text
+                     and entry.text == item.text), None)
+
     for _, item in candidates:
-        if item.key not in found and item.text:
-            match = next((key for key in free if key not in claimed and notes[key].text ==
-                          item.text and notes[key].kind == item.kind), None)
-            if match:
-                found[item.key] = (match, "words")
-                claimed.add(match)
+        if not item.weak and item.key in notes:
+            take(item, item.key, "key")
+    for _, item in candidates:
+        if item.weak and item.text and (key := by_words(item)):
+            take(item, key, "key" if key == item.key else "words")
+    for _, item in candidates:  # a new id or label on an item that shipped
+        if item.key not in found and item.text and (key := by_words(item)):
+            take(item, key, "words")
+    for _, item in candidates:  # reworded where it stood
+        if item.weak and item.key not in found and item.key in notes \
+                and item.key not in claimed:
+            take(item, item.key, "key")
     for fallback, item in candidates:
         entry = notes.get(fallback)
-        if item.key not in found and entry and not entry.text and fallback not in own \
+        if item.key not in found and entry and not entry.text and fallback not in strong \
                 and fallback not in claimed:
-            found[item.key] = (fallback, "place")
-            claimed.add(fallback)
+            take(item, fallback, "place")
     return found
 
 
@@ -160,9 +195,6 @@ def _digest(blocks) -> str:
 def report(book: Book, diags: Diagnostics) -> None:
     """What an author must hear before a build ships the deck: identities that would change,
     items that left the book, decks that were renamed. Silent for a book never shipped."""
-    history = book.history
-    if not history or not history.notes:
-        return
     deck = plan(book, guids=False)
     keys = Counter(item.key for item in deck.items)
     for item in deck.items:
@@ -172,6 +204,10 @@ def report(book: Book, diags: Diagnostics) -> None:
                         "a question's id must differ from every other question's id and "
                         "label (Q17)")
             keys[item.key] = 0  # once
+    history = book.history
+    if not history or not history.notes:
+        return  # nothing shipped: no learner to keep
+    for item in deck.items:
         entry = deck.entry(item)
         if entry is not None and entry.retired:
             diags.warning(item.location, "deck.revived",
@@ -187,12 +223,18 @@ def report(book: Book, diags: Diagnostics) -> None:
                           f"learners' review history of that note becomes this one's",
                           "if they are not the same item, build with the old book first, "
                           "then make the change: the history then knows each item's words")
-        if item.kind == "exercise" and not item.exercise.label:
+        if item.kind == "exercise" and item.weak:
             diags.warning(item.location, "deck.positional",
                           f"exercise {item.shown} has no label, so its Anki note is known by "
-                          f"its position: inserting, deleting or reordering exercises would "
-                          f"give learners' review history to another exercise",
+                          f"its place and its words: reordering exercises while rewording "
+                          f"one would give learners' review history to another exercise",
                           "give it a label that stays: ::: {.exercise #ex-name}")
+        if item.kind == "question" and item.weak:
+            diags.warning(item.location, "deck.positional",
+                          f"{item.shown} has no id, so its Anki notes are known by its number "
+                          f"and its words: renumbering questions while rewording one would "
+                          f"give learners' review history to another question",
+                          "give it an id that stays: id: a-name in its front matter")
     for key, entry in deck.retired:
         if not entry.retired:
             what = entry.heading or key
@@ -224,13 +266,27 @@ def _width(book: Book) -> int:
     return max([2] + [len(str(chapter.number)) for chapter in book.chapters])
 
 
-def guid_for(identifier: str, kind: str, key: str, legacy: bool) -> str:
-    """A new note's GUID; for a first-format history entry, the GUID that qabook gave it
-    (it was derived from the question label and the exercise letter)."""
-    import genanki
-    if legacy and kind == "exercise" and "-" in key:
+def legacy_guid(identifier: str, kind: str, key: str) -> str:
+    """The GUID the first qabook gave a note of a first-format history (from the question's
+    label and the exercise's letter)."""
+    import genanki  # the deck's engine: only the deck's process loads it
+
+    if kind == "exercise" and "-" in key:
         number, letter = key.rsplit("-", 1)
         return genanki.guid_for(identifier, "exercise", f"Q{number}", letter)
-    if legacy and kind == "question":
-        return genanki.guid_for(identifier, "question", key)
     return genanki.guid_for(identifier, kind, key)
+
+
+def _new_guid(identifier: str, kind: str, key: str, taken: set[str]) -> str:
+    """A new note's GUID: from the book, the kind and the key, in a namespace of its own (the
+    first qabook derived GUIDs from labels that a new item may now carry), and never one that
+    a note of the history or of the deck already has."""
+    import genanki
+
+    attempt = 0
+    while True:
+        salt = [f"again {attempt}"] if attempt else []
+        guid = genanki.guid_for(identifier, "note", kind, key, *salt)
+        if guid not in taken:
+            return guid
+        attempt += 1

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
-import shutil
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -169,10 +170,13 @@ def _history_change(staged: RenderContext) -> str:
         return ""
     after = history_parse(new.read_text(encoding="utf-8"))
     before = staged.book.history or EMPTY
-    by_guid = {entry.guid: key for key, entry in before.notes.items()}
+    identifier = staged.config.identifier
+    by_guid = {entry.guid or deck.legacy_guid(identifier, entry.kind, key): key
+               for key, entry in before.notes.items()}
     added, updated, retired, rekeyed = [], [], [], []
     for ident, entry in after.notes.items():
-        old = before.notes.get(ident) or before.notes.get(by_guid.get(entry.guid, ""))
+        was = by_guid.get(entry.guid)
+        old = before.notes.get(was) if was else None
         name = entry.heading or ident
         if old is None:
             added.append(name)
@@ -180,8 +184,8 @@ def _history_change(staged: RenderContext) -> str:
             retired.append(name)
         elif old.hash != entry.hash:
             updated.append(name)
-        if old is not None and ident not in before.notes:
-            rekeyed.append(f"{by_guid[entry.guid]} → {ident}")
+        if old is not None and was and was != ident:
+            rekeyed.append(f"{was} → {ident}")
     counts = [f"{len(names)} note{'s' if len(names) != 1 else ''} {what}{_some(names)}"
               for names, what in ((updated, "updated"), (added, "added"), (retired, "retired"),
                                   (rekeyed, "known by a new name")) if names]
@@ -207,13 +211,21 @@ def _history(staged: RenderContext, diags: Diagnostics) -> tuple[Path, Path] | N
     if not new.exists():
         return None
     final = staged.root / HISTORY
-    beside = final.with_name(f".{HISTORY}.{os.getpid()}.part")
+    beside: Path | None = None
     try:
-        shutil.copyfile(new, beside)
-        with open(beside, "rb+") as handle:
-            os.fsync(handle.fileno())
+        data = new.read_bytes()
+        # a name of its own, created here (O_EXCL): a link planted under a guessable name
+        # cannot send the history out of the book
+        handle, name = tempfile.mkstemp(dir=final.parent, prefix=f".{HISTORY}.", suffix=".part")
+        beside = Path(name)
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
     except OSError as exc:
-        beside.unlink(missing_ok=True)
+        if beside is not None:
+            with contextlib.suppress(OSError):
+                beside.unlink()
         diags.error(Location(HISTORY), "build.write", f"cannot update {HISTORY} in the source "
                     f"folder: {exc.strerror or exc}", "the deck keeps its notes' times in it: "
                     "let qabook write to the source folder; nothing was published")
@@ -228,7 +240,8 @@ def _publish(out: OutputFolder, names: list[str], history: tuple[Path, Path] | N
         out.publish(names)
     except OSError as exc:
         if history is not None:
-            history[0].unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only source folder says so above
+                history[0].unlink()
         _unwritable(diags, out.path, exc)
         raise BuildFailed(diags) from None
     if history is not None:

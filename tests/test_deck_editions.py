@@ -83,6 +83,7 @@ def test_a_collection_through_three_editions(tmp_path: Path, col: Collection,
     edit(book, Q1, SECOND_EXERCISE, SECOND_EXERCISE.replace("::: exercise",
                                                              "::: {.exercise #ex-follows}"))
     edit(book, Q2, "The second question, after @Q1.", "The [second]{.cloze} question, after @Q1.")
+    edit(book, Q1, "number: 1\n", "number: 1\nid: first\n")
 
     # --- edition 1: import, review, mark, tag, type in a field ---------------------------
     first, said = build(book, tmp_path / "e1")
@@ -230,6 +231,35 @@ def test_an_item_that_gets_a_label_is_known_by_its_words_not_its_place(
     assert "What follows it?" in note(col, "01.001.A")["Exercise"]
     gone = [col.get_note(n) for n in col.find_notes(f"tag:{ROOT}::removed")]
     assert [n["Heading"] for n in gone] == ["Removed: Exercise 1-A"]
+
+
+def test_a_new_question_never_gets_the_note_of_one_that_shipped_under_its_number(
+        tmp_path: Path, col: Collection) -> None:
+    """Q3 gets an id and moves to number 5; a new question takes number 3. The new one must
+    arrive as a new note (the first qabook derived GUIDs from labels such as Q3), and Q5
+    keep Q3's note."""
+    book = tmp_path / "book"
+    shutil.copytree(BASE, book)
+    first, _ = build(book, tmp_path / "e1")
+    import_(col, first)
+    third = note(col, "02.003").id
+    count = col.note_count()
+    next_second()
+    for path in book.rglob("*.md"):
+        path.write_text(path.read_text().replace("Q3", "Q5"))
+    edit(book, Q3, "number: 3\n", "number: 5\nid: third\n")
+    (book / "chapters/02-two/q03-new.md").write_text(
+        "---\nnumber: 3\ntitle: A New Question\n---\n\n::: question\nWhat is new?\n:::\n\n"
+        "Something new.\n")
+    second, said = build(book, tmp_path / "e2")
+    assert "1 note added: Q3 · A New Question" in said and "Q3 → third" in said, said
+    log = import_(col, second)
+    assert [n.fields[0] for n in log.new] == ["02.003"] and not log.conflicting
+    assert note(col, "02.005").id == third and note(col, "02.003").id != third
+    assert "What is new?" in note(col, "02.003")["Prompt"]
+    assert col.note_count() == count + 1
+    guids = [col.get_note(n).guid for n in col.find_notes("")]
+    assert len(guids) == len(set(guids))
 
 
 def test_locked_fails_and_publishes_nothing_when_the_history_is_out_of_date(

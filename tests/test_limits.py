@@ -271,6 +271,8 @@ ENTRY = '"Q1": [1768435200, "8bc2924e4b928d59"]'
     (f'{{\n  {ENTRY},\n  {ENTRY}\n}}\n', 3, 3, "'Q1' is given twice"),
     (f'{{\n  {ENTRY},,\n}}\n', 2, 42, "is not valid JSON: Expecting property name"),
     ("[" * 100_000 + "]" * 100_000, 1, 1, "is nested too deeply"),
+    ('{\n  "qabook-anki-history ": [1, "8bc2924e4b928d59"]\n}\n', 2, 3,
+     "is not a note of a first-format history"),
 ])
 def test_a_history_that_cannot_be_used_is_located(tmp_path: Path, content: str, line: int,
                                                   col: int, message: str) -> None:
@@ -341,7 +343,7 @@ def test_two_notes_with_one_guid_are_refused_where_the_second_is(tmp_path: Path)
     ('{"guid": "x", "time": 1, "hash": "8bc2924e4b928d59", "kind": "question", '
      '"heading": "[sound:x.mp3]"}', "a heading with characters or markup"),
     ('{"guid": "x", "time": 1, "hash": "8bc2924e4b928d59", "kind": "question", '
-     '"key": "{{c1::x}}"}', "a key with characters or markup"),
+     '"key": "\\\\(x\\\\)"}', "a key with characters or markup"),
 ])
 def test_a_broken_note_of_the_current_format_is_located(tmp_path: Path, note: str,
                                                         message: str) -> None:

@@ -224,6 +224,19 @@ def test_a_read_only_output_folder_is_fine_when_up_to_date_and_named_when_not(
     assert digests(out) == before
 
 
+def test_a_read_only_source_folder_is_named_when_the_history_must_change(
+        tmp_path: Path) -> None:
+    """The deck's history is written beside the book: a read-only book says so, exit 1, no
+    traceback, nothing published."""
+    book, out = tmp_path / "book", tmp_path / "out"
+    shutil.copytree(BASE, book)
+    ro = f"mount --bind {book} {book} && mount -o remount,bind,ro {book} && "
+    done = in_namespace(ro + build_command(book, out) + " -f apkg")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"cannot update anki-history.json in the source folder" in done.stderr
+    assert "[build.write]" in done.stderr and artifacts(out) == []
+
+
 def test_a_full_disk_leaves_the_previous_set_and_says_so(edition, tmp_path: Path) -> None:
     book, out, _ = edition
     previous = tmp_path / "previous"

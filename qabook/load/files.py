@@ -38,9 +38,11 @@ def inside(root: Path, relative: str) -> Path | None:
     return target if target.is_relative_to(real_root) else None
 
 
-def read_text(root: Path, relative: str, origin: Location, diags: Diagnostics) -> Text | None:
-    """Read root/relative as UTF-8 text, reporting containment, kind, size, encoding and
-    character problems."""
+def read_text(root: Path, relative: str, origin: Location, diags: Diagnostics,
+              limit: int = MAX_BYTES, hint: str = "split the text, or move data out of the book"
+              ) -> Text | None:
+    """Read root/relative as UTF-8 text, reporting containment, kind, size (at most `limit`
+    bytes), encoding and character problems."""
     here = Location(relative)
     target = inside(root, relative)
     if target is None:
@@ -48,15 +50,14 @@ def read_text(root: Path, relative: str, origin: Location, diags: Diagnostics) -
                     "keep every file of the book under source/ and use relative paths")
         return None
     try:
-        data = regular.read_bytes(target, MAX_BYTES)
+        data = regular.read_bytes(target, limit)
     except regular.NotRegular as exc:
         _not_a_file(relative, str(exc), origin, diags)
         return None
-    if len(data) > MAX_BYTES:
+    if len(data) > limit:
         size = os.stat(target).st_size
         diags.error(here.at(1, 1), "file.too-large",
-                    f"file is {size / 1048576:.1f} MiB; the limit is {MAX_BYTES // 1048576} MiB",
-                    "split the text, or move data out of the book")
+                    f"file is {size / 1048576:.1f} MiB; the limit is {limit // 1048576} MiB", hint)
         return None
     try:
         text = data.decode("utf-8")

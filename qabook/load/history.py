@@ -32,13 +32,14 @@ HISTORY = "anki-history.json"
 FORMAT = "qabook-anki-history"  #: the first key of the current format, with its version
 VERSION = 2
 MAX_TIME = 2**53 - 1  #: exact in JSON and JavaScript, and (plus one) in SQLite's INTEGER
-MAX_TEXT = 2000  #: characters of a recorded Key, heading or deck name
-MAX_TERMS = 500  #: cloze numbers of one note
+MAX_BYTES = 64 * 1024 * 1024  #: the file only grows (retired notes stay): ~200,000 notes
+MAX_TEXT = 1024 * 1024  #: characters of a recorded Key, heading or deck name (bounded by the file)
+MAX_TERMS = 100_000  #: cloze numbers of one note (a removed term's number is never reused)
 KINDS = ("question", "exercise", "cloze")
 DIGEST = re.compile(r"[0-9a-f]{16}")
 CONFLICT = re.compile(r"^(<{7}|={7}|>{7})( |$)", re.M)
-RESTART = ("delete the file to start a new history (learners who imported an earlier edition "
-           "then get every note as a new one)")
+RESTART = ("delete the file only if no learner has imported the deck yet (without it, their "
+           "notes stop receiving updates or arrive twice)")
 
 
 class HistoryError(Exception):
@@ -125,7 +126,8 @@ def read_history(root: Path, diags: Diagnostics) -> History | None:
     be used."""
     if not os.path.lexists(root / HISTORY):
         return EMPTY
-    text = read_text(root, HISTORY, Location(HISTORY), diags)  # kind, size, encoding, characters
+    text = read_text(root, HISTORY, Location(HISTORY), diags, MAX_BYTES,  # kind, size, UTF-8…
+                     f"a history this large is not one qabook wrote; {RESTART}")
     if text is None:
         return None
     try:
@@ -207,6 +209,9 @@ def _first_format(data: dict, text: str, digest: str) -> History:
     notes: dict[str, Entry] = {}
     types: dict[str, Stamp] = {}
     for key, value in data.items():
+        if not re.fullmatch(r"Q\d{1,9}|\d{1,9}-[A-Z]{1,3}|model:(question|exercise)", key):
+            raise HistoryError(f"'{key}' is not a note of a first-format history (Q17, 17-A, "
+                               f"model:question)", *_position(text, key))
         if not _pair(value):
             raise HistoryError(f"the entry of '{key}' must be [time, hash]: a whole number of "
                                f"seconds from 0 to {MAX_TIME} and 16 hex digits",
@@ -278,7 +283,7 @@ def _note(key: str, value: Any, text: str) -> Entry:
         text_ = value.get(name, "")
         if not isinstance(text_, str) or len(text_) > MAX_TEXT:
             raise fail(f"has a {name} that is not text of at most {MAX_TEXT} characters")
-        if problem(text_, prose=True) or "{{" in text_ or "}}" in text_:
+        if problem(text_, prose=True):
             raise fail(f"has a {name} with characters or markup a card must not carry (a "
                        f"tombstone shows it)")
     if type(value.get("retired", False)) is not bool:

@@ -26,7 +26,7 @@ import genanki
 
 from qabook import resources
 from qabook.cache import Cache, key
-from qabook.deck import Item, Plan, cloze_terms, deck_name, guid_for, plan, removed_deck
+from qabook.deck import Item, Plan, cloze_terms, deck_name, legacy_guid, plan, removed_deck
 from qabook.diagnostics import Location
 from qabook.load.history import HISTORY, Edition, Entry, History, Stamp, dumps
 from qabook.model.attributes import is_cloze, plain_cloze, term_key
@@ -324,7 +324,7 @@ def _tombstone(ctx: RenderContext, deck: Plan, key: str, entry: Entry, due: int)
         fields = (sort, heading, "", notice, notice, "", "", "")
     else:
         fields = (sort, heading, notice, notice, "", "", "", "")
-    guid = entry.guid or guid_for(ctx.config.identifier, entry.kind, key, legacy=True)
+    guid = entry.guid or legacy_guid(ctx.config.identifier, entry.kind, key)
     return CardNote(None, key, guid, removed_deck(ctx.book), entry.kind, fields, (tag,), due,
                     suspended=True)
 
