@@ -155,43 +155,6 @@ def test_note_types_are_frozen(col, apkg, resolved) -> None:
                                "References", "Source", "Extra")
 
 
-def test_two_builds_give_identical_bytes(book, apkg, tmp_path) -> None:
-    assert build(book, tmp_path).read_bytes() == apkg.read_bytes()
-
-
-def test_rebuilt_deck_updates_edited_notes_and_keeps_history(col, book, apkg, resolved,
-                                                             tmp_path) -> None:
-    import_into(col, apkg)
-    first, second = resolved.book.questions[0], resolved.book.questions[1]
-    (nid,) = col.find_notes(f"Key:{first.chapter:02d}.{first.number:03d}")
-    (other,) = col.find_notes(f"Key:{second.chapter:02d}.{second.number:03d}")
-    before_other = col.get_note(other)
-    card = col.get_card(col.find_cards(f"nid:{nid}")[0])
-    card.start_timer()
-    col.sched.answer_card(col.sched.build_answer(
-        card=card, states=col._backend.get_scheduling_states(card.id), rating=CardAnswer.GOOD))
-    reviews = col.db.scalar("select count() from revlog where cid = ?", card.id)
-    assert reviews == 1
-
-    edited = tmp_path / "source"
-    shutil.copytree(book, edited)
-    path = edited / first.doc.path
-    text = path.read_text()
-    heading = text.index("\n## ")
-    path.write_text(text[:heading] + "\nAn added sentence about sparrows.\n" + text[heading:])
-    log = import_into(col, build(edited, tmp_path / "out"))
-
-    assert len(log.updated) == 1 and not log.new and not log.conflicting
-    assert col.note_count() == len(resolved.book.questions) + sum(
-        len(q.exercises) + bool(q.clozes) for q in resolved.book.questions)
-    note = col.get_note(nid)
-    assert "sparrows" in note["Answer"]
-    assert col.db.scalar("select count() from revlog where cid = ?", card.id) == reviews
-    assert col.get_card(card.id).reps == 1
-    after_other = col.get_note(other)
-    assert after_other.fields == before_other.fields and after_other.mod == before_other.mod
-
-
 def test_committed_history_is_current(book, apkg) -> None:
     """Building the committed book must not move any note's modification time."""
     assert (book / "anki-history.json").read_text() == (SOURCE / "anki-history.json").read_text()
