@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
-from anki.scheduler.v3 import CardAnswer
 
 from conftest import SOURCE, run
 from qabook import pipeline
