@@ -47,6 +47,7 @@ class Item:
     text: str = ""  #: a digest of its own words (its prompt), to know it again after a re-key
     previous: str = ""  #: the history key whose entry it continues ("" when new)
     how: str = ""  #: how it found that entry: "key", "words" or "place"
+    shipped: str = ""  #: the deck its note shipped in ("" when new or not known)
 
     @property
     def weak(self) -> bool:
@@ -66,6 +67,9 @@ class Plan:
 
     def entry(self, item: Item) -> Entry | None:
         return self.history.notes.get(item.previous) if item.previous else None
+
+    def shipped_deck(self, item: Item) -> str:
+        return item.shipped
 
 
 def deck_name(book: Book, chapter: Chapter) -> str:
@@ -134,7 +138,10 @@ def plan(book: Book, guids: bool = True) -> Plan:
         else:
             guid = _new_guid(identifier, draft.kind, draft.key, taken)
         taken.add(guid)
-        items.append(replace(draft, guid=guid, previous=previous, how=how))
+        # a first-format history did not record decks; that qabook named them `Title::3 …`
+        shipped = "" if entry is None else entry.deck if entry.deck or not history.legacy \
+            else f"{book.config.title}::{draft.chapter.number} {draft.chapter.title}"
+        items.append(replace(draft, guid=guid, previous=previous, how=how, shipped=shipped))
     claimed = {previous for previous, _ in found.values()}
     retired = tuple((key, entry) for key, entry in sorted(history.notes.items())
                     if key not in claimed)
@@ -245,9 +252,8 @@ def report(book: Book, diags: Diagnostics) -> None:
                           f"exercise: its old label); if it was removed, the next build retires"
                           f" it: learners' cards say so and are tagged "
                           f"{deck.root_tag}::removed")
-    moved = Counter((entry.deck, item.deck, item.chapter.location)
-                    for item in deck.items
-                    if (entry := deck.entry(item)) and entry.deck and entry.deck != item.deck)
+    moved = Counter((old, item.deck, item.chapter.location) for item in deck.items
+                    if (old := deck.shipped_deck(item)) and old != item.deck)
     for (old, new, where), count in sorted(moved.items(), key=lambda m: (m[0][0], m[0][1])):
         diags.warning(where, "deck.renamed",
                       f"{count} note{'s' if count > 1 else ''} shipped in deck '{old}' now "

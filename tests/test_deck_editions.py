@@ -290,6 +290,7 @@ def test_a_first_format_history_keeps_the_guids_it_shipped(tmp_path: Path) -> No
     try:
         import_(col, apkg)
         guids = {col.get_note(n)["Key"]: col.get_note(n).guid for n in col.find_notes("")}
+        description = col.decks.by_name("A Tiny Book")["desc"]
     finally:
         col.close()
     assert guids["01.001"] == genanki.guid_for(IDENTIFIER, "question", "Q1")
@@ -299,3 +300,7 @@ def test_a_first_format_history_keeps_the_guids_it_shipped(tmp_path: Path) -> No
     assert written["qabook-anki-history"] == 2
     assert "ex-first" in written["notes"] and "1-A" not in written["notes"]
     assert written["notes"]["Q1"]["guid"] == guids["01.001"]
+    # that qabook's decks were "A Tiny Book::1 First Things": the learner is told of the rename
+    assert ["A Tiny Book::1 First Things", "A Tiny Book::01 First Things"] in \
+        written["edition"]["renamed"]
+    assert "“A Tiny Book::1 First Things” is now “A Tiny Book::01 First Things”" in description

@@ -28,7 +28,7 @@ from qabook import resources
 from qabook.cache import Cache, key
 from qabook.deck import Item, Plan, cloze_terms, deck_name, legacy_guid, plan, removed_deck
 from qabook.diagnostics import Location
-from qabook.load.history import HISTORY, Edition, Entry, History, Stamp, dumps
+from qabook.load.history import HISTORY, MAX_TIME, Edition, Entry, History, Stamp, dumps
 from qabook.model.attributes import is_cloze, plain_cloze, term_key
 from qabook.render import RenderContext, book_inputs
 from qabook.render import anki_fields
@@ -62,6 +62,7 @@ class CardNote:
     due: int
     suspended: bool = False
     terms: tuple[tuple[str, int], ...] = ()  #: a cloze note's key terms and card numbers
+    shipped: str = ""  #: the deck it shipped in, when known
 
     def digest(self) -> str:
         """What Anki updates on import, and only that: a note whose place in the book moved
@@ -282,7 +283,8 @@ def _where(ctx: RenderContext, item: Item) -> str:
 def _card(item: Item, model: str, fields: tuple[str, ...], due: int,
           terms: dict[str, int] | None = None) -> CardNote:
     return CardNote(item, item.key, item.guid, item.deck, model, fields, item.tags, due,
-                    terms=tuple(sorted((terms or {}).items(), key=lambda term: term[1])))
+                    terms=tuple(sorted((terms or {}).items(), key=lambda term: term[1])),
+                    shipped=item.shipped)
 
 
 def _question_note(ctx, item: Item, parts, due: int) -> CardNote:
@@ -446,7 +448,7 @@ class _Stamps:
         if previous is not None and previous.hash == digest:
             mtime = previous.time
         elif previous is not None:
-            mtime = max(self.now, previous.time + 1)
+            mtime = min(max(self.now, previous.time + 1), MAX_TIME)
             (self.updated if item else self.retired).append(
                 item.shown if item else previous.heading or note.key)
         else:
@@ -458,7 +460,7 @@ class _Stamps:
         else:
             self.notes[note.key] = Entry(note.guid, mtime, digest, note.model, item.sort,
                                          item.heading, item.deck, False, note.terms, item.text)
-            moved = (previous.deck, item.deck) if previous and previous.deck else None
+            moved = (note.shipped, item.deck) if note.shipped else None
             if moved and moved[0] != moved[1] and moved not in self.renamed:
                 self.renamed.append(moved)
         return mtime
@@ -470,7 +472,7 @@ class _Stamps:
         if previous is not None and previous.hash == digest:
             mtime = previous.time
         else:
-            mtime = max(previous.time + 1, self.base) if previous else self.base
+            mtime = min(max(previous.time + 1, self.base), MAX_TIME) if previous else self.base
         self.types[kind] = Stamp(mtime, digest)
         return mtime
 
