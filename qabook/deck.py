@@ -68,8 +68,6 @@ class Plan:
     def entry(self, item: Item) -> Entry | None:
         return self.history.notes.get(item.previous) if item.previous else None
 
-    def shipped_deck(self, item: Item) -> str:
-        return item.shipped
 
 
 def deck_name(book: Book, chapter: Chapter) -> str:
@@ -99,7 +97,7 @@ def plan(book: Book, guids: bool = True) -> Plan:
     history = book.history or EMPTY
     identifier = book.config.identifier
     root = root_tag(book)
-    candidates: list[tuple[str, str, str, Item]] = []  # key, fallback, kind, draft
+    candidates: list[tuple[str, Item]] = []  # (its label or number, the item)
     for chapter in book.chapters:
         deck = deck_name(book, chapter)
         chapter_tag = f"{root}::{chapter.number:0{_width(book)}d}_{slugify(chapter.title)}"
@@ -253,7 +251,7 @@ def report(book: Book, diags: Diagnostics) -> None:
                           f" it: learners' cards say so and are tagged "
                           f"{deck.root_tag}::removed")
     moved = Counter((old, item.deck, item.chapter.location) for item in deck.items
-                    if (old := deck.shipped_deck(item)) and old != item.deck)
+                    if (old := item.shipped) and old != item.deck)
     for (old, new, where), count in sorted(moved.items(), key=lambda m: (m[0][0], m[0][1])):
         diags.warning(where, "deck.renamed",
                       f"{count} note{'s' if count > 1 else ''} shipped in deck '{old}' now "

@@ -90,7 +90,7 @@ def render(ctx: RenderContext) -> Path:
                                         sort_field=note.fields[0], tags=list(note.tags),
                                         guid=note.guid, due=note.due, mtime=mtimes[note.key],
                                         suspended=note.suspended))
-    package = genanki.Package([d for d in decks.values()], media_files=media.files())
+    package = genanki.Package(list(decks.values()), media_files=media.files())
     target = ctx.out / f"{config.slug}.apkg"
     with tempfile.TemporaryDirectory() as scratch:
         raw = Path(scratch) / "raw.apkg"
