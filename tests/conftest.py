@@ -113,11 +113,18 @@ def real_pdf(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_apkg(tmp_path_factory) -> Path:
-    """The real book's deck, built once per test session from a copy of the source."""
+def real_apkg_source(tmp_path_factory) -> Path:
+    """The copy of the real book the session's deck is built from (a deck build writes the
+    source's anki-history.json)."""
     copy = tmp_path_factory.mktemp("apkg-source") / "source"
     shutil.copytree(SOURCE, copy)
-    return build_real(tmp_path_factory.mktemp("apkg"), "apkg", source=copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def real_apkg(real_apkg_source, tmp_path_factory) -> Path:
+    """The real book's deck, built once per test session from a copy of the source."""
+    return build_real(tmp_path_factory.mktemp("apkg"), "apkg", source=real_apkg_source)
 
 
 def artifacts(out: Path) -> list[str]:

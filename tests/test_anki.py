@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
-from conftest import SOURCE, run
+from conftest import SOURCE
 from qabook import pipeline
 from qabook.diagnostics import Diagnostics
 from qabook.render.anki import EXERCISE_FIELDS, QUESTION_FIELDS, _id
 
 LEFTOVERS = ("{{", "@Q", "[^", ":::", "$$", "there is no field called")
-
-
-def build(source: Path, out: Path) -> Path:
-    code, stdout, stderr = run("build", "--source", str(source), "--out", str(out), "-f", "apkg")
-    assert code == 0, stderr
-    return next(out.glob("*.apkg"))
 
 
 def import_into(collection: Collection, apkg: Path):
@@ -29,10 +22,8 @@ def import_into(collection: Collection, apkg: Path):
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory) -> Path:
-    copy = tmp_path_factory.mktemp("anki") / "source"
-    shutil.copytree(SOURCE, copy)
-    return copy
+def book(real_apkg_source) -> Path:
+    return real_apkg_source
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +35,9 @@ def resolved(book):
 
 
 @pytest.fixture(scope="module")
-def apkg(book, tmp_path_factory) -> Path:
-    return build(book, tmp_path_factory.mktemp("out"))
+def apkg(real_apkg) -> Path:
+    """The session's real deck (conftest), built once for every test file that needs it."""
+    return real_apkg
 
 
 @pytest.fixture
