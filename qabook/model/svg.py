@@ -58,7 +58,7 @@ PROPERTIES = frozenset({
     "font-size-adjust", "font-stretch", "font-style", "font-variant", "font-weight",
     "glyph-orientation-horizontal", "glyph-orientation-vertical", "image-rendering",
     "kerning", "letter-spacing", "marker", "marker-end", "marker-mid", "marker-start", "mask",
-    "opacity", "overflow", "paint-order", "shape-rendering", "stop-color", "stop-opacity",
+    "opacity", "overflow", "shape-rendering", "stop-color", "stop-opacity",
     "stroke", "stroke-dasharray", "stroke-dashoffset", "stroke-linecap", "stroke-linejoin",
     "stroke-miterlimit", "stroke-opacity", "stroke-width", "text-anchor", "text-decoration",
     "text-rendering", "unicode-bidi", "vector-effect", "visibility", "word-spacing",

@@ -14,7 +14,6 @@ out — accessibility metadata, MathML alt text, real titles for the files, link
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import re
 import tempfile
@@ -26,6 +25,8 @@ from qabook.cache import Cache, key
 from qabook.render import RenderContext, RenderError, epub_safety
 from qabook.render.cover import cover_png
 from qabook.render.epub_ast import SPLIT_LEVEL, book_document
+from qabook.render.epub_finish import WORDS, finish
+from qabook.render.epub_package import Package, h, has_content, ids, parse, serialise
 from qabook.render.output import atomic_write, read_zip, write_zip
 
 TEMPLATES = resources.TEMPLATES / "epub"
@@ -45,7 +46,9 @@ def render(ctx: RenderContext) -> Path:
     files = split(document["blocks"])
     skeleton = _skeleton(ctx, document, files, cache)
     bodies = _bodies(ctx, files, cache)
-    entries = _finish_package(_assemble(skeleton, files, bodies), config)
+    package = _assemble(skeleton, files, bodies)
+    finish(package, config, A11Y_SUMMARY)
+    entries = package.entries()
     unsafe = epub_safety.problems(entries, ctx.source_of)
     if unsafe:
         raise RenderError(unsafe[0].message, diagnostics=unsafe)
@@ -95,7 +98,7 @@ def _skeleton(ctx: RenderContext, document: dict, files: list[list[Any]],
 
 
 def _bodies(ctx: RenderContext, files: list[list[Any]],
-            cache: Cache) -> list[tuple[str, dict[str, tuple[bytes, str]]]]:
+            cache: Cache) -> list[tuple[bytes, dict[str, tuple[bytes, str]]]]:
     """Each file's XHTML as pandoc's EPUB writer makes it from that file's content alone (so
     its head holds the styles its own code needs), with the media it uses.
 
@@ -148,81 +151,59 @@ def _ident(header: dict) -> str:
 
 
 def _body(entries: list[tuple[str, bytes]],
-          ident: str) -> tuple[str, dict[str, tuple[bytes, str]]]:
+          ident: str) -> tuple[bytes, dict[str, tuple[bytes, str]]]:
     """The one text file of a file's own EPUB that holds its heading, and its media (a file
     that starts at level 2 comes after an empty level-1 file pandoc adds)."""
-    texts = [(name, data.decode("utf-8")) for name, data in entries if TEXT.fullmatch(name)]
-    found = [text for _, text in texts if f'id="{ident}"' in text]
-    others = [name for name, text in texts if f'id="{ident}"' not in text and CONTENT.search(text)]
+    package = Package(entries)
+    texts = [(name, tree) for name, tree in package.trees.items() if TEXT.fullmatch(name)]
+    found = [(name, tree) for name, tree in texts if ident in ids(tree)]
+    others = [name for name, tree in texts if ident not in ids(tree) and has_content(tree)]
     if len(found) != 1 or others:
         raise _broken(f"pandoc did not write the EPUB file of #{ident} as one file")
-    # each image with the media type pandoc gave it in that EPUB's manifest
-    opf = next(data for name, data in entries if name.endswith(".opf")).decode("utf-8")
-    types = {attributes.get("href"): attributes.get("media-type") for attributes in
-             (dict(ATTRIBUTE.findall(item)) for item in ITEM.findall(opf))}
-    media = {name.rsplit("/", 1)[1]: (data, types[name.removeprefix("EPUB/")])
-             for name, data in entries if name.startswith("EPUB/media/")}
+    name, tree = found[0]
     # pandoc points links to its own file by that EPUB's file name; the book's name differs
-    return OWN_FILE_LINK.sub('href="#', found[0]), media
+    own = name.rsplit("/", 1)[1] + "#"
+    for link in tree.getroot().iter(h("a")):
+        if (link.get("href") or "").startswith(own):
+            link.set("href", link.get("href").removeprefix(own[:-1]))
+    types = package.media_types()
+    media = {n.rsplit("/", 1)[1]: (data, types[package.href(n)])
+             for n, data in package.data.items() if n.startswith("EPUB/media/")}
+    return serialise(tree), media
 
 
-TEXT = re.compile(r"EPUB/text/ch(\d+)\.xhtml")
-CONTENT = re.compile(r"<(p|div|figure|table|pre|ul|ol|dl|blockquote|aside|img|math|h[2-6])\b")
-OWN_FILE_LINK = re.compile(r'href="ch\d+\.xhtml#')
-MEDIA_SRC = re.compile(r'(src|href)="\.\./media/([^"]+)"')
+TEXT = re.compile(r"EPUB/text/ch(\d+)\.xhtml")  # a file name, not markup
+MEDIA = "../media/"
 
 
 def _assemble(skeleton: list[tuple[str, bytes]], files: list[list[Any]],
-              bodies: list[tuple[str, dict[str, tuple[bytes, str]]]]) -> list[tuple[str, bytes]]:
-    """The skeleton's package with each file, its media and manifest entries put in."""
-    texts = sorted((name for name, _ in skeleton if TEXT.fullmatch(name)),
+              bodies: list[tuple[bytes, dict[str, tuple[bytes, str]]]]) -> Package:
+    """The skeleton's package with each file and its media put in (each medium once, under
+    a book-wide name)."""
+    package = Package(skeleton)
+    texts = sorted((name for name in package.trees if TEXT.fullmatch(name)),
                    key=lambda name: int(TEXT.fullmatch(name).group(1)))
     if len(texts) != len(files):
         raise _broken(f"pandoc split the EPUB into {len(texts)} files, not {len(files)}")
-    content = dict(skeleton)
-    media: dict[str, tuple[str, bytes, str]] = {}  # digest -> (book-wide name, bytes, type)
-    replaced: dict[str, bytes] = {}
+    media: dict[str, str] = {}  # digest -> book-wide name
     for name, blocks, (body, own_media) in zip(texts, files, bodies):
-        if f'id="{_ident(blocks[0])}"'.encode() not in content[name]:
+        if _ident(blocks[0]) not in ids(package.trees[name]):
             raise _broken(f"{name} of pandoc's EPUB is not the file of #{_ident(blocks[0])}")
         names = {}
-        for local, (data, media_type) in sorted(own_media.items()):
+        for local_name, (data, media_type) in sorted(own_media.items()):
             digest = hashlib.sha256(data).hexdigest()
             if digest not in media:
-                media[digest] = (f"file{len(media) + 1}{Path(local).suffix}", data, media_type)
-            names[local] = media[digest][0]
-        body = MEDIA_SRC.sub(lambda m, names=names: f'{m.group(1)}="../media/'
-                             f'{names.get(m.group(2), m.group(2))}"', body)
-        replaced[name] = body.encode("utf-8")
-    opf_name = next(name for name in content if name.endswith(".opf"))
-    opf, found = ITEM.subn(lambda m: _item(m, replaced), content[opf_name].decode("utf-8"))
-    items = [f'<item id="{n.replace(".", "_")}" href="media/{n}" media-type="{media_type}" />'
-             for n, _, media_type in media.values()]
-    opf, listed = MANIFEST_END.subn(lambda m: "".join(f"{m.group(1)}  {item}" for item in items)
-                                    + m.group(0), opf, count=1)
-    if listed != 1 or not found:
-        raise _broken("pandoc's package document has no manifest qabook can read")
-    replaced[opf_name] = opf.encode("utf-8")
-    out = [(name, replaced.get(name, data)) for name, data in skeleton]
-    return out + [(f"EPUB/media/{n}", data) for n, data, _ in media.values()]
-
-
-ITEM = re.compile(r"<item\b[^>]*/>")
-MANIFEST_END = re.compile(r"(\n[ \t]*)</manifest>")
-ATTRIBUTE = re.compile(r'([\w:-]+)="([^"]*)"')
-
-
-def _item(match: re.Match, replaced: dict[str, bytes]) -> str:
-    """A manifest entry with the properties its file needs now that it has its content."""
-    tag = match.group(0)
-    attributes = dict(ATTRIBUTE.findall(tag))
-    data = replaced.get(f"EPUB/{attributes.get('href', '')}")
-    if data is None or b"<math" not in data or "mathml" in attributes.get("properties", ""):
-        return tag
-    if "properties" in attributes:
-        return tag.replace(f'properties="{attributes["properties"]}"',
-                           f'properties="{attributes["properties"]} mathml"')
-    return re.sub(r"\s*/>$", ' properties="mathml" />', tag)
+                media[digest] = f"file{len(media) + 1}{Path(local_name).suffix}"
+                package.add(f"EPUB/media/{media[digest]}", data, media_type)
+            names[local_name] = media[digest]
+        tree = parse(body)
+        for element in tree.getroot().iter():
+            for attribute in ("src", "href"):
+                value = element.get(attribute) or ""
+                if value.startswith(MEDIA) and value[len(MEDIA):] in names:
+                    element.set(attribute, MEDIA + names[value[len(MEDIA):]])
+        package.trees[name] = tree
+    return package
 
 
 def _broken(message: str) -> RenderError:
@@ -276,123 +257,10 @@ def _meta(ctx: RenderContext) -> dict[str, Any]:
         "description": text(config.description),
         "rights": text(config.rights),
         "subject": {"t": "MetaList", "c": [text(s) for s in config.subjects]},
+        "toc-title": text(WORDS["contents"]),
         "link-citations": {"t": "MetaBool", "c": True},
         "link-bibliography": {"t": "MetaBool", "c": True},
     }
     if ctx.book.bibliography is not None:
         meta["references"] = ctx.book.bibliography.references
     return meta
-
-
-def _a11y_metadata() -> str:
-    """Accessibility metadata that is true of every qabook EPUB (EPUB Accessibility 1.1)."""
-    rows = [
-        ("schema:accessMode", "textual"), ("schema:accessMode", "visual"),
-        ("schema:accessModeSufficient", "textual"),
-        ("schema:accessModeSufficient", "textual,visual"),
-        ("schema:accessibilityFeature", "alternativeText"),
-        ("schema:accessibilityFeature", "MathML"),
-        ("schema:accessibilityFeature", "describedMath"),
-        ("schema:accessibilityFeature", "tableOfContents"),
-        ("schema:accessibilityFeature", "structuralNavigation"),
-        ("schema:accessibilityFeature", "readingOrder"),
-        ("schema:accessibilityFeature", "displayTransformability"),
-        ("schema:accessibilityHazard", "none"),
-        ("schema:accessibilitySummary", A11Y_SUMMARY),
-    ]
-    return "".join(f'    <meta property="{p}">{html.escape(v)}</meta>\n' for p, v in rows)
-
-
-MATH = re.compile(r"<math(?![^>]*alttext)([^>]*)>(.*?)</math>", re.S)
-TEX = re.compile(r'<annotation encoding="application/x-tex">(.*?)</annotation>', re.S)
-TITLE = re.compile(r"<title>[^<]*</title>")
-FIRST_HEADING = re.compile(r"<h[12][^>]*>(.*?)</h[12]>", re.S)
-NOTE = re.compile(r'(<aside epub:type="footnote" role="doc-footnote" id="fn(\d+)">\s*<p>)')
-
-
-ID = re.compile(r'\sid="([^"]+)"')
-LOCAL_HREF = re.compile(r'href="#([^"]+)"')
-MI_STRETCHY = re.compile(r"<mi ([^>]*stretchy[^>]*)>(.*?)</mi>")
-
-
-def _finish_package(entries: list[tuple[str, bytes]], config) -> list[tuple[str, bytes]]:
-    """Finish every file; then point same-file links whose target lives elsewhere at that file.
-
-    pandoc rewrites cross-file links for headings and tables but not for figures, so a
-    reference to a figure from another chapter file would dangle.
-    """
-    finished = [(name, _finish(name, data, config)) for name, data in entries]
-    home: dict[str, str] = {}
-    for name, data in finished:
-        if name.startswith("EPUB/text/") and name.endswith(".xhtml"):
-            for ident in ID.findall(data.decode("utf-8")):
-                home.setdefault(ident, name.rsplit("/", 1)[1])
-    out = []
-    for name, data in finished:
-        if name.startswith("EPUB/text/") and name.endswith(".xhtml"):
-            text = data.decode("utf-8")
-            here = set(ID.findall(text))
-            own = name.rsplit("/", 1)[1]
-
-            def fix(match: re.Match, here=here, own=own) -> str:
-                ident = match.group(1)
-                if ident in here or ident not in home or home[ident] == own:
-                    return match.group(0)
-                return f'href="{home[ident]}#{ident}"'
-
-            data = LOCAL_HREF.sub(fix, text).encode("utf-8")
-        out.append((name, data))
-    return out
-
-
-def _finish(name: str, data: bytes, config) -> bytes:
-    """Add what pandoc leaves out to one file of the package."""
-    if name.endswith(".opf"):
-        return _opf(data.decode("utf-8"), config).encode("utf-8")
-    if not name.endswith(".xhtml"):
-        return data
-    text = data.decode("utf-8")
-    if name.endswith("nav.xhtml"):
-        return _landmarks(text).encode("utf-8")
-    text = MATH.sub(_math_alt, text)
-    text = MI_STRETCHY.sub(r"<mo \1>\2</mo>", text)  # texmath puts stretchy on <mi>: invalid
-    text = NOTE.sub(r'\1<a href="#fnref\2" class="footnote-back" role="doc-backlink">\2.</a> ', text)
-    heading = FIRST_HEADING.search(text)
-    if heading and re.search(r"<title>ch\d+\.xhtml</title>", text):
-        title = re.sub(r"<[^>]+>", "", heading.group(1)).strip()
-        text = TITLE.sub(f"<title>{title}</title>", text, count=1)
-    return text.encode("utf-8")
-
-
-def _opf(text: str, config) -> str:
-    """Our accessibility metadata instead of pandoc's defaults, and the subtitle."""
-    text = re.sub(r'\s*<meta property="schema:[^"]+">[^<]*</meta>', "", text)
-    subtitle = ""
-    if config.subtitle:
-        subtitle = (f'    <dc:title id="epub-subtitle">{html.escape(config.subtitle)}</dc:title>\n'
-                    '    <meta refines="#epub-title-1" property="title-type">main</meta>\n'
-                    '    <meta refines="#epub-subtitle" property="title-type">subtitle</meta>\n')
-    return text.replace("  </metadata>", subtitle + _a11y_metadata() + "  </metadata>", 1)
-
-
-def _landmarks(text: str) -> str:
-    """Add the start of the body matter and the bibliography to pandoc's landmarks."""
-    body = re.search(r'<a href="(text/[^"#]+)#(chapter-1)"', text)
-    refs = re.search(r'<a href="(text/[^"#]+#references)"', text)
-    extra = ""
-    if body:
-        extra += (f'    <li>\n      <a href="{body.group(1)}#{body.group(2)}" '
-                  'epub:type="bodymatter">Start of Content</a>\n    </li>\n')
-    if refs:
-        extra += (f'    <li>\n      <a href="{refs.group(1)}" epub:type="bibliography">'
-                  'References</a>\n    </li>\n')
-    return re.sub(r"(<nav epub:type=\"landmarks\"[^>]*>\s*<ol>\n)", lambda m: m.group(1) + extra,
-                  text, count=1)
-
-
-def _math_alt(match: re.Match) -> str:
-    tex = TEX.search(match.group(2))
-    if tex is None:
-        return match.group(0)
-    alt = html.escape(html.unescape(tex.group(1)).strip(), quote=True)
-    return f'<math{match.group(1)} alttext="{alt}">{match.group(2)}</math>'

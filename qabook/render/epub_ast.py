@@ -86,9 +86,18 @@ def copyright_page(resolved: ResolvedBook) -> list[Any]:
     if config.credits:
         lines.append(ast.Para(ast.text_inlines(config.credits)))
     lines.append(ast.Para(ast.text_inlines(
-        f"Published {config.date.isoformat()}. Identifier: {config.identifier}.")))
+        f"Published {long_date(config.date)}. Identifier: {config.identifier}.")))
     return [heading(1, "copyright", ast.text_inlines("Copyright"), ["unlisted"],
                     "copyright-page"), ast.Div(ast.attr("", ["copyright"]), lines)]
+
+
+def long_date(day) -> str:
+    """A date in words, as the book prints it: 26 November 2026."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")  # not the machine's locale
 
 
 def matter_section(matter: Matter, epub_type: str) -> list[Any]:

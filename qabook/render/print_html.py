@@ -25,6 +25,9 @@ WORDS = {
     "exercise_on": "p.\u00a0", "appendix_a": "Appendix A: Quiz Solutions",
     "appendix_b": "Appendix B: List of Questions", "references": "References",
     "chapter": "Chapter", "questions_here": "In this chapter",
+    # true of the print edition only: it embeds these faces (the EPUB uses the reader's)
+    "typeset": "Typeset in Source Serif 4, Source Sans 3 and Source Code Pro "
+               "(SIL Open Font License).",
 }
 
 

@@ -1,0 +1,276 @@
+"""What qabook adds to pandoc's EPUB, one step per function, each on the package's trees.
+
+`finish` runs them in order; each says in its name what it changes. None of them reads the
+source: they see the package (epub_package.Package) and the book's settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+
+from lxml import etree
+
+from qabook.render.epub_ast import long_date
+from qabook.render.epub_package import (EPUB_TYPE, NS, OPF, XML_LANG, Package, PackageError,
+                                        h, ids, local, text_of)
+
+#: the words qabook writes into the package (the print edition's are in print_html.WORDS)
+WORDS = {"contents": "Contents", "cover": "Cover", "title_page": "Title Page",
+         "start": "Start of Content", "references": "References"}
+
+
+def finish(package: Package, config, summary: str) -> None:
+    """Every step, in order."""
+    metadata(package, config, summary)
+    cover(package, config)
+    title_page(package, config)
+    sections(package)
+    titles(package)
+    footnote_backlinks(package)
+    math(package)
+    languages(package)
+    cross_file_links(package)
+    landmarks(package)
+    modified(package, config.date)  # last: it fingerprints everything else
+
+
+# --- the package document ----------------------------------------------------------------
+
+#: EPUB Accessibility 1.1 metadata true of every qabook EPUB (schema.org, in the package's
+#: default vocabulary); the summary is the book's
+A11Y = [
+    ("schema:accessMode", "textual"), ("schema:accessMode", "visual"),
+    ("schema:accessModeSufficient", "textual"),
+    ("schema:accessModeSufficient", "textual,visual"),
+    ("schema:accessibilityFeature", "alternativeText"),
+    ("schema:accessibilityFeature", "MathML"),
+    ("schema:accessibilityFeature", "tableOfContents"),
+    ("schema:accessibilityFeature", "structuralNavigation"),
+    ("schema:accessibilityFeature", "readingOrder"),
+    ("schema:accessibilityFeature", "displayTransformability"),
+    ("schema:accessibilityHazard", "none"),
+]
+
+
+CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
+
+
+def metadata(package: Package, config, summary: str) -> None:
+    """The subtitle and the accessibility metadata, instead of pandoc's defaults."""
+    meta = package.metadata
+    for element in meta.findall("opf:meta", NS):
+        if (element.get("property") or "").startswith("schema:"):
+            meta.remove(element)
+    if config.subtitle:
+        main = meta.find("dc:title", NS)
+        subtitle = etree.SubElement(meta, f"{{{NS['dc']}}}title", id="epub-subtitle")
+        subtitle.text = config.subtitle
+        _meta(meta, "title-type", "main", refines=f"#{main.get('id')}")
+        _meta(meta, "title-type", "subtitle", refines="#epub-subtitle")
+    for prop, value in A11Y:
+        _meta(meta, prop, value)
+    _meta(meta, "schema:accessibilitySummary", summary)
+    # what the tests verify of every build (epubcheck, DAISY Ace, the reading-system tests),
+    # claimed by the book's own publisher
+    _meta(meta, "dcterms:conformsTo", CONFORMANCE)
+    _meta(meta, "a11y:certifiedBy", ", ".join(config.authors) or config.title)
+
+
+def modified(package: Package, day: date) -> None:
+    """dcterms:modified on the book's date, its time of day a fingerprint of the content
+    (the digest of every other byte of the package, as seconds): a changed book is a new
+    release to a reading system, and the same source still gives the same bytes. Which of two
+    releases is newer is the book's `date`, not this time."""
+    element = next((e for e in package.metadata.iterfind("opf:meta", NS)
+                    if e.get("property") == "dcterms:modified"), None)
+    if element is None:
+        raise PackageError("pandoc's package document has no dcterms:modified")
+    element.text = f"{day.isoformat()}T00:00:00Z"
+    digest = hashlib.sha256()
+    for name, data in package.entries():
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    seconds = int.from_bytes(digest.digest()[:8], "big") % 86400
+    element.text = (f"{day.isoformat()}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:"
+                    f"{seconds % 60:02d}Z")
+
+
+def _meta(parent: etree._Element, prop: str, value: str, **attributes: str) -> etree._Element:
+    element = etree.SubElement(parent, f"{{{OPF}}}meta", {**attributes, "property": prop})
+    element.text = value
+    return element
+
+
+# --- front matter ------------------------------------------------------------------------
+
+def cover(package: Package, config) -> None:
+    """The cover as an image with a text alternative (pandoc draws it in an SVG <image>
+    that has none)."""
+    name = next((n for n, tree in package.text_files()
+                 if tree.getroot().find(h("body")).get("id") == "cover"), None)
+    if name is None:
+        return
+    body = package.trees[name].getroot().find(h("body"))
+    image = body.find(".//svg:image", NS)
+    src = image.get("{http://www.w3.org/1999/xlink}href") if image is not None else None
+    if src is None:
+        return
+    for child in list(body):
+        body.remove(child)
+    section = etree.SubElement(body, h("section"), {EPUB_TYPE: "cover", "class": "cover"})
+    by = " and ".join(config.authors)
+    alt = f"Cover: {config.title}" + (f". {config.subtitle}" if config.subtitle else "") + \
+        (f". By {by}." if by else ".")
+    etree.SubElement(section, h("img"), src=src, alt=alt, role="doc-cover")
+
+
+def title_page(package: Package, config) -> None:
+    """The date on the title page as words ("26 November 2026"), not as ISO."""
+    for _, tree in package.text_files():
+        for p in tree.getroot().iterfind(".//h:p[@class='date']", NS):
+            p.text = long_date(config.date)
+
+
+# --- files -------------------------------------------------------------------------------
+
+def _first_heading(tree: etree._ElementTree) -> etree._Element | None:
+    body = tree.getroot().find(h("body"))
+    for element in body.iter(h("h1"), h("h2")):
+        return element
+    return None
+
+
+def sections(package: Package) -> None:
+    """A file that starts at a level-2 heading is part of the level-1 file before it: it
+    takes that file's place in the book (its body's epub:type), so the parts of an appendix
+    are back matter as the appendix is."""
+    parent = None
+    for _, tree in package.text_files():
+        heading = _first_heading(tree)
+        body = tree.getroot().find(h("body"))
+        if heading is None:
+            continue
+        if local(heading) == "h1":
+            parent = body.get(EPUB_TYPE)
+        elif parent:
+            body.set(EPUB_TYPE, parent)
+
+
+def titles(package: Package) -> None:
+    """Each file titled by its heading; a heading that repeats (the chapter's title heads
+    its part of each appendix) is titled with its level-1 parent's heading before it, so
+    that no two files share a title."""
+    found: list[tuple[etree._Element, str, str]] = []  # (title element, own, parent heading)
+    parent = ""
+    for name, tree in package.text_files():
+        title = tree.getroot().find(f"{h('head')}/{h('title')}")
+        if title is None:
+            continue
+        body = tree.getroot().find(h("body"))
+        heading = _first_heading(tree)
+        if name == package.nav_name:
+            own = WORDS["contents"]
+        elif body.get("id") == "cover":
+            own = WORDS["cover"]
+        elif body.find(".//h:section[@class='titlepage']", NS) is not None:
+            own = WORDS["title_page"]
+        elif heading is not None:
+            own = text_of(heading)
+            if local(heading) == "h1":
+                parent = own
+        else:
+            continue
+        found.append((title, own, "" if heading is None or local(heading) == "h1" else parent))
+    counts: dict[str, int] = {}
+    for _, own, _ in found:
+        counts[own] = counts.get(own, 0) + 1
+    for title, own, parent in found:
+        title.text = f"{parent} — {own}" if counts[own] > 1 and parent else own
+
+
+NOTE = re.compile(r"fn(\d+)")
+
+
+def footnote_backlinks(package: Package) -> None:
+    """Each footnote starts with its number, a link back to where it is called."""
+    for _, tree in package.text_files():
+        for aside in tree.getroot().iterfind(".//h:aside", NS):
+            number = NOTE.fullmatch(aside.get("id") or "")
+            first = aside.find(h("p"))
+            if aside.get(EPUB_TYPE) != "footnote" or number is None or first is None:
+                continue
+            back = etree.Element(h("a"), href=f"#fnref{number.group(1)}",
+                                 attrib={"class": "footnote-back", "role": "doc-backlink"})
+            back.text = f"{number.group(1)}."
+            back.tail = " " + (first.text or "")
+            first.text = None
+            first.insert(0, back)
+
+
+def math(package: Package) -> None:
+    """Each formula with its TeX as alternative text; texmath's stretchy <mi> made <mo>."""
+    for _, tree in package.text_files():
+        for formula in tree.getroot().iterfind(".//m:math", NS):
+            tex = formula.find(".//m:annotation[@encoding='application/x-tex']", NS)
+            if tex is not None and formula.get("alttext") is None:
+                formula.set("alttext", (tex.text or "").strip())
+            for mi in formula.iterfind(".//m:mi[@stretchy]", NS):
+                mi.tag = f"{{{NS['m']}}}mo"
+
+
+def languages(package: Package) -> None:
+    """A passage in another language carries xml:lang too (XHTML reading systems read that
+    one), with the same tag as its lang."""
+    for _, tree in package.text_files():
+        for element in tree.getroot().iter():
+            if isinstance(element.tag, str) and element.get("lang") and \
+                    element.get(XML_LANG) is None:
+                element.set(XML_LANG, element.get("lang"))
+
+
+def cross_file_links(package: Package) -> None:
+    """A same-file link whose target lives in another file points to that file (pandoc
+    rewrites cross-file links for headings and tables, not for figures)."""
+    home: dict[str, str] = {}
+    files = [(name, tree) for name, tree in package.text_files()]
+    for name, tree in files:
+        for ident in ids(tree):
+            home.setdefault(ident, name.rsplit("/", 1)[1])
+    for name, tree in files:
+        own = name.rsplit("/", 1)[1]
+        here = ids(tree)
+        for link in tree.getroot().iter(h("a")):
+            href = link.get("href") or ""
+            if href.startswith("#") and href[1:] not in here and \
+                    home.get(href[1:], own) != own:
+                link.set("href", f"{home[href[1:]]}{href}")
+
+
+def landmarks(package: Package) -> None:
+    """Landmarks for where the body of the book starts (the first file that is body
+    matter) and for the references, besides pandoc's cover, title page and contents."""
+    nav = package.trees[package.nav_name].getroot()
+    found = nav.find(".//h:nav[@epub:type='landmarks']/h:ol", NS)
+    if found is None:
+        return
+    nav_dir = package.nav_name.rsplit("/", 1)[0]
+    extra = []
+    for name, tree in package.text_files():
+        body = tree.getroot().find(h("body"))
+        heading = _first_heading(tree)
+        section = heading.getparent() if heading is not None else None
+        if section is None or local(section) != "section" or section.get("id") is None:
+            continue
+        href = f"{name.removeprefix(nav_dir + '/')}#{section.get('id')}"
+        if body.get(EPUB_TYPE) == "bodymatter" and not any(t == "bodymatter" for t, *_ in extra):
+            extra.append(("bodymatter", WORDS["start"], href))
+        if section.get(EPUB_TYPE) == "bibliography":
+            extra.append(("bibliography", WORDS["references"], href))
+    for index, (kind, words, href) in enumerate(extra):
+        item = etree.Element(h("li"))
+        item.tail = "\n    "
+        link = etree.SubElement(item, h("a"), {"href": href, EPUB_TYPE: kind})
+        link.text = words
+        found.insert(index, item)
