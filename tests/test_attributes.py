@@ -114,7 +114,10 @@ SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">{}</svg>'
 PACKAGE = {"EPUB/text/ch001.xhtml", "EPUB/styles/stylesheet1.css", "EPUB/media/file1.svg",
            "EPUB/media/file0.png"}
 #: the cover page's frame of its image, as pandoc writes it: the only SVG inside XHTML
-COVER = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+COVER = ('<section epub:type="cover" class="cover"><img src="../media/file0.png" '
+         'alt="Cover: A Book." role="doc-cover"/></section>')
+#: what pandoc writes for the cover: qabook replaces it with an <img> that has a text alternative
+PANDOC_COVER = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
          'version="1.1" width="100%" height="100%" viewBox="0 0 900 1350" '
          'preserveAspectRatio="xMidYMid">\n<image width="900" height="1350" '
          'xlink:href="../media/file0.png" />\n</svg>')
@@ -140,6 +143,7 @@ def test_the_epub_check_passes_what_pandoc_and_qabook_write() -> None:
             '<annotation encoding="application/x-tex">x</annotation></semantics></math>')
     assert check("EPUB/text/ch001.xhtml", XHTML, body) == ""
     assert check("EPUB/text/ch001.xhtml", XHTML, COVER) == ""
+    assert check("EPUB/text/ch001.xhtml", XHTML, PANDOC_COVER) == "the element <svg:svg>"
     figure = ('<defs><marker id="m" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="6" '
               'markerHeight="6" orient="auto"><path d="M0 0 L10 5 Z" fill="#1f3a5f"/></marker>'
               '<clipPath id="c"><rect x="0" y="0" width="5" height="5"/></clipPath></defs>'
@@ -165,10 +169,10 @@ def test_the_epub_check_passes_what_pandoc_and_qabook_write() -> None:
     ('<iframe src="https://evil.example"></iframe>', "the element <xhtml:iframe>"),
     ('<p epub:type="noteref" data-x="1">x</p>', "the attribute data-x="),
     ('<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>',
-     "the element <svg:foreignObject>"),
-    # inline SVG is only the cover's frame: a drawing belongs in a figure file
+     "the element <svg:svg>"),
+    # no inline SVG at all: a drawing belongs in a figure file
     ('<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>',
-     "the element <svg:rect>"),
+     "the element <svg:svg>"),
     (COVER.replace("../media/file0.png", "https://evil.example/x.png"), "a URL outside the book"),
     ('<math xmlns="http://www.w3.org/1998/Math/MathML" href="https://evil.example">'
      '<mi>x</mi></math>', "the attribute href="),

@@ -10,9 +10,9 @@ is rather than rewritten by an HTML sanitiser.
 
 The SVG files of the package are the book's figures: the bytes `check` accepted, which pandoc
 copies into EPUB/media/ unchanged. So they are judged by the very code that accepted them
-(model.svg.check_svg), not by a second SVG list that could disagree with it. The only SVG
-pandoc writes itself is inline, in the cover page's XHTML (the frame of the cover image), and
-that is held to the XHTML lists like the rest of the file.
+(model.svg.check_svg), not by a second SVG list that could disagree with it. No SVG is
+inline in the XHTML (the cover page shows its image with an <img>), so no SVG element is on
+the XHTML lists.
 
 The lists were taken from the real book's EPUB (every element and attribute it holds) and
 widened only to what pandoc writes for the rest of the markup the model admits (quotes,
@@ -49,16 +49,10 @@ ALLOWED = {
         "a": "href data-ref-kind aria-hidden tabindex", "em": "", "strong": "", "del": "",
         "sub": "", "sup": "", "code": "", "pre": "", "br": "", "hr": "", "blockquote": "",
         "ul": "", "ol": "type start", "li": "", "dl": "", "dt": "", "dd": "",
-        "figure": "data-number", "figcaption": "", "img": "src alt",
+        "figure": "data-number", "figcaption": "", "img": "src alt",  # and role (doc-cover)
         "table": "data-number", "caption": "", "colgroup": "", "col": "style span",
         "thead": "", "tbody": "", "tfoot": "", "tr": "",
         "th": "style colspan rowspan", "td": "style colspan rowspan",
-    }),
-    # SVG inside XHTML: only the cover page's frame of its image (figures are files of
-    # their own, EPUB/media/*.svg, and pass the figure check instead)
-    "svg": ("", {
-        "svg": "version width height viewBox preserveAspectRatio",
-        "image": "width height xlink:href",
     }),
     "m": ("id class mathvariant mathsize mathcolor displaystyle scriptlevel", {
         "math": "display alttext", "semantics": "", "annotation": "encoding",
@@ -79,7 +73,7 @@ _ELEMENTS = {f"{NAMESPACES[prefix]} {element}":
              (prefix, element, frozenset(common.split()) | frozenset(own.split()))
              for prefix, (common, elements) in ALLOWED.items()
              for element, own in elements.items()}
-URL_ATTRIBUTES = {"href", "src", "xlink:href"}
+URL_ATTRIBUTES = {"href", "src"}
 WEB = {"http", "https", "mailto"}  #: where a link in the text may go
 #: the declarations pandoc writes in style attributes (table and matrix alignment, widths)
 STYLE_PROPERTIES = {"text-align", "width", "padding-left", "padding-right"}
@@ -207,8 +201,6 @@ def _value(attribute: str, value: str, prefix: str, name: str, names: set[str]) 
         return _address(value, attribute == "href" and prefix == "xhtml", name, names)
     if attribute == "style":
         return _declarations(value)
-    if prefix == "svg" and "(" in value:  # no "(": no function, so no url() either
-        return _css(xmlcss.values(value))
     return ""
 
 
