@@ -35,6 +35,7 @@ class Formula:
         self.tex, self.display = tex, display
         self.before = _math(html)  # pandoc's MathML, as the EPUB carries it
         self.math = _math(html)
+        assert epub_math.tex_of(self.math) == tex
         self.fallback = epub_math.fallback(tex, display)
         epub_math.finish(self.math, tex, self.fallback.name, self.fallback.box)
 
@@ -52,7 +53,9 @@ def book(tmp_path_factory) -> list[Formula]:
     diags = Diagnostics()
     model = read_book(source, diags)
     assert model is not None and not diags.has_errors()
-    keys = sorted({(f.tex, f.display) for doc in model.documents for f in doc.formulas})
+    bibliography = list(model.bibliography.formulas) if model.bibliography else []
+    keys = sorted({(f.tex, f.display) for doc in model.documents for f in doc.formulas}
+                  | {(f.tex, f.display) for f in bibliography})
     converted = pandoc.mathml(keys)
     assert all(problem is None for problem, _ in converted)
     return [Formula(tex, display, html) for (tex, display), (_, html) in zip(keys, converted)]

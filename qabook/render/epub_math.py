@@ -64,6 +64,14 @@ def finish(math: etree._Element, tex: str, altimg: str | None,
             math.set("altimg-valign", f"{-depth:.3f}em")
 
 
+def tex_of(math: etree._Element) -> str | None:
+    """The TeX pandoc wrote into a formula's annotation (read it before `finish` drops it)."""
+    for annotation in math.iter(f"{{{MATHML}}}annotation"):
+        if annotation.get("encoding") == "application/x-tex":
+            return annotation.text or ""
+    return None
+
+
 def _local(element) -> str:
     return etree.QName(element).localname if isinstance(element.tag, str) else ""
 
