@@ -227,12 +227,19 @@ def test_metadata_including_accessibility(files, resolved) -> None:
     assert 'properties="cover-image"' in opf
 
 
-def test_only_referenced_files_are_packed(files, resolved) -> None:
+def test_only_referenced_files_are_packed(files, pages, resolved) -> None:
     media = sorted(n for n in files if n.startswith("EPUB/media/"))
     figures = {f.src for doc in resolved.book.documents for f in doc.figures}
-    assert len(media) == len(figures) + 1  # the figures and the cover
+    fallbacks = {m.get("altimg") for tree in pages.values()
+                 for m in tree.iter("{http://www.w3.org/1998/Math/MathML}math")}
+    assert None not in fallbacks  # every formula has its fallback image
+    assert len(media) == len(figures) + 1 + len(fallbacks)  # figures, the cover, formulas
+    used = {target(name, el.get(attr))[0] for name, tree in pages.items() for el in tree.iter()
+            for attr in ("src", "altimg") if el.get(attr)}
+    assert set(media) <= used
     allowed = re.compile(r"^(mimetype|META-INF/[\w.-]+\.xml|EPUB/(content\.opf|toc\.ncx|nav\.xhtml|"
-                         r"text/[\w]+\.xhtml|styles/stylesheet1\.css|media/file\d+\.(svg|png)))$")
+                         r"text/[\w]+\.xhtml|styles/stylesheet1\.css|media/file\d+\.(svg|png)|"
+                         r"media/math-[0-9a-f]{16}\.svg))$")
     assert all(allowed.match(name) for name in files), sorted(files)
 
 

@@ -422,6 +422,19 @@ def test_a_long_chain_of_notes_is_refused_before_pandoc_reads_it(tiny: Path) -> 
     assert code == 1 and "[footnote.too-deep]" in err and "q02-second.md:" in err, err
 
 
+def test_a_formula_nested_too_deep_is_refused_before_an_engine_sees_it(tiny: Path) -> None:
+    """pandoc's converter doubles its time with each level of scripts on scripts (30 levels
+    ran past its 300 s guard); the check refuses such a formula at once, where it is."""
+    tex = "x"
+    for _ in range(30):
+        tex = f"x^{{{tex}}}"
+    _question_file(tiny, question("9", f"A tower ${tex}$ of powers."))
+    started = time.monotonic()
+    code, _, err = run("check", "--source", str(tiny), "--no-cache")
+    assert time.monotonic() - started < 30
+    assert code == 1 and "[math.too-deep]" in err and "30 levels deep" in err, err
+
+
 def test_the_printable_characters_are_those_of_the_books_fonts() -> None:
     """check refuses what none of the fonts draws from a list of their code points (reading
     the fonts costs 0.1 s a check): the list must be theirs (scripts/printable.py)."""

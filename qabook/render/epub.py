@@ -31,10 +31,10 @@ from qabook.render.output import atomic_write, read_zip, write_zip
 
 TEMPLATES = resources.TEMPLATES / "epub"
 A11Y_SUMMARY = (
-    "Every figure has a text alternative and a caption; mathematics is MathML with the TeX "
-    "source as alternative text; the book has a navigable table of contents, landmarks, "
-    "headings for every question and section, and footnotes and quiz solutions linked in both "
-    "directions. No known hazards.")
+    "Every figure has a text alternative and a caption; every formula is MathML with a text "
+    "alternative in words and a fallback image; the book has a navigable table of contents, "
+    "landmarks, headings for every question and section, and footnotes and quiz solutions "
+    "linked in both directions. No known hazards.")
 
 
 def render(ctx: RenderContext) -> Path:
@@ -47,7 +47,7 @@ def render(ctx: RenderContext) -> Path:
     skeleton = _skeleton(ctx, document, files, cache)
     bodies = _bodies(ctx, files, cache)
     package = _assemble(skeleton, files, bodies)
-    finish(package, config, A11Y_SUMMARY)
+    finish(package, config, A11Y_SUMMARY, cache)
     entries = package.entries()
     unsafe = epub_safety.problems(entries, ctx.source_of)
     if unsafe:

@@ -12,6 +12,8 @@ from datetime import date
 
 from lxml import etree
 
+from qabook.cache import NO_CACHE, Cache
+from qabook.render import epub_math
 from qabook.render.epub_ast import long_date
 from qabook.render.epub_package import (EPUB_TYPE, NS, OPF, XML_LANG, Package, PackageError,
                                         h, ids, local, text_of)
@@ -21,7 +23,7 @@ WORDS = {"contents": "Contents", "cover": "Cover", "title_page": "Title Page",
          "start": "Start of Content", "references": "References"}
 
 
-def finish(package: Package, config, summary: str) -> None:
+def finish(package: Package, config, summary: str, cache: Cache = NO_CACHE) -> None:
     """Every step, in order."""
     metadata(package, config, summary)
     cover(package, config)
@@ -29,7 +31,7 @@ def finish(package: Package, config, summary: str) -> None:
     sections(package)
     titles(package)
     footnote_backlinks(package)
-    math(package)
+    math(package, cache)
     languages(package)
     cross_file_links(package)
     landmarks(package)
@@ -46,6 +48,7 @@ A11Y = [
     ("schema:accessModeSufficient", "textual,visual"),
     ("schema:accessibilityFeature", "alternativeText"),
     ("schema:accessibilityFeature", "MathML"),
+    ("schema:accessibilityFeature", "describedMath"),  # alttext in words (epub_math.speech)
     ("schema:accessibilityFeature", "tableOfContents"),
     ("schema:accessibilityFeature", "structuralNavigation"),
     ("schema:accessibilityFeature", "readingOrder"),
@@ -209,15 +212,21 @@ def footnote_backlinks(package: Package) -> None:
             first.insert(0, back)
 
 
-def math(package: Package) -> None:
-    """Each formula with its TeX as alternative text; texmath's stretchy <mi> made <mo>."""
+def math(package: Package, cache: Cache) -> None:
+    """Each formula for every reader (render/epub_math.py): MathML without its TeX, the
+    formula in words as its text alternative, the print engine's drawing as its fallback
+    image (one file per distinct drawing)."""
+    shipped: set[str] = set()
     for _, tree in package.text_files():
-        for formula in tree.getroot().iterfind(".//m:math", NS):
-            tex = formula.find(".//m:annotation[@encoding='application/x-tex']", NS)
-            if tex is not None and formula.get("alttext") is None:
-                formula.set("alttext", (tex.text or "").strip())
-            for mi in formula.iterfind(".//m:mi[@stretchy]", NS):
-                mi.tag = f"{{{NS['m']}}}mo"
+        for formula in tree.getroot().iter(f"{{{NS['m']}}}math"):
+            tex = epub_math.tex_of(formula)
+            if tex is None:
+                raise PackageError("pandoc wrote a formula without its TeX annotation")
+            image = epub_math.fallback(tex, formula.get("display") == "block", cache)
+            if image.name not in shipped:
+                shipped.add(image.name)
+                package.add(f"EPUB/media/{image.name}", image.data, "image/svg+xml")
+            epub_math.finish(formula, tex, f"../media/{image.name}", image.box)
 
 
 def languages(package: Package) -> None:

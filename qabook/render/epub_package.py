@@ -13,6 +13,8 @@ from typing import Iterator
 
 from lxml import etree
 
+from qabook.render import RenderError
+
 XHTML = "http://www.w3.org/1999/xhtml"
 OPS = "http://www.idpf.org/2007/ops"
 OPF = "http://www.idpf.org/2007/opf"
@@ -32,8 +34,11 @@ CONTENT = {"p", "div", "figure", "table", "pre", "ul", "ol", "dl", "blockquote",
            "img", "h2", "h3", "h4", "h5", "h6"}
 
 
-class PackageError(Exception):
+class PackageError(RenderError):
     """pandoc's EPUB is not shaped the way this module reads it (a bug, not the book's)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="epub.failed", hint="report a bug")
 
 
 def parse(data: bytes) -> etree._ElementTree:

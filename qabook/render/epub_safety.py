@@ -55,7 +55,8 @@ ALLOWED = {
         "th": "style colspan rowspan", "td": "style colspan rowspan",
     }),
     "m": ("id class mathvariant mathsize mathcolor displaystyle scriptlevel", {
-        "math": "display alttext", "semantics": "", "annotation": "encoding",
+        # the TeX annotation is dropped (render/epub_math.py): no <semantics> is written
+        "math": "display alttext altimg altimg-width altimg-height altimg-valign",
         "mrow": "", "mi": "", "mn": "", "mtext": "", "ms": "",
         "mo": "form stretchy fence separator lspace rspace largeop movablelimits symmetric "
               "minsize maxsize accent",
@@ -73,7 +74,7 @@ _ELEMENTS = {f"{NAMESPACES[prefix]} {element}":
              (prefix, element, frozenset(common.split()) | frozenset(own.split()))
              for prefix, (common, elements) in ALLOWED.items()
              for element, own in elements.items()}
-URL_ATTRIBUTES = {"href", "src"}
+URL_ATTRIBUTES = {"href", "src", "altimg"}
 WEB = {"http", "https", "mailto"}  #: where a link in the text may go
 #: the declarations pandoc writes in style attributes (table and matrix alignment, widths)
 STYLE_PROPERTIES = {"text-align", "width", "padding-left", "padding-right"}

@@ -41,9 +41,39 @@ class Formula:
     in_deck: bool = True  #: shown on Anki's cards (front and back matter are not)
 
 
+#: groups a formula may nest ({…} in {…}): pandoc's converter takes twice as long for each
+#: level of scripts on scripts (18 levels: 7 s; 30: past its time guard), and no formula of
+#: a book needs a tenth of it
+MAX_DEPTH = 16
+
+
+def depth(tex: str) -> int:
+    """How deep the formula's groups nest (escaped braces are characters, not groups)."""
+    deepest = level = 0
+    escaped = False
+    for char in tex:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "{":
+            level += 1
+            deepest = max(deepest, level)
+        elif char == "}":
+            level -= 1
+    return deepest
+
+
 def check(formulas: Iterable[Formula], diags: Diagnostics, cache: Cache) -> None:
-    """Report every formula some engine refuses, where it is written, all in one run."""
+    """Report every formula some engine refuses, where it is written, all in one run; a
+    formula nested too deep is refused before any engine sees it."""
     formulas = list(formulas)
+    deep = [f for f in formulas if depth(f.tex) > MAX_DEPTH]
+    for formula in deep:
+        diags.error(formula.location, "math.too-deep", f"this formula nests its groups "
+                    f"{depth(formula.tex)} levels deep; at most {MAX_DEPTH} are allowed",
+                    "split it into smaller formulas, or name the inner parts in the text")
+    formulas = [f for f in formulas if f not in deep]
     try:
         verdicts = problems([(f.tex, f.display) for f in formulas], cache)
     except (pandoc.PandocError, BrokenProcessPool, OSError, MemoryError) as exc:
