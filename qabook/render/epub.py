@@ -23,7 +23,7 @@ from typing import Any
 
 from qabook import ast, pandoc, resources
 from qabook.cache import Cache, key
-from qabook.render import RenderContext, RenderError, epub_safety
+from qabook.render import RenderContext, RenderError, epub_safety, epub_style
 from qabook.render.cover import cover_png
 from qabook.render.epub_ast import SPLIT_LEVEL, book_document
 from qabook.render.output import atomic_write, read_zip, write_zip
@@ -322,6 +322,8 @@ def _finish_package(entries: list[tuple[str, bytes]], config) -> list[tuple[str,
     reference to a figure from another chapter file would dangle.
     """
     finished = [(name, _finish(name, data, config)) for name, data in entries]
+    finished = [(name, epub_style.restyle(data) if name.endswith(".xhtml") else data)
+                for name, data in finished]
     home: dict[str, str] = {}
     for name, data in finished:
         if name.startswith("EPUB/text/") and name.endswith(".xhtml"):
