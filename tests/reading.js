@@ -3,7 +3,7 @@
 //   node tests/reading.js JOB.json   (tests/reading.py writes the job and reads the answer)
 //
 // One browser, one tab per width. Each content file (XHTML, from the unzipped EPUB, by file://)
-// is loaded once per tab; the reading modes are then switched in place, without reloading:
+// is loaded once per tab and read in each mode, switched in place:
 //
 //   publisher       the book's own styles only
 //   readium-day     Readium CSS as Readium-based reading systems (Thorium) inject it:
@@ -14,7 +14,9 @@
 //                   --USER__textColor (1.x read --USER__appearance: readium-night-on, set too)
 //   readium-sepia   the same with the sepia theme (#faf4e8, #121212)
 //   forced-night    a theme that only colours the body, as epub.js and others do it:
-//                   body { background: #000; color: #ddd !important }, last in <head>
+//                   body { background: #000; color: #ddd !important }, put last in <head>
+//                   of the page already shown
+//   forced-grey     the same on a dark grey page (#333)
 //   dark-os         the book's own styles on a white page under prefers-color-scheme: dark
 //
 // In each mode, on each page:
@@ -49,11 +51,12 @@ const MODES = {
     " --USER__backgroundColor: #faf4e8; --USER__textColor: #121212;" +
     " --USER__linkColor: #0000EE; --USER__visitedColor: #551A8B;"},
   "forced-night": {forced: "body { background: #000; color: #ddd !important }"},
+  "forced-grey": {forced: "body { background: #333; color: #ddd !important }"},
   "dark-os": {dark: true},
 };
 
-// Runs in the page: put the modes' style sheets in (all disabled), then wait for them.
-async function prepare(before, after, forced) {
+// Runs in the page: put Readium CSS in (switched off until a Readium mode), wait for it.
+async function prepare(before, after) {
   const XHTML = "http://www.w3.org/1999/xhtml";
   const head = document.head || document.querySelector("head");
   const sheet = (href, first) => new Promise((resolve) => {
@@ -66,24 +69,38 @@ async function prepare(before, after, forced) {
     if (first) head.insertBefore(link, head.firstChild); else head.appendChild(link);
   });
   await Promise.all([sheet(before, true), sheet(after, false)]);
-  const style = document.createElementNS(XHTML, "style");
-  style.setAttribute("data-reading", "forced");
-  style.textContent = forced;
-  head.appendChild(style);
   window.__readingStyle = document.documentElement.getAttribute("style");
-  window.__readingSheets = (readium, forcedOn) => {
-    for (const el of document.querySelectorAll("[data-reading]")) {
-      el.sheet.disabled = el.getAttribute("data-reading") === "readium" ? !readium : !forcedOn;
-    }
-    const own = window.__readingStyle;
-    if (readium) document.documentElement.setAttribute("style", (own ? own + ";" : "") + readium);
-    else if (own === null) document.documentElement.removeAttribute("style");
-    else document.documentElement.setAttribute("style", own);
-  };
+}
+
+// Runs in the page: switch to a mode. Readium CSS and the OS setting are there when a page is
+// laid out (Readium puts its CSS into the page's source), so the page is restyled from scratch
+// (hidden and shown: chromium does not recompute color-mix(currentColor) in `color` when an
+// ancestor's colour changes in place). A theme that a reader injects into the page it shows
+// (forced: epub.js's themes) is then added to that page as it is, and chromium updates what
+// it updates.
+function switchTo(readium, forced) {
+  const root = document.documentElement;
+  for (const el of document.querySelectorAll("[data-reading]")) {
+    if (el.getAttribute("data-reading") === "forced") el.remove();
+    else el.sheet.disabled = !readium;
+  }
+  const own = window.__readingStyle;
+  const style = readium ? (own ? own + ";" : "") + readium : own;
+  root.setAttribute("style", (style ? style + ";" : "") + "display: none");
+  void root.offsetHeight;
+  if (style === null || style === undefined) root.removeAttribute("style");
+  else root.setAttribute("style", style);
+  void root.offsetHeight;
+  if (forced) {
+    const theme = document.createElementNS("http://www.w3.org/1999/xhtml", "style");
+    theme.setAttribute("data-reading", "forced");
+    theme.textContent = forced;
+    (document.head || document.querySelector("head")).appendChild(theme);
+  }
 }
 
 // Runs in the page: everything the mode is measured for.
-function measure(options) {
+function measure() {
   const root = document.documentElement;
   const body = document.body;
   const EPUB = "http://www.idpf.org/2007/ops";
@@ -110,6 +127,23 @@ function measure(options) {
   }
   const inSvg = (el) => el.namespaceURI === SVG && el.localName !== "svg" || !!el.closest("svg *");
   const ownText = (el) => [...el.childNodes].filter((n) => n.nodeType === 3 && n.data.trim());
+  // a character of a text node drawn outside the column (white space may hang past the end
+  // of a line in pre-wrap text: it draws nothing, so only the other characters count)
+  const outside = (node) => {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const r = range.getBoundingClientRect();
+    if (r.width === 0 || (r.right <= right + 1 && r.left >= left - 1)) return null;
+    for (let i = 0; i < node.data.length; i++) {
+      if (/\s/.test(node.data[i])) continue;
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      for (const g of range.getClientRects()) {
+        if (g.width > 0 && (g.right > right + 1 || g.left < left - 1)) return g;
+      }
+    }
+    return null;
+  };
   const all = [...body.querySelectorAll("*")];
   for (const el of all) {
     if (inSvg(el)) continue;
@@ -131,11 +165,9 @@ function measure(options) {
     if (el.scrollWidth > el.clientWidth + 1 || style.display.startsWith("inline")) {
       // its own text may stick out
       for (const node of ownText(el)) {
-        const range = document.createRange();
-        range.selectNodeContents(node);
-        const r = range.getBoundingClientRect();
-        if (r.width > 0 && (r.right > right + 1 || r.left < left - 1)) {
-          out.overflows.push({el: describe(el), left: Math.round(r.left), right: Math.round(r.right),
+        const glyph = outside(node);
+        if (glyph) {
+          out.overflows.push({el: describe(el), left: Math.round(glyph.left), right: Math.round(glyph.right),
                               column: [Math.round(left), Math.round(right)], kind: "text"});
           break;
         }
@@ -215,8 +247,9 @@ function measure(options) {
     const style = getComputedStyle(el);
     if (style.visibility !== "visible") continue;
     out.texts++;
-    const colour = parse(style.color);
-    if (!colour) { out.unknownColours.push(style.color); continue; }
+    const painted = style.webkitTextFillColor || style.color;  // what the glyphs are filled with
+    const colour = parse(painted);
+    if (!colour) { out.unknownColours.push(painted); continue; }
     const ground = background(el);
     const fore = colour[3] < 1 ? over(colour, ground) : colour;
     const [l1, l2] = [luminance(fore), luminance(ground)].sort((x, y) => y - x);
@@ -230,12 +263,22 @@ function measure(options) {
   return out;
 }
 
-async function apply(page, name) {
+// Switch the page to a mode and measure it, in one call into the page.
+async function read(page, name, state) {
   const mode = MODES[name];
-  await page.emulateMediaFeatures([{name: "prefers-color-scheme", value: mode.dark ? "dark" : "light"}]);
-  await page.evaluate((readium, forced) => window.__readingSheets(readium, forced),
-                      mode.readium || null, !!mode.forced);
+  const scheme = mode.dark ? "dark" : "light";
+  if (state.scheme !== scheme) {
+    await page.emulateMediaFeatures([{name: "prefers-color-scheme", value: scheme}]);
+    state.scheme = scheme;
+  }
+  return page.evaluate((readium, forced) => {
+    switchTo(readium, forced);
+    return measure();
+  }, mode.readium || null, mode.forced || null);
 }
+
+// what each page is given to run: the mode switch and the measurements
+const PAGE_CODE = switchTo.toString() + "\n" + measure.toString();
 
 async function main() {
   const started = Date.now();
@@ -253,19 +296,23 @@ async function main() {
   try {
     const before = pathToFileURL(job.readium.before).href;
     const after = pathToFileURL(job.readium.after).href;
-    const forced = MODES["forced-night"].forced;
     const shotsFor = (file, width) => (job.shots || []).filter((s) => s.file === file && s.width === width);
     await Promise.all(job.widths.map(async (width) => {
       const page = await browser.newPage();
       page.on("pageerror", (e) => errors.push(String(e)));
       await page.setViewport({width, height: job.heights[String(width)] || 800, deviceScaleFactor: 1});
+      const state = {scheme: null};
       for (const file of job.files) {
         const url = pathToFileURL(path.join(job.root, file)).href;
+        if (state.scheme !== "light") {
+          await page.emulateMediaFeatures([{name: "prefers-color-scheme", value: "light"}]);
+          state.scheme = "light";
+        }
         await page.goto(url, {waitUntil: "load"});
-        await page.evaluate(prepare, before, after, forced);
+        await page.evaluate(prepare, before, after);
+        await page.addScriptTag({content: PAGE_CODE});
         for (const name of job.modes) {
-          await apply(page, name);
-          const result = await page.evaluate(measure, {});
+          const result = await read(page, name, state);
           results.push({file, width, mode: name, ...result});
           for (const shot of shotsFor(file, width).filter((s) => s.mode === name)) {
             await page.evaluate((target) => {

@@ -1,8 +1,8 @@
 """The EPUB read the way reading systems show it: tests/reading.js in Debian's chromium.
 
 `read` loads every content file of an unzipped EPUB at each width, in each reading mode
-(the book's own styles, Readium CSS day/night/sepia as Thorium injects it, a night theme that
-only colours the body, a dark operating system on a white page), and returns what it measured
+(the book's own styles, Readium CSS day/night/sepia as Thorium injects it, night and dark grey
+themes that only colour the body, a dark operating system on a white page), and returns what it measured
 per file, width and mode: elements that stick out of the text column or scroll, how far each
 noteref is raised, and every text whose contrast with its background is under 4.5:1.
 reading.js says exactly how. Screenshots on request.
@@ -32,7 +32,8 @@ HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "reading.js"
 WIDTHS = (390, 600)
 HEIGHTS = {390: 844, 600: 800}
-MODES = ("publisher", "readium-day", "readium-night", "readium-sepia", "forced-night", "dark-os")
+MODES = ("publisher", "readium-day", "readium-night", "readium-sepia", "forced-night",
+         "forced-grey", "dark-os")
 READIUM = Path("node_modules") / "@readium" / "css" / "css" / "dist"
 CONTAINER = "urn:oasis:names:tc:opendocument:xmlns:container"
 OPF = "http://www.idpf.org/2007/opf"
