@@ -26,6 +26,8 @@
 //              (the real book must fit; a reader cuts off what sticks out)
 //   noterefs   every noteref (a[epub:type~=noteref], role doc-noteref) and how far its
 //              baseline sits above the line's (empty inline-blocks mark both baselines)
+//   codeSize   the smallest text in code (pre, code) as a fraction of the size of the text
+//              around the code
 //   contrast   every element with text of its own: its text colour against the background it is
 //              drawn on, the backgrounds of it and its ancestors composited (alpha included)
 //              over the page's canvas; WCAG's contrast ratio. SVG and images are skipped.
@@ -206,6 +208,15 @@ function measure() {
     const refStyle = getComputedStyle(inner);
     out.noterefs.push({el: describe(a), raise: (base - raised) / em,
                        sizeRatio: parseFloat(refStyle.fontSize) / em});
+  }
+
+  // code: its size against the text around it (the smallest, as a ratio)
+  out.codeSize = null;
+  for (const el of body.querySelectorAll("pre, pre *, code, code *")) {
+    if (!ownText(el).length) continue;
+    const around = el.parentElement.closest(":not(pre):not(code):not(pre *):not(code *)") || body;
+    const ratio = parseFloat(getComputedStyle(el).fontSize) / parseFloat(getComputedStyle(around).fontSize);
+    if (out.codeSize === null || ratio < out.codeSize) out.codeSize = Math.round(ratio * 1000) / 1000;
   }
 
   // contrast

@@ -89,6 +89,12 @@ def test_every_text_holds_its_contrast_in_every_mode(read) -> None:
     assert low == []
 
 
+def test_code_is_set_near_the_body_size(read) -> None:
+    sizes = [(_where(r), r["codeSize"]) for r in read["results"] if r["codeSize"] is not None]
+    assert len({where.split(" at ")[0] for where, _ in sizes}) > 5
+    assert [(where, size) for where, size in sizes if size < 0.85] == []
+
+
 def test_the_markup_the_stylesheet_needs(unpacked, files) -> None:
     """Noterefs hold a <sup>; code lines say their indentation, and the stylesheet has a rule
     for each; display maths sits in its box; no file has a <style> of its own."""
