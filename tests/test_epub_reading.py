@@ -22,6 +22,7 @@ import tinycss2
 from lxml import etree
 
 import reading
+from qabook.render import epub_style
 
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB = "http://www.idpf.org/2007/ops"
@@ -127,6 +128,14 @@ def test_the_markup_the_stylesheet_needs(unpacked, files) -> None:
                 assert box.tag == f"{{{XHTML}}}span" and box.get("class") == "display-math", path
                 formulas += 1
     assert lines > 100 and indented > 10 and formulas > 10
+
+
+def test_restyling_a_restyled_file_changes_nothing(unpacked, files) -> None:
+    """epub_style's changes are made once: a second pass (a cached file, a re-wired call)
+    gives the same bytes, so no <sup> in a <sup>, no box in a box."""
+    for path in files:
+        data = (unpacked / path).read_bytes()
+        assert epub_style.restyle(data, path) == data, path
 
 
 def test_the_harness_sees_what_it_looks_for(tmp_path: Path) -> None:

@@ -322,7 +322,7 @@ def _finish_package(entries: list[tuple[str, bytes]], config) -> list[tuple[str,
     reference to a figure from another chapter file would dangle.
     """
     finished = [(name, _finish(name, data, config)) for name, data in entries]
-    finished = [(name, epub_style.restyle(data) if name.endswith(".xhtml") else data)
+    finished = [(name, epub_style.restyle(data, name) if name.endswith(".xhtml") else data)
                 for name, data in finished]
     home: dict[str, str] = {}
     for name, data in finished:

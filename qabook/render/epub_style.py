@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from lxml import etree
 
+from qabook.render import RenderError
+
 XHTML = "http://www.w3.org/1999/xhtml"
 MATHML = "http://www.w3.org/1998/Math/MathML"
 EPUB = "http://www.idpf.org/2007/ops"
@@ -45,11 +47,16 @@ def _x(name: str) -> str:
     return f"{{{XHTML}}}{name}"
 
 
-def restyle(data: bytes) -> bytes:
-    """One XHTML file of the package with all of this module's changes."""
+def restyle(data: bytes, name: str = "an XHTML file") -> bytes:
+    """One XHTML file of the package (`name`, to say which) with all of this module's
+    changes."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False, remove_comments=False)
-    root = etree.fromstring(data, parser)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise RenderError(f"pandoc wrote {name} as XML that is not well-formed ({exc})",
+                          code="epub.failed", hint="report a bug") from None
     style(root)
     for element in root.iter(f"{{{XHTML}}}*"):
         if element.text is None and len(element) == 0 and etree.QName(element).localname not in VOID:
