@@ -1,14 +1,15 @@
 """The EPUB read the way reading systems show it: tests/reading.js in Debian's chromium.
 
 `read` loads every content file of an unzipped EPUB at each width, in each reading mode
-(the book's own styles, Readium CSS day/night/sepia as Thorium injects it, night and dark grey
-themes that only colour the body, a dark operating system on a white page), and returns what it measured
-per file, width and mode: elements that stick out of the text column or scroll, how far each
-noteref is raised, and every text whose contrast with its background is under 4.5:1.
+(the book's own styles, Readium CSS day/night/sepia as Thorium injects it, night and dark
+grey themes that only colour the body, a dark operating system on a white page), and returns
+what it measured per file, width and mode: elements that stick out of the text column or
+scroll, how far each noteref is raised, the size of code against the text around it, and
+every text whose contrast with its background is under 4.5:1.
 reading.js says exactly how. Screenshots on request.
 
-    python tests/reading.py BOOK.epub [--width 390] [--mode readium-night] [--file ch022.xhtml]
-                                      [--shot FILE:WIDTH:MODE[:ID]:OUT.png]
+    python tests/reading.py BOOK.epub [--width 390] [--mode readium-night]
+        [--file ch022.xhtml] [--shot FILE:WIDTH:MODE[:ID]:OUT.png]
 
 prints the failures (and writes the screenshots).
 """
@@ -47,7 +48,7 @@ def tools_dir() -> Path | None:
     here = HERE.parent
     candidates = [here / "tools" / "node"]
     common = subprocess.run(["git", "-C", str(here), "rev-parse", "--git-common-dir"],
-                            capture_output=True, text=True).stdout.strip()
+                            capture_output=True, text=True, check=False).stdout.strip()
     if common:
         candidates.append((here / common).resolve().parent / "tools" / "node")
     for candidate in candidates:

@@ -18,10 +18,10 @@ import subprocess
 from pathlib import Path, PurePosixPath
 
 import pytest
+import reading
 import tinycss2
 from lxml import etree
 
-import reading
 from qabook.render import epub_style
 
 XHTML = "http://www.w3.org/1999/xhtml"
@@ -152,7 +152,7 @@ pre {{ white-space: pre; }}
 .scroll {{ overflow-x: auto; }}
 </style></head>
 <body>
-<pre id="long"><code>a_line_of_code_that_is_much_too_long_for_a_phone_screen(with, many, arguments)</code></pre>
+<pre id="long"><code>a_line_of_code_much_too_long_for_a_phone_screen(with, arguments)</code></pre>
 <p id="flat">A note.<a href="#n1" epub:type="noteref" role="doc-noteref">1</a></p>
 <p id="raised">A note.<a href="#n2" epub:type="noteref" role="doc-noteref"><sup>2</sup></a></p>
 <div class="box"><p>Light blue behind the text.</p></div>
@@ -184,14 +184,13 @@ def converting(real_epub: Path, tmp_path_factory):
     out = tmp_path_factory.mktemp("kindle")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(out),
            "CALIBRE_CONFIG_DIRECTORY": str(out / "config")}
-    log = open(out / "convert.log", "w+", encoding="utf-8")
-    proc = subprocess.Popen(["ebook-convert", str(real_epub), str(out / "book.azw3")],
-                            stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
-    yield proc, out, env, log
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    log.close()
+    with open(out / "convert.log", "w+", encoding="utf-8") as log:
+        proc = subprocess.Popen(["ebook-convert", str(real_epub), str(out / "book.azw3")],
+                                stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
+        yield proc, out, env, log
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
 
 
 @pytest.fixture(scope="module")

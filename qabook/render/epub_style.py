@@ -59,7 +59,8 @@ def restyle(data: bytes, name: str = "an XHTML file") -> bytes:
                           code="epub.failed", hint="report a bug") from None
     style(root)
     for element in root.iter(f"{{{XHTML}}}*"):
-        if element.text is None and len(element) == 0 and etree.QName(element).localname not in VOID:
+        if element.text is None and len(element) == 0 \
+                and etree.QName(element).localname not in VOID:
             element.text = ""
     body = etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
