@@ -7,17 +7,17 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-ACE    := tools/ace/node_modules/.bin/ace-cli
+NODE   := tools/node/node_modules/.installed
 AQT    := tools/aqt/.unpacked
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: book test check clean system chromium
+.PHONY: book test check clean system chromium calibre
 
 book: $(STAMP) system
 	@$(BIN)/python -m compileall -q qabook >/dev/null  # bytecode even where PYTHONDONTWRITEBYTECODE is set
 	$(BIN)/qabook build --source source --out build
 
-test: $(TESTED) system chromium $(ACE) $(AQT)
+test: $(TESTED) system chromium calibre $(NODE) $(AQT)
 	$(BIN)/python -m pytest -q
 
 check: $(STAMP)
@@ -37,14 +37,21 @@ system: $(STAMP)
 	@missing=$$($(BIN)/python -m qabook.environment pdf) || exit 1; \
 	if [ -n "$$missing" ]; then $(call apt_install,$$missing); fi
 
-# DAISY Ace checks the EPUB's accessibility in a test; it drives Debian's chromium, which
-# the tests also use to run Anki's MathJax.
+# The tests drive Debian's chromium: DAISY Ace checks the EPUB's accessibility in it, the
+# reading harness (tests/reading.js) reads the EPUB in it, and Anki's MathJax runs in it.
 chromium:
 	@command -v chromium >/dev/null || { $(call apt_install,chromium); }
 
-$(ACE): tools/ace/package.json tools/ace/package-lock.json
-	cd tools/ace && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund --loglevel=error
-	touch $(ACE)
+# calibre's ebook-convert turns the EPUB into AZW3, the usual way onto a Kindle, in a test.
+calibre:
+	@command -v ebook-convert >/dev/null || { $(call apt_install,calibre); }
+
+# npm's tools for the tests (tools/node/package.json): DAISY Ace, whose puppeteer-core the
+# reading harness uses too, and Readium CSS, the stylesheets Readium-based readers inject.
+$(NODE): tools/node/package.json tools/node/package-lock.json
+	@command -v npm >/dev/null || { $(call apt_install,npm); }
+	cd tools/node && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE)
 
 # Anki's reviewer page and MathJax, from the aqt wheel of the Anki version the tests install.
 $(AQT): $(TESTED)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import REPO
 
-ACE = REPO / "tools" / "ace" / "node_modules" / ".bin" / "ace-cli"
+ACE = REPO / "tools" / "node" / "node_modules" / ".bin" / "ace-cli"
 
 
 def test_ace_finds_no_violations(real_epub: Path, tmp_path: Path) -> None:

@@ -105,8 +105,6 @@ def test_a_hostile_book_builds_nothing(tmp_path: Path) -> None:
 XHTML = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n'
          '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" '
          'lang="en" xml:lang="en"><head><meta charset="utf-8" /><title>t</title>'
-         '<style>code span.al { color: #ff0000; } @media screen { a::before '
-         '{ content: counter(line); } }</style>'
          '<link rel="stylesheet" type="text/css" href="../styles/stylesheet1.css" /></head>'
          '<body epub:type="bodymatter"><section id="q2" class="level2 question">{}</section>'
          '</body></html>')
@@ -139,7 +137,16 @@ def test_the_epub_check_passes_what_pandoc_and_qabook_write() -> None:
             '<table><tr><td style="text-align: right;">1</td></tr></table>'
             '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline" alttext="x">'
             '<mtable><mtr><mtd columnalign="left" style="text-align: left; '
-            'padding-left: 0"><mi>x</mi></mtd></mtr></mtable></math>')
+            'padding-left: 0"><mi>x</mi></mtd></mtr></mtable></math>'
+            # what render/epub_style.py adds: code lines with their indentation, display maths
+            # in a box beside its number
+            '<div class="sourceCode" id="cb1"><pre class="sourceCode python"><code '
+            'class="sourceCode python"><span id="cb1-1" class="indent-4"><a href="#cb1-1" '
+            'aria-hidden="true" tabindex="-1"></a>    <span class="kw">return</span> x</span>'
+            '</code></pre></div><pre><code><span class="indent-2">  plain</span></code></pre>'
+            '<p><span id="eq-x" class="equation" data-number="2.1"><span class="display-math">'
+            '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block" alttext="y">'
+            '<mi>y</mi></math></span><span class="equation-number">(2.1)</span></span></p>')
     assert check("EPUB/text/ch001.xhtml", XHTML, body) == ""
     assert check("EPUB/text/ch001.xhtml", XHTML, COVER) == ""
     assert check("EPUB/text/ch001.xhtml", XHTML, PANDOC_COVER) == "the element <svg:svg>"
@@ -165,6 +172,8 @@ def test_the_epub_check_passes_what_pandoc_and_qabook_write() -> None:
     ('<img src="../../../secret.svg" alt="x" />', "not a file of the book"),
     ('<img src="../media/file1.svg" alt="x" width="1" />', "the attribute width="),
     ("<script>alert(1)</script>", "the element <xhtml:script>"),
+    # the rules are in the package's stylesheet: a file has no <style> of its own
+    ("<style>p { color: red }</style>", "the element <xhtml:style>"),
     ('<iframe src="https://evil.example"></iframe>', "the element <xhtml:iframe>"),
     ('<p epub:type="noteref" data-x="1">x</p>', "the attribute data-x="),
     ('<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>',

@@ -13,7 +13,7 @@ from datetime import date
 from lxml import etree
 
 from qabook.cache import NO_CACHE, Cache
-from qabook.render import epub_math
+from qabook.render import epub_math, epub_style
 from qabook.render.epub_ast import long_date
 from qabook.render.epub_package import (EPUB_TYPE, NS, OPF, XML_LANG, Package, PackageError,
                                         h, ids, local, text_of)
@@ -31,6 +31,7 @@ def finish(package: Package, config, summary: str, cache: Cache = NO_CACHE) -> N
     sections(package)
     titles(package)
     footnote_backlinks(package)
+    styles(package)
     math(package, cache)
     languages(package)
     cross_file_links(package)
@@ -210,6 +211,14 @@ def footnote_backlinks(package: Package) -> None:
             back.tail = " " + (first.text or "")
             first.text = None
             first.insert(0, back)
+
+
+def styles(package: Package) -> None:
+    """The markup the stylesheet relies on (render/epub_style.py), in every XHTML file: no
+    <style> elements, noterefs as superscripts, code lines marked with their indentation,
+    display formulas in a box of their own."""
+    for _, tree in package.text_files():
+        epub_style.style(tree.getroot())
 
 
 def math(package: Package, cache: Cache) -> None:

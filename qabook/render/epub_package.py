@@ -48,8 +48,17 @@ def parse(data: bytes) -> etree._ElementTree:
         raise PackageError(f"pandoc wrote XML lxml cannot read: {exc}") from None
 
 
+#: XHTML elements that are empty by nature (written <br/>); any other empty element is
+#: written <x></x> as pandoc writes it, so a reader that parses the file as HTML (where
+#: <a/> or <span/> opens an element that never closes) reads what an XML reader reads
+VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+
+
 def serialise(tree: etree._ElementTree) -> bytes:
     """A tree as its file: the XML declaration, the doctype it was read with, UTF-8."""
+    for element in tree.getroot().iter(f"{{{XHTML}}}*"):
+        if element.text is None and len(element) == 0 and local(element) not in VOID:
+            element.text = ""
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
 
 

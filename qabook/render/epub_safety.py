@@ -19,6 +19,13 @@ widened only to what pandoc writes for the rest of the markup the model admits (
 definition lists, strikeout, subscripts, line breaks, table feet) and to the presentation
 MathML that texmath writes; every URL must stay inside the package or be a web address. The
 XML and the CSS are read as model.svg reads them, through qabook.xmlcss.
+
+No file holds a <style> element: pandoc's are removed (render/epub_style.py) and the rules
+live in the package's stylesheet, which is qabook's own (templates/epub/epub.css). So <style>
+is off the list, and CSS reaches an XHTML file only as the few declarations pandoc writes in
+style attributes (alignment and widths, STYLE_PROPERTIES). The markup epub_style adds is on
+the lists already: a <sup> in a noteref, <span class="indent-N"> code lines and <span
+class="display-math"> boxes.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ MATHML_SCRIPT = "accent accentunder"
 ALLOWED = {
     "xhtml": ("id class lang xml:lang role epub:type title", {
         "html": "", "head": "", "title": "", "meta": "charset name content",
-        "link": "rel href type", "style": "type", "body": "", "section": "", "nav": "hidden",
+        "link": "rel href type", "body": "", "section": "", "nav": "hidden",
         "aside": "", "div": "", "span": "data-cites data-number", "p": "",
         "h1": "", "h2": "", "h3": "", "h4": "", "h5": "", "h6": "",
         "a": "href data-ref-kind aria-hidden tabindex", "em": "", "strong": "", "del": "",
@@ -78,9 +85,8 @@ URL_ATTRIBUTES = {"href", "src", "altimg"}
 WEB = {"http", "https", "mailto"}  #: where a link in the text may go
 #: the declarations pandoc writes in style attributes (table and matrix alignment, widths)
 STYLE_PROPERTIES = {"text-align", "width", "padding-left", "padding-right"}
-#: functions in stylesheets and SVG values (pandoc numbers code lines with counter());
-#: url() only to a fragment of the same file
-FUNCTIONS = {"url", "rgb", "rgba", "hsl", "hsla", "counter"}
+#: functions in SVG values; url() only to a fragment of the same file
+FUNCTIONS = {"url", "rgb", "rgba", "hsl", "hsla"}
 
 
 @dataclass(frozen=True)
@@ -115,8 +121,6 @@ def check_file(name: str, data: bytes, names: set[str]) -> Unsafe | None:
     reader = _Reader(name, names)
     parser = xmlcss.parser(reader.declared, doctype="html")
     parser.StartElementHandler = reader.start
-    parser.EndElementHandler = reader.end
-    parser.CharacterDataHandler = reader.text
     reader.parser = parser
     try:
         parser.Parse(data, True)
@@ -134,7 +138,6 @@ class _Reader:
         self.name, self.names = name, names
         self.unsafe: Unsafe | None = None
         self.anchor = ""
-        self.styles: list[str] | None = None  #: the text of a <style> being read
         self.parser = None
 
     def refuse(self, what: str) -> None:
@@ -162,19 +165,6 @@ class _Reader:
                 self.refuse(f"{attribute}=\"{value[:60]}\" on <{element}>: {problem}")
         if not self.anchor and "id" in attributes:
             self.anchor = attributes["id"]
-        if element == "style":
-            self.styles = []
-
-    def text(self, data: str) -> None:
-        if self.styles is not None:
-            self.styles.append(data)
-
-    def end(self, tag: str) -> None:
-        if self.styles is not None:
-            problem = _stylesheet("".join(self.styles))
-            self.styles = None
-            if problem:
-                self.refuse(f"a <style> that {problem}")
 
 
 class _Stop(Exception):
@@ -242,17 +232,6 @@ def _css(values: list, functions: bool = True) -> str:
             return "a url() outside the file"
         if token.type == "at-keyword":
             return f"@{token.value}"
-    return ""
-
-
-def _stylesheet(text: str) -> str:
-    """What in a <style> element fetches or imports, or ""."""
-    for rule in xmlcss.rules(text):
-        if rule.type == "at-rule" and rule.lower_at_keyword != "media":
-            return f"has an @{rule.at_keyword} rule"
-        problem = _css((rule.prelude or []) + (rule.content or []))
-        if problem:
-            return f"has {problem}"
     return ""
 
 
