@@ -23,7 +23,7 @@ from typing import Any
 
 from qabook import ast, pandoc, resources
 from qabook.cache import Cache, key
-from qabook.render import RenderContext, RenderError, epub_safety
+from qabook.render import RenderContext, RenderError, epub_pages, epub_safety
 from qabook.render.cover import cover_png
 from qabook.render.epub_ast import SPLIT_LEVEL, book_document
 from qabook.render.output import atomic_write, read_zip, write_zip
@@ -36,6 +36,12 @@ A11Y_SUMMARY = (
     "directions. No known hazards.")
 
 
+def prepare(source: Path, options: dict) -> None:
+    """Load WeasyPrint now, while the book is checked: the print edition's page numbers may
+    have to be laid out here (render/pdf.py's edition_pages)."""
+    from qabook.render import pdf_layout  # noqa: F401
+
+
 def render(ctx: RenderContext) -> Path:
     """Write build/<slug>.epub."""
     config = ctx.config
@@ -46,6 +52,7 @@ def render(ctx: RenderContext) -> Path:
     skeleton = _skeleton(ctx, document, files, cache)
     bodies = _bodies(ctx, files, cache)
     entries = _finish_package(_assemble(skeleton, files, bodies), config)
+    entries = _page_list(entries, ctx)
     unsafe = epub_safety.problems(entries, ctx.source_of)
     if unsafe:
         raise RenderError(unsafe[0].message, diagnostics=unsafe)
@@ -396,3 +403,35 @@ def _math_alt(match: re.Match) -> str:
         return match.group(0)
     alt = html.escape(html.unescape(tex.group(1)).strip(), quote=True)
     return f'<math{match.group(1)} alttext="{alt}">{match.group(2)}</math>'
+
+
+def _page_list(entries: list[tuple[str, bytes]], ctx: RenderContext) -> list[tuple[str, bytes]]:
+    """The print edition's page numbers put in (render/epub_pages.py): page-break markers in
+    the content documents, the page list in the navigation document, the metadata."""
+    from lxml import etree
+
+    from qabook.render.pdf import edition_pages
+
+    content = dict(entries)
+    opf_name = next(name for name in content if name.endswith(".opf"))
+    opf = etree.fromstring(content[opf_name])
+    ns = {"opf": epub_pages.OPF}
+    hrefs = {item.get("id"): item.get("href") for item in opf.iterfind("opf:manifest/opf:item", ns)}
+    spine = [hrefs[ref.get("idref")] for ref in opf.iterfind("opf:spine/opf:itemref", ns)]
+    texts = [href for href in spine if TEXT.fullmatch(f"EPUB/{href}")]
+    trees = {href: etree.fromstring(content[f"EPUB/{href}"]).getroottree() for href in texts}
+    listed = epub_pages.insert({href: tree.getroot() for href, tree in trees.items()},
+                               edition_pages(ctx))
+    nav = etree.fromstring(content["EPUB/nav.xhtml"]).getroottree()
+    nav.getroot().find(f"{{{epub_pages.XHTML}}}body").append(epub_pages.page_list_nav(listed))
+    metadata = opf.find("opf:metadata", ns)
+    for meta in epub_pages.metadata(ctx.config):
+        metadata.append(meta)
+    changed = {f"EPUB/{href}": tree for href, tree in trees.items()}
+    changed["EPUB/nav.xhtml"] = nav
+    changed[opf_name] = opf.getroottree()
+    for name, tree in changed.items():
+        if name != opf_name:  # (the OPF's metadata declares its namespace twice)
+            etree.cleanup_namespaces(tree)
+    return [(name, etree.tostring(changed[name], xml_declaration=True, encoding="UTF-8")
+             if name in changed else data) for name, data in entries]
