@@ -138,24 +138,26 @@ def lay_out(html: str, root: str, paper: str, write: bool,
 
 def first_marks(document) -> tuple[str | None, ...]:
     """For each page, the name of the block that holds its first line of content (see
-    render/pages.py): the nearest block around the page's first text or image that carries a
-    page marker (its own `data-pg`, or as the empty span it starts with) or else an id. A
-    paragraph continued from the previous page gives that paragraph's name. The running
-    heads, page numbers and footnotes are not the page's content; a page with no content
-    (a blank, a pad) has None."""
-    return tuple(_first_mark(page._page_box) for page in document.pages)
+    render/pages.py): of the blocks around the page's first text or image that carry a page
+    marker (their own `data-pg`, or as the empty span they start with) or else an id, the
+    outermost that begins on this page (a table, not its first cell; a question, not its
+    title), or, when all of them began on an earlier page, the innermost (a paragraph
+    continued from the previous page). The running heads, page numbers and footnotes are not
+    the page's content; a page with no content (a blank, a pad) has None."""
+    marks: list[str | None] = []
+    continued: set = set()  # the elements the previous page ends inside
+    for page in document.pages:
+        named = [(box.element, name) for box in _first_content(page._page_box)
+                 if box.element is not None and not isinstance(box, INLINE)
+                 and (name := _name(box.element))]
+        starting = [name for element, name in named if element not in continued]
+        marks.append(starting[0] if starting else named[-1][1] if named else None)
+        continued = {box.element for box in _last_content(page._page_box)}
+    return tuple(marks)
 
 
-def _first_mark(page_box) -> str | None:
-    chain = _first_content(page_box)
-    for box in reversed(chain):  # innermost first
-        element = box.element
-        if element is None or isinstance(box, INLINE):
-            continue
-        name = element.get(MARK) or _starting_marker(element) or element.get("id")
-        if name:
-            return name
-    return None
+def _name(element) -> str | None:
+    return element.get(MARK) or _starting_marker(element) or element.get("id")
 
 
 #: boxes that are not blocks: their ids (a link's, an equation's) do not name a block
@@ -177,6 +179,18 @@ def _first_content(page_box) -> list:
             return list(chain)
         stack.extend((child, chain) for child in reversed(getattr(box, "children", ())))
     return []
+
+
+def _last_content(page_box) -> list:
+    """The boxes from the page down to its last box of content: every element a page break
+    after this page splits is among them."""
+    chain, box = [], page_box
+    while True:
+        children = [c for c in getattr(box, "children", ()) if not isinstance(c, APART)]
+        if not children:
+            return chain
+        box = children[-1]
+        chain.append(box)
 
 
 def _starting_marker(element) -> str | None:
