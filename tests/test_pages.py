@@ -104,8 +104,8 @@ def test_the_page_list_has_every_printed_page_once_in_reading_order(built) -> No
     breaks = [e for doc in epub.docs.values()
               for e in doc.xpath("//*[@epub:type='pagebreak']", namespaces=NS)]
     assert len(breaks) == len(labels)  # no marker outside the list
-    assert ("pageBreakSource", "A Tiny Book, print edition (PDF, A4), Test Author, "
-            "2026-01-15") in epub.metadata
+    source = "A Tiny Book, print edition (PDF, A4), Test Author, 2026-01-15"
+    assert ("pageBreakSource", source) in epub.metadata
     features = {value for prop, value in epub.metadata if prop == "schema:accessibilityFeature"}
     assert {"pageBreakMarkers", "pageNavigation"} <= features
     for doc in epub.docs.values():  # the writers' page markers are all gone
@@ -214,3 +214,34 @@ def test_the_real_books_page_list_is_the_pdfs_page_labels(real_epub, real_pdf) -
     assert [label for label, _ in epub.page_list] == pdf_labels(real_pdf)
     for _, href in epub.page_list:
         assert epub.target(href).get(f"{{{OPS}}}type") == "pagebreak"
+
+
+def test_pages_the_epub_lacks_are_marked_where_the_next_page_starts() -> None:
+    """A page that starts at nothing the EPUB has goes with the next page that does; pages
+    after the last such page go at the end; every page marker of the writers is dropped, and
+    the text around them stays."""
+    from qabook.render import epub_pages
+
+    doc = etree.fromstring(
+        f'<html xmlns="{XHTML}" xmlns:epub="{OPS}"><body><section id="s">'
+        '<h2>Title</h2><p><span data-pg="pg-a-1"></span>One <em>two</em></p>'
+        '<p>Before<span data-pg="pg-a-2"></span> after</p>'
+        '<figure data-pg="pg-a-3"><img src="x.svg" alt="x"/></figure></section></body></html>')
+    listed = epub_pages.insert({"text/ch001.xhtml": doc}, [
+        ("i", None), ("ii", "contents"), ("1", "s"), ("2", "pg-a-1"), ("3", "pg-a-3"),
+        ("4", "pg-a-1"), ("5", None)])
+    assert listed == [(label, f"text/ch001.xhtml#page-{label}")
+                      for label in ("i", "ii", "1", "2", "3", "4", "5")]
+    order = [e.get("id") for e in doc.iter() if e.get(f"{{{OPS}}}type") == "pagebreak"]
+    assert order == ["page-i", "page-ii", "page-1", "page-2", "page-3", "page-4", "page-5"]
+    section, body = doc.find(f".//{{{XHTML}}}section"), doc.find(f"{{{XHTML}}}body")
+    assert [e.get("id") for e in section[:3]] == ["page-i", "page-ii", "page-1"]
+    first = section.find(f"{{{XHTML}}}p")
+    assert first[0].get("id") == "page-2" and first[0].tail == "One "
+    figure = section.find(f"{{{XHTML}}}figure")
+    assert figure.getprevious().get("id") == "page-3" and figure.get("data-pg") is None
+    assert body[-1].get("id") == "page-5"  # after the last place: at the end
+    # page 4 starts before page 3's place: not in reading order, so it goes with page 5
+    assert body[-2].get("id") == "page-4"
+    assert "".join(section.findall(f"{{{XHTML}}}p")[1].itertext()) == "Before after"
+    assert not doc.xpath("//@data-pg")

@@ -74,10 +74,13 @@ def insert(files: dict[str, etree._Element],
     return placed
 
 
-def _places(files: dict[str, etree._Element]) -> dict[str, tuple[tuple[int, int], str, etree._Element]]:
+Place = tuple[tuple[int, int], str, etree._Element]  #: (order in the book, href, element)
+
+
+def _places(files: dict[str, etree._Element]) -> dict[str, Place]:
     """Every name a page can start at (a marker, or an id), with its place in reading order:
     the first element that carries it."""
-    places: dict[str, tuple[tuple[int, int], str, etree._Element]] = {}
+    places: dict[str, Place] = {}
     for number, (href, root) in enumerate(files.items()):
         for index, element in enumerate(root.iter(etree.Element)):
             for name in (element.get(ATTRIBUTE), element.get("id")):
