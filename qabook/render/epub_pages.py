@@ -91,11 +91,12 @@ def _places(files: dict[str, etree._Element]) -> dict[str, Place]:
 
 def _pagebreak(label: str) -> etree._Element:
     """A page-break marker: an empty span whose accessible name is the page's number."""
-    span = etree.Element(SPAN, nsmap={"epub": OPS})
+    span = etree.Element(SPAN, nsmap={None: XHTML, "epub": OPS})
     span.set(EPUB_TYPE, "pagebreak")
     span.set("role", "doc-pagebreak")
     span.set("id", page_id(label))
     span.set("aria-label", label)
+    span.text = ""  # written <span …></span>: a reader that parses it as HTML sees it end
     return span
 
 
