@@ -424,14 +424,14 @@ def _page_list(entries: list[tuple[str, bytes]], ctx: RenderContext) -> list[tup
                                edition_pages(ctx))
     nav = etree.fromstring(content["EPUB/nav.xhtml"]).getroottree()
     nav.getroot().find(f"{{{epub_pages.XHTML}}}body").append(epub_pages.page_list_nav(listed))
+    etree.cleanup_namespaces(opf)  # pandoc's unused xmlns:opf would prefix what is added
     metadata = opf.find("opf:metadata", ns)
     for meta in epub_pages.metadata(ctx.config):
         metadata.append(meta)
     changed = {f"EPUB/{href}": tree for href, tree in trees.items()}
     changed["EPUB/nav.xhtml"] = nav
     changed[opf_name] = opf.getroottree()
-    for name, tree in changed.items():
-        if name != opf_name:  # (the OPF's metadata declares its namespace twice)
-            etree.cleanup_namespaces(tree)
+    for tree in changed.values():
+        etree.cleanup_namespaces(tree)
     return [(name, etree.tostring(changed[name], xml_declaration=True, encoding="UTF-8")
              if name in changed else data) for name, data in entries]
