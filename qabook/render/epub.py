@@ -416,7 +416,8 @@ def _page_list(entries: list[tuple[str, bytes]], ctx: RenderContext) -> list[tup
     opf_name = next(name for name in content if name.endswith(".opf"))
     opf = etree.fromstring(content[opf_name])
     ns = {"opf": epub_pages.OPF}
-    hrefs = {item.get("id"): item.get("href") for item in opf.iterfind("opf:manifest/opf:item", ns)}
+    hrefs = {item.get("id"): item.get("href")
+             for item in opf.iterfind("opf:manifest/opf:item", ns)}
     spine = [hrefs[ref.get("idref")] for ref in opf.iterfind("opf:spine/opf:itemref", ns)]
     texts = [href for href in spine if TEXT.fullmatch(f"EPUB/{href}")]
     trees = {href: etree.fromstring(content[f"EPUB/{href}"]).getroottree() for href in texts}
