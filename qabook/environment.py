@@ -3,7 +3,9 @@
 Reading and checking need the pandoc of the pypandoc-binary wheel and qabook's own files.
 The PDF needs the system libraries WeasyPrint loads. Among them is HarfBuzz's subsetter:
 without it WeasyPrint subsets fonts with fontTools instead, which gives other PDF bytes, so
-qabook requires it rather than let the output depend on what happens to be installed.
+qabook requires it rather than let the output depend on what happens to be installed. The
+EPUB needs them too, but for the subsetter: it lays out the print edition (for its page
+numbers) without writing it.
 
 `python -m qabook.environment [FORMAT...]` prints the Debian packages that are missing (the
 Makefile installs them).
@@ -45,8 +47,11 @@ PDF_LIBRARIES = (  # in the order they depend on each other: a missing one is na
 )
 #: the Python packages each format imports (and reading and checking, under "")
 MODULES = {"": ("click", "yaml", "ziamath", "latex2mathml", "langcodes", "tinycss2", "PIL"),
-           "apkg": ("genanki", "nh3", "fontTools", "brotli"), "epub": ("PIL",), "pdf": ("weasyprint", "jinja2",
-                                                                 "pikepdf")}
+           "apkg": ("genanki", "nh3", "fontTools", "brotli"),
+           "epub": ("PIL", "weasyprint", "jinja2", "lxml"),
+           "pdf": ("weasyprint", "jinja2", "pikepdf")}
+#: the one library only writing a PDF needs (the EPUB lays out, but writes no PDF)
+SUBSETTER = "libharfbuzz-subset.so.0"
 HARFBUZZ = (4, 1, 0)  # WeasyPrint subsets with HarfBuzz from this version on
 PANGO = 14400  # WeasyPrint 70 needs Pango 1.44
 
@@ -67,7 +72,10 @@ def problems(formats: tuple[str, ...] = ()) -> list[Problem]:
     """What is missing for checking the book and building the given formats."""
     found = _install(formats)
     if "pdf" in formats:
-        found += _libraries()
+        found += _libraries("the PDF", PDF_LIBRARIES)
+    elif "epub" in formats:  # it lays out the print edition's pages, writing nothing
+        found += _libraries("the EPUB (for the print edition's page numbers)",
+                            tuple(lib for lib in PDF_LIBRARIES if lib.soname != SUBSETTER))
     return found
 
 
@@ -110,11 +118,12 @@ def _pandoc() -> list[Problem]:
     return []
 
 
-def _libraries() -> list[Problem]:
+def _libraries(who: str, libraries: tuple[Library, ...]) -> list[Problem]:
+    """What is missing of the libraries `who` ("the PDF") needs."""
     found = []
     loaded = {}
     named: set[str] = set()  # the files the loader could not find, each reported once
-    for library in PDF_LIBRARIES:
+    for library in libraries:
         try:
             loaded[library.soname] = _load(library)
         except OSError as exc:
@@ -122,15 +131,15 @@ def _libraries() -> list[Problem]:
             culprit = Path(str(exc).split(":", 1)[0]).name
             if culprit not in named:
                 named.add(culprit)
-                found.append(_missing(library, culprit, str(exc)))
+                found.append(_missing(who, library, culprit, str(exc)))
     harfbuzz = loaded["libharfbuzz.so.0"]
     if harfbuzz is not None and not harfbuzz.hb_version_atleast(*HARFBUZZ):
-        found.append(Problem(f"the PDF needs HarfBuzz {'.'.join(map(str, HARFBUZZ))} or newer "
+        found.append(Problem(f"{who} needs HarfBuzz {'.'.join(map(str, HARFBUZZ))} or newer "
                              "(Debian 12, Ubuntu 24.04 or newer have it)",
                              "a newer system, or a newer HarfBuzz built for this one"))
     pango = loaded["libpango-1.0.so.0"]
     if pango is not None and pango.pango_version() < PANGO:
-        found.append(Problem("the PDF needs Pango 1.44 or newer", "a newer system, or a newer "
+        found.append(Problem(f"{who} needs Pango 1.44 or newer", "a newer system, or a newer "
                              "Pango built for this one"))
     return found
 
@@ -144,15 +153,15 @@ def _load(library: Library):
     return ctypes.CDLL(ctypes.util.find_library(library.name) or library.name)
 
 
-def _missing(library: Library, culprit: str, message: str) -> Problem:
+def _missing(who: str, library: Library, culprit: str, message: str) -> Problem:
     """The library, or a library it needs (the file the loader names), is missing."""
     needed = next((lib for lib in PDF_LIBRARIES if lib.soname == culprit), None)
     if needed is None and culprit != library.soname:
-        return Problem(f"the PDF needs {library.what} ({library.soname}), which cannot be "
+        return Problem(f"{who} needs {library.what} ({library.soname}), which cannot be "
                        f"loaded: {message}", f"install the package that provides {culprit} "
                        f"(Debian: apt-file search {culprit}), or reinstall {library.debian}")
     needed = needed or library
-    return Problem(f"the PDF needs {needed.what} ({needed.soname}), which this machine lacks",
+    return Problem(f"{who} needs {needed.what} ({needed.soname}), which this machine lacks",
                    f"install it: sudo apt-get install {needed.debian} (Debian 12, Ubuntu 24.04 "
                    "or newer; `make book` does this), or the pango and harfbuzz packages of "
                    "your system (Homebrew: brew install pango)", needed.debian)

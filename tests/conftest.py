@@ -101,15 +101,27 @@ def build_pdf(out: Path, *args: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_epub(tmp_path_factory) -> Path:
-    """The real book's EPUB, built once per test session."""
-    return build_real(tmp_path_factory.mktemp("epub"), "epub")
+def real_epub_and_pdf(tmp_path_factory) -> tuple[Path, Path]:
+    """The real book's EPUB and print PDF, built once per test session, in one build: the
+    EPUB's page list comes from the print edition's layout, which the two then share (built
+    apart, each would lay the book out)."""
+    out = tmp_path_factory.mktemp("epub-pdf")
+    code, _, err = run("build", "--source", str(SOURCE), "--out", str(out), "-f", "epub",
+                       "-f", "pdf")
+    assert code == 0, err
+    return next(out.glob("*.epub")), next(out.glob("*.pdf"))
 
 
 @pytest.fixture(scope="session")
-def real_pdf(tmp_path_factory) -> Path:
+def real_epub(real_epub_and_pdf) -> Path:
+    """The real book's EPUB, built once per test session."""
+    return real_epub_and_pdf[0]
+
+
+@pytest.fixture(scope="session")
+def real_pdf(real_epub_and_pdf) -> Path:
     """The real book's print PDF, built once per test session."""
-    return build_pdf(tmp_path_factory.mktemp("pdf"))
+    return real_epub_and_pdf[1]
 
 
 @pytest.fixture(scope="session")

@@ -48,7 +48,10 @@ def test_a_missing_library_is_named_with_its_package(monkeypatch) -> None:
     found = environment.problems(("pdf",))
     assert [p.debian for p in found] == ["libqabook-nothing0"]
     assert "a library no machine has (libqabook-nothing.so.0)" in found[0].message
-    assert environment.problems(("apkg", "epub")) == []  # only the PDF needs it
+    assert environment.problems(("apkg",)) == []  # the PDF needs it, and the EPUB, which
+    found = environment.problems(("apkg", "epub"))  # lays out the print edition's pages
+    assert [p.debian for p in found] == ["libqabook-nothing0"]
+    assert found[0].message.startswith("the EPUB (for the print edition's page numbers) needs")
 
 
 def test_without_harfbuzz_subset_the_pdf_is_refused_at_once_and_the_rest_still_builds(

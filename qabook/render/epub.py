@@ -33,12 +33,20 @@ TEMPLATES = resources.TEMPLATES / "epub"
 A11Y_SUMMARY = (
     "Every figure has a text alternative and a caption; every formula is MathML with a text "
     "alternative in words and a fallback image; the book has a navigable table of contents, "
-    "landmarks, headings for every question and section, and footnotes and quiz solutions "
-    "linked in both directions. No known hazards.")
+    "landmarks, the print edition's page numbers, headings for every question and section, "
+    "and footnotes and quiz solutions linked in both directions. No known hazards.")
+
+
+def prepare(source: Path, options: dict) -> None:
+    """Load WeasyPrint now, while the book is checked: the print edition's page numbers may
+    have to be laid out here (render/pdf.py's edition_pages)."""
+    from qabook.render import pdf_layout  # noqa: F401
 
 
 def render(ctx: RenderContext) -> Path:
     """Write build/<slug>.epub."""
+    from qabook.render.pdf import edition_pages  # the print edition's page numbers
+
     config = ctx.config
     target = ctx.out / f"{config.slug}.epub"
     cache = Cache(ctx.cache)
@@ -47,7 +55,7 @@ def render(ctx: RenderContext) -> Path:
     skeleton = _skeleton(ctx, document, files, cache)
     bodies = _bodies(ctx, files, cache)
     package = _assemble(skeleton, files, bodies)
-    finish(package, config, A11Y_SUMMARY, cache)
+    finish(package, config, A11Y_SUMMARY, edition_pages(ctx), cache)
     entries = package.entries()
     unsafe = epub_safety.problems(entries, ctx.source_of)
     if unsafe:

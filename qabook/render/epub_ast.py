@@ -12,6 +12,7 @@ from typing import Any
 from qabook import ast, pandoc
 from qabook.model.attributes import plain_clozes
 from qabook.model.nodes import Chapter, Exercise, Matter, Question
+from qabook.render import pages
 from qabook.resolve import ResolvedBook
 
 ROLES = {name: f"doc-{name}" for name in
@@ -87,7 +88,7 @@ def copyright_page(resolved: ResolvedBook) -> list[Any]:
         lines.append(ast.Para(ast.text_inlines(config.credits)))
     lines.append(ast.Para(ast.text_inlines(
         f"Published {long_date(config.date)}. Identifier: {config.identifier}.")))
-    return [heading(1, "copyright", ast.text_inlines("Copyright"), ["unlisted"],
+    return [heading(1, pages.COPYRIGHT, ast.text_inlines("Copyright"), ["unlisted"],
                     "copyright-page"), ast.Div(ast.attr("", ["copyright"]), lines)]
 
 
@@ -104,7 +105,7 @@ def matter_section(matter: Matter, epub_type: str) -> list[Any]:
     """The matter's title, then its text in a Div: pandoc starts a new file at a heading of
     level 2, but not inside a Div (see no_splits), so a preface's sections stay in its file."""
     return [heading(1, matter.ident, ast.text_inlines(matter.title), [], epub_type),
-            ast.Div(ast.attr("", ["matter-text"]), list(matter.blocks))]
+            ast.Div(ast.attr("", ["matter-text"]), pages.mark(matter.blocks, pages.matter(matter)))]
 
 
 def question_title(question: Question) -> list[Any]:
@@ -133,25 +134,28 @@ def question_link(question: Question) -> dict:
 def question_section(question: Question) -> list[Any]:
     blocks = [
         heading(2, question.anchor, question_title(question), ["question"]),
-        ast.Div(ast.attr("", ["prompt"]), list(question.prompt)),
+        ast.Div(ast.attr("", ["prompt"]), pages.mark(question.prompt, pages.prompt(question))),
     ]
     if question.summary:
         # key terms are marked for the cloze card only: here they are plain text
-        blocks.append(ast.Div(ast.attr("", ["summary"]), plain_clozes(list(question.summary))))
-    blocks += shift(question.body, 1)
+        blocks.append(ast.Div(ast.attr("", ["summary"]), plain_clozes(
+            pages.mark(question.summary, pages.summary(question)))))
+    blocks += shift(pages.mark(question.body, pages.body(question)), 1)
     if question.exercises:
-        blocks.append(heading(3, f"{question.anchor}-quiz", ast.text_inlines("Quiz")))
+        blocks.append(heading(3, pages.quiz(question), ast.text_inlines("Quiz")))
         blocks += [exercise_block(e) for e in question.exercises]
     return blocks
 
 
 def exercise_block(exercise: Exercise) -> dict:
     label = ast.Para([{"t": "Strong", "c": ast.text_inlines(f"Exercise {exercise.number}")}])
-    link = ast.Para([ast.Link(ast.attr("", ["to-solution"]),
+    link = ast.Para([pages.marker(pages.to_solution(exercise)),
+                     ast.Link(ast.attr("", ["to-solution"]),
                               ast.text_inlines("Solution in Appendix A"),
                               f"#{exercise.solution_anchor}")])
     return ast.Div(ast.attr(exercise.anchor, ["exercise"]),
-                   [label, *shift(exercise.prompt, 2), link])
+                   [label, *shift(pages.mark(exercise.prompt, pages.exercise(exercise)), 2),
+                    link])
 
 
 def solutions_appendix(chapters: tuple[Chapter, ...]) -> list[Any]:
@@ -161,7 +165,8 @@ def solutions_appendix(chapters: tuple[Chapter, ...]) -> list[Any]:
         exercises = [(q, e) for q in chapter.questions for e in q.exercises]
         if not exercises:
             continue
-        blocks.append(heading(2, f"{SOLUTIONS_ID}-{chapter.anchor}", chapter_title(chapter)))
+        blocks.append(heading(2, pages.appendix_chapter(SOLUTIONS_ID, chapter),
+                              chapter_title(chapter)))
         for question, exercise in exercises:
             blocks.append(solution_block(question, exercise))
     return blocks
@@ -173,19 +178,22 @@ def solution_block(question: Question, exercise: Exercise) -> dict:
                               f"#{exercise.anchor}")])
     return ast.Div(ast.attr(exercise.solution_anchor, ["solution"]), [
         heading(3, "", ast.text_inlines(f"Exercise {exercise.number}"), ["unnumbered"]),
-        ast.Div(ast.attr("", ["restated"]), shift(exercise.prompt, 3)),
-        *shift(exercise.solution, 3), back])
+        ast.Div(ast.attr("", ["restated"]),
+                shift(pages.mark(exercise.prompt, pages.exercise_again(exercise)), 3)),
+        *shift(pages.mark(exercise.solution, pages.solution(exercise)), 3), back])
 
 
 def questions_appendix(chapters: tuple[Chapter, ...]) -> list[Any]:
     blocks = [heading(1, QUESTIONS_ID, ast.text_inlines("Appendix B: List of Questions"), [],
                       "appendix")]
     for chapter in chapters:
-        blocks.append(heading(2, f"{QUESTIONS_ID}-{chapter.anchor}", chapter_title(chapter)))
+        blocks.append(heading(2, pages.appendix_chapter(QUESTIONS_ID, chapter),
+                              chapter_title(chapter)))
         for question in chapter.questions:
-            blocks.append(ast.Div(ast.attr("", ["question-entry"]), [
+            blocks.append(ast.Div(ast.attr("", ["question-entry"],
+                                           [[pages.KEY, pages.entry(question)]]), [
                 ast.Para([{"t": "Strong", "c": [question_link(question)]}]),
-                *shift(question.prompt, 3)]))
+                *shift(pages.mark(question.prompt, pages.prompt_again(question)), 3)]))
     return blocks
 
 

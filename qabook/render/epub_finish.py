@@ -13,7 +13,7 @@ from datetime import date
 from lxml import etree
 
 from qabook.cache import NO_CACHE, Cache
-from qabook.render import epub_math, epub_style
+from qabook.render import epub_math, epub_pages, epub_style
 from qabook.render.epub_ast import long_date
 from qabook.render.epub_package import (EPUB_TYPE, NS, OPF, XML_LANG, Package, PackageError,
                                         h, ids, local, text_of)
@@ -23,8 +23,10 @@ WORDS = {"contents": "Contents", "cover": "Cover", "title_page": "Title Page",
          "start": "Start of Content", "references": "References"}
 
 
-def finish(package: Package, config, summary: str, cache: Cache = NO_CACHE) -> None:
-    """Every step, in order."""
+def finish(package: Package, config, summary: str, pages: list[tuple[str, str | None]],
+           cache: Cache = NO_CACHE) -> None:
+    """Every step, in order. pages: the print edition's (label, marker) for every page
+    (render/pdf.py's edition_pages)."""
     metadata(package, config, summary)
     cover(package, config)
     title_page(package, config)
@@ -36,6 +38,7 @@ def finish(package: Package, config, summary: str, cache: Cache = NO_CACHE) -> N
     languages(package)
     cross_file_links(package)
     landmarks(package)
+    page_list(package, config, pages)
     modified(package, config.date)  # last: it fingerprints everything else
 
 
@@ -80,6 +83,23 @@ def metadata(package: Package, config, summary: str) -> None:
     # claimed by the book's own publisher
     _meta(meta, "dcterms:conformsTo", CONFORMANCE)
     _meta(meta, "a11y:certifiedBy", ", ".join(config.authors) or config.title)
+
+
+def page_list(package: Package, config, pages: list[tuple[str, str | None]]) -> None:
+    """The print edition's page numbers (render/epub_pages.py): a page-break marker where
+    each printed page starts, the page list in the navigation document, and the metadata
+    that names the print edition they come from."""
+    nav_dir = package.nav_name.rsplit("/", 1)[0]
+    files = {name.removeprefix(nav_dir + "/"): tree.getroot()
+             for name, tree in package.text_files() if name != package.nav_name}
+    try:
+        listed = epub_pages.insert(files, pages)
+    except ValueError as exc:
+        raise PackageError(str(exc)) from None
+    package.trees[package.nav_name].getroot().find(h("body")).append(
+        epub_pages.page_list_nav(listed))
+    for element in epub_pages.metadata(config):
+        package.metadata.append(element)
 
 
 def modified(package: Package, day: date) -> None:

@@ -51,7 +51,7 @@ ALLOWED = {
     "xhtml": ("id class lang xml:lang role epub:type title", {
         "html": "", "head": "", "title": "", "meta": "charset name content",
         "link": "rel href type", "body": "", "section": "", "nav": "hidden",
-        "aside": "", "div": "", "span": "data-cites data-number", "p": "",
+        "aside": "", "div": "", "span": "data-cites data-number aria-label", "p": "",
         "h1": "", "h2": "", "h3": "", "h4": "", "h5": "", "h6": "",
         "a": "href data-ref-kind aria-hidden tabindex", "em": "", "strong": "", "del": "",
         "sub": "", "sup": "", "code": "", "pre": "", "br": "", "hr": "", "blockquote": "",

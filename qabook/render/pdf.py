@@ -7,16 +7,24 @@ so after an edit only the edited question (and whatever its page count moves) is
 again. A cold build starts from an empty map: its first pass only learns the map, the second
 lays out with it and writes. Later builds start from the last map and write in their first
 pass. A chunk laid out again after it was written is written again.
+
+The converged map also says where each page starts (PageMap.marks): the EPUB carries the
+print edition's page numbers (edition_pages). A build that makes both lays the book out
+once: the PDF renderer, printing the edition, holds a lock in the build's scratch folder
+while it converges and leaves the map there; the EPUB renderer takes the lock afterwards and
+reads it. An EPUB built without that PDF converges itself (laying out, writing nothing).
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import multiprocessing
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -26,7 +34,7 @@ import jinja2
 from qabook.cache import Cache, key
 from qabook.children import worker
 from qabook.diagnostics import NOWHERE, Diagnostic, Location
-from qabook.render import ENGINE, LIMIT, MACHINE, RenderContext, RenderError
+from qabook.render import ENGINE, LIMIT, MACHINE, RenderContext, RenderError, inputs
 from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
 from qabook.render.pdf_merge import Part, merge
@@ -107,7 +115,9 @@ def _render(ctx: RenderContext) -> Path:
     _check_selection(ctx, options)
     cache = Cache(ctx.cache)
     selection = Selection(options.chapters, options.questions, options.solutions)
-    with _pool() as pool:
+    # The edition the EPUB's page numbers come from: its map is shared with the EPUB.
+    with (_Shared(ctx.scratch) if options == EDITION else _Shared(None)) as shared, \
+            _pool() as pool:
         # The workers fork now, before this process starts any thread or loads any font (a
         # fork after that can deadlock), and set up fonts and stylesheets while it writes
         # the print HTML.
@@ -116,20 +126,35 @@ def _render(ctx: RenderContext) -> Path:
         for _ in range(WORKERS):
             pool.submit(warm_up, ctx.root, options.paper)
         data = page_data(ctx, selection, cache)
-        return _print(ctx, options, cache, pool, data, selection)
+        return _print(ctx, options, cache, pool, data, selection, shared)
 
 
-def _print(ctx, options, cache, pool, data, selection) -> Path:
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "pdf"),
+                              autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def _titles(ctx: RenderContext, data: dict, selection: Selection) -> None:
     data["handout"] = _handout_title(ctx, selection)
     data["title"] = ctx.config.title + (f" — {data['handout']}" if data["handout"] else "")
+
+
+def _print(ctx, options, cache, pool, data, selection, shared: _Shared) -> Path:
+    _titles(ctx, data, selection)
     plan = chunks(data)
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "pdf"),
-                                     autoescape=True, undefined=jinja2.StrictUndefined)
+    environment = _environment()
     map_key = key("pdf-map", options.filename(ctx.config.slug), [c.name for c in plan])
     # Start from the last build's map: it is likely right, so the first pass is likely final.
-    page_map = cache.get("pdf-map", map_key) or PageMap()
-    laid, page_map = _converge(ctx, options, cache, pool, environment, data, plan, page_map)
+    page_map = shared.read() or cache.get("pdf-map", map_key) or PageMap()
+    wanted, done, page_map = _converge(ctx, options, cache, pool, environment, data, plan,
+                                       page_map)
     cache.put("pdf-map", map_key, page_map)
+    if options == EDITION:
+        cache.put("edition", _edition_key(ctx), page_map.edition())
+    shared.leave(page_map)  # the EPUB of this build may go on
+    missing = [c for c in plan if done[c.name].result.pdf is None]
+    _lay_out_all(ctx, options, cache, pool, missing, wanted, done, True)
+    laid = {name: d.result for name, d in done.items()}
     starts = page_map.starts(plan)
     parts = [Part(laid[c.name].pdf, starts[c.name][1], starts[c.name][2]) for c in plan]
     outline = [mark for chunk in plan for mark in chunk.bookmarks]
@@ -149,8 +174,10 @@ class _Done:
     pad: bool
 
 
-def _converge(ctx, options, cache, pool, environment, data, plan, page_map):
-    """Lay out until every chunk was laid out with the map it produces; written PDFs result."""
+def _converge(ctx, options, cache, pool, environment, data, plan, page_map, write=True):
+    """Lay out until every chunk was laid out with the map it produces: what each chunk's
+    HTML is, how each was laid out (written when it was laid out in a pass that writes), and
+    the map. Only a cold build's first pass does not write; none does unless write."""
     done: dict[str, _Done] = {}
     warm = bool(page_map.pages)  # a map from an earlier build: its first pass is likely final
     for index in range(MAX_PASSES):
@@ -165,7 +192,8 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map):
         if not todo:
             break
         # Only a cold build's first pass is surely not the last: it does not write.
-        _lay_out_all(ctx, options, cache, pool, todo, wanted, done, warm or index > 0)
+        _lay_out_all(ctx, options, cache, pool, todo, wanted, done,
+                     write and (warm or index > 0))
         previous, page_map = page_map, _map(plan, done)
         if page_map == previous:  # every chunk was laid out with the map it produced
             break
@@ -179,9 +207,7 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map):
                               "something the print book does not show", code="pdf.failed",
                               hint="report it with QABOOK_DEBUG=1; the EPUB and the deck "
                               "show it")
-    missing = [c for c in plan if done[c.name].result.pdf is None]
-    _lay_out_all(ctx, options, cache, pool, missing, wanted, done, True)
-    return {name: d.result for name, d in done.items()}, page_map
+    return wanted, done, page_map
 
 
 ASSET = re.compile(r'\ssrc="(?!data:)([^"]+)"')
@@ -202,7 +228,7 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted, done, wri
     for chunk in sorted(todo, key=lambda c: -len(wanted[c.name][1])):
         ident, html, pad, figures = wanted[chunk.name]
         hit = cache.get("pdf-chunk", ident)
-        if hit is not None:
+        if hit is not None and (hit.pdf is not None or not write):
             done[chunk.name] = _Done(ident, hit, pad)
         else:
             jobs[chunk.name] = (chunk, ident, pad, pool.submit(
@@ -212,8 +238,7 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted, done, wri
         if result.errors:
             raise engine_problems(ctx, chunk, result.errors)
         done[name] = _Done(ident, result, pad)
-        if result.pdf is not None:
-            cache.put("pdf-chunk", ident, result)
+        cache.put("pdf-chunk", ident, result)  # a layout not written spares one pass later
 
 
 def _anchor_places(plan: list[Chunk], laid: dict[str, Laid], starts) -> dict:
@@ -244,7 +269,123 @@ def _map(plan: list[Chunk], done: dict[str, _Done]) -> PageMap:
                         _placed(plan, results, pads, starts)}
     after_front = [starts[c.name][0] for c in plan if c.kind != "front"]
     page_map.front = after_front[0] - 1 if after_front else page_map.pages[plan[0].name]
+    for chunk in plan:
+        first, blank, _ = starts[chunk.name]
+        page_map.marks += [None] * blank  # a blank page has no content
+        if len(page_map.marks) != first - 1:
+            raise RuntimeError(f"the page map lost count at {chunk.name}")
+        page_map.marks += results[chunk.name].marks[int(pads[chunk.name]):]
     return page_map
+
+
+#: the print edition whose page numbers the EPUB carries: the whole book on A4, with solutions
+EDITION = PrintOptions()
+
+
+def edition_pages(ctx: RenderContext) -> list[tuple[str, str | None]]:
+    """Every page of the print edition (EDITION) in order: its printed number ("iv", "17")
+    and the name of the block where it starts (see render/pages.py; None for a page without
+    content).
+
+    The same pages the PDF of this book prints, whether or not that PDF is made in the same
+    build: from the cache (what an earlier build found for this very book), else from the PDF
+    renderer of this build (see _Shared), else laid out here the way the PDF renderer would,
+    from the last map it left, writing nothing (layouts are cached for the PDF)."""
+    cache = Cache(ctx.cache)
+    ident = _edition_key(ctx)
+    hit = cache.get("edition", ident)
+    if hit is not None:
+        return hit
+    with _Shared(ctx.scratch) as shared:
+        page_map = shared.read()
+        if page_map is None:
+            try:
+                page_map = _edition_map(ctx, cache)
+            except BrokenProcessPool:
+                raise RenderError("a layout process of the print edition died (the system "
+                                  "may have killed it)", NOWHERE, "environment.killed",
+                                  "the system may be out of memory: run the build again") \
+                    from None
+            shared.leave(page_map)
+    pages = page_map.edition()
+    cache.put("edition", ident, pages)
+    return pages
+
+
+def _edition_key(ctx: RenderContext) -> str:
+    """What the print edition's pages depend on: the book as checked (and qabook's code)."""
+    return key("edition", inputs("pdf", replace(ctx, options={"pdf": EDITION})))
+
+
+def _edition_map(ctx: RenderContext, cache: Cache) -> PageMap:
+    """The print edition's page map, laid out in this process's own pool."""
+    selection = Selection()
+    with _pool() as pool:
+        from qabook.render.pdf_layout import warm_up
+
+        for _ in range(WORKERS):
+            pool.submit(warm_up, ctx.root, EDITION.paper, False)
+        data = page_data(ctx, selection, cache)
+        _titles(ctx, data, selection)
+        plan = chunks(data)
+        map_key = key("pdf-map", EDITION.filename(ctx.config.slug), [c.name for c in plan])
+        page_map = cache.get("pdf-map", map_key) or PageMap()
+        *_, page_map = _converge(ctx, EDITION, cache, pool, _environment(), data, plan,
+                                 page_map, write=False)
+    cache.put("pdf-map", map_key, page_map)
+    return page_map
+
+
+class _Shared:
+    """The print edition's page map, handed from one renderer process of a build to another
+    through the build's scratch folder: whoever holds the lock first lays the book out and
+    leaves the map, the other reads it (the PDF as the map it starts from, which is final).
+    The PDF takes the lock as it starts; the EPUB only at the end of its own work, so in a
+    build of both the PDF is first and the book is laid out once. A renderer that dies lets
+    go of the lock with its process. None: nothing is shared (a handout, no scratch folder)."""
+
+    LOCK = "edition.lock"
+    MAP = "edition-map.json"
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        self._fd: int | None = None
+
+    def __enter__(self) -> "_Shared":
+        if self.folder is not None:
+            self._fd = os.open(self.folder / self.LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                               0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)  # for the workers that inherited it too
+            os.close(self._fd)
+            self._fd = None
+
+    def read(self) -> PageMap | None:
+        """The map a renderer of this build left, if any."""
+        if self._fd is None:
+            return None
+        try:
+            found = json.loads((self.folder / self.MAP).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return PageMap(pages=found["pages"], anchors=found["anchors"], front=found["front"],
+                       marks=found["marks"])
+
+    def leave(self, page_map: PageMap) -> None:
+        """Leave the converged map for the other renderer, and let it go on."""
+        if self._fd is None:
+            return
+        text = json.dumps({"pages": page_map.pages, "anchors": page_map.anchors,
+                           "front": page_map.front, "marks": page_map.marks})
+        atomic_write(self.folder / self.MAP, lambda handle: handle.write(text.encode("utf-8")))
+        self._release()
 
 
 def _pool() -> ProcessPoolExecutor:

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlparse
 
 import weasyprint.pdf.fonts
 from weasyprint import CSS, HTML
+from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -24,6 +25,7 @@ from qabook.children import OverLimit, limited
 from qabook.regular import NotRegular, TooLarge, read_regular
 from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
 from qabook.render import ENGINE, LIMIT, MACHINE
+from qabook.render.pages import ATTRIBUTE as MARK
 from qabook.resources import TEMPLATES
 
 PAPERS = {  # size, margins (top, bottom, inner, outer), base font size
@@ -43,6 +45,9 @@ class Laid:
     #: WeasyPrint's messages, each with its origin: MACHINE, ENGINE, a book file it names,
     #: or "" (the chunk's own content)
     errors: tuple[tuple[str, str], ...] = ()
+    #: for each page, the name of the block its first line of content is in (a page marker
+    #: or an id, see render/pages.py), None for a page without content
+    marks: tuple[str | None, ...] = ()
 
 
 class _SizedArrays:
@@ -128,7 +133,72 @@ def lay_out(html: str, root: str, paper: str, write: bool,
         root_uri = Path(root).resolve().as_uri() + "/"
         return Laid(0, {}, None, tuple((text, where or named_file(text, root_uri))
                                        for text, where in warnings.messages))
-    return Laid(len(document.pages), anchors, pdf)
+    return Laid(len(document.pages), anchors, pdf, marks=first_marks(document))
+
+
+def first_marks(document) -> tuple[str | None, ...]:
+    """For each page, the name of the block that holds its first line of content (see
+    render/pages.py): of the blocks around the page's first text or image that carry a page
+    marker (their own `data-pg`, or as the empty span they start with) or else an id, the
+    outermost that begins on this page (a table, not its first cell; a question, not its
+    title), or, when all of them began on an earlier page, the innermost (a paragraph
+    continued from the previous page). The running heads, page numbers and footnotes are not
+    the page's content; a page with no content (a blank, a pad) has None."""
+    marks: list[str | None] = []
+    continued: set = set()  # the elements the previous page ends inside
+    for page in document.pages:
+        named = [(box.element, name) for box in _first_content(page._page_box)
+                 if box.element is not None and not isinstance(box, INLINE)
+                 and (name := _name(box.element))]
+        starting = [name for element, name in named if element not in continued]
+        marks.append(starting[0] if starting else named[-1][1] if named else None)
+        continued = {box.element for box in _last_content(page._page_box)}
+    return tuple(marks)
+
+
+def _name(element) -> str | None:
+    return element.get(MARK) or _starting_marker(element) or element.get("id")
+
+
+#: boxes that are not blocks: their ids (a link's, an equation's) do not name a block
+INLINE = (boxes.InlineLevelBox, boxes.LineBox)
+#: what is on a page without being its content
+APART = (boxes.MarginBox, boxes.FootnoteAreaBox)
+
+
+def _first_content(page_box) -> list:
+    """The boxes from the page down to its first text or image (in document order), or []."""
+    stack = [(page_box, ())]
+    while stack:
+        box, above = stack.pop()
+        if isinstance(box, APART):
+            continue
+        chain = (*above, box)
+        if (isinstance(box, boxes.TextBox) and box.text.strip()) or \
+                isinstance(box, boxes.ReplacedBox):
+            return list(chain)
+        stack.extend((child, chain) for child in reversed(getattr(box, "children", ())))
+    return []
+
+
+def _last_content(page_box) -> list:
+    """The boxes from the page down to its last box of content: every element a page break
+    after this page splits is among them."""
+    chain, box = [], page_box
+    while True:
+        children = [c for c in getattr(box, "children", ()) if not isinstance(c, APART)]
+        if not children:
+            return chain
+        box = children[-1]
+        chain.append(box)
+
+
+def _starting_marker(element) -> str | None:
+    """The marker a block starts with: an empty span with the marker attribute, first."""
+    if (element.text or "").strip() or len(element) == 0:
+        return None
+    first = element[0]
+    return first.get(MARK) if first.tag == "span" else None
 
 
 def stray_notes(anchors: dict[str, tuple[int, float, float]]) -> set[str]:
@@ -157,11 +227,11 @@ WARM_UP = ('<html><head><title>-</title></head><body><section class="question">'
            '</div><pre class="sourceCode"><code>f = 1</code></pre></section></body></html>')
 
 
-def warm_up(root: Path, paper: str) -> None:
-    """Lay out and write a few lines in the book's faces once, so that the first real chunk
-    does not pay for loading fonts and libraries (each worker does it as it starts, while the
-    PDF process writes the print HTML)."""
-    lay_out(WARM_UP, str(root), paper, True)
+def warm_up(root: Path, paper: str, write: bool = True) -> None:
+    """Lay out and write (when asked) a few lines in the book's faces once, so that the first
+    real chunk does not pay for loading fonts and libraries (each worker does it as it
+    starts, while the PDF process writes the print HTML)."""
+    lay_out(WARM_UP, str(root), paper, write)
 
 
 def _setup(root: Path, paper: str):

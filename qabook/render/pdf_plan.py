@@ -45,6 +45,10 @@ class PageMap:
     pages: dict[str, int] = field(default_factory=dict)  #: chunk name -> its pages
     anchors: dict[str, int] = field(default_factory=dict)  #: anchor -> physical page
     front: int = 0  #: physical pages before page 1 (the front matter and its padding)
+    #: each physical page's start: the name of the block its first line is in (a page marker
+    #: or an id, see render/pages.py), None for a page without content (a blank). It follows
+    #: from the rest, so the passes do not compare it.
+    marks: list[str | None] = field(default_factory=list, compare=False)
 
     def starts(self, chunks: list[Chunk]) -> dict[str, tuple[int, bool, bool]]:
         """Each chunk's first physical page, whether a blank page precedes it, and whether it
@@ -62,7 +66,15 @@ class PageMap:
         page = self.anchors.get(anchor)
         if page is None:
             return UNKNOWN_PAGE
+        return self.page_label(page)
+
+    def page_label(self, page: int) -> str:
+        """The printed number of a physical page (the PDF's page label)."""
         return roman(page) if page <= self.front else str(page - self.front)
+
+    def edition(self) -> list[tuple[str, str | None]]:
+        """Every page of the book in order: its printed number and where it starts."""
+        return [(self.page_label(page), mark) for page, mark in enumerate(self.marks, 1)]
 
 
 def roman(number: int) -> str:

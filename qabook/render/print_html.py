@@ -17,6 +17,8 @@ from qabook.model.attributes import is_cloze, plain_cloze
 from qabook.model.nodes import Chapter, Question
 from qabook.render import RenderContext, RenderError, book_inputs
 from qabook.render import html as writer
+from qabook.render import pages
+from qabook.render.epub_ast import QUESTIONS_ID, SOLUTIONS_ID
 from qabook.diagnostics import Location
 from qabook.tex.draw import MathError, draw as draw_math
 
@@ -107,6 +109,7 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
         cache.put("print-html", ident, html[prefix])
     return {
         "config": ctx.config, "words": WORDS, "selection": selection,
+        "marks": {"copyright": pages.COPYRIGHT},  # where a page starts, named as in the EPUB
         "front": [_matter(m, html) for m in front],
         "back": [_matter(m, html) for m in back],
         "chapters": [_chapter(c, qs, html) for c, qs in chapters],
@@ -125,21 +128,24 @@ def _anchors(ctx: RenderContext, questions: list[Question], matters) -> set[str]
 
 
 def _matter_doc(matter, state: _State) -> writer.HtmlDocument:
-    return writer.HtmlDocument(matter.ident, {"body": _print(matter.blocks, state, 1,
-                                                             matter.doc.path)},
+    blocks = pages.mark(matter.blocks, pages.matter(matter))
+    return writer.HtmlDocument(matter.ident, {"body": _print(blocks, state, 1, matter.doc.path)},
                                Location(matter.doc.path))
 
 
 def _question_doc(q: Question, state: _State) -> writer.HtmlDocument:
     path = q.doc.path
-    parts = {"prompt": _print(q.prompt, state, 0, path),
-             "prompt-again": _print(q.prompt, state, 0, path),  # Appendix B prints it again
-             "summary": _print(q.summary, state, 0, path),
-             "body": _print(q.body, state, 1, path)}
+    mark = pages.mark  # the blocks a page can start with, named as in the EPUB
+    parts = {"prompt": _print(mark(q.prompt, pages.prompt(q)), state, 0, path),
+             # Appendix B prints it again
+             "prompt-again": _print(mark(q.prompt, pages.prompt_again(q)), state, 0, path),
+             "summary": _print(mark(q.summary, pages.summary(q)), state, 0, path),
+             "body": _print(mark(q.body, pages.body(q)), state, 1, path)}
     for e in q.exercises:
-        parts[f"ex-{e.letter}"] = _print(e.prompt, state, 3, path)
-        parts[f"ex-{e.letter}-again"] = _print(e.prompt, state, 3, path)  # and Appendix A
-        parts[f"sol-{e.letter}"] = _print(e.solution, state, 3, path)
+        parts[f"ex-{e.letter}"] = _print(mark(e.prompt, pages.exercise(e)), state, 3, path)
+        parts[f"ex-{e.letter}-again"] = _print(mark(e.prompt, pages.exercise_again(e)), state,
+                                               3, path)  # and Appendix A
+        parts[f"sol-{e.letter}"] = _print(mark(e.solution, pages.solution(e)), state, 3, path)
     return writer.HtmlDocument(q.anchor, parts, Location(path))
 
 
@@ -243,7 +249,9 @@ def _matter(matter, html: dict) -> dict[str, Any]:
 
 def _chapter(chapter: Chapter, questions: list[Question], html: dict) -> dict[str, Any]:
     return {"anchor": chapter.anchor, "label": f"{WORDS['chapter']} {chapter.number}",
-            "title": chapter.title, "questions": [_question(q, html[q.anchor]) for q in questions]}
+            "title": chapter.title, "questions": [_question(q, html[q.anchor]) for q in questions],
+            "marks": {"solutions": pages.appendix_chapter(SOLUTIONS_ID, chapter),
+                      "questions": pages.appendix_chapter(QUESTIONS_ID, chapter)}}
 
 
 def _question(q: Question, parts: dict[str, str]) -> dict[str, Any]:
@@ -251,8 +259,10 @@ def _question(q: Question, parts: dict[str, str]) -> dict[str, Any]:
         "anchor": q.anchor, "label": q.label, "title": q.title, "prompt": parts["prompt"],
         "prompt_again": parts["prompt-again"],
         "summary": parts["summary"], "body": parts["body"],
+        "marks": {"quiz": pages.quiz(q), "entry": pages.entry(q)},
         "exercises": [{"anchor": e.anchor, "label": f"Exercise {e.number}",
                        "solution_anchor": e.solution_anchor, "prompt": parts[f"ex-{e.letter}"],
                        "prompt_again": parts[f"ex-{e.letter}-again"],
-                       "solution": parts[f"sol-{e.letter}"]} for e in q.exercises],
+                       "solution": parts[f"sol-{e.letter}"],
+                       "to_solution": pages.to_solution(e)} for e in q.exercises],
     }

@@ -1,0 +1,172 @@
+"""The print edition's page numbers in the EPUB: page-break markers, the page list, metadata.
+
+The EPUB's content documents arrive with the page markers render/pages.py put on the blocks
+a print page can start with (`data-pg`), and the print edition's pages (render/pdf.py's
+edition_pages: each page's printed number and the name of the block it starts in, a marker
+or an id both editions share). insert() puts a page-break marker where each page starts and
+drops every other marker; page_list_nav() is the navigation document's page list; metadata()
+says where the page breaks come from (EPUB Accessibility 1.1's pageBreakSource, with the
+accessibility features they give). All work on lxml trees.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from qabook.render.pages import ATTRIBUTE
+
+XHTML = "http://www.w3.org/1999/xhtml"
+OPS = "http://www.idpf.org/2007/ops"  #: the epub: namespace
+OPF = "http://www.idpf.org/2007/opf"
+EPUB_TYPE = f"{{{OPS}}}type"
+#: elements a page starting at them begins inside (the marker is their first child); a page
+#: starting at any other element (a heading, figure, table, code block) begins just before it
+CONTAINERS = {f"{{{XHTML}}}{tag}" for tag in (
+    "section", "div", "article", "aside", "nav", "header", "footer", "main", "blockquote",
+    "li", "dd", "dt", "td", "th", "p", "figcaption", "caption", "body")}
+SPAN = f"{{{XHTML}}}span"
+
+
+def page_id(label: str) -> str:
+    return f"page-{label}"
+
+
+def insert(files: dict[str, etree._Element],
+           pages: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
+    """Put a page-break marker where each print page starts and drop every other page marker.
+
+    files: the content documents in reading order, each by the href the navigation document
+    links them with ("text/ch005.xhtml") and its root element, changed in place. pages: every
+    printed page in order, (label, name of the block it starts in or None). A page whose block
+    the EPUB does not have (the half-title, the contents, a blank page) is marked where the
+    next page that has one starts, so every page is in the list once and in reading order; a
+    page starting before the page listed ahead of it (never, when both editions keep the book's
+    order) is treated the same way. Pages after the last that has a place are marked at the end
+    of the last document.
+
+    Returns the page list: (label, href#page-label) in order.
+    """
+    places = _places(files)
+    taken = {ident for root in files.values() for ident in root.xpath("//@id")}
+    placed: list[tuple[str, str]] = []
+    waiting: list[str] = []
+    last = (-1, -1)
+    for label, name in pages:
+        if page_id(label) in taken:
+            raise ValueError(f"the EPUB already has an element with the id {page_id(label)}")
+        taken.add(page_id(label))
+        waiting.append(label)
+        place = places.get(name) if name else None
+        if place is None or place[0] < last:
+            continue
+        last, href, element = place
+        _put(element, [_pagebreak(label) for label in waiting])
+        placed += [(label, f"{href}#{page_id(label)}") for label in waiting]
+        waiting = []
+    if waiting:
+        href, root = list(files.items())[-1]
+        body = root.find(f"{{{XHTML}}}body")
+        for label in waiting:
+            body.append(_pagebreak(label))
+        placed += [(label, f"{href}#{page_id(label)}") for label in waiting]
+    for root in files.values():
+        _drop_markers(root)
+    return placed
+
+
+Place = tuple[tuple[int, int], str, etree._Element]  #: (order in the book, href, element)
+
+
+def _places(files: dict[str, etree._Element]) -> dict[str, Place]:
+    """Every name a page can start at (a marker, or an id), with its place in reading order:
+    the first element that carries it."""
+    places: dict[str, Place] = {}
+    for number, (href, root) in enumerate(files.items()):
+        for index, element in enumerate(root.iter(etree.Element)):
+            for name in (element.get(ATTRIBUTE), element.get("id")):
+                if name and name not in places:
+                    places[name] = ((number, index), href, element)
+    return places
+
+
+def _pagebreak(label: str) -> etree._Element:
+    """A page-break marker: an empty span whose accessible name is the page's number."""
+    span = etree.Element(SPAN, nsmap={None: XHTML, "epub": OPS})
+    span.set(EPUB_TYPE, "pagebreak")
+    span.set("role", "doc-pagebreak")
+    span.set("id", page_id(label))
+    span.set("aria-label", label)
+    span.text = ""  # written <span …></span>: a reader that parses it as HTML sees it end
+    return span
+
+
+def _put(element: etree._Element, breaks: list[etree._Element]) -> None:
+    """The page breaks where the element starts: before a marker span or a block that is not
+    a container, first inside a container."""
+    if element.tag in CONTAINERS:
+        breaks[-1].tail, element.text = element.text, None
+        for index, mark in enumerate(breaks):
+            element.insert(index, mark)
+    else:
+        for mark in breaks:
+            element.addprevious(mark)
+
+
+def _drop_markers(root: etree._Element) -> None:
+    """Every page marker gone: the empty spans removed (their text after them kept), the
+    attribute taken off the blocks that carried it."""
+    for element in root.xpath(f"//*[@{ATTRIBUTE}]"):
+        if element.tag == SPAN and len(element) == 0 and not element.text:
+            _remove(element)
+        else:
+            del element.attrib[ATTRIBUTE]
+
+
+def _remove(element: etree._Element) -> None:
+    parent, tail = element.getparent(), element.tail or ""
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def page_list_nav(entries: list[tuple[str, str]]) -> etree._Element:
+    """The navigation document's page list (hidden: reading systems offer it in their own
+    "go to page" control), one link per printed page, in order."""
+    nav = etree.Element(f"{{{XHTML}}}nav", nsmap={None: XHTML, "epub": OPS})
+    nav.set(EPUB_TYPE, "page-list")
+    nav.set("role", "doc-pagelist")
+    nav.set("id", "page-list")
+    nav.set("hidden", "hidden")
+    items = etree.SubElement(nav, f"{{{XHTML}}}ol")
+    for label, href in entries:
+        link = etree.SubElement(etree.SubElement(items, f"{{{XHTML}}}li"), f"{{{XHTML}}}a")
+        link.set("href", href)
+        link.text = label
+    return nav
+
+
+def page_source(config) -> str:
+    """What names the print edition the page numbers come from (it has no ISBN: title,
+    authors, date, the kind of edition)."""
+    authors = ", ".join(config.authors)
+    return (f"{config.title}, print edition (PDF, A4), {authors}, "
+            f"{config.date.isoformat()}")
+
+
+def metadata(config) -> list[etree._Element]:
+    """The package metadata a page list needs: its source (EPUB Accessibility 1.1:
+    `pageBreakSource`, the page-source identification property epubcheck and Ace know) and
+    the accessibility features it gives (page-break markers, page navigation)."""
+    rows = [("pageBreakSource", page_source(config)),
+            ("schema:accessibilityFeature", "pageBreakMarkers"),
+            ("schema:accessibilityFeature", "pageNavigation")]
+    out = []
+    for prop, value in rows:
+        meta = etree.Element(f"{{{OPF}}}meta", nsmap={None: OPF})
+        meta.set("property", prop)
+        meta.text = value
+        out.append(meta)
+    return out
