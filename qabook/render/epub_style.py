@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from lxml import etree
 
-from qabook.render import RenderError
 
 XHTML = "http://www.w3.org/1999/xhtml"
 MATHML = "http://www.w3.org/1998/Math/MathML"
