@@ -245,3 +245,38 @@ def test_pages_the_epub_lacks_are_marked_where_the_next_page_starts() -> None:
     assert body[-2].get("id") == "page-4"
     assert "".join(section.findall(f"{{{XHTML}}}p")[1].itertext()) == "Before after"
     assert not doc.xpath("//@data-pg")
+
+
+def test_page_break_ids_never_take_an_id_the_book_has() -> None:
+    """A book's own id can be page-N (a front matter titled "Page 1" gets the id page-1): the
+    markers then take ids of another prefix, the same for every page, and stay unique."""
+    from qabook.render import epub_pages
+
+    def build(ids: list[str]) -> tuple[list[str], etree._Element]:
+        sections = "".join(f'<section id="{i}"><p>x</p></section>' for i in ids)
+        doc = etree.fromstring(f'<html xmlns="{XHTML}"><body>{sections}</body></html>')
+        listed = epub_pages.insert({"a.xhtml": doc}, [("1", ids[0]), ("2", None)])
+        return [href.split("#")[1] for _, href in listed], doc
+
+    assert build(["s"])[0] == ["page-1", "page-2"]
+    found, doc = build(["page-1", "print-page-2"])
+    assert found == ["print-page-2-1", "print-page-2-2"]
+    every = doc.xpath("//@id")
+    assert len(every) == len(set(every)) == 4
+
+
+def test_a_front_matter_titled_like_a_page_builds(tmp_path: Path) -> None:
+    """The preface titled "Page 1" (its id: page-1) once stopped the EPUB with "report a bug"."""
+    book = assemble(BOOKS / "_base", tmp_path)
+    preface = book / "front" / "preface.md"
+    text = preface.read_text()
+    title = next(line for line in text.splitlines() if line.startswith("title:"))
+    preface.write_text(text.replace(title, "title: Page 1", 1))
+    code, _, err = run("build", "--source", str(book), "--out", str(tmp_path / "out"),
+                       "-f", "epub")
+    assert code == 0, err
+    epub = Epub(epub_of(tmp_path / "out"))
+    ids = [i for doc in epub.docs.values() for i in doc.xpath("//@id")]
+    assert "page-1" in ids and len(ids) == len(set(ids))
+    assert epub.page_list and all(epub.target(href).get(f"{{{OPS}}}type") == "pagebreak"
+                                  for _, href in epub.page_list)

@@ -11,6 +11,8 @@ accessibility features they give). All work on lxml trees.
 
 from __future__ import annotations
 
+import itertools
+
 from lxml import etree
 
 from qabook.render.pages import ATTRIBUTE
@@ -27,8 +29,19 @@ CONTAINERS = {f"{{{XHTML}}}{tag}" for tag in (
 SPAN = f"{{{XHTML}}}span"
 
 
-def page_id(label: str) -> str:
-    return f"page-{label}"
+PAGE_PREFIXES = ("page-", "print-page-")  #: the page-break markers' ids: the first free one
+
+
+def page_id(label: str, prefix: str = PAGE_PREFIXES[0]) -> str:
+    return f"{prefix}{label}"
+
+
+def _free_prefix(taken: set[str], labels: list[str]) -> str:
+    """The first prefix that makes no page-break id the book already uses (a front matter
+    titled "Page 1" has the id page-1): "page-", else "print-page-", else "print-page-2-"…"""
+    candidates = itertools.chain(PAGE_PREFIXES, (f"print-page-{n}-" for n in itertools.count(2)))
+    return next(prefix for prefix in candidates
+                if not any(page_id(label, prefix) in taken for label in labels))
 
 
 def insert(files: dict[str, etree._Element],
@@ -42,33 +55,35 @@ def insert(files: dict[str, etree._Element],
     next page that has one starts, so every page is in the list once and in reading order; a
     page starting before the page listed ahead of it (never, when both editions keep the book's
     order) is treated the same way. Pages after the last that has a place are marked at the end
-    of the last document.
+    of the last document. The markers' ids are page-<label>, or, when the book already has
+    such an id, another prefix none of its ids starts a page id with (_free_prefix).
 
     Returns the page list: (label, href#page-label) in order.
     """
     places = _places(files)
     taken = {ident for root in files.values() for ident in root.xpath("//@id")}
+    labels = [label for label, _ in pages]
+    if len(set(labels)) != len(labels):
+        raise ValueError("the print edition numbers two pages the same")
+    prefix = _free_prefix(taken, labels)
     placed: list[tuple[str, str]] = []
     waiting: list[str] = []
     last = (-1, -1)
     for label, name in pages:
-        if page_id(label) in taken:
-            raise ValueError(f"the EPUB already has an element with the id {page_id(label)}")
-        taken.add(page_id(label))
         waiting.append(label)
         place = places.get(name) if name else None
         if place is None or place[0] < last:
             continue
         last, href, element = place
-        _put(element, [_pagebreak(label) for label in waiting])
-        placed += [(label, f"{href}#{page_id(label)}") for label in waiting]
+        _put(element, [_pagebreak(label, prefix) for label in waiting])
+        placed += [(label, f"{href}#{page_id(label, prefix)}") for label in waiting]
         waiting = []
     if waiting:
         href, root = list(files.items())[-1]
         body = root.find(f"{{{XHTML}}}body")
         for label in waiting:
-            body.append(_pagebreak(label))
-        placed += [(label, f"{href}#{page_id(label)}") for label in waiting]
+            body.append(_pagebreak(label, prefix))
+        placed += [(label, f"{href}#{page_id(label, prefix)}") for label in waiting]
     for root in files.values():
         _drop_markers(root)
     return placed
@@ -89,12 +104,12 @@ def _places(files: dict[str, etree._Element]) -> dict[str, Place]:
     return places
 
 
-def _pagebreak(label: str) -> etree._Element:
+def _pagebreak(label: str, prefix: str) -> etree._Element:
     """A page-break marker: an empty span whose accessible name is the page's number."""
     span = etree.Element(SPAN, nsmap={None: XHTML, "epub": OPS})
     span.set(EPUB_TYPE, "pagebreak")
     span.set("role", "doc-pagebreak")
-    span.set("id", page_id(label))
+    span.set("id", page_id(label, prefix))
     span.set("aria-label", label)
     span.text = ""  # written <span …></span>: a reader that parses it as HTML sees it end
     return span
