@@ -285,3 +285,13 @@ def test_an_authors_id_never_takes_a_label_or_an_anchor_of_the_book(tmp_path: Pa
     anchors = {question.anchor for question in resolved.book.questions}
     assert len(ids) == len(set(ids)) and not anchors & set(ids), ids
     assert "fig-third" in ids and {"q2-fig-third", "q2-q1", "q2-tbl-x"} <= set(ids)
+
+
+def test_a_front_matters_id_is_a_name_or_refused_where_it_is(tmp_path: Path) -> None:
+    """A front matter's `id` becomes an XHTML id and a PDF anchor: "bad id<&" once passed the
+    check and stopped the build in the print layout with "report it" and no place."""
+    book = assemble(BASE, tmp_path)  # the base book, unchanged
+    preface = book / "front" / "preface.md"
+    preface.write_text(preface.read_text().replace("---\n", '---\nid: "bad id<&"\n', 1))
+    code, _, err = run("check", "--source", str(book))
+    assert code == 1 and "[meta.id]" in err and "preface.md:2:" in err, err

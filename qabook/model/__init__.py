@@ -264,7 +264,13 @@ def _matter(file: SourceFile, tree: dict, ctx: FileContext) -> Matter | None:
         ctx.error(file.meta.pos(()), "meta.title", "front and back matter need a 'title'",
                   "add 'title: Preface' (or similar) to the front matter")
         return None
-    ident = str(data.get("id") or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-"))
+    ident = data.get("id")
+    if ident is not None and not (isinstance(ident, str) and IDENT.fullmatch(ident)):
+        ctx.error(file.meta.pos(("id",)), "meta.id", "a front or back matter's id is a name "
+                  "of letters, digits and hyphens (at most 64), starting with a letter or "
+                  "digit", "for example: id: preface")
+        ident = None
+    ident = str(ident or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-"))
     content = []
     for block, here in unwrap_blocks(tree["blocks"], ctx):
         if _role(block):
