@@ -149,8 +149,10 @@ def _print(ctx, options, cache, pool, data, selection, shared: _Shared) -> Path:
     wanted, done, page_map = _converge(ctx, options, cache, pool, environment, data, plan,
                                        page_map)
     cache.put("pdf-map", map_key, page_map)
-    if options == EDITION:
-        cache.put("edition", _edition_key(ctx), page_map.edition())
+    if options == EDITION:  # for the EPUB's page list (written only when it changed)
+        edition, pages = _edition_key(ctx), page_map.edition()
+        if cache.get("edition", edition) != pages:
+            cache.put("edition", edition, pages)
     shared.leave(page_map)  # the EPUB of this build may go on
     missing = [c for c in plan if done[c.name].result.pdf is None]
     _lay_out_all(ctx, options, cache, pool, missing, wanted, done, True)
