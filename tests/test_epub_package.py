@@ -167,3 +167,30 @@ def test_epubcheck_usage_mode_has_nothing_to_say(real_epub) -> None:
     assert result.returncode == 0, report
     assert "0 fatals / 0 errors / 0 warnings / 0 infos / 0 usage" in report, [
         line for line in report.splitlines() if line.startswith(("USAGE", "WARNING", "ERROR"))]
+
+
+def test_a_book_without_math_or_exercises_builds_alone_and_claims_no_math(tmp_path) -> None:
+    """One question, plain prose: the EPUB alone still builds (it lays out the print edition
+    for its page list, whose contents must not list an Appendix A it does not print), and its
+    metadata claims no MathML; no prefixed <opf:meta> either."""
+    book = tmp_path / "book"
+    (book / "chapters" / "one").mkdir(parents=True)
+    yaml = (BASE / "book.yaml").read_text().split("front:")[0]
+    (book / "book.yaml").write_text(
+        yaml + "chapters:\n  - title: Only\n    folder: chapters/one\n")
+    shutil.copy(BASE / "references.bib", book / "references.bib")
+    (book / "chapters" / "one" / "q01-only.md").write_text(
+        "---\nnumber: 1\ntitle: The Only Question\ntags: [basics]\n---\n\n"
+        "::: question\nWhat is it?\n:::\n\n::: summary\nThe only one.\n:::\n\n"
+        "Plain prose [@smith2020tiny; @lee2019small].\n")
+    code, _, err = run("build", "--source", str(book), "--out", str(tmp_path / "out"),
+                       "-f", "epub")
+    assert code == 0, err
+    epub = next((tmp_path / "out").glob("*.epub"))
+    with zipfile.ZipFile(epub) as archive:
+        opf_bytes = archive.read("EPUB/content.opf")
+    assert b"<opf:meta" not in opf_bytes
+    features = {m.text for m in etree.fromstring(opf_bytes).iterfind(".//opf:meta", NS)
+                if m.get("property") == "schema:accessibilityFeature"}
+    assert "tableOfContents" in features
+    assert not features & {"MathML", "describedMath"}

@@ -61,6 +61,9 @@ A11Y = [
 ]
 
 
+#: features only a book with formulas has
+MATH_FEATURES = {"MathML", "describedMath"}
+
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 
 
@@ -76,8 +79,11 @@ def metadata(package: Package, config, summary: str) -> None:
         subtitle.text = config.subtitle
         _meta(meta, "title-type", "main", refines=f"#{main.get('id')}")
         _meta(meta, "title-type", "subtitle", refines="#epub-subtitle")
+    has_math = any(tree.getroot().find(".//m:math", NS) is not None
+                   for _, tree in package.text_files())
     for prop, value in A11Y:
-        _meta(meta, prop, value)
+        if has_math or value not in MATH_FEATURES:  # claim only what the book has
+            _meta(meta, prop, value)
     _meta(meta, "schema:accessibilitySummary", summary)
     # what the tests verify of every build (epubcheck, DAISY Ace, the reading-system tests),
     # claimed by the book's own publisher

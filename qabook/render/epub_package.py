@@ -102,6 +102,9 @@ class Package:
         if len(opfs) != 1:
             raise PackageError("pandoc's EPUB does not have one package document")
         self.opf_name = opfs[0]
+        # pandoc declares xmlns:opf on <metadata> without using it; lxml would then write
+        # every element added there as <opf:meta>
+        etree.cleanup_namespaces(self.trees[self.opf_name])
         self.base = PurePosixPath(self.opf_name).parent  # EPUB/
 
     # --- the package document ------------------------------------------------------------

@@ -109,6 +109,8 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
         cache.put("print-html", ident, html[prefix])
     return {
         "config": ctx.config, "words": WORDS, "selection": selection,
+        # Appendix A is printed (and listed in the contents) only when it has a solution
+        "solutions": selection.solutions and any(q.exercises for q in questions),
         "marks": {"copyright": pages.COPYRIGHT},  # where a page starts, named as in the EPUB
         "front": [_matter(m, html) for m in front],
         "back": [_matter(m, html) for m in back],
