@@ -76,6 +76,17 @@ def text_of(element: etree._Element) -> str:
     return " ".join("".join(element.itertext()).split())
 
 
+def remove(element: etree._Element) -> None:
+    """Remove an element, keeping the text that follows it (its tail) where it was."""
+    parent, tail = element.getparent(), element.tail or ""
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
 def has_content(tree: etree._ElementTree) -> bool:
     body = tree.find(h("body"))
     return body is not None and any(

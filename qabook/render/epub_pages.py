@@ -15,12 +15,11 @@ import itertools
 
 from lxml import etree
 
+from qabook.render.epub_package import EPUB_TYPE, OPF, OPS, XHTML, remove
+from qabook.render.options import PrintOptions
+
 from qabook.render.pages import ATTRIBUTE
 
-XHTML = "http://www.w3.org/1999/xhtml"
-OPS = "http://www.idpf.org/2007/ops"  #: the epub: namespace
-OPF = "http://www.idpf.org/2007/opf"
-EPUB_TYPE = f"{{{OPS}}}type"
 #: elements a page starting at them begins inside (the marker is their first child); a page
 #: starting at any other element (a heading, figure, table, code block) begins just before it
 CONTAINERS = {f"{{{XHTML}}}{tag}" for tag in (
@@ -132,19 +131,9 @@ def _drop_markers(root: etree._Element) -> None:
     attribute taken off the blocks that carried it."""
     for element in root.xpath(f"//*[@{ATTRIBUTE}]"):
         if element.tag == SPAN and len(element) == 0 and not element.text:
-            _remove(element)
+            remove(element)
         else:
             del element.attrib[ATTRIBUTE]
-
-
-def _remove(element: etree._Element) -> None:
-    parent, tail = element.getparent(), element.tail or ""
-    previous = element.getprevious()
-    if previous is not None:
-        previous.tail = (previous.tail or "") + tail
-    else:
-        parent.text = (parent.text or "") + tail
-    parent.remove(element)
 
 
 def page_list_nav(entries: list[tuple[str, str]]) -> etree._Element:
@@ -167,8 +156,12 @@ def page_source(config) -> str:
     """What names the print edition the page numbers come from (it has no ISBN: title,
     authors, date, the kind of edition)."""
     authors = ", ".join(config.authors)
-    return (f"{config.title}, print edition (PDF, A4), {authors}, "
+    paper = PAPER_NAMES[PrintOptions().paper]  # the edition pdf.edition_pages lays out
+    return (f"{config.title}, print edition (PDF, {paper}), {authors}, "
             f"{config.date.isoformat()}")
+
+
+PAPER_NAMES = {"a4": "A4", "letter": "US Letter", "6x9in": "6 × 9 in"}
 
 
 def metadata(config) -> list[etree._Element]:

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 from lxml import etree
 
+from qabook.render.epub_package import MATHML, XHTML, remove
 
-XHTML = "http://www.w3.org/1999/xhtml"
-MATHML = "http://www.w3.org/1998/Math/MathML"
+
 EPUB = "http://www.idpf.org/2007/ops"
 #: the deepest indentation (in columns) with a class of its own; epub.css has a rule for each
 MAX_INDENT = 32
@@ -52,7 +52,7 @@ def style(root: etree._Element) -> None:
 def remove_styles(root: etree._Element) -> None:
     """Drop every <style> element (their text too); the stylesheet file has the rules."""
     for element in list(root.iter(_x("style"))):
-        _remove(element)
+        remove(element)
 
 
 def box_display_math(root: etree._Element) -> None:
@@ -138,16 +138,3 @@ def _add_class(element: etree._Element, name: str) -> None:
     classes = (element.get("class") or "").split()
     if name not in classes:
         element.set("class", " ".join(classes + [name]))
-
-
-def _remove(element: etree._Element) -> None:
-    """Remove an element, keeping the text that follows it (its tail) in place."""
-    parent = element.getparent()
-    tail = element.tail or ""
-    previous = element.getprevious()
-    if tail.strip() or previous is None:
-        if previous is not None:
-            previous.tail = (previous.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(element)
