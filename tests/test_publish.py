@@ -80,8 +80,25 @@ def comm(pid: int) -> str:
         return ""
 
 
+def started(pid: int) -> int:
+    """When a process started (clock ticks since boot), 0 if it is gone."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def pdf_renderer(pid: int) -> int | None:
+    """The build's PDF renderer: the renderers are forked in the order of the formats
+    (apkg, epub, pdf), so it is the last one started. (The EPUB's renderer may have layout
+    workers of its own, when it lays out the print edition's page numbers itself.)"""
+    renderers = [r for r in children(pid) if comm(r) == comm(pid)]
+    return max(renderers, key=lambda r: (started(r), r)) if renderers else None
+
+
 def layout_workers(pid: int) -> set[int]:
-    return {worker for renderer in children(pid) for worker in children(renderer)
+    renderer = pdf_renderer(pid)
+    return {worker for worker in (children(renderer) if renderer else [])
             if comm(worker) == comm(pid)}
 
 
@@ -141,8 +158,7 @@ def test_a_build_stopped_or_failing_in_the_middle_publishes_nothing(edition, how
         wait_for(lambda: pdf_laying_out(proc.pid, out), proc)
         processes += descendants(proc.pid)
         if how == "renderer killed":  # as the kernel's out-of-memory killer would
-            os.kill(next(r for r in children(proc.pid)
-                         if any(comm(w) == comm(r) for w in children(r))), signal.SIGKILL)
+            os.kill(pdf_renderer(proc.pid), signal.SIGKILL)
         elif how == "SIGINT to the group":  # Ctrl-C in a terminal
             os.killpg(proc.pid, signal.SIGINT)
         else:
