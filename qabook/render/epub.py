@@ -55,8 +55,7 @@ def render(ctx: RenderContext) -> Path:
     skeleton = _skeleton(ctx, document, files, cache)
     bodies = _bodies(ctx, files, cache)
     package = _assemble(skeleton, files, bodies)
-    finish(package, config, A11Y_SUMMARY, edition_pages(ctx), cache)
-    entries = package.entries()
+    entries = finish(package, config, A11Y_SUMMARY, edition_pages(ctx), cache)
     unsafe = epub_safety.problems(entries, ctx.source_of)
     if unsafe:
         raise RenderError(unsafe[0].message, diagnostics=unsafe)
@@ -163,9 +162,10 @@ def _body(entries: list[tuple[str, bytes]],
     """The one text file of a file's own EPUB that holds its heading, and its media (a file
     that starts at level 2 comes after an empty level-1 file pandoc adds)."""
     package = Package(entries)
-    texts = [(name, tree) for name, tree in package.trees.items() if TEXT.fullmatch(name)]
-    found = [(name, tree) for name, tree in texts if ident in ids(tree)]
-    others = [name for name, tree in texts if ident not in ids(tree) and has_content(tree)]
+    texts = [(name, tree, ident in ids(tree)) for name, tree in package.trees.items()
+             if TEXT.fullmatch(name)]
+    found = [(name, tree) for name, tree, holds in texts if holds]
+    others = [name for name, tree, holds in texts if not holds and has_content(tree)]
     if len(found) != 1 or others:
         raise _broken(f"pandoc did not write the EPUB file of #{ident} as one file")
     name, tree = found[0]

@@ -16,7 +16,7 @@ from qabook.cache import NO_CACHE, Cache
 from qabook.render import epub_math, epub_pages, epub_style
 from qabook.render.epub_ast import long_date
 from qabook.render.epub_package import (EPUB_TYPE, NS, OPF, XML_LANG, Package, PackageError,
-                                        h, ids, local, text_of)
+                                        h, ids, local, serialise, text_of)
 
 #: the words qabook writes into the package (the print edition's are in print_html.WORDS)
 WORDS = {"contents": "Contents", "cover": "Cover", "title_page": "Title Page",
@@ -24,9 +24,9 @@ WORDS = {"contents": "Contents", "cover": "Cover", "title_page": "Title Page",
 
 
 def finish(package: Package, config, summary: str, pages: list[tuple[str, str | None]],
-           cache: Cache = NO_CACHE) -> None:
-    """Every step, in order. pages: the print edition's (label, marker) for every page
-    (render/pdf.py's edition_pages)."""
+           cache: Cache = NO_CACHE) -> list[tuple[str, bytes]]:
+    """Every step, in order; the finished package's entries. pages: the print edition's
+    (label, marker) for every page (render/pdf.py's edition_pages)."""
     metadata(package, config, summary)
     cover(package, config)
     title_page(package, config)
@@ -39,7 +39,7 @@ def finish(package: Package, config, summary: str, pages: list[tuple[str, str | 
     cross_file_links(package)
     landmarks(package)
     page_list(package, config, pages)
-    modified(package, config.date)  # last: it fingerprints everything else
+    return stamped(package, config.date)  # last: it fingerprints everything else
 
 
 # --- the package document ----------------------------------------------------------------
@@ -108,23 +108,27 @@ def page_list(package: Package, config, pages: list[tuple[str, str | None]]) -> 
         package.metadata.append(element)
 
 
-def modified(package: Package, day: date) -> None:
-    """dcterms:modified on the book's date, its time of day a fingerprint of the content
-    (the digest of every other byte of the package, as seconds): a changed book is a new
-    release to a reading system, and the same source still gives the same bytes. Which of two
-    releases is newer is the book's `date`, not this time."""
+def stamped(package: Package, day: date) -> list[tuple[str, bytes]]:
+    """The package's entries, with dcterms:modified on the book's date, its time of day a
+    fingerprint of the content (the digest of every other byte of the package, as seconds):
+    a changed book is a new release to a reading system, and the same source still gives the
+    same bytes. Which of two releases is newer is the book's `date`, not this time. Every
+    file is serialised once; only the package document again, with its stamp."""
     element = next((e for e in package.metadata.iterfind("opf:meta", NS)
                     if e.get("property") == "dcterms:modified"), None)
     if element is None:
         raise PackageError("pandoc's package document has no dcterms:modified")
     element.text = f"{day.isoformat()}T00:00:00Z"
+    entries = package.entries()
     digest = hashlib.sha256()
-    for name, data in package.entries():
+    for name, data in entries:
         digest.update(f"{name}\0{len(data)}\0".encode())
         digest.update(data)
     seconds = int.from_bytes(digest.digest()[:8], "big") % 86400
     element.text = (f"{day.isoformat()}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:"
                     f"{seconds % 60:02d}Z")
+    opf = serialise(package.trees[package.opf_name])
+    return [(name, opf if name == package.opf_name else data) for name, data in entries]
 
 
 def _meta(parent: etree._Element, prop: str, value: str, **attributes: str) -> etree._Element:
@@ -278,13 +282,12 @@ def cross_file_links(package: Package) -> None:
     """A same-file link whose target lives in another file points to that file (pandoc
     rewrites cross-file links for headings and tables, not for figures)."""
     home: dict[str, str] = {}
-    files = [(name, tree) for name, tree in package.text_files()]
-    for name, tree in files:
-        for ident in ids(tree):
+    files = [(name, tree, ids(tree)) for name, tree in package.text_files()]
+    for name, _, idents in files:
+        for ident in idents:
             home.setdefault(ident, name.rsplit("/", 1)[1])
-    for name, tree in files:
+    for name, tree, here in files:
         own = name.rsplit("/", 1)[1]
-        here = ids(tree)
         for link in tree.getroot().iter(h("a")):
             href = link.get("href") or ""
             if href.startswith("#") and href[1:] not in here and \
