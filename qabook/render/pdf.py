@@ -161,7 +161,7 @@ def _print(ctx, options, cache, pool, data, selection, shared: _Shared) -> Path:
     parts = [Part(laid[c.name].pdf, starts[c.name][1], starts[c.name][2]) for c in plan]
     outline = [mark for chunk in plan for mark in chunk.bookmarks]
     pdf = merge(parts, _anchor_places(plan, laid, starts), outline, page_map.front,
-                _metadata(ctx, data), ctx.config.language)
+                _metadata(ctx, data), ctx.config.language, cache)
     target = ctx.out / options.filename(ctx.config.slug)
     atomic_write(target, lambda handle: handle.write(pdf))
     return target
