@@ -146,7 +146,7 @@ def _read(font: pikepdf.Object) -> _Font | None:
         base = str(font.BaseFont)[1:]
         tag, plus, rest = base.partition("+")
         face = rest if plus and len(tag) == 6 and tag.isalpha() and tag.isupper() else base
-        widths = _widths(descendant.get("/W", Array()))
+        widths = _widths(descendant.get("/W", Array()))  # IndexError, ValueError: None
         text = _to_unicode(font.ToUnicode.read_bytes()) if "/ToUnicode" in font else {}
     except (AttributeError, KeyError, IndexError, TypeError, ValueError, pikepdf.PdfError):
         return None
@@ -165,19 +165,21 @@ def _program_stream(descriptor) -> pikepdf.Object | None:
 
 def _widths(array) -> dict[int, float] | None:
     """W as glyph id -> width ([first [w …]] and first last w runs)."""
-    items, widths, index = list(array), {}, 0
-    while index < len(items):
-        first = int(items[index])
-        if index + 1 < len(items) and isinstance(items[index + 1], Array):
-            for offset, width in enumerate(items[index + 1]):
+    tokens = array.unparse().decode("latin-1").replace("[", " [ ").replace("]", " ] ").split()
+    if tokens[:1] != ["["] or tokens[-1:] != ["]"]:
+        return None
+    tokens, widths, index = tokens[1:-1], {}, 0
+    while index < len(tokens):
+        first = int(tokens[index])
+        if tokens[index + 1] == "[":
+            end = tokens.index("]", index + 2)
+            for offset, width in enumerate(tokens[index + 2:end]):
                 widths[first + offset] = float(width)
-            index += 2
-        elif index + 2 < len(items):
-            for glyph in range(first, int(items[index + 1]) + 1):
-                widths[glyph] = float(items[index + 2])
-            index += 3
+            index = end + 1
         else:
-            return None
+            for glyph in range(first, int(tokens[index + 1]) + 1):
+                widths[glyph] = float(tokens[index + 2])
+            index += 3
     return widths
 
 
@@ -264,7 +266,10 @@ def _program(book: pikepdf.Pdf, members: list[_Font], cache: Cache) -> _Program 
     ident = key("pdf-font", digest, glyphs)
     data = cache.get("pdf-font", ident)
     if not isinstance(data, bytes):
-        data = subset((TEMPLATES / "fonts" / name).read_bytes(), glyphs)
+        try:
+            data = subset((TEMPLATES / "fonts" / name).read_bytes(), glyphs)
+        except (OSError, ValueError):  # no subsetter: the chunks keep their own subsets
+            return None
         cache.put("pdf-font", ident, data)
     file_key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
     stream = pikepdf.Stream(book, data)
