@@ -11,7 +11,8 @@ face one font program: the shipped font file (templates/fonts) subset by fontToo
 union of the glyphs the book's chunks use, ids retained, hints dropped as WeasyPrint drops
 them, cached by the file's digest and that set of glyphs (an edit that shows no new glyph
 subsets nothing). The chunks' font dictionaries of a face are then merged into one (the
-union of their widths and ToUnicode maps), which every page names instead.
+union of their widths and ToUnicode maps, over one descriptor), which every page names
+instead.
 
 The text and the glyphs stay as each chunk had them: a content stream is never touched, a
 dictionary merges only with others that give every glyph they share the same width (the
@@ -91,8 +92,9 @@ def share_fonts(book: pikepdf.Pdf, cache: Cache = NO_CACHE) -> None:
                 group = _Group()
                 groups.append(group)
             group.add(read)
+        descriptor = _descriptor(members, program)
         for group in groups:
-            merged = _merged(book, group, program)
+            merged = _merged(book, group, descriptor)
             for member in group.members:
                 survivor[member.font.objgen] = merged
     for resources, name, font in uses:
@@ -104,7 +106,7 @@ def _font_uses(book: pikepdf.Pdf):
     """(font resource dictionary, name, font) for every font of every page, and of the
     forms and patterns they draw, each resource dictionary once."""
     seen: set = set()
-    stack = [page.obj for page in book.pages]
+    stack = [page.obj for page in reversed(book.pages)]  # popped in reading order
     while stack:
         holder = stack.pop()
         resources = holder.get("/Resources")
@@ -416,17 +418,16 @@ def _advances(data: bytes) -> tuple[float, ...]:
     return tuple(widths[min(glyph, metrics - 1)] * 1000 / upem for glyph in range(count))
 
 
-def _merged(book: pikepdf.Pdf, group: _Group, program: _Program) -> pikepdf.Object:
-    """The group's first dictionary, made to serve all of them: the union of their widths and
-    ToUnicode maps, over the face's one program."""
-    first = group.members[0].font
-    descendant = first.DescendantFonts[0]
-    descriptor = descendant.FontDescriptor
+def _descriptor(members: list[_Font], program: _Program) -> pikepdf.Object:
+    """The face's one font descriptor: the first font's, over the face's one program, its
+    box and pitch those of every glyph the book shows in that face (as WeasyPrint computes
+    them for a chunk)."""
+    descriptor = members[0].font.DescendantFonts[0].FontDescriptor
     for old in ("/FontFile2", "/FontFile3", "/CIDSet"):
         if old in descriptor:
             del descriptor[old]
     descriptor[program.file_key] = program.stream
-    widths = group.widths
+    widths = {glyph: width for member in members for glyph, width in member.widths.items()}
     bbox = descriptor.get("/FontBBox")
     if isinstance(bbox, Array) and len(bbox) == 4:
         bbox[2] = _number(max(widths.values(), default=0))
@@ -434,7 +435,16 @@ def _merged(book: pikepdf.Pdf, group: _Group, program: _Program) -> pikepdf.Obje
     if len(widths) > 1 and len(set(widths.values())) == 1:
         flags |= 1  # FixedPitch, as WeasyPrint sets it
     descriptor.Flags = flags
-    descendant.W = _w_array(widths)
+    return descriptor
+
+
+def _merged(book: pikepdf.Pdf, group: _Group, descriptor: pikepdf.Object) -> pikepdf.Object:
+    """The group's first dictionary, made to serve all of them: the union of their widths and
+    ToUnicode maps, over the face's one descriptor and program."""
+    first = group.members[0].font
+    descendant = first.DescendantFonts[0]
+    descendant.FontDescriptor = descriptor
+    descendant.W = _w_array(group.widths)
     first.ToUnicode = book.make_stream(to_unicode_cmap(group.text))
     return first
 
