@@ -10,6 +10,7 @@ cached.
 from __future__ import annotations
 
 import io
+import itertools
 import subprocess
 import warnings
 from pathlib import Path
@@ -180,7 +181,7 @@ def test_hyphens_are_hyphen_minus(real_pdf):
     raw = "".join(_text(real_pdf, "-raw"))
     assert "\u2010" not in raw
     lines = raw.splitlines()
-    broken = [(a, b) for a, b in zip(lines, lines[1:]) if a.endswith("-") and b[:1].islower()]
+    broken = [(a, b) for a, b in itertools.pairwise(lines) if a.endswith("-") and b[:1].islower()]
     assert len(broken) > 50  # the book hyphenates: the test sees hyphenation hyphens
     pdf = pikepdf.open(real_pdf)
     assert all("2010" not in font.ToUnicode.read_bytes().decode("latin-1")
@@ -238,7 +239,7 @@ def test_a_face_splits_only_where_its_chunks_disagree(real_pdf):
         maps = []
         for font in fonts:
             words = font.ToUnicode.read_bytes().decode("latin-1").split()
-            maps.append({a: b for a, b in zip(words, words[1:])
+            maps.append({a: b for a, b in itertools.pairwise(words)
                          if a.startswith("<") and len(a) == 6 and b.startswith("<")})
         disagree = any(maps[i][g] != maps[j][g] for i in range(len(maps))
                        for j in range(i + 1, len(maps)) for g in maps[i].keys() & maps[j].keys())
