@@ -11,8 +11,9 @@ into what the print stylesheet expects:
 - every line of a code block is a `<span class="code-line indent-N">` of its own (pandoc's
   highlighted lines already are; plain code blocks are split here, as the EPUB's are, see
   render/epub_style.py), N being the columns its own indentation takes: book.css gives it a
-  hanging indent two columns deeper than that and a continuation mark, so a line too long for
-  the measure wraps right of its own code, never at column 0.
+  hanging indent two columns deeper than that and (class long, for a line long enough to
+  wrap on some paper) a continuation mark, so a line too long for the measure wraps right of
+  its own code, never at column 0.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from qabook.render.epub_style import MAX_INDENT, indentation
 ATTRIBUTE = "data-src"  #: "path:line" of the paragraph or code block an element prints
 MARKER = "qb-src"  #: the key pandoc writes as data-qb-src
 LINE_CLASS = "code-line"
+#: columns past which a code line may wrap on some paper (6x9in holds about 60 in a quiz box):
+#: only such lines get the continuation mark, which is an image drawn with every line that
+#: has it (class long)
+LONG = 48
 
 
 def locate(node: dict, positions: dict[str, int], path: str,
@@ -87,9 +92,10 @@ def mark_lines(code) -> None:
     code.text = None
     for line in code:
         line.tail = None
-        columns = min(indentation("".join(line.itertext())), MAX_INDENT)
+        text = "".join(line.itertext()).expandtabs(8)
+        columns = min(indentation(text), MAX_INDENT)
         line.set("class", " ".join([*(line.get("class") or "").split(), LINE_CLASS,
-                                    f"indent-{columns}"]))
+                                    f"indent-{columns}", *(["long"] if len(text) > LONG else [])]))
 
 
 def _drop(element) -> None:
