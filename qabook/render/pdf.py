@@ -175,9 +175,9 @@ HINTS = {
     "print.equation-wide": "its number, if any, goes below it; to keep it inside the margins, "
                            "break it into lines (\\begin{aligned}…) or shorten it",
     "print.equation-number": "shorten the formula or break it into lines",
-    "print.overflow": "the line cannot break inside this word, URL or inline formula: put "
-                      "long code in a code block, break a formula into display math, or let "
-                      "a long word break with a soft hyphen (&shy;)",
+    "print.overflow": "the line cannot break inside this word, URL, inline code or inline "
+                      "formula: put long code in a code block, make a long formula display "
+                      "math, or shorten the long item",
 }
 
 

@@ -13,8 +13,8 @@ edition is checked as it is built.
   then sits on a line of its own below it, as book.css sets it).
 - print.equation-number: an equation number drawn over its formula (book.css moves the
   number below a formula it does not fit beside; this is reported if that ever fails).
-- print.overflow: a line of text that runs past its block into the margin (a word, a URL
-  or an inline formula too long to break).
+- print.overflow: a line of text that runs past its block (into the margin, or a table
+  column into the next): a word, a URL or an inline formula too long to break.
 
 Lengths in WeasyPrint's boxes are CSS pixels: 0.75 of a point.
 """
@@ -64,8 +64,7 @@ def _walk(box, above: tuple):
 
 def _classes(box) -> list[str]:
     element = box.element
-    return (element.get("class") or "").split() if element is not None and \
-        box.element_tag != "html" else []
+    return (element.get("class") or "").split() if element is not None else []
 
 
 DISPLAY = {"equation", "math-block"}  #: the classes of a display formula's boxes
@@ -159,8 +158,9 @@ def _overflow(line, above: tuple, paper: str) -> Finding | None:
     shown = max(words, key=len) if words else "a formula or image"
     if len(shown) > 40:
         shown = shown[:37] + "…"
-    return ("print.overflow", where(line, above), f"a line runs {past:.0f} pt into the margin "
-            f"({paper}) at “{shown}”")
+    return ("print.overflow", where(line, above), f"a line runs {past:.0f} pt past the edge of "
+            f"its {'column' if block.element_tag in ('td', 'th') else 'text'} ({paper}) at "
+            f"“{shown}”")
 
 
 def _right(box) -> float:
