@@ -13,7 +13,11 @@ into what the print stylesheet expects:
   render/epub_style.py), N being the columns its own indentation takes: book.css gives it a
   hanging indent two columns deeper than that and (class long, for a line long enough to
   wrap on some paper) a continuation mark, so a line too long for the measure wraps right of
-  its own code, never at column 0.
+  its own code, never at column 0;
+- a numbered equation's formula and number go into a `<span class="equation-line">` inside
+  it: the line is the flex box that puts the number beside the formula or below it, and
+  the equation stays a block whose margins a page break truncates (a flex box's it does
+  not, in WeasyPrint 70).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from qabook.render.epub_style import MAX_INDENT, indentation
 ATTRIBUTE = "data-src"  #: "path:line" of the paragraph or code block an element prints
 MARKER = "qb-src"  #: the key pandoc writes as data-qb-src
 LINE_CLASS = "code-line"
+EQUATION = 'class="equation"'  #: how pandoc writes a numbered equation's span
 #: columns past which a code line may wrap on some paper (6x9in holds about 60 in a quiz box):
 #: only such lines get the continuation mark, which is an image drawn with every line that
 #: has it (class long)
@@ -55,7 +60,7 @@ def locate(node: dict, positions: dict[str, int], path: str,
 
 def finish(html: str) -> str:
     """One part's HTML with its markers as attributes and its code in lines."""
-    if "data-" + MARKER not in html and "<pre" not in html:
+    if "data-" + MARKER not in html and "<pre" not in html and EQUATION not in html:
         return html
     root = lxml.html.fragment_fromstring(html, create_parent="div")
     for element in list(root.iter()):
@@ -74,6 +79,12 @@ def finish(html: str) -> str:
     for pre in root.iter("pre"):
         for code in pre.findall("code"):
             mark_lines(code)
+    for equation in root.iter("span"):
+        if "equation" in (equation.get("class") or "").split():
+            line = etree.Element("span", {"class": "equation-line"})
+            line.text, equation.text = equation.text, None
+            line.extend(list(equation))
+            equation.append(line)
     return (root.text or "") + "".join(etree.tostring(child, encoding="unicode", method="html")
                                        for child in root)
 
