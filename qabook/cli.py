@@ -84,11 +84,14 @@ def list_(source: Path, cache: Path | None, no_cache: bool) -> None:
 @click.option("--locked", is_flag=True,
               help="Fail (publishing nothing) if the deck's anki-history.json would change: "
                    "for CI, to prove the committed history is current.")
+@click.option("--strict", is_flag=True,
+              help="Fail (publishing nothing) on warnings too, those of the print layout "
+                   "checks included.")
 @CACHE
 @NO_CACHE_OPT
 def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
           chapters: tuple[int, ...], questions: tuple[int, ...], no_solutions: bool,
-          locked: bool, cache: Path | None, no_cache: bool) -> None:
+          locked: bool, strict: bool, cache: Path | None, no_cache: bool) -> None:
     """Check the book, then build the requested formats into the output folder."""
     diags = Diagnostics()
     print_options = PrintOptions(paper, tuple(sorted(set(chapters))),
@@ -98,7 +101,8 @@ def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
                                "the PDF only: add -f pdf and no other -f")
     options = pipeline.BuildOptions(source=source, out=out, formats=formats or FORMATS,
                                     cache=_cache(cache, no_cache, out),
-                                    options={"pdf": print_options}, locked=locked)
+                                    options={"pdf": print_options}, locked=locked,
+                                    strict=strict)
     try:
         with _stoppable():
             written = _guard(lambda: pipeline.build(options, diags))

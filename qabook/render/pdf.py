@@ -34,7 +34,7 @@ import jinja2
 from qabook.cache import Cache, key
 from qabook.children import worker
 from qabook.diagnostics import NOWHERE, Diagnostic, Location
-from qabook.render import ENGINE, LIMIT, MACHINE, RenderContext, RenderError, inputs
+from qabook.render import ENGINE, LIMIT, MACHINE, Made, RenderContext, RenderError, inputs
 from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
 from qabook.render.pdf_merge import Part, merge
@@ -100,8 +100,8 @@ def prepare(source: Path, options: dict) -> None:
     from qabook.render import pdf_layout  # noqa: F401
 
 
-def render(ctx: RenderContext) -> Path:
-    """Write build/<slug>[-selection].pdf."""
+def render(ctx: RenderContext) -> Made:
+    """Write build/<slug>[-selection].pdf; what the layout checks found comes with it."""
     try:
         return _render(ctx)
     except BrokenProcessPool:
@@ -110,7 +110,7 @@ def render(ctx: RenderContext) -> Path:
                           "the PDF was not written: run the build again") from None
 
 
-def _render(ctx: RenderContext) -> Path:
+def _render(ctx: RenderContext) -> Made:
     options: PrintOptions = ctx.options.get("pdf", PrintOptions())
     _check_selection(ctx, options)
     cache = Cache(ctx.cache)
@@ -139,7 +139,7 @@ def _titles(ctx: RenderContext, data: dict, selection: Selection) -> None:
     data["title"] = ctx.config.title + (f" — {data['handout']}" if data["handout"] else "")
 
 
-def _print(ctx, options, cache, pool, data, selection, shared: _Shared) -> Path:
+def _print(ctx, options, cache, pool, data, selection, shared: _Shared) -> Made:
     _titles(ctx, data, selection)
     plan = chunks(data)
     environment = _environment()
@@ -164,7 +164,38 @@ def _print(ctx, options, cache, pool, data, selection, shared: _Shared) -> Path:
                 _metadata(ctx, data), ctx.config.language)
     target = ctx.out / options.filename(ctx.config.slug)
     atomic_write(target, lambda handle: handle.write(pdf))
-    return target
+    return Made(target, layout_warnings(ctx, plan, laid))
+
+
+#: what the author can do about each finding of the layout checks (render/pdf_checks.py)
+HINTS = {
+    "print.code-wraps": "it is printed wrapped, with a continuation mark; to keep it on one "
+                        "line, break it in the source (most languages allow a break inside "
+                        "brackets) or shorten it",
+    "print.equation-wide": "its number, if any, goes below it; to keep it inside the margins, "
+                           "break it into lines (\\begin{aligned}…) or shorten it",
+    "print.equation-number": "shorten the formula or break it into lines",
+    "print.overflow": "the line cannot break inside this word, URL, inline code or inline "
+                      "formula: put long code in a code block, make a long formula display "
+                      "math, or shorten the long item",
+}
+
+
+def layout_warnings(ctx: RenderContext, plan: list[Chunk],
+                    laid: dict[str, Laid]) -> tuple[Diagnostic, ...]:
+    """The layout checks' findings as warnings at the line the author wrote (else the file
+    the chunk prints), each once (Appendix B prints a prompt again, with the same finding)."""
+    found: dict[Diagnostic, None] = {}
+    for chunk in plan:
+        files = [ctx.source_of(anchor) for anchor in chunk.sources]
+        for code, where, message in laid[chunk.name].findings:
+            path, _, line = where.rpartition(":")
+            if path and line.isdigit():
+                location = Location(path, int(line), 1)
+            else:
+                location = files[0] if len(files) == 1 else NOWHERE
+            found[Diagnostic(location, "warning", code, message, HINTS.get(code, ""))] = None
+    return tuple(found)
 
 
 @dataclass

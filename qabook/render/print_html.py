@@ -17,7 +17,7 @@ from qabook.model.attributes import is_cloze, plain_cloze
 from qabook.model.nodes import Chapter, Question
 from qabook.render import RenderContext, RenderError, book_inputs
 from qabook.render import html as writer
-from qabook.render import pages
+from qabook.render import pages, source_lines
 from qabook.render.epub_ast import QUESTIONS_ID, SOLUTIONS_ID
 from qabook.diagnostics import Location
 from qabook.tex.draw import MathError, draw as draw_math
@@ -67,6 +67,7 @@ class _State:
     xrefs: int = 0
     notes: int = 0
     problems: list[PrintError] = field(default_factory=list)
+    positions: dict[str, int] = field(default_factory=dict)  #: the document's, by fingerprint
 
 
 def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE) -> dict[str, Any]:
@@ -103,7 +104,8 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
         raise problems[0]
     written = writer.write(documents, book.bibliography, ctx.config.language, math="plain",
                            link_citations=True, cache=cache)
-    html.update({doc.prefix: _unprefix_links(doc.prefix, parts, anchors)
+    html.update({doc.prefix: {name: source_lines.finish(text) for name, text in
+                              _unprefix_links(doc.prefix, parts, anchors).items()}
                  for doc, parts in zip(documents, written)})
     for _, _, prefix, ident in todo:
         cache.put("print-html", ident, html[prefix])
@@ -130,6 +132,7 @@ def _anchors(ctx: RenderContext, questions: list[Question], matters) -> set[str]
 
 
 def _matter_doc(matter, state: _State) -> writer.HtmlDocument:
+    state.positions = dict(matter.doc.positions)
     blocks = pages.mark(matter.blocks, pages.matter(matter))
     return writer.HtmlDocument(matter.ident, {"body": _print(blocks, state, 1, matter.doc.path)},
                                Location(matter.doc.path))
@@ -137,6 +140,7 @@ def _matter_doc(matter, state: _State) -> writer.HtmlDocument:
 
 def _question_doc(q: Question, state: _State) -> writer.HtmlDocument:
     path = q.doc.path
+    state.positions = dict(q.doc.positions)
     mark = pages.mark  # the blocks a page can start with, named as in the EPUB
     parts = {"prompt": _print(mark(q.prompt, pages.prompt(q)), state, 0, path),
              # Appendix B prints it again
@@ -197,6 +201,8 @@ def _print(content, state: _State, shift: int, path: str) -> list[Any]:
             return _xref(node, state)
         if is_cloze(node):  # a key term marked for the cloze card prints as plain text
             return plain_cloze(node, ast.walk(node["c"][1], visit))
+        if kind in ("Para", "Plain", "CodeBlock"):  # where it is written, for the checks
+            return source_lines.locate(node, state.positions, path, visit)
         if kind == "Header" and shift:
             level, attr, text = node["c"]
             return ast.Header(min(level + shift, 6), attr, ast.walk(text, visit))
