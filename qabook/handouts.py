@@ -58,8 +58,7 @@ def parse(value, where, diags: Diagnostics) -> tuple[HandoutSet, ...]:
                     "to handout sets", "for example: handouts: {week-3: {title: \"Week 3\", "
                     "questions: [17, 18], kinds: [worksheet, answer-key]}}")
         return ()
-    sets: list[HandoutSet] = []
-    seen: dict[str, str] = {}
+    sets: list[HandoutSet] = []  # (a name given twice is reported by the YAML reader)
     for name, entry in value.items():
         here = where("handouts", name, key=True)
         text = str(name)
@@ -69,11 +68,6 @@ def parse(value, where, diags: Diagnostics) -> tuple[HandoutSet, ...]:
                         "40), e.g. week-3: the name goes into file names and onto the "
                         "command line (--handout week-3)")
             continue
-        if text in seen:  # the same name twice (YAML reports the key too)
-            diags.error(here, "handout.duplicate", f"handout set '{text}' is declared twice",
-                        "give each set its own name")
-            continue
-        seen[text] = text
         if not isinstance(entry, dict):
             diags.error(where("handouts", name), "config.type", f"handout set '{text}' must "
                         "be a mapping with title, questions or chapters, and kinds",
@@ -120,13 +114,18 @@ def _numbers(value, key: str, name: str, where, diags: Diagnostics,
         at = where(key, index) if isinstance(value, list) else where(key)
         if isinstance(item, bool) or not isinstance(item, int) or item < 1:
             diags.error(at, "config.type", f"'{key}' of handout set '{name}' must be "
-                        f"{key[:-1]} numbers, not '{item}'",
+                        f"{key[:-1]} numbers, not '{_shown(item)}'",
                         f"for example: {key}: [17, 18]")
             continue
         if item not in out:
             out.append(item)
             places.append((key[:-1], item, at))
     return tuple(sorted(out))
+
+
+def _shown(value) -> str:
+    """A YAML value as book.yaml writes it."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _kinds(value, name: str, where, diags: Diagnostics) -> tuple[str, ...]:
