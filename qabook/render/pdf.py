@@ -135,6 +135,9 @@ def _environment() -> jinja2.Environment:
                               autoescape=True, undefined=jinja2.StrictUndefined)
 
 
+LISTED = 6  #: a handout of at most this many questions lists them in its title block
+
+
 def _titles(ctx: RenderContext, data: dict, selection: Selection,
             options: PrintOptions) -> None:
     """What the book or handout is called: its title block, running heads and metadata."""
@@ -150,7 +153,8 @@ def _titles(ctx: RenderContext, data: dict, selection: Selection,
         "kind": kind, "name": name,
         "source": f"From {config.title} · {', '.join(config.authors)}",
         "date": config.date.isoformat(),
-        "list": questions if len(questions) > 1 else [],
+        # a one-line list of its questions, when it has a few (a long one is no line)
+        "list": questions if 1 < len(questions) <= LISTED else [],
     }
     data["sheet_title"] = kind
     data["running_head"] = f"{kind} · {name}"
