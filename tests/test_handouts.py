@@ -143,11 +143,22 @@ def writing_rooms(page) -> list[str]:
         elif text.startswith(("Q17 ", "Q18 ")) and "·" not in text:
             item = text.split()[0]
         gap = following[0] - bottom
-        ruled = sum(bottom < rule < following[0] for rule in rules)
+        ruled = spaced([rule for rule in rules if bottom < rule < following[0]])
         if item and gap >= 4 * 20 and ruled >= 4:
             found.append(item)
             item = None
     return found
+
+
+def spaced(tops: list[float]) -> int:
+    """How many lines to write on the rules at these heights make: at least 15 pt apart (a
+    box's border is drawn as edges close together)."""
+    count, last = 0, None
+    for top in sorted(tops):
+        if last is None or top - last >= 15:
+            count += 1
+            last = top
+    return count
 
 
 def test_answer_key_has_every_solution(handouts, book) -> None:
