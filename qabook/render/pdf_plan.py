@@ -129,25 +129,23 @@ def _handout(data: dict[str, Any]) -> list[Chunk]:
     worksheet none), then the works they cite."""
     head, sheet = data["running_head"], data["sheet_title"]
     out: list[Chunk] = []
-    if data["selection"].kind in ("worksheet", "answer-key"):
-        # short questions without figures: a chapter's flow on, page after page
-        for chapter in data["chapters"]:
-            qs = chapter["questions"]
-            out.append(Chunk(f"sheet-{chapter['anchor']}", "question", {
-                "items": [(chapter, q, i == 0) for i, q in enumerate(qs)],
-                "title_block": not out}, False, head,
-                ((1, f"{chapter['label']} {chapter['title']}", chapter["anchor"]),) + tuple(
-                    (2, f"{q['label']} {q['title']}", q["anchor"]) for q in qs),
-                tuple(q["anchor"] for q in qs), sheet))
-    for chapter in data["chapters"] if not out else ():
-        for index, q in enumerate(chapter["questions"]):
-            # the first question of a chapter carries the chapter's anchor (its bookmark)
-            marks = ((1, f"{chapter['label']} {chapter['title']}", chapter["anchor"]),) \
-                if index == 0 else ()
+    for chapter in data["chapters"]:
+        qs = chapter["questions"]
+        # the first question of a chapter carries the chapter's anchor (its bookmark)
+        opening = (1, f"{chapter['label']} {chapter['title']}", chapter["anchor"])
+        entries = [(2, f"{q['label']} {q['title']}", q["anchor"]) for q in qs]
+        if data["selection"].kind in ("worksheet", "answer-key"):
+            # short questions without figures: a chapter's run on, page after page
+            out.append(Chunk(f"sheet-{chapter['anchor']}", "question",
+                             {"items": [(chapter, q, i == 0) for i, q in enumerate(qs)],
+                              "title_block": not out}, False, head,
+                             (opening, *entries), tuple(q["anchor"] for q in qs), sheet))
+            continue
+        for index, q in enumerate(qs):
             out.append(Chunk(f"question-{q['anchor']}", "question",
                              {"chapter": chapter, "question": q, "title_block": not out,
                               "chapter_line": index == 0}, False, head,
-                             marks + ((2, f"{q['label']} {q['title']}", q["anchor"]),),
+                             ((opening,) if index == 0 else ()) + (entries[index],),
                              (q["anchor"],), sheet))
     if data["selection"].kind == "handout" and data["solutions"]:
         title = data["solutions_title"]
