@@ -89,8 +89,8 @@ def list_(source: Path, cache: Path | None, no_cache: bool) -> None:
 @click.option("--handout", "handouts", multiple=True, metavar="NAME",
               help="Build the PDFs of this handout set of book.yaml (repeatable): each of its "
                    "kinds, or those --worksheet / --answer-key ask for.")
-@click.option("--no-solutions", is_flag=True, hidden=True,
-              help="Deprecated: the same as --worksheet.")
+@click.option("--no-solutions", is_flag=True,
+              help="Deprecated: builds the worksheet; use --worksheet.")
 @click.option("--locked", is_flag=True,
               help="Fail (publishing nothing) if the deck's anki-history.json would change: "
                    "for CI, to prove the committed history is current.")

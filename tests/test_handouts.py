@@ -221,3 +221,12 @@ def test_list_shows_the_sets(tiny) -> None:
     assert code == 0
     assert "week-1: Week 1: First Things (chapter 1): handout, worksheet, answer-key" in out
     assert "review: Review (Q1, Q3): worksheet" in out
+
+
+def test_no_solutions_is_deprecated_for_the_worksheet(tiny, tmp_path) -> None:
+    code, _, err = run("build", "--source", str(tiny), "--out", str(tmp_path), "-f", "pdf",
+                       "--question", "1", "--no-solutions")
+    assert code == 0 and "--no-solutions is deprecated" in err and "--worksheet" in err
+    pdf = tmp_path / "a-tiny-book-q1-worksheet.pdf"
+    assert "Worksheet" in PdfReader(pdf).metadata.title
+    assert "Exercise 1-A" in text_of(pdf)
