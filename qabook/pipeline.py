@@ -13,7 +13,7 @@ from qabook.diagnostics import NOWHERE, BuildFailed, Diagnostics, Location
 from qabook.load import load
 from qabook.model import build_model
 from qabook.model.nodes import Book
-from qabook import deck, environment, tex
+from qabook import deck, environment, handouts, tex
 from qabook.cache import NO_CACHE, Cache, file_digest, key
 from qabook.load.history import EMPTY
 from qabook.load.history import parse as history_parse
@@ -83,6 +83,7 @@ def _check(source: Path, diags: Diagnostics, cache: Cache) -> ResolvedBook | Non
     if not book.complete:
         return None
     resolved = resolve(book, diags)
+    handouts.check(resolved.book, diags)
     if not diags.has_errors():
         deck.report(resolved.book, diags)
     return resolved
