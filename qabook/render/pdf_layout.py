@@ -24,7 +24,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from qabook.children import OverLimit, limited
 from qabook.regular import NotRegular, TooLarge, read_regular
 from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
-from qabook.render import ENGINE, LIMIT, MACHINE
+from qabook.render import ENGINE, LIMIT, MACHINE, pdf_checks
 from qabook.render.pages import ATTRIBUTE as MARK
 from qabook.render.pdf_flow import MAX_LAYOUTS as MAX_FLOW_LAYOUTS, Flow
 from qabook.resources import TEMPLATES
@@ -49,6 +49,8 @@ class Laid:
     #: for each page, the name of the block its first line of content is in (a page marker
     #: or an id, see render/pages.py), None for a page without content
     marks: tuple[str | None, ...] = ()
+    #: what the layout checks found (render/pdf_checks.py): (code, "path:line", message)
+    findings: tuple[tuple[str, str, str], ...] = ()
 
 
 class _SizedArrays:
@@ -141,7 +143,8 @@ def lay_out(html: str, root: str, paper: str, write: bool,
         root_uri = Path(root).resolve().as_uri() + "/"
         return Laid(0, {}, None, tuple((text, where or named_file(text, root_uri))
                                        for text, where in warnings.messages))
-    return Laid(len(document.pages), anchors, pdf, marks=first_marks(document))
+    return Laid(len(document.pages), anchors, pdf, marks=first_marks(document),
+                findings=pdf_checks.check(document, paper))
 
 
 def _anchors(document) -> dict[str, tuple[int, float, float]]:
