@@ -5,19 +5,21 @@ the next page and leaves a hole. The layout worker (pdf_layout.lay_out) lays the
 hands each layout to a `Flow`, and lays out again while the flow changes the chunk's HTML:
 
 1. **Floats.** A page that ends with a hole (more than HOLE of its text block empty) because
-   the figure or table heading the next page did not fit: the float is moved later among its
-   siblings, after the blocks that now fill the hole (past a paragraph or list, which then
-   breaks across the pages; never past a heading or another float, so it stays in its
-   section and figures keep their order), as LaTeX sends a float to the next page's top.
-   A float may go into the question's quiz, past its first exercise at most. A long
-   listing that leaves such a hole is let break across the pages instead. A move after
-   which WeasyPrint sets a footnote on the page after its call is taken back. At most FLOAT_LAYOUTS layouts are spent on this.
-2. **Runts.** A chunk whose last page holds RUNT_LINES lines or fewer, or only one quiz box:
-   the chunk is set a little tighter (`flow-tight-1`, then `flow-tight-2`: less space
-   between blocks, then a slightly smaller leading; see book.css), and failing that more
-   is carried over to its last page (the widows of the paragraph it continues, or the
-   block before its first, with the heading above it), as set or a little looser
-   (`flow-loose`). A cure is kept only when it leaves no new page more than LIMIT empty.
+   the figure or table heading the next page did not fit: the float (with the floats right
+   after it) is moved after the blocks that now fill the hole (past a paragraph or list,
+   which then breaks across the pages; never past another float, so figures keep their
+   order; never right after a heading), as LaTeX sends a float to the next page's top. It
+   stays in its question: into the quiz, past its first exercise at most. A long listing
+   that leaves such a hole is let break across the pages instead. A move after which
+   WeasyPrint sets a footnote on the page after its call is taken back. At most
+   FLOAT_LAYOUTS layouts are spent on this.
+2. **Runts.** A chunk whose last page holds RUNT_LINES lines or fewer, less than RUNT_FILL of
+   its text block, or only one quiz box: the chunk is set a little tighter (`flow-tight-1`,
+   then `flow-tight-2`: less space between blocks, then a slightly smaller leading; see
+   book.css), and failing that more is carried over to its last page (the widows of the
+   paragraph it continues, or the block before its first, with the heading above it), as
+   set or a little looser (`flow-loose`). A cure is kept only when it leaves no new page
+   more than LIMIT empty (SECTION_LIMIT before a quiz it carries over: a runt is worse).
 
 Every decision is read off the layout of the chunk's HTML, so the result stays a pure
 function of that HTML (incremental and clean builds agree). The HTML is only re-written
@@ -37,6 +39,7 @@ LIMIT = 0.20  #: the most of a text block a cure for a runt may leave empty on a
 #: ... or before a section (a quiz) it carries onto the last page: a runt is worse
 SECTION_LIMIT = 0.30
 RUNT_LINES = 3  #: a chunk's last page with no more lines than this is a runt
+RUNT_FILL = 0.15  #: ... or filled less than this (a lone quiz box)
 FLOAT_LAYOUTS = 3  #: extra layouts spent moving floats
 TIGHT = ("flow-tight-1", "flow-tight-2")  #: body classes, each set tighter (book.css)
 #: a body class set looser, so that the pages before the last carry more onto it
@@ -353,11 +356,13 @@ def _holes(pages: list[_Page], limit: float) -> int:
 
 
 def _is_runt(pages: list[_Page], document) -> bool:
-    """Whether the last page holds RUNT_LINES lines or fewer, or one quiz box alone."""
+    """Whether the last page holds RUNT_LINES lines or fewer, less than RUNT_FILL of its
+    text block, or one quiz box alone."""
     content = [p for p in pages if p.end is not None]
     if len(content) < 2 or pages[-1].end is None:
         return False
-    if pages[-1].lines <= RUNT_LINES:
+    last = pages[-1]
+    if last.lines <= RUNT_LINES or (last.end - last.top) < RUNT_FILL * (last.bottom - last.top):
         return True
     kinds = _top_level(document.pages[-1]._page_box)
     return len(kinds) == 1 and "exercise" in kinds[0]
