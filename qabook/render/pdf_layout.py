@@ -26,6 +26,7 @@ from qabook.regular import NotRegular, TooLarge, read_regular
 from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
 from qabook.render import ENGINE, LIMIT, MACHINE, pdf_checks
 from qabook.render.pages import ATTRIBUTE as MARK
+from qabook.render.pdf_flow import MAX_LAYOUTS as MAX_FLOW_LAYOUTS, Flow
 from qabook.resources import TEMPLATES
 
 PAPERS = {  # size, margins (top, bottom, inner, outer), base font size
@@ -104,21 +105,28 @@ def lay_out(html: str, root: str, paper: str, write: bool,
     with _Warnings() as warnings, limited(SECONDS):
         try:
             pushes: tuple[str, ...] = ()
-            for _ in range(MAX_PUSHES + 1):
-                document = HTML(string=push(html, pushes),
+            rounds = 0  # of pushes
+            flow = Flow(html)  # page flow: floats and runts (render/pdf_flow.py)
+            for _ in range(MAX_PUSHES + MAX_FLOW_LAYOUTS + 1):
+                document = HTML(string=push(flow.html, pushes),
                                 base_url=Path(root).resolve().as_uri() + "/",
                                 url_fetcher=fetcher).render(font_config=fonts,
                                                             stylesheets=stylesheets)
-                anchors = {}
-                for index, page in enumerate(document.pages):
-                    for anchor, (x, y, *_) in sorted(page.anchors.items()):
-                        # CSS pixels from the top left -> PDF points from the bottom left
-                        anchors.setdefault(anchor, (index, round(x * 0.75, 3),
-                                                    round((page.height - y) * 0.75, 3)))
-                stray = stray_notes(anchors) - set(pushes)
-                if not stray or warnings.messages:
+                if warnings.messages:
                     break
-                pushes = tuple(sorted(set(pushes) | stray))
+                anchors = _anchors(document)
+                stray = stray_notes(anchors) - set(pushes)
+                if flow.floats(document, frozenset(anchors[f"fnc-{n}"][0] for n in stray)):
+                    continue
+                if stray and flow.undo():
+                    continue
+                if stray and not flow.trying and rounds < MAX_PUSHES:
+                    pushes, rounds = tuple(sorted(set(pushes) | stray)), rounds + 1
+                    continue
+                if not flow.runt(document, clean=not stray):
+                    break
+            document = flow.chosen(document)
+            anchors = _anchors(document)
             pdf = None
             if write:
                 out = io.BytesIO()
@@ -137,6 +145,17 @@ def lay_out(html: str, root: str, paper: str, write: bool,
                                        for text, where in warnings.messages))
     return Laid(len(document.pages), anchors, pdf, marks=first_marks(document),
                 findings=pdf_checks.check(document, paper))
+
+
+def _anchors(document) -> dict[str, tuple[int, float, float]]:
+    """Every anchor's (page index, left, top), first place first."""
+    anchors: dict[str, tuple[int, float, float]] = {}
+    for index, page in enumerate(document.pages):
+        for anchor, (x, y, *_) in sorted(page.anchors.items()):
+            # CSS pixels from the top left -> PDF points from the bottom left
+            anchors.setdefault(anchor, (index, round(x * 0.75, 3),
+                                        round((page.height - y) * 0.75, 3)))
+    return anchors
 
 
 def first_marks(document) -> tuple[str | None, ...]:

@@ -108,14 +108,15 @@ def chunks(data: dict[str, Any]) -> list[Chunk]:
         out.append(Chunk(f"back-{matter['anchor']}", "back", {"matter": matter}, True,
                          bookmarks=((1, matter["title"], matter["anchor"]),),
                          sources=(matter["anchor"],)))
-    # The appendices come in a chunk per chapter: chunks stay short, so no worker waits on one
-    # long appendix while the others idle, and layout time stays linear in the book's length.
+    # Each appendix is one chunk, so its chapters run on, as a book sets them (a chunk per
+    # chapter started each on a new page). Appendix A, the longest chunk, is laid out
+    # first (longest first), beside the questions.
     if data["selection"].solutions:
-        out += _per_chapter(data, "solutions", "appendix-a", WORDS["appendix_a"],
-                            lambda ch: any(q["exercises"] for q in ch["questions"]))
+        out += _appendix(data, "solutions", "appendix-a", WORDS["appendix_a"],
+                         lambda ch: any(q["exercises"] for q in ch["questions"]))
     if data["selection"].whole:
-        out += _per_chapter(data, "question-list", "appendix-b", WORDS["appendix_b"],
-                            lambda ch: True)
+        out += _appendix(data, "question-list", "appendix-b", WORDS["appendix_b"],
+                         lambda ch: True)
     if data["references"]:
         out.append(Chunk("references", "references", {}, True,
                          bookmarks=((1, WORDS["references"], "references"),)))
@@ -163,12 +164,13 @@ def _handout(data: dict[str, Any]) -> list[Chunk]:
     return out
 
 
-def _per_chapter(data, kind: str, anchor: str, title: str, keep) -> list[Chunk]:
+def _appendix(data, kind: str, anchor: str, title: str, keep) -> list[Chunk]:
     chapters = [ch for ch in data["chapters"] if keep(ch)]
-    return [Chunk(f"{kind}-{ch['anchor']}", kind, {"chapters": [ch], "first": i == 0}, i == 0,
-                  title, ((1, title, anchor),) if i == 0 else (),
-                  tuple(q["anchor"] for q in ch["questions"]))
-            for i, ch in enumerate(chapters)]
+    if not chapters:
+        return []
+    return [Chunk(kind, kind, {"chapters": chapters, "first": True}, True, title,
+                  ((1, title, anchor),),
+                  tuple(q["anchor"] for ch in chapters for q in ch["questions"]))]
 
 
 def chunk_html(environment: jinja2.Environment, data: dict[str, Any], chunk: Chunk,

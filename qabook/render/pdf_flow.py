@@ -1,0 +1,433 @@
+"""Page flow a typesetter would accept, decided from the chunk's own layout.
+
+WeasyPrint 70 has no page floats: a figure or table that does not fit where it stands goes to
+the next page and leaves a hole. The layout worker (pdf_layout.lay_out) lays the chunk out,
+hands each layout to a `Flow`, and lays out again while the flow changes the chunk's HTML:
+
+1. **Floats.** A page that ends with a hole (more than HOLE of its text block empty) because
+   the figure or table heading the next page did not fit: the float (with the floats right
+   after it) is moved after the blocks that now fill the hole (past a paragraph or list,
+   which then breaks across the pages; never past another float, so figures keep their
+   order; never right after a heading), as LaTeX sends a float to the next page's top. It
+   stays in its question: into the quiz, past its first exercise at most. A long listing
+   that leaves such a hole is let break across the pages instead. A move after which
+   WeasyPrint sets a footnote on the page after its call is taken back. At most
+   FLOAT_LAYOUTS layouts are spent on this.
+2. **Runts.** A chunk whose last page holds RUNT_LINES lines or fewer, less than RUNT_FILL of
+   its text block, or only one quiz box: the chunk is set a little tighter (`flow-tight-1`,
+   then `flow-tight-2`: less space between blocks, then a slightly smaller leading; see
+   book.css), and failing that more is carried over to its last page (the widows of the
+   paragraph it continues, or the block before its first, with the heading above it), as
+   set or a little looser (`flow-loose`). A cure is kept only when it leaves no new page
+   more than LIMIT empty (SECTION_LIMIT before a quiz it carries over: a runt is worse).
+
+Every decision is read off the layout of the chunk's HTML, so the result stays a pure
+function of that HTML (incremental and clean builds agree). The HTML is only re-written
+(lxml) for a chunk that needs a change; any other chunk is laid out once, as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+from weasyprint.formatting_structure import boxes
+
+HOLE = 0.15  #: the most of a text block a page may leave empty before a float it pushes on
+LIMIT = 0.20  #: the most of a text block a cure for a runt may leave empty on another page
+#: ... or before a section (a quiz) it carries onto the last page: a runt is worse
+SECTION_LIMIT = 0.30
+RUNT_LINES = 3  #: a chunk's last page with no more lines than this is a runt
+RUNT_FILL = 0.15  #: ... or filled less than this (a lone quiz box)
+FLOAT_LAYOUTS = 3  #: extra layouts spent moving floats
+TIGHT = ("flow-tight-1", "flow-tight-2")  #: body classes, each set tighter (book.css)
+#: a body class set looser, so that the pages before the last carry more onto it
+LOOSE = "flow-loose"
+#: elements the flow knows by their place in document order (in both parsers' trees)
+BLOCKS = frozenset({"p", "li", "ul", "ol", "div", "figure", "table", "pre", "section", "h1",
+                    "h2", "h3", "h4", "h5", "h6", "blockquote", "nav", "dl"})
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+#: what breaks across pages, and so can fill a hole however tall it is
+BREAKABLE = frozenset({"p", "ul", "ol", "blockquote", "dl"})
+APART = (boxes.MarginBox, boxes.FootnoteAreaBox)
+#: the most extra layouts a chunk may take
+MAX_LAYOUTS = FLOAT_LAYOUTS + len(TIGHT) + 2
+
+
+def is_float(tag: str, parent_tag: str | None) -> bool:
+    return tag == "figure" or (tag == "table" and parent_tag != "figure")
+
+
+@dataclass
+class _Page:
+    """What the flow needs of one laid-out page (CSS pixels, from the page's top)."""
+
+    top: float  #: the text block's top
+    bottom: float  #: the text block's bottom (above the footnotes, when there are some)
+    end: float | None  #: where its content ends, None for a page without content
+    lines: int  #: lines of text (not in footnotes or margins)
+    #: document-order index of each block seen on this page -> (its top, its bottom)
+    blocks: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def hole(self) -> float:
+        if self.end is None:
+            return 0.0
+        return max(0.0, self.bottom - self.end) / (self.bottom - self.top)
+
+
+class Flow:
+    """The chunk's HTML as the flow has changed it so far, and what it still means to try."""
+
+    def __init__(self, html: str):
+        self.html = html
+        self.layouts = 0  #: extra layouts asked for
+        self._tree = None
+        self._parsed = None  #: the HTML _tree was parsed from (or serialised to)
+        self._order: list = []  #: BLOCKS elements of _tree in document order
+        self._base = None  #: (html, document, pages) before a runt fix was tried
+        self._tries: list = []  #: runt fixes not tried yet
+        self._chosen = None
+        self._limit = LIMIT
+        #: the floats (by their rank among the floats, which never pass each other) and
+        #: listings (by their place) changed by the last move, and those never to change
+        #: again (their move was taken back)
+        self._moved: set = set()
+        self._stuck: set = set()
+        self._undo = None  #: the HTML before the last move, if its layout stranded no note
+
+    # -- the loop (see pdf_layout.lay_out) ----------------------------------------------
+
+    def floats(self, document, calls: frozenset[int] = frozenset()) -> bool:
+        """Whether, judging by `document` (the layout of self.html), a float was moved: then
+        self.html is to be laid out again. calls are the pages whose footnotes WeasyPrint set
+        on the next page: it does that when it backtracks to put a float that did not fit
+        on the next page, so the first float of the next page is moved on too."""
+        if self.layouts >= FLOAT_LAYOUTS or self._base is not None:
+            return False  # (not while runts are cured: that would undo what they learn)
+        pages = _pages(document, self._elements(document))
+        before = self.html
+        self._moved = set()
+        if pages is None or not self._move_floats(pages, calls):
+            return False
+        self._undo = before if not calls else None
+        self._again()
+        return True
+
+    def undo(self) -> bool:
+        """The layout of self.html strands a footnote (sets it on the page after its call)
+        where the layout before the last move did not: whether that move was taken back
+        (then self.html is to be laid out again; the floats it moved stay where they were)."""
+        if self._undo is None or self._base is not None:
+            return False
+        self.html, self._undo = self._undo, None
+        self._stuck |= self._moved
+        self._load(self.html)
+        self.layouts += 1
+        return True
+
+    def _ordinal(self, n: int) -> int:
+        """Float n's rank among the chunk's floats."""
+        return sum(1 for el in self._order[:n] if _is_float(el))
+
+    @property
+    def trying(self) -> bool:
+        """Whether the layout asked for last tries a cure for a runt."""
+        return self._base is not None and self.html != self._base[0]
+
+    def runt(self, document, clean: bool = True) -> bool:
+        """Whether, judging by `document` (the layout of self.html; not clean when its notes
+        strayed), another cure for a runt last page is to be laid out."""
+        pages = _pages(document, self._elements(document))
+        if pages is None:
+            return self._settle(document)
+        if self._base is None:
+            if not _is_runt(pages, document):
+                return self._settle(document)
+            self._base = (self.html, document, pages)
+            self._tries = [("tight", name) for name in TIGHT] + [("carry", None),
+                                                                   ("carry", LOOSE)]
+            return self._try_next()
+        _, _, base_pages = self._base
+        if clean and not _is_runt(pages, document) and len(pages) <= len(base_pages) and \
+                _holes(pages, self._limit) <= _holes(base_pages, self._limit):
+            return self._settle(document)
+        return self._try_next()
+
+    def chosen(self, document):
+        """The layout to keep: `document`, or the one before the cures that did not work."""
+        if self._chosen is None and self.trying:  # out of layouts in the middle of a try
+            self.html = self._base[0]
+            return self._base[1]
+        return self._chosen if self._chosen is not None else document
+
+    def _settle(self, document) -> bool:
+        self._chosen = document
+        return False
+
+    def _try_next(self) -> bool:
+        html, document, pages = self._base
+        while self._tries:
+            kind, arg = self._tries.pop(0)
+            self._load(html, force=True)
+            self._limit = LIMIT
+            if arg:
+                body = self._tree.find("body")
+                body.set("class", " ".join([*(body.get("class") or "").split(), arg]))
+            if kind == "tight" or self._carry_over(pages):
+                self._again()
+                return True
+        self.html = html  # nothing cured it: as it was
+        return self._settle(document)
+
+    def _again(self) -> None:
+        self.layouts += 1
+        self.html = _serialise(self._tree)
+        self._parsed = self.html
+
+    # -- the chunk's tree --------------------------------------------------------------
+
+    def _load(self, html: str, force: bool = False) -> None:
+        """Parse html (unless _tree already holds it and may be changed in place)."""
+        if force or self._tree is None or self._parsed != html:
+            self._tree = lxml.html.document_fromstring(html)
+            self._order = [el for el in self._tree.iter() if _is_block(el)]
+            self._parsed = html
+
+    def _elements(self, document) -> dict | None:
+        """WeasyPrint's elements -> their index in document order, or None when its tree and
+        lxml's do not hold the same blocks in the same order."""
+        self._load(self.html)
+        root = document.pages[0]._page_box.children[0].element if document.pages else None
+        if root is None:
+            return None
+        theirs = [el for el in root.iter() if _is_block(el)]
+        if [el.tag for el in theirs] != [el.tag for el in self._order]:
+            return None
+        return {id(el): n for n, el in enumerate(theirs)}
+
+    # -- floats ------------------------------------------------------------------------
+
+    def _move_floats(self, pages: list[_Page], calls: frozenset[int]) -> bool:
+        """Move each float that leaves a hole before it (or that strands a footnote); whether
+        any moved."""
+        moved = False
+        placed: set[int] = set()
+        for i in range(len(pages) - 1):
+            page, after = pages[i], pages[i + 1]
+            stranding = i in calls
+            if page.end is None or (page.hole <= HOLE and not stranding):
+                continue
+            room = page.bottom - page.end
+            for n in sorted(after.blocks):
+                element = self._order[n]
+                if n in page.blocks:
+                    continue  # it began on the page of the hole
+                offset = after.blocks[n][0] - after.top
+                if offset >= room and not stranding:
+                    break  # what precedes it would not fill the hole either
+                if _is_code(element) and not stranding and ("pre", n) not in self._stuck and \
+                        after.blocks[n][1] - after.blocks[n][0] > room:
+                    self._moved.add(("pre", n))
+                    _style(element, "break-inside: auto")  # a long listing breaks
+                    moved = True
+                    break
+                if n in placed or not _is_float(element) or self._ordinal(n) in self._stuck:
+                    continue
+                if self._defer(n, max(0.0, room - offset), pages, eager=stranding):
+                    placed.add(n)
+                    self._moved.add(self._ordinal(n))
+                    moved = True
+                break
+        return moved
+
+    def _defer(self, n: int, room: float, pages: list[_Page], eager: bool = False) -> bool:
+        """Move float n (and the floats right after it, in their order) after the blocks
+        that fill `room` (eager: at least past the first paragraph or list); whether it
+        moved. It never lands right after a heading, nor passes another float."""
+        group = [self._order[n]]
+        following = list(_following(group[0]))
+        while following and _is_float(following[0]):
+            group.append(following.pop(0))
+        taken: list = []
+        for block in following:
+            if _is_float(block) or ("exercise" in (block.get("class") or "").split() and
+                                    any("exercise" in (t.get("class") or "") for t in taken)):
+                break  # (into a quiz, past its first exercise at most)
+            height = _height(self._order.index(block), pages)
+            fits = height <= room
+            if fits or block.tag in BREAKABLE or eager:
+                taken.append(block)
+                room -= height
+            if not fits and (block.tag in BREAKABLE or not eager):
+                break  # it fills the page, or would not fit in it
+        while taken and taken[-1].tag in HEADINGS:
+            taken.pop()
+        if not taken:
+            return False
+        for element in reversed(group):
+            taken[-1].addnext(element)  # lxml moves it (its tail stays where it was)
+        self._order = [el for el in self._tree.iter() if _is_block(el)]
+        return True
+
+    # -- runts -------------------------------------------------------------------------
+
+    def _carry_over(self, pages: list[_Page]) -> bool:
+        """Carry more onto the last page: more lines of the paragraph it continues (its
+        widows), or else the block before its first one (with the heading above it)."""
+        last, before = pages[-1], pages[-2]
+        continued = [n for n in last.blocks if n in before.blocks and self._order[n].tag == "p"]
+        if continued:
+            paragraph = self._order[max(continued)]
+            _style(paragraph, f"widows: {RUNT_LINES + 2}")
+            return True
+        starting = [self._order[n] for n in sorted(last.blocks) if n not in before.blocks]
+        if not starting:
+            return False
+        target = starting[0].getprevious()
+        while target is not None and not _is_block(target):
+            target = target.getprevious()
+        if target is None or target.tag in HEADINGS:
+            return False
+        while True:
+            above = target.getprevious()
+            if above is not None and above.tag in HEADINGS:
+                target = above
+            elif above is None and target.getparent().tag == "section" and \
+                    target.getparent().getparent().tag != "body":
+                target = target.getparent()  # (a quiz, from its title on)
+                self._limit = SECTION_LIMIT
+            else:
+                break
+        _style(target, "break-before: page")
+        return True
+
+
+def _is_code(element) -> bool:
+    """A listing (pre, unbreakable in book.css) that has not been let break yet."""
+    return element.tag == "pre" and "break-inside" not in (element.get("style") or "")
+
+
+def _style(element, declaration: str) -> None:
+    style = element.get("style")
+    element.set("style", (style + "; " if style else "") + declaration)
+
+
+def _following(element):
+    """The blocks after element within its chunk's part (a question, a matter, an
+    appendix), in reading order: its siblings, then its parent's, looking into sections
+    and the answer (a quiz's exercises are blocks of their own)."""
+    while element is not None and element.tag != "body":
+        for sibling in element.itersiblings():
+            yield from _blocks(sibling)
+        element = element.getparent()
+        if element is None or element.tag == "body" or element.getparent().tag == "body":
+            return
+
+
+def _blocks(element):
+    if not _is_block(element):
+        return
+    if element.tag == "section" or "answer" in (element.get("class") or "").split():
+        for child in element:
+            yield from _blocks(child)
+    else:
+        yield element
+
+
+def _is_float(element) -> bool:
+    parent = element.getparent()
+    return is_float(element.tag, parent.tag if parent is not None else None)
+
+
+def _is_block(element) -> bool:
+    return isinstance(element.tag, str) and element.tag in BLOCKS
+
+
+def _height(n: int, pages: list[_Page]) -> float:
+    return sum(bottom - top for page in pages for k, (top, bottom) in page.blocks.items()
+               if k == n)
+
+
+def _holes(pages: list[_Page], limit: float) -> int:
+    """Pages before the last that leave more than limit of their text block empty."""
+    return sum(page.hole > limit for page in pages[:-1])
+
+
+def _is_runt(pages: list[_Page], document) -> bool:
+    """Whether the last page holds RUNT_LINES lines or fewer, less than RUNT_FILL of its
+    text block, or one quiz box alone."""
+    content = [p for p in pages if p.end is not None]
+    if len(content) < 2 or pages[-1].end is None:
+        return False
+    last = pages[-1]
+    if last.lines <= RUNT_LINES or (last.end - last.top) < RUNT_FILL * (last.bottom - last.top):
+        return True
+    kinds = _top_level(document.pages[-1]._page_box)
+    return len(kinds) == 1 and "exercise" in kinds[0]
+
+
+def _top_level(page_box) -> list[list[str]]:
+    """The classes of the outermost blocks that hold the page's lines, below the chunk's
+    sections (what a reader sees as the page's pieces)."""
+    out = []
+    stack = [page_box]
+    while stack:
+        box = stack.pop()
+        if isinstance(box, APART):
+            continue
+        element = box.element
+        classes = (element.get("class") or "").split() if element is not None else []
+        if isinstance(box, boxes.BlockBox) and element is not None and \
+                element.tag not in ("html", "body", "section"):
+            out.append(classes)
+            continue
+        stack.extend(reversed(getattr(box, "children", ())))
+    return out
+
+
+def _pages(document, order: dict | None) -> list[_Page] | None:
+    if order is None:
+        return None
+    out = []
+    for page in document.pages:
+        page_box = page._page_box
+        top = page_box.content_box_y()
+        bottom = top + page_box.height
+        for child in page_box.children:
+            if isinstance(child, boxes.FootnoteAreaBox) and child.children:
+                bottom = min(bottom, child.position_y)
+        result = _Page(top, bottom, None, 0)
+        shown = False  # a line of text or an image
+        stack = list(page_box.children)
+        while stack:
+            box = stack.pop()
+            if isinstance(box, APART):
+                continue
+            stack.extend(getattr(box, "children", ()))
+            if isinstance(box, boxes.LineBox) and any(
+                    isinstance(c, boxes.TextBox) and c.text.strip() for c in box.descendants()):
+                result.lines += 1
+            shown = shown or result.lines > 0 or isinstance(box, boxes.ReplacedBox)
+            element = box.element
+            if element is None or element.tag in ("html", "body"):
+                continue
+            end = box.border_box_y() + box.border_height()
+            # a box broken at this page's foot reaches down to it: only its lines count
+            if isinstance(box, (boxes.ReplacedBox, boxes.LineBox, boxes.TableRowBox)) or \
+                    (isinstance(box, boxes.BlockBox) and end < bottom - 0.5):
+                result.end = end if result.end is None else max(result.end, end)
+            n = order.get(id(element))
+            if n is not None and isinstance(box, boxes.BlockLevelBox):
+                span = (box.position_y, box.position_y + box.margin_height())
+                seen = result.blocks.get(n, span)
+                result.blocks[n] = (min(seen[0], span[0]), max(seen[1], span[1]))
+        if not shown:
+            result.end = None
+        out.append(result)
+    return out
+
+
+def _serialise(tree) -> str:
+    return "<!DOCTYPE html>\n" + etree.tostring(tree, encoding="unicode", method="html")
