@@ -61,6 +61,21 @@ class RenderContext:
                 found.setdefault(figure.src, figure)
         return found
 
+    @cached_property
+    def positions(self) -> dict[str, dict[str, int]]:
+        """Each file's table of fingerprint -> line (model/positions.py), by its path."""
+        return {doc.path: dict(doc.positions) for doc in self.book.documents}
+
+    def line_of(self, where: str) -> Location | None:
+        """The source line of a block of the print HTML, from its `data-src`
+        ("path#fingerprint", and "+N" for its Nth line after that), None if unknown."""
+        block, _, offset = where.partition("+")
+        path, _, found = block.rpartition("#")
+        line = self.positions.get(path, {}).get(found)
+        if line is None:
+            return None
+        return Location(path, line + (int(offset) if offset.isdigit() else 0), 1)
+
     def figure_digest(self, src: str) -> str:
         """The digest of a figure file as the model checked it ("" for no figure of the book)."""
         figure = self.figure_files.get(src)

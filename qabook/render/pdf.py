@@ -222,11 +222,7 @@ def layout_warnings(ctx: RenderContext, plan: list[Chunk],
     for chunk in plan:
         files = [ctx.source_of(anchor) for anchor in chunk.sources]
         for code, where, message in laid[chunk.name].findings:
-            path, _, line = where.rpartition(":")
-            if path and line.isdigit():
-                location = Location(path, int(line), 1)
-            else:
-                location = files[0] if len(files) == 1 else NOWHERE
+            location = ctx.line_of(where) or (files[0] if len(files) == 1 else NOWHERE)
             found[Diagnostic(location, "warning", code, message, HINTS.get(code, ""))] = None
     return tuple(found)
 

@@ -1,7 +1,7 @@
 """What a typesetter checks on every page, read from WeasyPrint's boxes after layout.
 
 `check(document, paper)` walks the laid-out pages of one chunk (render/pdf_layout.py calls
-it) and returns its findings, each as (code, "path:line" of the source, message): the print
+it) and returns its findings, each as (code, where in the source, message): the print
 HTML carries where each paragraph and code block was written (render/source_lines.py), and
 pdf.py turns the findings into warnings of the build. Layout depends on the paper, so each
 edition is checked as it is built.
@@ -30,7 +30,8 @@ TOLERANCE = 1.0  #: points a line may stick out before it is reported (a glyph's
 #: what is on a page without being its text: running heads, folios, the footnote area's rule
 APART = (boxes.MarginBox,)
 
-Finding = tuple[str, str, str]  #: (code, "path:line" or "", message)
+#: (code, "path#fingerprint" of the block, "+N" after it for its Nth line, or "", message)
+Finding = tuple[str, str, str]
 
 
 def check(document, paper: str) -> tuple[Finding, ...]:
@@ -105,9 +106,8 @@ def _code_line(box, above: tuple, paper: str, seen: set) -> Finding | None:
     source = ""
     pre = next((b for b in reversed(above) if b.element_tag == "pre"), None)
     if pre is not None and pre.element.get(ATTRIBUTE):
-        path, _, line = pre.element.get(ATTRIBUTE).rpartition(":")
         number = [c for c in pre.element.iter() if LINE_CLASS in (c.get("class") or "").split()]
-        source = f"{path}:{int(line) + 1 + number.index(box.element)}"
+        source = f"{pre.element.get(ATTRIBUTE)}+{1 + number.index(box.element)}"
     return ("print.code-wraps", source, f"code line is {len(text.expandtabs(8))} characters; "
             f"the {paper} measure holds {holds}")
 

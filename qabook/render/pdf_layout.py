@@ -49,7 +49,7 @@ class Laid:
     #: for each page, the name of the block its first line of content is in (a page marker
     #: or an id, see render/pages.py), None for a page without content
     marks: tuple[str | None, ...] = ()
-    #: what the layout checks found (render/pdf_checks.py): (code, "path:line", message)
+    #: what the layout checks found (render/pdf_checks.py): (code, where, message)
     findings: tuple[tuple[str, str, str], ...] = ()
 
 

@@ -1,12 +1,13 @@
 """Source lines in the print HTML, and code lines made to wrap as a typesetter wraps them.
 
 The layout checks (render/pdf_checks.py) report a problem at the file and line the author
-wrote: `locate` gives every paragraph and code block the print writer sees the line it
-starts on (model/positions.py finds it), as pandoc writes it: an empty marker span at the end
+wrote: `locate` gives every paragraph and code block the print writer sees its file and
+fingerprint (model/positions.py; `RenderContext.line_of` turns them into the line it starts
+on when a finding is reported), as pandoc writes it: an empty marker span at the end
 of a paragraph, an attribute on a code block. `finish` then turns the pandoc HTML of one part
 into what the print stylesheet expects:
 
-- the marker becomes `data-src="path:line"` on the element that holds it (the `<p>`, a list
+- the marker becomes `data-src="path#fingerprint"` on the element that holds it (the `<p>`, a list
   item's or a table cell's), and a code block's on its `<pre>`;
 - every line of a code block is a `<span class="code-line indent-N">` of its own (pandoc's
   highlighted lines already are; plain code blocks are split here, as the EPUB's are, see
@@ -31,7 +32,10 @@ from qabook import ast
 from qabook.model.positions import fingerprint
 from qabook.render.epub_style import MAX_INDENT, indentation
 
-ATTRIBUTE = "data-src"  #: "path:line" of the paragraph or code block an element prints
+#: "path#fingerprint" of the paragraph or code block an element prints: not its line, so
+#: that an edit which moves lines changes no other chunk's HTML (Appendix A and B print a
+#: question's parts again); the line is looked up when a finding is reported
+ATTRIBUTE = "data-src"
 MARKER = "qb-src"  #: the key pandoc writes as data-qb-src
 LINE_CLASS = "code-line"
 EQUATION = 'class="equation"'  #: how pandoc writes a numbered equation's span
@@ -46,15 +50,15 @@ def locate(node: dict, positions: dict[str, int], path: str,
     """A paragraph (its inlines walked with visit) or code block that says where it starts."""
     kind = node["t"]
     if kind == "CodeBlock":
-        line = positions.get(fingerprint(node["c"][1], code=True))
+        found = fingerprint(node["c"][1], code=True)
         attr = node["c"][0]
-        if line:
-            attr = [attr[0], attr[1], [*attr[2], [MARKER, f"{path}:{line}"]]]
+        if found in positions:
+            attr = [attr[0], attr[1], [*attr[2], [MARKER, f"{path}#{found}"]]]
         return {"t": kind, "c": [attr, node["c"][1]]}
-    line = positions.get(fingerprint(node["c"]))
+    found = fingerprint(node["c"])
     content = ast.walk(node["c"], visit)
-    if line:
-        content = [*content, ast.Span(ast.attr("", [], [[MARKER, f"{path}:{line}"]]), [])]
+    if found in positions:
+        content = [*content, ast.Span(ast.attr("", [], [[MARKER, f"{path}#{found}"]]), [])]
     return {"t": kind, "c": content}
 
 
