@@ -39,6 +39,7 @@ from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
 from qabook.render.pdf_merge import Part, merge
 from qabook.render.pdf_plan import UNKNOWN_PAGE, Chunk, PageMap, chunk_html, chunks
+from qabook.render import pdf_type
 from qabook.render.print_html import Selection, page_data
 from qabook.resources import TEMPLATES
 
@@ -130,8 +131,10 @@ def _render(ctx: RenderContext) -> Path:
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "pdf"),
-                              autoescape=True, undefined=jinja2.StrictUndefined)
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "pdf"),
+                                     autoescape=True, undefined=jinja2.StrictUndefined)
+    environment.globals["balanced"] = pdf_type.balanced  # the title page's title lines
+    return environment
 
 
 def _titles(ctx: RenderContext, data: dict, selection: Selection) -> None:

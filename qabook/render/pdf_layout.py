@@ -261,7 +261,7 @@ def page_css(paper: str) -> str:
     return (f"@page {{ size: {size}; margin: {top} {outer} {bottom} {inner}; }}\n"
             f"@page :left {{ margin-left: {outer}; margin-right: {inner}; }}\n"
             f"@page :right {{ margin-left: {inner}; margin-right: {outer}; }}\n"
-            f"html {{ font-size: {font}; }}\n")
+            f"html {{ font-size: {font}; }}\n" + pdf_type.page_rules(size, top, bottom))
 
 
 #: WeasyPrint's modules that speak for the machine's font and text libraries (HarfBuzz,

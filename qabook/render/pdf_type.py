@@ -43,3 +43,31 @@ def install() -> None:
 
     justify_line.capped = True
     inline.justify_line = justify_line
+
+
+#: the height of each paper (CSS lengths), for the rules that need the text block's height
+HEIGHTS = {"A4": "297mm", "letter": "11in", "6in 9in": "9in"}
+
+
+def page_rules(size: str, top: str, bottom: str) -> str:
+    """Rules that depend on the paper: the copyright section is as tall as the text block
+    (less a point, so it never spills), and book.css sets its text at the section's foot."""
+    return f".copyright {{ height: calc({HEIGHTS[size]} - {top} - {bottom} - 1pt); }}\n"
+
+
+def balanced(title: str) -> list[str]:
+    """A display title broken into lines of nearly equal length, as a typesetter breaks a
+    title: one line if it is short, else two whose longer is as short as can be, preferring a
+    break after a comma or colon. (WeasyPrint 70 has no `text-wrap: balance`.)"""
+    words = title.split()
+    if len(title) <= 24 or len(words) < 2:
+        return [title]
+
+    def cost(i: int) -> tuple[float, int]:
+        first, second = " ".join(words[:i]), " ".join(words[i:])
+        # a break after punctuation is worth a few characters of imbalance
+        bonus = 4 if first[-1] in ",:;—" else 0
+        return (max(len(first), len(second)) - bonus, abs(len(first) - len(second)))
+
+    best = min(range(1, len(words)), key=cost)
+    return [" ".join(words[:best]), " ".join(words[best:])]
