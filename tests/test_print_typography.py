@@ -46,14 +46,22 @@ def _text(row: list[dict]) -> str:
     return out
 
 
+SAMPLE = 3  #: the body is read every third page (pdfplumber takes ~0.2 CPU-s a page)
+
+
 @pytest.fixture(scope="module")
 def book(real_pdf):
+    """The front matter's pages, then every SAMPLE-th page after them."""
     with pdfplumber.open(real_pdf) as pdf:
         pages = []
-        for page in pdf.pages:
+        for index, page in enumerate(pdf.pages):
+            if index >= 8 and index % SAMPLE:
+                continue
             pages.append({"height": float(page.height), "width": float(page.width),
                           "lines": _body_lines(page),
                           "words": page.extract_words(),
+                          "chars": [(c["x0"], c["top"], c["x1"], c["bottom"])
+                                    for c in page.chars if c["text"].strip()],
                           "curves": [(c["x0"], c["top"], c["x1"], c["bottom"])
                                      for c in page.curves]})
         yield pages
@@ -68,19 +76,26 @@ def _full_lines(book):
 
 def test_body_lines_hold_65_to_80_characters(book):
     full = _full_lines(book)
-    assert len(full) > 1000
+    assert len(full) > 400
     median = statistics.median(len(_text(row)) for _, row in full)
     assert 65 <= median <= 80, median
 
 
 def test_justified_lines_have_word_spaces_under_half_an_em(book):
-    """Full lines without inline math (no drawing on the line): the mean gap between words."""
+    """Full lines without inline math (no drawing on the line): the mean gap between words
+    of the text face (a gap with inline code in it is the code's, not a word space)."""
     loose = []
     for page, row in _full_lines(book):
         top, bottom = min(c["top"] for c in row), max(c["bottom"] for c in row)
         if any(t < bottom and b > top for _, t, _, b in page["curves"]):
             continue  # a formula on the line: its gap is the formula, not a word space
-        gaps = [b["x0"] - a["x1"] for a, b in zip(row, row[1:]) if b["x0"] - a["x1"] > 0.15 * BODY]
+
+        def between(a, b):
+            return any(x0 >= a["x1"] - 0.1 and x1 <= b["x0"] + 0.1 and t < bottom and bt > top
+                       for x0, t, x1, bt in page["chars"])
+
+        gaps = [b["x0"] - a["x1"] for a, b in zip(row, row[1:])
+                if b["x0"] - a["x1"] > 0.15 * BODY and not between(a, b)]
         if gaps and statistics.mean(gaps) / BODY > 0.5:
             loose.append(_text(row)[:50])
     assert len(loose) <= 2, loose
@@ -93,7 +108,8 @@ def test_no_folio_on_half_title_blank_title_and_copyright_pages(book):
     assert [foot_words(page) for page in book[:4]] == [[], [], [], []]
     # the contents page (v) and the pages of the book do carry one: the test can see folios
     assert foot_words(book[4]) == ["v"]
-    assert any(foot_words(page) == ["3"] for page in book[8:30])
+    assert sum(len(foot_words(page)) == 1 and foot_words(page)[0].isdigit()
+               for page in book[8:30]) >= 15
 
 
 def test_copyright_stands_at_the_foot_of_its_page(book):
