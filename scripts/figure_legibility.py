@@ -36,9 +36,9 @@ PHONE_MIN = 9  #: CSS px: the smallest legible label there
 #: the smallest label in print (pt), by paper
 PRINT_MIN = {"a4": 7.0, "6x9in": 6.5}
 #: text column width and page height in pt, from qabook/render/pdf_layout.PAPERS (A4:
-#: 210 mm less 27 mm inner and 20 mm outer margins; 6x9 in: 6 in less 0.8 in and 0.6 in);
+#: 210 mm less 29 mm inner and 51 mm outer margins; 6x9 in: 6 in less 0.8 in and 0.6 in);
 #: tests/test_figure_legibility.py holds these to PAPERS
-PAGES = {"a4": (163 * 72 / 25.4, 297 * 72 / 25.4), "6x9in": (4.6 * 72, 9 * 72)}
+PAGES = {"a4": (130 * 72 / 25.4, 297 * 72 / 25.4), "6x9in": (4.6 * 72, 9 * 72)}
 MAX_HEIGHT = 0.55  #: `max-height: 55vh` of book.css
 DEFAULT_SIZE = 16.0  #: CSS `medium`, what a text without a font-size gets
 

@@ -137,7 +137,9 @@ def test_fonts_are_embedded_and_shipped(reader) -> None:
 
 
 def test_no_text_or_image_outside_the_margins(real_pdf) -> None:
-    inner, outer = 27 * MM, 20 * MM
+    from qabook.render.pdf_layout import PAPERS
+    _, (_, _, inner, outer), _ = PAPERS["a4"]
+    inner, outer = float(inner.removesuffix("mm")) * MM, float(outer.removesuffix("mm")) * MM
     with pdfplumber.open(real_pdf) as pdf:
         for number, page in enumerate(pdf.pages, 1):
             left, right = (inner, outer) if number % 2 else (outer, inner)

@@ -40,6 +40,7 @@ from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
 from qabook.render.pdf_merge import Part, merge
 from qabook.render.pdf_plan import UNKNOWN_PAGE, Chunk, PageMap, chunk_html, chunks
+from qabook.render import pdf_type
 from qabook.render.print_html import Selection, page_data
 from qabook.resources import TEMPLATES
 
@@ -131,8 +132,10 @@ def _render(ctx: RenderContext) -> Made:
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "pdf"),
-                              autoescape=True, undefined=jinja2.StrictUndefined)
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "pdf"),
+                                     autoescape=True, undefined=jinja2.StrictUndefined)
+    environment.globals["balanced"] = pdf_type.balanced  # the title page's title lines
+    return environment
 
 
 LISTED = 6  #: a handout of at most this many questions lists them in its title block

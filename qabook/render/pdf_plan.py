@@ -194,7 +194,10 @@ def _page_rules(chunk: Chunk, first: int, pad: bool, page_map: PageMap) -> str:
     else:
         numbers = "counter(page)"
         start = f"@page :first {{ counter-set: page {first - page_map.front - pad}; }}\n"
-    left = json.dumps(chunk.head) if chunk.head else "string(matter, first-except)"
+    # an appendix's opening page (its first chunk) has no running head: its title sets the
+    # head for the pages after it, as a matter title does
+    left = json.dumps(chunk.head) if chunk.head and not chunk.data.get("first") else \
+        "string(matter, first-except)"
     right = "string(question, first-except)" if chunk.kind == "question" else left
     if chunk.kind == "opener":
         left = right = "none"

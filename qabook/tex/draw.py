@@ -4,6 +4,12 @@
 print renderer takes it from the cache and draws only what is not there (everything, under
 --no-cache). Sizes are in em of the surrounding text, so inline math sits on the text
 baseline at any font size.
+
+Digits, upright Latin letters (function names, `\\mathrm`, `\\text`) and the decimal point
+and comma are drawn in the text face, Source Serif 4, at the text's size (`TextFaceMath`), so
+"0.107" in a formula is the "0.107" of the sentence around it. Italic variables, Greek,
+operators, delimiters and big operators stay STIX Two Math's, which has the metrics a formula
+is built from.
 """
 
 from __future__ import annotations
@@ -11,12 +17,14 @@ from __future__ import annotations
 import base64
 import functools
 import re
+import copy
 import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from html import escape
 
 from qabook.children import OverLimit, limited
+from qabook.resources import TEMPLATES
 
 SIZE = 20.0  # the em size ziamath draws at; everything is scaled back to em
 SCALE = 0.94  # STIX Two Math runs large beside Source Serif 4: match their x-heights
@@ -112,4 +120,92 @@ def _engine():
 
     ziamath.config.svg2 = False  # plain paths, no <symbol>/<use>: WeasyPrint draws them faster
     ziamath.config.precision = 2  # hundredths of a 20-unit em: finer than any printer resolves
+    ziamath.zmath.loadedfonts["default"] = _text_face_math(ziamath)
     return ziamath
+
+
+#: the text face's file, whose glyphs a formula borrows (see TextFaceMath)
+TEXT_FACE = TEMPLATES / "fonts" / "SourceSerif4-Regular.otf"
+#: the characters drawn in the text face when upright and not bold
+FROM_TEXT = frozenset("0123456789.,abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _text_face_math(ziamath):
+    """STIX Two Math that draws FROM_TEXT in the text face, Source Serif 4.
+
+    A borrowed glyph is scaled by 1/SCALE (formulas are drawn at SCALE of the text's size so
+    that STIX's x-height matches the text's; a borrowed digit must come out at the text's own
+    size). It carries a negative glyph index: STIX's MATH and GSUB tables, which ziamath
+    consults by index (italic correction, accent attachment, kerning, script-size variants),
+    know nothing of Source Serif's glyphs, and find nothing under a negative one, so they
+    leave the glyph as it is. STIX itself is never asked to read a negative index (ziafont
+    would read the bytes before its glyph table as a glyph): kerning a STIX glyph against a
+    borrowed one is no kerning, and a negative index names the borrowed glyph.
+    """
+    from ziafont import Font
+    from ziafont.fonttypes import BBox
+    from ziafont.glyph import SimpleGlyph
+    from ziamath.mathfont import MathFont
+
+    k = 1 / SCALE
+
+    class Scaled:
+        """A path operator of a borrowed glyph, drawn k times larger."""
+
+        def __init__(self, op):
+            self.op = op
+
+        def path(self, x0: float = 0, y0: float = 0, scale: float = 1) -> str:
+            return self.op.path(x0, y0, scale * k)
+
+    class Borrowed(SimpleGlyph):
+        """A text face glyph inside a formula: scaled, with an index no math table knows.
+        Not kerned (the text face's digits are tabular, and kerning costs a third of the
+        drawing time)."""
+
+        def advance(self, nextchr=None) -> int:
+            return round(self.font.advance(self.real, None) * k)
+
+    class TextFace(Font):
+        """The text face without its layout tables: borrowed glyphs are neither kerned nor
+        substituted, and parsing its GPOS would cost 0.3 s in every drawing process."""
+
+        def _readtables(self):
+            super()._readtables()
+            self.tables.pop("GPOS", None)
+            self.tables.pop("GSUB", None)
+
+    class TextFaceMath(MathFont):
+        def __init__(self, fname, basesize):
+            super().__init__(fname, basesize)
+            self.text = TextFace(str(TEXT_FACE))
+            self.borrowed: dict[str, SimpleGlyph] = {}
+            self.by_index: dict[int, SimpleGlyph] = {}
+
+        def glyph_fromid(self, glyphid):
+            return self.by_index[glyphid] if glyphid < 0 else super().glyph_fromid(glyphid)
+
+        def advance(self, glyph, glyph2):
+            return super().advance(glyph, glyph2 if glyph2 is None or glyph2 >= 0 else None)
+
+        def findglyph(self, char, variant):
+            if char not in FROM_TEXT or variant.bold or variant.style not in ("serif", "") \
+                    or (variant.italic and not variant.normal and not char.isdigit()
+                        and char not in ".,"):
+                return super().findglyph(char, variant)
+            glyph = self.borrowed.get(char)
+            if glyph is None:
+                own = self.text.glyph(char)
+                glyph = copy.copy(own)
+                glyph.__class__ = Borrowed
+                glyph.real, glyph.index = own.index, -1 - len(self.borrowed)
+                glyph.operators = [Scaled(op) for op in own.operators]
+                box = own.bbox
+                glyph.bbox = BBox(box.xmin * k, box.xmax * k, box.ymin * k, box.ymax * k)
+                glyph.path = copy.copy(own.path)
+                glyph.path.bbox = glyph.bbox
+                self.borrowed[char] = self.by_index[glyph.index] = glyph
+            return glyph
+
+    default = ziamath.zmath.loadedfonts["default"]
+    return TextFaceMath(default.info.filename, default.basesize)
