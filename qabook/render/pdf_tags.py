@@ -32,6 +32,8 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
 PAGINATION = "/Pagination"
+#: elements that never hold one of their own kind
+NESTLESS = {"/H1", "/H2", "/H3", "/H4", "/H5", "/H6", "/P", "/Caption", "/Lbl"}
 _STATE: dict = {"prefix": "", "streams": {}, "ids": []}
 
 
@@ -54,6 +56,7 @@ def install() -> None:
 
     def add_tags(pdf, document, pdf_version, page_streams):
         _STATE["streams"] = {id(stream._tags): stream for stream in page_streams}
+        _STATE["heights"] = [page.height for page in document.pages]
         _STATE["ids"] = []
         try:
             original_add(pdf, document, pdf_version, page_streams)
@@ -95,6 +98,12 @@ def _tagged(original, box, parent, pdf, page_number, nums, annotations, marks):
         yield _formula(box, parent, pdf, page_number, nums, marks, pydyf, boxes)
         return
     for made in original(box, parent, pdf, page_number, nums, annotations, marks):
+        if made.get("S") in NESTLESS and made.get("S") == parent.get("S"):
+            # an anonymous block inside a heading or paragraph (a block child of <h1>)
+            # repeats its element's tag: one H1 inside another is no outline
+            made["S"] = "/NonStruct"
+        if made.get("S") == "/Figure" and isinstance(box, boxes.ReplacedBox):
+            made["A"]["BBox"] = _bbox(box, page_number, pydyf)
         if role == "Note" and made.get("S") == "/Span":
             made["S"] = "/Note"
             made["ID"] = pydyf.String(element.get("id", ""))
@@ -120,11 +129,19 @@ def _formula(box, parent, pdf, page_number, nums, marks, pydyf, boxes):
                 formula["K"].append(kid["mcid"])
                 nums[kid["mcid"]] = formula.reference
             if isinstance(current, boxes.ReplacedBox):
-                x, y = current.content_box_x(), current.content_box_y()
-                formula["A"] = pydyf.Dictionary({"O": "/Layout", "BBox": pydyf.Array(
-                    (x, y, x + current.width, y + current.height))})
+                formula["A"] = pydyf.Dictionary({"O": "/Layout",
+                                                 "BBox": _bbox(current, page_number, pydyf)})
         stack.extend(reversed(getattr(current, "children", ())))
     return formula
+
+
+def _bbox(box, page_number: int, pydyf):
+    """A box's content box in PDF points from the page's bottom left (WeasyPrint writes
+    CSS pixels from the top left)."""
+    height = _STATE["heights"][page_number]
+    x, y = box.content_box_x(), box.content_box_y()
+    return pydyf.Array([round(v * 0.75, 3) for v in
+                        (x, height - y - box.height, x + box.width, height - y)])
 
 
 def _artifacts(mcids: set[int], nums: dict, marks: dict) -> None:

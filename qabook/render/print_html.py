@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -257,10 +258,21 @@ def _metrics() -> tuple[dict[int, str], dict[str, float]]:
                 {glyph: advance / units for glyph, (advance, _) in font["hmtx"].metrics.items()})
 
 
+#: characters the hidden face lacks, written with those it has
+LACKING = {"‖": "||", "∥": "||", "⊤": "T", "ℓ": "l"}
+
+
 def _drawable(text: str) -> str:
-    """The characters of text the hidden face has (no other font may be pulled in)."""
+    """text in characters the hidden face has (no other font may be pulled in): a letter it
+    lacks (ℒ, ℝ) as its plain form (L, R), else left out."""
     cmap, _ = _metrics()
-    return " ".join("".join(c for c in text if ord(c) in cmap).split())
+    out = []
+    for char in text:
+        for form in (char, LACKING.get(char, ""), unicodedata.normalize("NFKC", char)):
+            if form and all(ord(c) in cmap for c in form):
+                out.append(form)
+                break
+    return " ".join("".join(out).split())
 
 
 def _width(text: str) -> float:
