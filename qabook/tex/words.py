@@ -18,6 +18,8 @@ from qabook import pandoc
 from qabook.cache import Cache, key
 
 Key = tuple[str, bool]  #: (TeX, display)
+#: what this process (or the check it was forked from) found, for builds without a cache
+_SEEN: dict[Key, tuple[str, str]] = {}
 MATHML = "http://www.w3.org/1998/Math/MathML"
 #: operators written with a space on each side in the linear form
 SPACED = set("=≈≠<>≤≥≡∝∼→←↔⇒⇐⇔∈∉⊂⊆⊃⊇+−×±∓·⋅∧∨∪∩∣|") - {"|"}
@@ -32,7 +34,7 @@ def words(formulas: list[Key], cache: Cache) -> dict[Key, tuple[str, str]]:
     """For each formula, (words, linear form); pandoc runs only for those not cached."""
     out: dict[Key, tuple[str, str]] = {}
     for formula in set(formulas):
-        hit = cache.get("math-words", key("math-words", *formula))
+        hit = _SEEN.get(formula) or cache.get("math-words", key("math-words", *formula))
         if hit is not None:
             out[formula] = hit
     todo = sorted(set(formulas) - set(out))
@@ -54,7 +56,7 @@ def remember(formulas: list[Key], mathml: list[tuple[str | None, str]],
 
             epub_math.finish(math, tex, None)
             found = (math.get("alttext", ""), linear(math))
-        out[(tex, display)] = found
+        out[(tex, display)] = _SEEN[(tex, display)] = found
         cache.put("math-words", key("math-words", tex, display), found)
     return out
 
