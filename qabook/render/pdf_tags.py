@@ -14,7 +14,9 @@ attributes the print HTML carries (render/print_html.py):
   tags them and leaves their elements out of the tree.
 
 Table header ids (WeasyPrint numbers them per chunk) get a prefix of the chunk's HTML
-digest, so that the book's ids stay unique.
+digest, so that the book's ids stay unique; the Span WeasyPrint makes for each run of text
+gives way to its marked content in the parent; a heading or paragraph never holds one of its
+own kind (an anonymous block repeats its element's tag).
 
 In the merge (`tag_book`), every chunk's elements go, in reading order, into one Document
 of one StructTreeRoot; the parent tree is renumbered (pages' /StructParents, annotations'
