@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from qabook import __version__, pipeline
+from qabook import __version__, handouts as handout_sets, load, pipeline
 from qabook.cache import Cache
-from qabook.diagnostics import BuildFailed, Diagnostics, visible
+from qabook.diagnostics import BuildFailed, Diagnostics, did_you_mean, visible
 from qabook.render import FORMATS
 from qabook.render.output import StoppedAfterPublishing
 from qabook.render.options import PAPER_SIZES, PrintOptions
@@ -80,25 +80,82 @@ def list_(source: Path, cache: Path | None, no_cache: bool) -> None:
               help="PDF handout of this chapter (repeatable).")
 @click.option("--question", "questions", multiple=True, type=click.IntRange(min=1),
               help="PDF handout of this question (repeatable).")
-@click.option("--no-solutions", is_flag=True, help="PDF worksheet: leave the solutions out.")
+@click.option("--worksheet", is_flag=True,
+              help="PDF worksheet of the chosen questions (or of all): prompts and quiz items "
+                   "with space to write, no answers.")
+@click.option("--answer-key", is_flag=True,
+              help="PDF answer key of the chosen questions (or of all): quiz solutions, and "
+                   "where the book answers each question.")
+@click.option("--handout", "handouts", multiple=True, metavar="NAME",
+              help="Build the PDFs of this handout set of book.yaml (repeatable): each of its "
+                   "kinds, or those --worksheet / --answer-key ask for.")
+@click.option("--no-solutions", is_flag=True,
+              help="Deprecated: builds the worksheet; use --worksheet.")
 @click.option("--locked", is_flag=True,
               help="Fail (publishing nothing) if the deck's anki-history.json would change: "
                    "for CI, to prove the committed history is current.")
+@click.option("--strict", is_flag=True,
+              help="Fail (publishing nothing) on warnings too, those of the print layout "
+                   "checks included.")
 @CACHE
 @NO_CACHE_OPT
 def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
-          chapters: tuple[int, ...], questions: tuple[int, ...], no_solutions: bool,
-          locked: bool, cache: Path | None, no_cache: bool) -> None:
+          chapters: tuple[int, ...], questions: tuple[int, ...], worksheet: bool,
+          answer_key: bool, handouts: tuple[str, ...], no_solutions: bool,
+          locked: bool, strict: bool, cache: Path | None, no_cache: bool) -> None:
     """Check the book, then build the requested formats into the output folder."""
+    if no_solutions:
+        click.echo("qabook: --no-solutions is deprecated and builds the worksheet now "
+                   "(prompts and quiz items with space to write, no answers): use --worksheet",
+                   err=True)
+        worksheet = True
+    kinds = tuple(k for k, wanted in (("worksheet", worksheet), ("answer-key", answer_key))
+                  if wanted)
+    selected = (tuple(sorted(set(chapters))), tuple(sorted(set(questions))))
+    if handouts and any(selected):
+        raise click.UsageError("--handout builds a set of book.yaml: give it without "
+                               "--chapter and --question")
+    if handouts:
+        runs = _handout_runs(source, paper, handouts, kinds)
+    else:
+        kinds = kinds or (("handout",) if any(selected) else ("book",))
+        runs = [PrintOptions(paper, *selected, kind=kind) for kind in kinds]
+    if any(run != PrintOptions() for run in runs) and formats != ("pdf",):
+        raise click.UsageError("--paper, --chapter, --question, --worksheet, --answer-key and "
+                               "--handout apply to the PDF only: add -f pdf and no other -f")
+    for print_options in runs:
+        _build(source, out, formats, print_options, locked, strict, cache, no_cache)
+
+
+def _handout_runs(source: Path, paper: str, names: tuple[str, ...],
+                  kinds: tuple[str, ...]) -> list[PrintOptions]:
+    """The PDFs of the named handout sets of book.yaml (each of their kinds, or kinds)."""
     diags = Diagnostics()
-    print_options = PrintOptions(paper, tuple(sorted(set(chapters))),
-                                 tuple(sorted(set(questions))), not no_solutions)
-    if print_options != PrintOptions() and formats != ("pdf",):
-        raise click.UsageError("--paper, --chapter, --question and --no-solutions apply to "
-                               "the PDF only: add -f pdf and no other -f")
+    config = _guard(lambda: load.read_config(source, diags))
+    if config is None or diags.has_errors():
+        _report(diags, source, strict=False)
+        click.echo(summary_line("build", diags, None))
+        sys.exit(1)
+    runs = []
+    for name in dict.fromkeys(names):
+        found = handout_sets.find(config, name)
+        if found is None:
+            known = [h.name for h in config.handouts]
+            hint = (did_you_mean(name, known) or f"its sets are {', '.join(known)}") if known \
+                else "declare it under 'handouts:' (see docs/authoring.md)"
+            raise click.UsageError(f"book.yaml has no handout set '{name}': {hint}")
+        runs += [PrintOptions(paper, found.chapters, found.questions, kind, found.name,
+                              found.title) for kind in (kinds or found.kinds)]
+    return runs
+
+
+def _build(source: Path, out: Path, formats: tuple[str, ...], print_options: PrintOptions,
+           locked: bool, strict: bool, cache: Path | None, no_cache: bool) -> None:
+    diags = Diagnostics()
     options = pipeline.BuildOptions(source=source, out=out, formats=formats or FORMATS,
                                     cache=_cache(cache, no_cache, out),
-                                    options={"pdf": print_options}, locked=locked)
+                                    options={"pdf": print_options}, locked=locked,
+                                    strict=strict)
     try:
         with _stoppable():
             written = _guard(lambda: pipeline.build(options, diags))

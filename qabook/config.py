@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from qabook import handouts as handout_sets
 from qabook.diagnostics import Diagnostics, Location, did_you_mean
 from qabook.yamldoc import YamlDoc
 
@@ -14,6 +15,7 @@ BOOK_FILE = "book.yaml"
 KNOWN_KEYS = (
     "title", "subtitle", "slug", "author", "language", "identifier", "date", "rights",
     "description", "subjects", "bibliography", "front", "chapters", "back", "credits",
+    "handouts",
 )
 REQUIRED = ("title", "author", "language", "identifier", "date", "rights", "description",
             "bibliography", "chapters")
@@ -61,6 +63,11 @@ class BookConfig:
     front: tuple[FileEntry, ...]
     chapters: tuple[ChapterEntry, ...]
     back: tuple[FileEntry, ...]
+    #: named handout sets (qabook/handouts.py). Not part of the book's identity: a handout's
+    #: PDF depends on its own set through its PrintOptions, and the book's outputs do not
+    #: change (nor their caches go stale) when a set is added or edited.
+    handouts: tuple[handout_sets.HandoutSet, ...] = field(default=(), repr=False,
+                                                          compare=False)
 
     @property
     def timestamp(self) -> int:
@@ -112,6 +119,7 @@ def parse_config(doc: YamlDoc, diags: Diagnostics) -> BookConfig | None:
     front = _files(data.get("front", []), "front", where, diags)
     back = _files(data.get("back", []), "back", where, diags)
     chapters = _chapters(data.get("chapters"), where, diags)
+    handouts = handout_sets.parse(data.get("handouts"), where, diags)
     bibliography = text("bibliography")
     title, subtitle, slug = text("title"), text("subtitle"), text("slug")
     rights, description, credits = text("rights"), text("description"), text("credits")
@@ -123,7 +131,7 @@ def parse_config(doc: YamlDoc, diags: Diagnostics) -> BookConfig | None:
         rights=rights, description=description, credits=credits,
         subjects=subjects,
         bibliography=FileEntry(bibliography, where("bibliography")),
-        front=front, chapters=chapters, back=back,
+        front=front, chapters=chapters, back=back, handouts=handouts,
     )
 
 

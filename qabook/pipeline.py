@@ -13,11 +13,11 @@ from qabook.diagnostics import NOWHERE, BuildFailed, Diagnostics, Location
 from qabook.load import load
 from qabook.model import build_model
 from qabook.model.nodes import Book
-from qabook import deck, environment, tex
+from qabook import deck, environment, handouts, tex
 from qabook.cache import NO_CACHE, Cache, file_digest, key
 from qabook.load.history import EMPTY
 from qabook.load.history import parse as history_parse
-from qabook.render import FORMATS, HISTORY, RenderContext, inputs, target
+from qabook.render import FORMATS, HISTORY, Made, RenderContext, inputs, target
 from qabook.render.output import FolderBusy, OutputFolder, StoppedAfterPublishing
 from qabook.render.processes import Renderers
 from qabook.resolve import ResolvedBook, resolve
@@ -33,6 +33,7 @@ class BuildOptions:
     cache: Path | None = None  #: the cache folder; None: no cache
     options: dict = field(default_factory=dict)  #: per-format options, e.g. "pdf": PrintOptions
     locked: bool = False  #: fail, publishing nothing, when the deck's history would change
+    strict: bool = False  #: fail, publishing nothing, on warnings too (the layout's included)
 
 
 def read_book(source: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> Book | None:
@@ -82,6 +83,7 @@ def _check(source: Path, diags: Diagnostics, cache: Cache) -> ResolvedBook | Non
     if not book.complete:
         return None
     resolved = resolve(book, diags)
+    handouts.check(resolved.book, diags)
     if not diags.has_errors():
         deck.report(resolved.book, diags)
     return resolved
@@ -108,13 +110,22 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
         identities = {fmt: inputs(fmt, ctx) for fmt in formats}
         todo = [fmt for fmt in formats
                 if not manifest.current(target(fmt, ctx), key("artifact", *identities[fmt]))]
+        for fmt in formats:  # an artifact up to date says again what its build found
+            if fmt not in todo:
+                diags.extend(manifest.warnings(target(fmt, ctx)))
+        _strict(options, diags)
         if todo:
             staged = _staged(ctx, out, diags)
-            for outcome in renderers.render(staged, todo).values():
-                if not isinstance(outcome, Path):
+            found: dict[str, tuple] = {}
+            for fmt, outcome in renderers.render(staged, todo).items():
+                if isinstance(outcome, Made):
+                    found[fmt] = outcome.warnings
+                    diags.extend(outcome.warnings)
+                elif not isinstance(outcome, Path):
                     diags.extend(outcome)
             if diags.has_errors():
                 raise BuildFailed(diags)
+            _strict(options, diags)
             change = _history_change(staged)
             if change and options.locked:
                 diags.error(Location(HISTORY), "history.locked",
@@ -128,11 +139,21 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
                 diags.notices.append(f"{HISTORY} updated ({change}): commit it with the book")
             _publish(out, [target(fmt, staged).name for fmt in todo], history, diags)
             for fmt in todo:
-                manifest.record(target(fmt, ctx), key("artifact", *identities[fmt]))
+                manifest.record(target(fmt, ctx), key("artifact", *identities[fmt]),
+                                found.get(fmt, ()))
             manifest.save()
             if out.stopped:
                 raise StoppedAfterPublishing(out.stopped[0])
     return [(target(fmt, ctx), fmt in todo) for fmt in formats]
+
+
+def _strict(options: BuildOptions, diags: Diagnostics) -> None:
+    """With --strict, a warning fails the build (publishing nothing)."""
+    if options.strict and diags.warnings:
+        diags.error(NOWHERE, "build.strict", f"{len(diags.warnings)} warning"
+                    f"{'s' if len(diags.warnings) != 1 else ''} and --strict: nothing was "
+                    "published", "fix what the warnings name, or build without --strict")
+        raise BuildFailed(diags)
 
 
 def _hold(path: Path, diags: Diagnostics) -> OutputFolder:
@@ -260,23 +281,29 @@ class Manifest:
     It is a cache entry like any other, sealed by this user's qabook: a manifest that came
     with a downloaded `build/` (which could call its own artifacts up to date) is not
     believed. An artifact is current when the digest of its inputs and its own bytes are
-    those recorded. Only a changed manifest is written: a no-op build writes nothing."""
+    those recorded. Only a changed manifest is written: a no-op build writes nothing. It
+    also keeps the warnings each artifact's renderer found (the print layout checks), which
+    a build that finds the artifact current reports again."""
 
     IDENT = key("manifest")
 
     def __init__(self, cache: Path | None):
         self.cache = Cache(cache)
         entries = self.cache.get("manifest", self.IDENT)
-        self.entries: dict[str, tuple[str, str | None]] = entries if isinstance(entries, dict) \
-            else {}
+        self.entries: dict[str, tuple] = entries if isinstance(entries, dict) else {}
         self.changed = False
 
     def current(self, artifact: Path, ident: str) -> bool:
         entry = self.entries.get(str(artifact.resolve()))
-        return entry is not None and entry == (ident, file_digest(artifact))
+        return entry is not None and entry[:2] == (ident, file_digest(artifact))
 
-    def record(self, artifact: Path, ident: str) -> None:
-        self.entries[str(artifact.resolve())] = (ident, file_digest(artifact))
+    def warnings(self, artifact: Path) -> tuple:
+        """The warnings recorded with an artifact."""
+        entry = self.entries.get(str(artifact.resolve()))
+        return entry[2] if entry is not None and len(entry) > 2 else ()
+
+    def record(self, artifact: Path, ident: str, warnings: tuple = ()) -> None:
+        self.entries[str(artifact.resolve())] = (ident, file_digest(artifact), tuple(warnings))
         self.changed = True
 
     def save(self) -> None:

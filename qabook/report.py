@@ -75,7 +75,20 @@ def book_table(book: Book) -> str:
              f"{sum(m.words for m in book.front + book.back):,} words of front and back matter")
     if bib is not None:
         total += f", {len(bib.keys):,} bibliography entries ({len(cited & set(bib.keys)):,} cited)"
-    return "\n".join(lines + ["", total])
+    return "\n".join(lines + ["", total] + _handouts(book))
+
+
+def _handouts(book: Book) -> list[str]:
+    """The handout sets of book.yaml, as `--handout NAME` builds them."""
+    sets = book.config.handouts
+    if not sets:
+        return []
+    lines = ["", "Handout sets (qabook build -f pdf --handout NAME):"]
+    for h in sets:
+        what = ", ".join([f"chapter {n}" for n in h.chapters] + [f"Q{n}" for n in h.questions])
+        lines.append(f"  {h.name}: {_clip(h.title, 40)} ({what or 'every question'}): "
+                     f"{', '.join(h.kinds)}")
+    return lines
 
 
 def _clip(text: str, width: int) -> str:

@@ -241,7 +241,9 @@ def geometry(pages: list[Page]) -> Geometry:
     size = Counter(l.size for b in bodies for l in b).most_common(1)[0][0]
     face = Counter(l.font for b in bodies for l in b if l.size == size).most_common(1)[0][0]
     widths = [round(l.x1 - l.x0) for b in bodies for l in b if l.font == face and l.size == size]
-    measure = max(w for w, n in Counter(widths).items() if n >= 5)
+    # the widest width many lines share (a short handout may have few full lines)
+    common = [w for w, n in Counter(widths).items() if n >= 5]
+    measure = max(common or widths or [0])
     tops = [b[0].top for b in bodies if b]
     bottoms = [max(l.bottom for l in b) for b in bodies if len(b) > 10]
     block_top = statistics.median(tops)

@@ -450,7 +450,7 @@ from qabook.pipeline import Manifest
 out = Path(sys.argv[1])
 manifest = Manifest(out / ".cache")
 epub = out / "a-tiny-book.epub"
-(ident, _), = [entry for name, entry in manifest.entries.items() if name.endswith(".epub")]
+(ident, *_), = [entry for name, entry in manifest.entries.items() if name.endswith(".epub")]
 epub.write_bytes(b"forged")
 manifest.record(epub, ident)
 manifest.save()

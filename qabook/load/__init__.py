@@ -135,6 +135,11 @@ def _load_bibliography(bib: Text, diags: Diagnostics, cache: Cache) -> Bibliogra
     return bibliography
 
 
+def read_config(root: Path, diags: Diagnostics) -> BookConfig | None:
+    """book.yaml alone, validated (the CLI expands `--handout NAME` with it)."""
+    return _config(root, diags)
+
+
 def _config(root: Path, diags: Diagnostics) -> BookConfig | None:
     origin = Location(BOOK_FILE)
     if not os.path.lexists(root / BOOK_FILE):

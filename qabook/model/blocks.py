@@ -11,6 +11,7 @@ from qabook.model.context import (FileContext, Pos, has_user_attr, is_wrapper, p
 from qabook.model.images import figure
 from qabook.model.inlines import inlines, unwrap
 from qabook.model.nodes import Table, ref_kind
+from qabook.model.positions import fingerprint
 
 
 def unwrap_blocks(raw: list[Any], ctx: FileContext,
@@ -62,6 +63,7 @@ def block_(block: dict, here: Pos, ctx: FileContext, before: list[Any]) -> list[
         if not content[0][1]:  # a language that is not a name was reported already
             ctx.warning(here, "code.language", "code block without a language",
                         "name it after the opening fence, e.g. ```python or ```text")
+        ctx.place(fingerprint(content[1], code=True), here)
         return [{"t": "CodeBlock", "c": [attr, content[1]]}]
     if kind == "RawBlock":
         ctx.error(here, "html.raw", f"raw {content[0]} is not allowed: {content[1].strip()[:40]}",
@@ -101,6 +103,7 @@ def _paragraph(kind: str, content: list, here: Pos, ctx: FileContext, before: li
         return []
     cleaned = inlines(content, ctx, here)
     _orphan_labels(cleaned, here, ctx)
+    ctx.place(fingerprint(cleaned), here)
     return [{"t": kind, "c": cleaned}]
 
 

@@ -44,6 +44,8 @@ class FileContext:
     part: str = ""  #: the div of a question file the walk is inside ("summary", …), or ""
     in_cloze: bool = False  #: whether the walk is inside a cloze span
     clozes: list[Cloze] = field(default_factory=list)  #: of the summary, in text order
+    #: (fingerprint, line) of each paragraph and code block, for print (model/positions.py)
+    positions: dict[str, int] = field(default_factory=dict)
     #: (path, what it held) for every figure path looked at: the model's verdict depends on it
     images: list[tuple[str, str]] = field(default_factory=list)
     depth: int = 0  #: how many levels of content the walk is inside
@@ -93,7 +95,12 @@ class FileContext:
         return Document(self.path, Location(self.path, 1, 1), tuple(self.refs),
                         tuple(self.citations), tuple(self.figures), tuple(self.tables),
                         tuple(self.equations), self.footnotes, hashlib.sha256(text).hexdigest(),
-                        tuple(self.formulas))
+                        tuple(self.formulas), tuple(self.positions.items()))
+
+    def place(self, print_: str, pos: Pos) -> None:
+        """Remember where a block with this fingerprint starts (the first one, if several do)."""
+        if print_ and pos is not None:
+            self.positions.setdefault(print_, pos[0])
 
 
 def position(attr: Any) -> Pos:

@@ -103,6 +103,9 @@ class Document:
     footnotes: int
     digest: str = ""  #: of the text the model was made from (renderers key caches by it)
     formulas: tuple[Formula, ...] = ()  #: every formula, checked against the math engines
+    #: (fingerprint, line) of each paragraph and code block: where print finds the source
+    #: line of what it lays out (model/positions.py)
+    positions: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

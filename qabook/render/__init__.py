@@ -1,8 +1,9 @@
 """Render: one module per artifact, each turning a ResolvedBook into one file.
 
-A renderer is a function `render(ctx: RenderContext) -> Path`. It sees the resolved book and
-the options, reads no source file except the assets the model points to (figures), and
-writes its artifact atomically into ctx.out.
+A renderer is a function `render(ctx: RenderContext) -> Path | Made`. It sees the resolved
+book and the options, reads no source file except the assets the model points to (figures),
+and writes its artifact atomically into ctx.out; a renderer that found something the author
+should know while making it (the print layout checks) returns the path with those warnings.
 """
 
 from __future__ import annotations
@@ -97,6 +98,15 @@ class RenderContext:
     def figures(self) -> dict[str, Location]:
         """Where each figure file (by src) is first shown in the book's source."""
         return {src: figure.location for src, figure in self.figure_files.items()}
+
+
+@dataclass(frozen=True)
+class Made:
+    """An artifact, with the warnings its renderer found while making it (a build reports
+    them, and again while the artifact stays up to date)."""
+
+    path: Path
+    warnings: tuple[Diagnostic, ...] = ()
 
 
 #: where an engine message comes from, when it is not about a file of the book

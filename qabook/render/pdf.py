@@ -34,7 +34,8 @@ import jinja2
 from qabook.cache import Cache, key
 from qabook.children import worker
 from qabook.diagnostics import NOWHERE, Diagnostic, Location
-from qabook.render import ENGINE, LIMIT, MACHINE, RenderContext, RenderError, inputs
+from qabook.handouts import KIND_TITLES
+from qabook.render import ENGINE, LIMIT, MACHINE, Made, RenderContext, RenderError, inputs
 from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
 from qabook.render.pdf_merge import Part, merge
@@ -100,8 +101,8 @@ def prepare(source: Path, options: dict) -> None:
     from qabook.render import pdf_layout  # noqa: F401
 
 
-def render(ctx: RenderContext) -> Path:
-    """Write build/<slug>[-selection].pdf."""
+def render(ctx: RenderContext) -> Made:
+    """Write build/<slug>[-selection].pdf; what the layout checks found comes with it."""
     try:
         return _render(ctx)
     except BrokenProcessPool:
@@ -110,11 +111,11 @@ def render(ctx: RenderContext) -> Path:
                           "the PDF was not written: run the build again") from None
 
 
-def _render(ctx: RenderContext) -> Path:
+def _render(ctx: RenderContext) -> Made:
     options: PrintOptions = ctx.options.get("pdf", PrintOptions())
     _check_selection(ctx, options)
     cache = Cache(ctx.cache)
-    selection = Selection(options.chapters, options.questions, options.solutions)
+    selection = Selection(options.chapters, options.questions, options.kind)
     # The edition the EPUB's page numbers come from: its map is shared with the EPUB.
     with (_Shared(ctx.scratch) if options == EDITION else _Shared(None)) as shared, \
             _pool() as pool:
@@ -134,13 +135,45 @@ def _environment() -> jinja2.Environment:
                               autoescape=True, undefined=jinja2.StrictUndefined)
 
 
-def _titles(ctx: RenderContext, data: dict, selection: Selection) -> None:
-    data["handout"] = _handout_title(ctx, selection)
-    data["title"] = ctx.config.title + (f" — {data['handout']}" if data["handout"] else "")
+LISTED = 6  #: a handout of at most this many questions lists them in its title block
 
 
-def _print(ctx, options, cache, pool, data, selection, shared: _Shared) -> Path:
-    _titles(ctx, data, selection)
+def _titles(ctx: RenderContext, data: dict, selection: Selection,
+            options: PrintOptions) -> None:
+    """What the book or handout is called: its title block, running heads and metadata."""
+    config = ctx.config
+    data["title"], data["subject"] = config.title, config.description
+    data["handout"], data["running_head"], data["sheet_title"] = None, "", ""
+    if selection.book:
+        return
+    kind = KIND_TITLES[selection.kind]
+    name = options.title or _handout_name(ctx, selection)
+    questions = [q for ch in data["chapters"] for q in ch["questions"]]
+    data["handout"] = {
+        "kind": kind, "name": name,
+        "source": f"From {config.title} · {', '.join(config.authors)}",
+        "date": config.date.isoformat(),
+        # a one-line list of its questions, when it has a few (a long one is no line)
+        "list": questions if 1 < len(questions) <= LISTED else [],
+    }
+    data["sheet_title"] = kind
+    data["running_head"] = f"{kind} · {name}"
+    data["title"] = f"{config.title} — {kind} · {name}"
+    numbers = ", ".join(q["label"] for q in questions)
+    data["subject"] = {
+        "handout": f"A handout of {config.title}: {numbers}, with their answers and quiz "
+                   "solutions.",
+        "worksheet": f"A worksheet of {config.title}: the prompts and quiz items of "
+                     f"{numbers}, with ruled space to write the answers in; no answers or "
+                     "solutions.",
+        "answer-key": f"The answer key to the worksheet of {config.title} on {numbers}: "
+                      "each question's short answer and where the book answers it, and the "
+                      "solutions of its quiz items.",
+    }[selection.kind]
+
+
+def _print(ctx, options, cache, pool, data, selection, shared: _Shared) -> Made:
+    _titles(ctx, data, selection, options)
     plan = chunks(data)
     environment = _environment()
     map_key = key("pdf-map", options.filename(ctx.config.slug), [c.name for c in plan])
@@ -161,10 +194,41 @@ def _print(ctx, options, cache, pool, data, selection, shared: _Shared) -> Path:
     parts = [Part(laid[c.name].pdf, starts[c.name][1], starts[c.name][2]) for c in plan]
     outline = [mark for chunk in plan for mark in chunk.bookmarks]
     pdf = merge(parts, _anchor_places(plan, laid, starts), outline, page_map.front,
-                _metadata(ctx, data), ctx.config.language)
+                _metadata(ctx, data), ctx.config.language, cache)
     target = ctx.out / options.filename(ctx.config.slug)
     atomic_write(target, lambda handle: handle.write(pdf))
-    return target
+    return Made(target, layout_warnings(ctx, plan, laid))
+
+
+#: what the author can do about each finding of the layout checks (render/pdf_checks.py)
+HINTS = {
+    "print.code-wraps": "it is printed wrapped, with a continuation mark; to keep it on one "
+                        "line, break it in the source (most languages allow a break inside "
+                        "brackets) or shorten it",
+    "print.equation-wide": "its number, if any, goes below it; to keep it inside the margins, "
+                           "break it into lines (\\begin{aligned}…) or shorten it",
+    "print.equation-number": "shorten the formula or break it into lines",
+    "print.overflow": "the line cannot break inside this word, URL, inline code or inline "
+                      "formula: put long code in a code block, make a long formula display "
+                      "math, or shorten the long item",
+}
+
+
+def layout_warnings(ctx: RenderContext, plan: list[Chunk],
+                    laid: dict[str, Laid]) -> tuple[Diagnostic, ...]:
+    """The layout checks' findings as warnings at the line the author wrote (else the file
+    the chunk prints), each once (Appendix B prints a prompt again, with the same finding)."""
+    found: dict[Diagnostic, None] = {}
+    for chunk in plan:
+        files = [ctx.source_of(anchor) for anchor in chunk.sources]
+        for code, where, message in laid[chunk.name].findings:
+            path, _, line = where.rpartition(":")
+            if path and line.isdigit():
+                location = Location(path, int(line), 1)
+            else:
+                location = files[0] if len(files) == 1 else NOWHERE
+            found[Diagnostic(location, "warning", code, message, HINTS.get(code, ""))] = None
+    return tuple(found)
 
 
 @dataclass
@@ -328,7 +392,7 @@ def _edition_map(ctx: RenderContext, cache: Cache) -> PageMap:
         for _ in range(WORKERS):
             pool.submit(warm_up, ctx.root, EDITION.paper, False)
         data = page_data(ctx, selection, cache)
-        _titles(ctx, data, selection)
+        _titles(ctx, data, selection, EDITION)
         plan = chunks(data)
         map_key = key("pdf-map", EDITION.filename(ctx.config.slug), [c.name for c in plan])
         page_map = cache.get("pdf-map", map_key) or PageMap()
@@ -404,7 +468,7 @@ def _metadata(ctx: RenderContext, data) -> dict[str, str]:
     config = ctx.config
     stamp = f"D:{config.date.strftime('%Y%m%d')}000000Z"
     return {"/Title": data["title"], "/Author": ", ".join(config.authors),
-            "/Subject": config.description, "/Keywords": ", ".join(config.subjects),
+            "/Subject": data["subject"], "/Keywords": ", ".join(config.subjects),
             "/Creator": "qabook", "/Producer": "qabook (WeasyPrint, pikepdf)",
             "/CreationDate": stamp, "/ModDate": stamp}
 
@@ -422,11 +486,13 @@ def _check_selection(ctx: RenderContext, options: PrintOptions) -> None:
                               hint="questions are " + ", ".join(map(str, questions)))
 
 
-def _handout_title(ctx: RenderContext, selection: Selection) -> str:
+def _handout_name(ctx: RenderContext, selection: Selection) -> str:
+    """What a handout prints, when no handout set of book.yaml names it."""
     if selection.whole:
-        return ""
+        return f"All {len(ctx.book.questions)} Questions"
     parts = [f"Chapter {c.number}: {c.title}" for c in ctx.book.chapters
              if c.number in selection.chapters]
-    parts += [f"Q{n}" for n in selection.questions]
-    kind = "Worksheet" if not selection.solutions else "Handout"
-    return f"{kind} · " + ", ".join(parts)
+    singles = [q for q in ctx.book.questions if q.number in selection.questions]
+    if len(singles) == 1 and not parts:
+        return f"{singles[0].label} {singles[0].title}"
+    return ", ".join(parts + [q.label for q in singles])

@@ -24,8 +24,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from qabook.children import OverLimit, limited
 from qabook.regular import NotRegular, TooLarge, read_regular
 from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
-from qabook.render import ENGINE, LIMIT, MACHINE
-from qabook.render import pdf_tags
+from qabook.render import ENGINE, LIMIT, MACHINE, pdf_checks, pdf_tags
 from qabook.render.pages import ATTRIBUTE as MARK
 from qabook.resources import TEMPLATES
 
@@ -49,6 +48,8 @@ class Laid:
     #: for each page, the name of the block its first line of content is in (a page marker
     #: or an id, see render/pages.py), None for a page without content
     marks: tuple[str | None, ...] = ()
+    #: what the layout checks found (render/pdf_checks.py): (code, "path:line", message)
+    findings: tuple[tuple[str, str, str], ...] = ()
 
 
 class _SizedArrays:
@@ -136,7 +137,8 @@ def lay_out(html: str, root: str, paper: str, write: bool,
         root_uri = Path(root).resolve().as_uri() + "/"
         return Laid(0, {}, None, tuple((text, where or named_file(text, root_uri))
                                        for text, where in warnings.messages))
-    return Laid(len(document.pages), anchors, pdf, marks=first_marks(document))
+    return Laid(len(document.pages), anchors, pdf, marks=first_marks(document),
+                findings=pdf_checks.check(document, paper))
 
 
 def first_marks(document) -> tuple[str | None, ...]:

@@ -1,4 +1,4 @@
-"""Merge chunk PDFs into the book (the one pikepdf user): pages, links, outline, labels, metadata.
+"""Merge chunk PDFs into the book: pages, links, outline, labels, metadata, shared fonts.
 
 Links between chunks arrive as `qabook:<anchor>` URIs and leave as destinations; every anchor
 of every chunk becomes a named destination of the book; the outline, the page labels
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
+from qabook.cache import NO_CACHE, Cache
+from qabook.render.pdf_fonts import share_fonts
 from qabook.render.pdf_plan import roman
 from qabook.render.pdf_tags import tag_book
 
@@ -32,11 +34,12 @@ class Part:
 
 def merge(parts: list[Part], anchors: dict[str, tuple[int, float, float]],
           outline: list[tuple[int, str, str]], front_pages: int, metadata: dict[str, str],
-          language: str) -> bytes:
+          language: str, cache: Cache = NO_CACHE) -> bytes:
     """The book PDF.
 
     anchors: every anchor with (page index in the book, left, top) in PDF points;
-    outline: (level, title, anchor) in reading order.
+    outline: (level, title, anchor) in reading order; cache keeps the book's font subsets
+    (see pdf_fonts).
     """
     book = pikepdf.new()
     sources = []
@@ -52,6 +55,7 @@ def merge(parts: list[Part], anchors: dict[str, tuple[int, float, float]],
             warnings.filterwarnings("ignore", message="Copying pages from another Pdf")
             book.pages.extend(source.pages[1:] if part.pad else source.pages)
     pages = [page.obj for page in book.pages]
+    share_fonts(book, cache)  # one copy of each face, not one per chunk
 
     def destination(anchor: str) -> Array:
         index, left, top = anchors[anchor]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jinja2
@@ -33,6 +33,7 @@ class Chunk:
     head: str = ""  #: the left running head (the chapter), when the chunk has one
     bookmarks: tuple[tuple[int, str, str], ...] = ()  #: (level, title, anchor) for the outline
     sources: tuple[str, ...] = ()  #: anchors of the questions and matters whose text it prints
+    sheet: str = ""  #: a handout's chunk: what the handout is ("Worksheet"), for its heads
 
 
 UNKNOWN_PAGE = "00"  #: the page of an anchor not laid out yet (a first pass's placeholder)
@@ -90,6 +91,8 @@ def roman(number: int) -> str:
 
 def chunks(data: dict[str, Any]) -> list[Chunk]:
     """The print book in reading order (data as print_html.page_data makes it)."""
+    if not data["selection"].book:
+        return _handout(data)
     out = [Chunk(ROMAN, "front", {}, True,
                  bookmarks=tuple((1, m["title"], m["anchor"]) for m in data["front"]),
                  sources=tuple(m["anchor"] for m in data["front"]))]
@@ -119,6 +122,47 @@ def chunks(data: dict[str, Any]) -> list[Chunk]:
     return out
 
 
+def _handout(data: dict[str, Any]) -> list[Chunk]:
+    """A handout (qabook/handouts.py) in reading order: its questions, the first with the
+    title block on page 1; no front matter, chapter openers, appendices or blank pages. A
+    handout's quiz solutions follow its questions (an answer key has them in place, a
+    worksheet none), then the works they cite."""
+    head, sheet = data["running_head"], data["sheet_title"]
+    out: list[Chunk] = []
+    for chapter in data["chapters"]:
+        qs = chapter["questions"]
+        # the first question of a chapter carries the chapter's anchor (its bookmark)
+        opening = (1, f"{chapter['label']} {chapter['title']}", chapter["anchor"])
+        entries = [(2, f"{q['label']} {q['title']}", q["anchor"]) for q in qs]
+        if data["selection"].kind in ("worksheet", "answer-key"):
+            # short questions without figures: a chapter's run on, page after page
+            out.append(Chunk(f"sheet-{chapter['anchor']}", "question",
+                             {"items": [(chapter, q, i == 0) for i, q in enumerate(qs)],
+                              "title_block": not out}, False, head,
+                             (opening, *entries), tuple(q["anchor"] for q in qs), sheet))
+            continue
+        for index, q in enumerate(qs):
+            out.append(Chunk(f"question-{q['anchor']}", "question",
+                             {"chapter": chapter, "question": q, "title_block": not out,
+                              "chapter_line": index == 0}, False, head,
+                             ((opening,) if index == 0 else ()) + (entries[index],),
+                             (q["anchor"],), sheet))
+    if data["selection"].kind == "handout" and data["solutions"]:
+        title = data["solutions_title"]
+        chapters = [ch for ch in data["chapters"] if any(q["exercises"]
+                                                         for q in ch["questions"])]
+        out += [Chunk(f"solutions-{ch['anchor']}", "solutions", {"chapters": [ch],
+                                                                 "first": i == 0},
+                      False, head, ((1, title, "appendix-a"),) if i == 0 else (),
+                      tuple(q["anchor"] for q in ch["questions"]), sheet)
+                for i, ch in enumerate(chapters)]
+    if data["references"] and out:  # after the last text, not alone on a page of its own
+        last = out[-1]
+        out[-1] = replace(last, data={**last.data, "references_here": True},
+                          bookmarks=last.bookmarks + ((1, WORDS["references"], "references"),))
+    return out
+
+
 def _per_chapter(data, kind: str, anchor: str, title: str, keep) -> list[Chunk]:
     chapters = [ch for ch in data["chapters"] if keep(ch)]
     return [Chunk(f"{kind}-{ch['anchor']}", kind, {"chapters": [ch], "first": i == 0}, i == 0,
@@ -140,6 +184,8 @@ def chunk_html(environment: jinja2.Environment, data: dict[str, Any], chunk: Chu
 
 def _page_rules(chunk: Chunk, first: int, pad: bool, page_map: PageMap) -> str:
     """This chunk's page numbers and running heads."""
+    if chunk.sheet:
+        return _handout_rules(chunk, first, pad, page_map)
     if chunk.kind == "front":
         numbers = "counter(page, lower-roman)"
         start = ""
@@ -155,6 +201,28 @@ def _page_rules(chunk: Chunk, first: int, pad: bool, page_map: PageMap) -> str:
             f"@bottom-left {{ content: {numbers}; }} }}\n"
             f"@page :right {{ @top-right {{ content: {right}; }} "
             f"@bottom-right {{ content: {numbers}; }} }}\n")
+
+
+def _handout_rules(chunk: Chunk, first: int, pad: bool, page_map: PageMap) -> str:
+    """A handout's pages: numbered from 1; the left head names the handout, the right one
+    what it is and the question; page 1, under the title block, has no head."""
+    left = css_string(chunk.head)
+    right = f"{css_string(chunk.sheet + ' · ')} string(question)" \
+        if chunk.kind == "question" else left
+    rules = f"@page :first {{ counter-set: page {first - page_map.front - pad}; }}\n"
+    if chunk.data.get("title_block"):
+        rules += "@page :first { @top-left { content: none; } @top-right { content: none; } }\n"
+    return (rules +
+            f"@page :left {{ @top-left {{ content: {left}; }} "
+            f"@bottom-left {{ content: counter(page); }} }}\n"
+            f"@page :right {{ @top-right {{ content: {right}; }} "
+            f"@bottom-right {{ content: counter(page); }} }}\n")
+
+
+def css_string(text: str) -> str:
+    """Text as a CSS string (inside a <style> element of an HTML document)."""
+    return '"' + "".join(f"\\{ord(c):x} " if c in '"\\<>&' or ord(c) < 0x20 or c == "\x7f"
+                         else c for c in text) + '"'
 
 
 TAG = re.compile(r"<a ([^>]*)>")

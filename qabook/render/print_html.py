@@ -20,7 +20,7 @@ from qabook.model.attributes import is_cloze, plain_cloze
 from qabook.model.nodes import Chapter, Question
 from qabook.render import RenderContext, RenderError, book_inputs
 from qabook.render import html as writer
-from qabook.render import pages
+from qabook.render import pages, source_lines
 from qabook.render.epub_ast import QUESTIONS_ID, SOLUTIONS_ID
 from qabook.diagnostics import Location
 from qabook.resources import TEMPLATES
@@ -31,6 +31,8 @@ WORDS = {
     "contents": "Contents", "quiz": "Quiz", "solution_on": "Solution on p.\u00a0",
     "exercise_on": "p.\u00a0", "appendix_a": "Appendix A: Quiz Solutions",
     "appendix_b": "Appendix B: List of Questions", "references": "References",
+    # a handout's own solutions: it has no appendices
+    "quiz_solutions": "Quiz Solutions",
     "chapter": "Chapter", "questions_here": "In this chapter",
     # true of the print edition only: it embeds these faces (the EPUB uses the reader's)
     "typeset": "Typeset in Source Serif 4, Source Sans 3 and Source Code Pro "
@@ -48,15 +50,25 @@ class PrintError(RenderError):
 
 @dataclass(frozen=True)
 class Selection:
-    """What a print run holds: the whole book, or a handout of chapters or questions."""
+    """What a print run holds: the whole book, or a handout (qabook/handouts.py) of chapters
+    or questions, or of every question."""
 
     chapters: tuple[int, ...] = ()
     questions: tuple[int, ...] = ()
-    solutions: bool = True
+    kind: str = "book"  #: book, handout, worksheet or answer-key
 
     @property
     def whole(self) -> bool:
         return not self.chapters and not self.questions
+
+    @property
+    def book(self) -> bool:
+        """The book itself: its front and back matter, chapter openers, appendices."""
+        return self.kind == "book"
+
+    @property
+    def solutions(self) -> bool:
+        return self.kind != "worksheet"
 
     def keeps(self, question: Question) -> bool:
         return self.whole or question.chapter in self.chapters or question.number in self.questions
@@ -72,6 +84,7 @@ class _State:
     xrefs: int = 0
     notes: int = 0
     problems: list[PrintError] = field(default_factory=list)
+    positions: dict[str, int] = field(default_factory=dict)  #: the document's, by fingerprint
     #: (TeX, display) -> (words, linear form) of each formula, for the tagged PDF
     words: dict[tuple[str, bool], tuple[str, str]] = field(default_factory=dict)
 
@@ -83,9 +96,9 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
     chapters = [(c, [q for q in c.questions if selection.keeps(q)]) for c in book.chapters]
     chapters = [(c, qs) for c, qs in chapters if qs]
     questions = [q for _, qs in chapters for q in qs]
-    front = list(book.front) if selection.whole else []
-    back = list(book.back) if selection.whole else []
-    anchors = _anchors(ctx, questions, front + back)
+    front = list(book.front) if selection.book else []
+    back = list(book.back) if selection.book else []
+    anchors = _anchors(ctx, questions, front + back, selection)
     # A question's (or matter's) HTML is a function of its text, of the anchors printed and
     # of book_inputs: when none of them changed, it is not rebuilt.
     shared = key("print-html", sorted(anchors), book_inputs(ctx))
@@ -107,17 +120,19 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
         state = _State(prefix, anchors, cache, words=said)
         documents.append(maker(item, state))
         problems += state.problems
-    documents.append(_bibliography_doc(questions, front + back))
+    documents.append(_bibliography_doc(questions, front + back, selection))
     if problems:
         raise problems[0]
     written = writer.write(documents, book.bibliography, ctx.config.language, math="plain",
                            link_citations=True, cache=cache)
-    html.update({doc.prefix: _unprefix_links(doc.prefix, parts, anchors)
+    html.update({doc.prefix: {name: source_lines.finish(text) for name, text in
+                              _unprefix_links(doc.prefix, parts, anchors).items()}
                  for doc, parts in zip(documents, written)})
     for _, _, prefix, ident in todo:
         cache.put("print-html", ident, html[prefix])
     return {
         "config": ctx.config, "words": WORDS, "selection": selection,
+        "solutions_title": WORDS["appendix_a"] if selection.book else WORDS["quiz_solutions"],
         # Appendix A is printed (and listed in the contents) only when it has a solution
         "solutions": selection.solutions and any(q.exercises for q in questions),
         "marks": {"copyright": pages.COPYRIGHT},  # where a page starts, named as in the EPUB
@@ -129,16 +144,55 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
     }
 
 
-def _anchors(ctx: RenderContext, questions: list[Question], matters) -> set[str]:
+def _anchors(ctx: RenderContext, questions: list[Question], matters,
+             selection: Selection) -> set[str]:
     """Every id a link may point at in this print document."""
     kept = {q.number for q in questions}
     anchors = {t.anchor for t in ctx.resolved.labels.values() if t.question in kept or
                (t.question == 0 and matters)}
     anchors |= {q.anchor for q in questions}
+    if selection.kind in ("worksheet", "answer-key"):  # only what they print
+        printed = {e.anchor for q in questions for e in q.exercises}
+        if selection.solutions:
+            printed |= {e.solution_anchor for q in questions for e in q.exercises}
+        printed |= {q.anchor for q in questions} | _ids(_printed_parts(questions, selection))
+        anchors &= printed
     return anchors
 
 
+def _printed_parts(questions: list[Question], selection: Selection) -> list[Any]:
+    """The blocks a worksheet or an answer key prints of its questions."""
+    parts: list[Any] = []
+    for q in questions:
+        parts += [q.prompt] + [e.prompt for e in q.exercises]
+        if selection.kind == "answer-key":
+            parts += [q.summary] + [e.solution for e in q.exercises]
+    return parts
+
+
+#: where a node's Attr is in pandoc's AST (its id is the Attr's first item)
+_ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Figure": 0, "Table": 0, "CodeBlock": 0,
+            "Code": 0, "Image": 0, "Link": 0}
+
+
+def _ids(blocks: Any) -> set[str]:
+    """Every id given in pandoc AST blocks."""
+    found = set()
+    for node in ast.iter_nodes(blocks):
+        index = _ATTR_AT.get(node["t"])
+        if index is not None and node["c"][index][0]:
+            found.add(node["c"][index][0])
+    return found
+
+
+def _cited(blocks: Any) -> set[str]:
+    """The keys of every work cited in pandoc AST blocks."""
+    return {c["citationId"] for node in ast.iter_nodes(blocks) if node["t"] == "Cite"
+            for c in node["c"][0]}
+
+
 def _matter_doc(matter, state: _State) -> writer.HtmlDocument:
+    state.positions = dict(matter.doc.positions)
     blocks = pages.mark(matter.blocks, pages.matter(matter))
     return writer.HtmlDocument(matter.ident, {"body": _print(blocks, state, 1, matter.doc.path)},
                                Location(matter.doc.path))
@@ -146,6 +200,7 @@ def _matter_doc(matter, state: _State) -> writer.HtmlDocument:
 
 def _question_doc(q: Question, state: _State) -> writer.HtmlDocument:
     path = q.doc.path
+    state.positions = dict(q.doc.positions)
     mark = pages.mark  # the blocks a page can start with, named as in the EPUB
     parts = {"prompt": _print(mark(q.prompt, pages.prompt(q)), state, 0, path),
              # Appendix B prints it again
@@ -160,10 +215,15 @@ def _question_doc(q: Question, state: _State) -> writer.HtmlDocument:
     return writer.HtmlDocument(q.anchor, parts, Location(path))
 
 
-def _bibliography_doc(questions: list[Question], matters) -> writer.HtmlDocument:
-    """A document citing every work the printed parts cite: its bibliography is the book's."""
-    keys = sorted({c.key for doc in [q.doc for q in questions] + [m.doc for m in matters]
-                   for c in doc.citations})
+def _bibliography_doc(questions: list[Question], matters,
+                      selection: Selection) -> writer.HtmlDocument:
+    """A document citing every work the printed parts cite: its bibliography is the book's
+    (a worksheet's or answer key's: the works its prompts, summaries and solutions cite)."""
+    if selection.kind in ("worksheet", "answer-key"):
+        keys = sorted(_cited(_printed_parts(questions, selection)))
+    else:
+        keys = sorted({c.key for doc in [q.doc for q in questions] + [m.doc for m in matters]
+                       for c in doc.citations})
     cites = [{"citationId": k, "citationPrefix": [], "citationSuffix": [],
               "citationMode": {"t": "NormalCitation"}, "citationNoteNum": 0, "citationHash": 0}
              for k in keys]
@@ -206,6 +266,8 @@ def _print(content, state: _State, shift: int, path: str) -> list[Any]:
             return _xref(node, state)
         if is_cloze(node):  # a key term marked for the cloze card prints as plain text
             return plain_cloze(node, ast.walk(node["c"][1], visit))
+        if kind in ("Para", "Plain", "CodeBlock"):  # where it is written, for the checks
+            return source_lines.locate(node, state.positions, path, visit)
         if kind == "Header" and shift:
             level, attr, text = node["c"]
             return ast.Header(min(level + shift, 6), attr, ast.walk(text, visit))
@@ -315,8 +377,24 @@ def _chapter(chapter: Chapter, questions: list[Question], html: dict) -> dict[st
                       "questions": pages.appendix_chapter(QUESTIONS_ID, chapter)}}
 
 
+#: a worksheet's space to write: ruled lines, one per WORDS_PER_LINE words of the book's own
+#: short answer (the summary for the prompt, a solution's first paragraph for a quiz item),
+#: within these bounds. A handwritten line on the measure holds about 10 words.
+WORDS_PER_LINE = 10
+PROMPT_LINES = (4, 12)
+ITEM_LINES = (4, 10)
+
+
+def writing_lines(blocks: Any, bounds: tuple[int, int]) -> int:
+    """How many ruled lines a worksheet leaves for an answer as long as blocks."""
+    words = ast.word_count(blocks)
+    return min(bounds[1], max(bounds[0], -(-words // WORDS_PER_LINE)))
+
+
 def _question(q: Question, parts: dict[str, str]) -> dict[str, Any]:
     return {
+        "number": q.number, "chapter": q.chapter,
+        "lines": writing_lines(q.summary or q.body[:1], PROMPT_LINES),
         "anchor": q.anchor, "label": q.label, "title": q.title, "prompt": parts["prompt"],
         "prompt_again": parts["prompt-again"],
         "summary": parts["summary"], "body": parts["body"],
@@ -325,5 +403,6 @@ def _question(q: Question, parts: dict[str, str]) -> dict[str, Any]:
                        "solution_anchor": e.solution_anchor, "prompt": parts[f"ex-{e.letter}"],
                        "prompt_again": parts[f"ex-{e.letter}-again"],
                        "solution": parts[f"sol-{e.letter}"],
+                       "lines": writing_lines(e.solution[:1], ITEM_LINES),
                        "to_solution": pages.to_solution(e)} for e in q.exercises],
     }

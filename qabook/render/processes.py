@@ -21,11 +21,13 @@ from pathlib import Path
 from qabook import pandoc
 from qabook.children import die_with_parent
 from qabook.diagnostics import NOWHERE, Diagnostic
-from qabook.render import RenderContext, RenderError, engine_failure, renderer, renderer_module
+from qabook.render import (Made, RenderContext, RenderError, engine_failure, renderer,
+                           renderer_module)
 
 SLOWEST = "pdf"  # the format every build waits for; the others yield the CPU to it
 
-Outcome = Path | list[Diagnostic]  #: an artifact, or the diagnostics that say why not
+#: an artifact (with the warnings found making it), or the diagnostics that say why not
+Outcome = Path | Made | list[Diagnostic]
 
 
 class Renderers:
@@ -56,7 +58,8 @@ class Renderers:
 
 
 def render_one(ctx: RenderContext, fmt: str) -> Outcome:
-    """Render one format in this process: the artifact's path, or why not."""
+    """Render one format in this process: the artifact's path (and its warnings), or why
+    not."""
     try:
         return renderer(fmt)(ctx)
     except RenderError as exc:
