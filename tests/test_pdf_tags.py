@@ -274,13 +274,14 @@ def test_the_real_books_formulas_are_searchable(real_pdf, real_tree) -> None:
     assert said["0.8^10 ≈ 0.107"] == "0.8 to the power 10 is approximately 0.107"
 
 
-def test_struct_text_reads_the_question_in_order(real_pdf) -> None:
-    lines = [line.strip().strip('"') for line in struct_text(real_pdf).splitlines()]
-    start = lines.index("Besides selecting hyperparameters and estimating performance, "
-                        "what else can ")
-    following = [line for line in lines[start + 1:start + 12] if line]
+def test_struct_text_reads_the_question_in_order(tiny_pdf) -> None:
+    """poppler's reader of structure trees (on the tiny book: on the real one it takes
+    minutes) reads the prompt, then the formula, then the rest of the sentence."""
+    lines = [line.strip().strip('"') for line in struct_text(tiny_pdf).splitlines()]
+    start = lines.index("What is the first question about, and what is ")
+    following = [line for line in lines[start + 1:start + 8] if line]
     assert following[0] == "Formula:" and following.index("k") < 4
-    assert [line for line in following if line.startswith("-fold cross-val")]
+    assert "-fold?" in following
 
 
 def test_every_link_says_where_it_goes(real_tree) -> None:
