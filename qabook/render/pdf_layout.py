@@ -24,7 +24,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from qabook.children import OverLimit, limited
 from qabook.regular import NotRegular, TooLarge, read_regular
 from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
-from qabook.render import ENGINE, LIMIT, MACHINE, pdf_checks
+from qabook.render import ENGINE, LIMIT, MACHINE, pdf_checks, pdf_tags
 from qabook.render.pages import ATTRIBUTE as MARK
 from qabook.render import pdf_type
 from qabook.render.pdf_flow import MAX_LAYOUTS as MAX_FLOW_LAYOUTS, Flow
@@ -85,6 +85,7 @@ class _SizedArrays:
 if not isinstance(weasyprint.pdf.fonts.ffi, _SizedArrays):
     weasyprint.pdf.fonts.ffi = _SizedArrays(weasyprint.pdf.fonts.ffi)
 pdf_type.install()  # justified lines never get word spaces over MAX_WORD_SPACE
+pdf_tags.install()  # qabook's roles in WeasyPrint's structure tree (render/pdf_tags.py)
 
 _WORKER: dict = {}
 MAX_PUSHES = 4  #: layouts of one chunk spent on stranded footnotes before giving up
@@ -136,7 +137,8 @@ def lay_out(html: str, root: str, paper: str, write: bool,
             pdf = None
             if write:
                 out = io.BytesIO()
-                document.write_pdf(out)
+                with pdf_tags.tagging(html):
+                    document.write_pdf(out, pdf_tags=True)
                 pdf = out.getvalue()
         except FatalURLFetchingError as exc:
             warnings.add(str(exc), "")

@@ -17,6 +17,8 @@ from pikepdf import Array, Dictionary, Name, String
 
 from qabook.cache import NO_CACHE, Cache
 from qabook.render.pdf_fonts import share_fonts
+from qabook.render.pdf_plan import roman
+from qabook.render.pdf_tags import tag_book
 
 SCHEME = "qabook:"
 
@@ -41,12 +43,14 @@ def merge(parts: list[Part], anchors: dict[str, tuple[int, float, float]],
     """
     book = pikepdf.new()
     sources = []
+    placed = []  # each chunk, where its first page kept lands, and whether it has a pad
     for part in parts:
         source = pikepdf.open(io.BytesIO(part.pdf))
         sources.append(source)  # pages stay linked to their source until the book is saved
         if part.blank_before:
             box = source.pages[0].mediabox
             book.add_blank_page(page_size=(float(box[2]), float(box[3])))
+        placed.append((source, len(book.pages), part.pad))
         with warnings.catch_warnings():  # named destinations are rebuilt below, for the book
             warnings.filterwarnings("ignore", message="Copying pages from another Pdf")
             book.pages.extend(source.pages[1:] if part.pad else source.pages)
@@ -74,12 +78,24 @@ def merge(parts: list[Part], anchors: dict[str, tuple[int, float, float]],
         book.docinfo[Name(field)] = value
     book.Root.Lang = String(language)
     book.Root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
+    tag_book(book, placed, _describe(anchors, outline, front_pages), metadata, language)
     out = io.BytesIO()
     book.save(out, deterministic_id=True, compress_streams=True,
               object_stream_mode=pikepdf.ObjectStreamMode.generate)
     for source in sources:
         source.close()
     return out.getvalue()
+
+
+def _describe(anchors: dict, outline: list[tuple[int, str, str]], front_pages: int
+              ) -> dict[str, str]:
+    """Where each anchor is, in words: its outline title if it has one, and its page."""
+    titles = {anchor: title for _, title, anchor in outline}
+    out = {}
+    for anchor, (index, _, _) in anchors.items():
+        page = roman(index + 1) if index < front_pages else str(index - front_pages + 1)
+        out[anchor] = f"{titles[anchor]}, page {page}" if anchor in titles else f"page {page}"
+    return out
 
 
 def _relink(page, anchors: dict) -> None:

@@ -7,8 +7,11 @@ ones land on their own page), and references to parts left out of a handout beco
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 from qabook import ast
@@ -20,7 +23,9 @@ from qabook.render import html as writer
 from qabook.render import pages, source_lines
 from qabook.render.epub_ast import QUESTIONS_ID, SOLUTIONS_ID
 from qabook.diagnostics import Location
+from qabook.resources import TEMPLATES
 from qabook.tex.draw import MathError, draw as draw_math
+from qabook.tex.words import words as formula_words
 
 WORDS = {
     "contents": "Contents", "quiz": "Quiz", "solution_on": "Solution on p.\u00a0",
@@ -80,6 +85,8 @@ class _State:
     notes: int = 0
     problems: list[PrintError] = field(default_factory=list)
     positions: dict[str, int] = field(default_factory=dict)  #: the document's, by fingerprint
+    #: (TeX, display) -> (words, linear form) of each formula, for the tagged PDF
+    words: dict[tuple[str, bool], tuple[str, str]] = field(default_factory=dict)
 
 
 def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE) -> dict[str, Any]:
@@ -107,8 +114,10 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
         else:
             todo.append((maker, item, prefix, ident))
     documents, problems = [], []
+    said = formula_words([(f.tex, f.display) for _, item, _, _ in todo
+                          for f in item.doc.formulas], cache) if todo else {}
     for maker, item, prefix, _ in todo:
-        state = _State(prefix, anchors, cache)
+        state = _State(prefix, anchors, cache, words=said)
         documents.append(maker(item, state))
         problems += state.problems
     documents.append(_bibliography_doc(questions, front + back, selection))
@@ -279,9 +288,59 @@ def _math(node: dict, state: _State, path: str) -> Any:
             return ast.Str(tex)
         state.cache.put("math", ident, image)
     css = "math display" if display else "math inline"
+    said, text = state.words.get((tex, display)) or formula_words([(tex, display)],
+                                                                  state.cache)[(tex, display)]
     html = image.img(tex, css)
-    return {"t": "RawInline", "c": ["html", f'<span class="math-block">{html}</span>' if display
-                                    else html]}
+    # Tagged PDF (issue 18, tags): the formula is one Formula element whose /Alt is its
+    # words and /ActualText its linear form; the linear form is also drawn in transparent
+    # text over the drawing (sized to its width), so that search, copy and pdftotext find it.
+    shown = _drawable(text)
+    size = min(1.25, max(0.2, image.width / _width(shown))) if shown else 1
+    hidden = (f'<span class="math-text" aria-hidden="true" style="font-size:{size:.3f}em">'
+              f'{escape(shown)}</span>') if shown else ""
+    data = (f'data-pdf-role="Formula" data-pdf-alt="{escape(said, quote=True)}" '
+            f'data-pdf-actualtext="{escape(text, quote=True)}"')
+    return {"t": "RawInline", "c": ["html", f'<span class="math-block formula" {data}>{hidden}'
+                                    f'{html}</span>' if display else
+                                    f'<span class="formula" {data}>{hidden}{html}</span>']}
+
+
+#: the face of the hidden text of formulas (book.css, .math-text)
+HIDDEN_FACE = TEMPLATES / "fonts" / "SourceSerif4-Regular.otf"
+
+
+@functools.lru_cache(maxsize=1)
+def _metrics() -> tuple[dict[int, str], dict[str, float]]:
+    """The hidden text's face: its character map and each glyph's advance in em."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(HIDDEN_FACE, lazy=True) as font:
+        units = font["head"].unitsPerEm
+        return (dict(font.getBestCmap()),
+                {glyph: advance / units for glyph, (advance, _) in font["hmtx"].metrics.items()})
+
+
+#: characters the hidden face lacks, written with those it has
+LACKING = {"‖": "||", "∥": "||", "⊤": "T", "ℓ": "l"}
+
+
+def _drawable(text: str) -> str:
+    """text in characters the hidden face has (no other font may be pulled in): a letter it
+    lacks (ℒ, ℝ) as its plain form (L, R), else left out."""
+    cmap, _ = _metrics()
+    out = []
+    for char in text:
+        for form in (char, LACKING.get(char, ""), unicodedata.normalize("NFKC", char)):
+            if form and all(ord(c) in cmap for c in form):
+                out.append(form)
+                break
+    return " ".join("".join(out).split())
+
+
+def _width(text: str) -> float:
+    """The width of text in the hidden face, in em."""
+    cmap, advances = _metrics()
+    return max(0.05, sum(advances[cmap[ord(c)]] for c in text))
 
 
 def _footnote(node: dict, state: _State, path: str, shift: int) -> list[Any]:
@@ -294,7 +353,7 @@ def _footnote(node: dict, state: _State, path: str, shift: int) -> list[Any]:
             inlines.extend(block["c"])
     n = f"{state.prefix}-{state.notes}"
     return [ast.Span(ast.attr(f"fnc-{n}", ["fn-call"]), []),
-            ast.Span(ast.attr(f"fn-{n}", ["fn"]), inlines)]
+            ast.Span(ast.attr(f"fn-{n}", ["fn"], [["pdf-role", "Note"]]), inlines)]
 
 
 def _xref(node: dict, state: _State) -> Any:

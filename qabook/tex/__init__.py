@@ -22,7 +22,7 @@ from qabook import pandoc
 from qabook.cache import Cache, key
 from qabook.children import worker
 from qabook.diagnostics import NOWHERE, Diagnostics, Location
-from qabook.tex import draw, mathjax
+from qabook.tex import draw, mathjax, words
 from qabook.tex.draw import MathError, MathImage
 
 Key = tuple[str, bool]  #: (TeX, display): what the engines are asked about
@@ -104,6 +104,7 @@ def problems(formulas: list[Key], cache: Cache) -> dict[Key, list[tuple[str, str
         return out
     drawn = _drawings(todo, cache)
     mathml = pandoc.mathml(todo)
+    words.remember(todo, mathml, cache)  # the tagged PDF's text of each formula, while here
     for formula, image, (epub, html) in zip(todo, drawn, mathml):
         found = []
         extra = _extra(image, html) if isinstance(image, MathImage) and not epub else ""
