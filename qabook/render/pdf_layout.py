@@ -24,9 +24,8 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from qabook.children import OverLimit, limited
 from qabook.regular import NotRegular, TooLarge, read_regular
 from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
-from qabook.render import ENGINE, LIMIT, MACHINE, pdf_checks, pdf_tags
+from qabook.render import ENGINE, LIMIT, MACHINE, pdf_checks, pdf_tags, pdf_type
 from qabook.render.pages import ATTRIBUTE as MARK
-from qabook.render import pdf_type
 from qabook.render.pdf_flow import MAX_LAYOUTS as MAX_FLOW_LAYOUTS, Flow
 from qabook.resources import TEMPLATES
 
