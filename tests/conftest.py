@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from qabook import pipeline
 from qabook.cli import main
+from qabook.diagnostics import Diagnostics
 
 TESTS = Path(__file__).parent
 BOOKS = TESTS / "books"
@@ -122,6 +124,15 @@ def real_epub(real_epub_and_pdf) -> Path:
 def real_pdf(real_epub_and_pdf) -> Path:
     """The real book's print PDF, built once per test session."""
     return real_epub_and_pdf[1]
+
+
+@pytest.fixture(scope="session")
+def checked_book():
+    """The real book as `check` models it (no build)."""
+    diags = Diagnostics()
+    resolved = pipeline.check(SOURCE, diags)
+    assert not diags.errors
+    return resolved.book
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import BOOKS, SOURCE, assemble, run
-from qabook import ast, pipeline
-from qabook.diagnostics import Diagnostics
+from qabook import ast
 
 PAIR = ("--question", "17", "--question", "18")
 
@@ -35,11 +34,8 @@ def text_of(pdf: Path, first: int | None = None, last: int | None = None) -> str
 
 
 @pytest.fixture(scope="module")
-def book():
-    diags = Diagnostics()
-    resolved = pipeline.check(SOURCE, diags)
-    assert not diags.errors
-    return resolved.book
+def book(checked_book):
+    return checked_book
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,7 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from conftest import SOURCE, build_pdf
-from qabook import pipeline
-from qabook.diagnostics import Diagnostics
+from conftest import build_pdf
 
 MM = 72 / 25.4
 SHIPPED = ("Source-Serif-4", "Source-Sans-3", "Source-Code-Pro")
@@ -33,11 +31,8 @@ def texts(reader) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def book():
-    diags = Diagnostics()
-    resolved = pipeline.check(SOURCE, diags)
-    assert not diags.errors
-    return resolved.book
+def book(checked_book):
+    return checked_book
 
 
 def printed(dests: dict[str, int], physical: int) -> int:

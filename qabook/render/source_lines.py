@@ -30,6 +30,7 @@ from lxml import etree
 
 from qabook import ast
 from qabook.model.positions import fingerprint
+from qabook.render.epub_package import remove
 from qabook.render.epub_style import MAX_INDENT, indentation
 
 #: "path#fingerprint" of the paragraph or code block an element prints: not its line, so
@@ -73,7 +74,7 @@ def finish(html: str) -> str:
             continue
         if element.tag == "span" and len(element) == 0 and not element.text:
             holder = element.getparent()
-            _drop(element)
+            remove(element)
             holder.set(ATTRIBUTE, where)
         else:  # a code block: pandoc puts it on the <div class="sourceCode"> or the <pre>
             del element.attrib["data-" + MARKER]
@@ -111,15 +112,3 @@ def mark_lines(code) -> None:
         columns = min(indentation(text), MAX_INDENT)
         line.set("class", " ".join([*(line.get("class") or "").split(), LINE_CLASS,
                                     f"indent-{columns}", *(["long"] if len(text) > LONG else [])]))
-
-
-def _drop(element) -> None:
-    """Remove an element, keeping its tail text in place."""
-    parent, tail = element.getparent(), element.tail
-    if tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(element)
