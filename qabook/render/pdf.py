@@ -17,6 +17,7 @@ reads it. An EPUB built without that PDF converges itself (laying out, writing n
 
 from __future__ import annotations
 
+from collections import defaultdict
 import fcntl
 import json
 import multiprocessing
@@ -245,14 +246,32 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map, writ
     the map. Only a cold build's first pass does not write; none does unless write."""
     done: dict[str, _Done] = {}
     warm = bool(page_map.pages)  # a map from an earlier build: its first pass is likely final
+    # A cross-reference on its target's page shows no page number; shorter, it may move off
+    # that page, and get its number back, and move on again. A chunk whose HTML comes back
+    # to one it had is in such a cycle: the cross-references it marked as on their target's
+    # page keep their number from then on (every start reaches the same cycle, so cold and
+    # incremental builds make the same choice).
+    seen: dict[str, set[str]] = defaultdict(set)  #: each chunk's HTML keys so far
+    marked: dict[str, set[str]] = defaultdict(set)  #: its xrefs ever set without a number
+    keep: set[str] = set()
     for index in range(MAX_PASSES):
         starts = page_map.starts(plan)
         wanted = {}
         for chunk in plan:
-            html = chunk_html(environment, data, chunk, starts[chunk.name], page_map)
+            same: set[str] = set()
+            html = chunk_html(environment, data, chunk, starts[chunk.name], page_map, keep,
+                              same)
             figures = _figures(ctx, html)
-            wanted[chunk.name] = (key("pdf-chunk", html, options.paper, figures),
-                                  html, starts[chunk.name][2], figures)
+            ident = key("pdf-chunk", html, options.paper, figures)
+            if ident in seen[chunk.name] and chunk.name in done and \
+                    done[chunk.name].key != ident:
+                keep |= marked[chunk.name] | same
+                html = chunk_html(environment, data, chunk, starts[chunk.name], page_map, keep)
+                figures = _figures(ctx, html)
+                ident = key("pdf-chunk", html, options.paper, figures)
+            seen[chunk.name].add(ident)
+            marked[chunk.name] |= same
+            wanted[chunk.name] = (ident, html, starts[chunk.name][2], figures)
         todo = [c for c in plan if c.name not in done or done[c.name].key != wanted[c.name][0]]
         if not todo:
             break

@@ -34,6 +34,11 @@ APART = (boxes.MarginBox,)
 Finding = tuple[str, str, str]
 
 
+#: the transparent text a formula carries for search (render/print_html.py): it is set in a
+#: box of no width on purpose, over the drawing, and never read as a line of its own
+HIDDEN = {"math-text"}
+
+
 def check(document, paper: str) -> tuple[Finding, ...]:
     """Every finding on the pages of one laid-out chunk, in page order, each once."""
     found: dict[Finding, None] = {}
@@ -45,7 +50,7 @@ def check(document, paper: str) -> tuple[Finding, ...]:
                 finding = _code_line(box, above, paper, seen_lines)
             elif _display_math(box, classes, above):
                 finding = _equation(box, above, paper)
-            elif isinstance(box, boxes.LineBox) and not _in(above, "pre", DISPLAY):
+            elif isinstance(box, boxes.LineBox) and not _in(above, "pre", DISPLAY | HIDDEN):
                 finding = _overflow(box, above, paper)
             else:
                 finding = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Collection
 
 import jinja2
 
@@ -174,14 +174,18 @@ def _appendix(data, kind: str, anchor: str, title: str, keep) -> list[Chunk]:
 
 
 def chunk_html(environment: jinja2.Environment, data: dict[str, Any], chunk: Chunk,
-               start: tuple[int, bool, bool], page_map: PageMap) -> str:
-    """The chunk as a standalone HTML document, its page numbers taken from the map."""
+               start: tuple[int, bool, bool], page_map: PageMap,
+               keep: Collection[str] = (), same: set[str] | None = None) -> str:
+    """The chunk as a standalone HTML document, its page numbers taken from the map.
+
+    Cross-references in keep always show their page number; the ids of those marked as on
+    their target's page are added to same."""
     first, _, pad = start
     html = environment.get_template("chunk.html").render(
         **data, chunk={**chunk.data, "kind": chunk.kind, "pad": pad})
     html = html.replace("</head>", f"<style>{_page_rules(chunk, first, pad, page_map)}</style>"
                         "</head>", 1)
-    return _links(html, page_map)
+    return _links(html, page_map, keep, same if same is not None else set())
 
 
 def _page_rules(chunk: Chunk, first: int, pad: bool, page_map: PageMap) -> str:
@@ -234,7 +238,7 @@ TAG = re.compile(r"<a ([^>]*)>")
 ATTR = re.compile(r'([\w-]+)="([^"]*)"')
 
 
-def _links(html: str, page_map: PageMap) -> str:
+def _links(html: str, page_map: PageMap, keep: Collection[str], same: set[str]) -> str:
     """Give every internal link the printed page of its target; mark cross-references that
     sit on their target's page; send links to other chunks through the qabook: scheme
     (rewritten into destinations when the chunks are merged)."""
@@ -254,7 +258,8 @@ def _links(html: str, page_map: PageMap) -> str:
             attrs = attrs.replace(f'href="#{target}"', f'href="qabook:{target}"')
         ident = dict(ATTR.findall(attrs)).get("id")
         here = page_map.anchors.get(ident or "")
-        if here is not None and here == page_map.anchors.get(target):
+        if here is not None and here == page_map.anchors.get(target) and ident not in keep:
+            same.add(ident)
             attrs = attrs.replace('class="xref', 'class="xref same-page', 1)
         return f"<a {attrs}{page}>"
 
