@@ -30,7 +30,8 @@ KINDS = ("handout", "worksheet", "answer-key")
 #: what each kind is called where it is printed (title block, running head, PDF Title)
 KIND_TITLES = {"handout": "Handout", "worksheet": "Worksheet", "answer-key": "Answer Key"}
 KEYS = ("title", "chapters", "questions", "kinds")
-NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")  # it goes into file names and onto the CLI
+#: it goes into file names and onto the CLI (fullmatch: `$` alone lets a final newline in)
+NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def parse(value, where, diags: Diagnostics) -> tuple[HandoutSet, ...]:
     for name, entry in value.items():
         here = where("handouts", name, key=True)
         text = str(name)
-        if not NAME.match(text):
+        if not NAME.fullmatch(text):
             diags.error(here, "handout.name", f"handout name '{text}' is not a short "
                         "lowercase name", "use lowercase letters, digits and hyphens (at most "
                         "40), e.g. week-3: the name goes into file names and onto the "
@@ -97,6 +98,12 @@ def _entry(name: str, entry: dict, where, here: Location,
     places: list[tuple[str, int, Location]] = []
     numbers = {kind: _numbers(entry.get(kind), kind, name, where, diags, places)
                for kind in ("chapters", "questions")}
+    if not any(numbers.values()):  # an empty list must not quietly mean the whole book
+        for key in ("questions", "chapters"):
+            if entry.get(key) == []:
+                diags.error(where(key), "handout.empty", f"'{key}' of handout set '{name}' "
+                            "is an empty list", f"list the {key} it holds, e.g. {key}: [1, 2]; "
+                            "a set without questions and chapters holds every question")
     kinds = _kinds(entry.get("kinds", ["handout"]), name, where, diags)
     if len(diags.errors) > before:
         return None

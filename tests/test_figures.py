@@ -507,19 +507,21 @@ def test_renderers_ship_only_the_bytes_that_were_checked(tiny: Path, tmp_path: P
 def test_the_print_fetcher_serves_only_the_checked_figures(tiny: Path) -> None:
     from weasyprint.urls import FatalURLFetchingError
 
-    from qabook.render.pdf_layout import BookFetcher
+    from qabook.render.pdf_layout import BOOK_URI, BookFetcher
 
     checked = (tiny / "figures/q03-b.svg").read_bytes()
     fetcher = BookFetcher([], tiny, {"figures/q03-b.svg": hashlib.sha256(checked).hexdigest()})
-    root = tiny.resolve()
-    response = fetcher.fetch((root / "figures/q03-b.svg").as_uri())
+    response = fetcher.fetch(BOOK_URI + "figures/q03-b.svg")  # the book's URL in a chunk
     assert (response.read(), response.content_type) == (checked, "image/svg+xml")
     for other in ("figures/q01-a.svg", "book.yaml", Q3, "figures/%2e%2e/q03-b.svg"):
-        with pytest.raises(FatalURLFetchingError):
-            fetcher.fetch(root.as_uri() + "/" + other)
+        for root in (BOOK_URI, tiny.resolve().as_uri() + "/"):
+            with pytest.raises(FatalURLFetchingError):
+                fetcher.fetch(root + other)
+    with pytest.raises(FatalURLFetchingError):  # only at the book's URL
+        fetcher.fetch((tiny.resolve() / "figures/q03-b.svg").as_uri())
     (tiny / "figures/q03-b.svg").write_text(SVG_OPEN + "</svg>")
     with pytest.raises(FatalURLFetchingError, match="changed after the book was checked"):
-        fetcher.fetch((root / "figures/q03-b.svg").as_uri())
+        fetcher.fetch(BOOK_URI + "figures/q03-b.svg")
 
 
 def test_a_hostile_figure_book_writes_no_artifact(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ hands each layout to a `Flow`, and lays out again while the flow changes the chu
 1. **Floats.** A page that ends with a hole (more than HOLE of its text block empty) because
    the figure or table heading the next page did not fit: the float (with the floats right
    after it) is moved after the blocks that now fill the hole (past a paragraph or list,
-   which then breaks across the pages; never past another float, so figures keep their
+   which then breaks across the pages; never past another float, nor a block holding one
+   (a figure in a list item, a table in an exercise), so figures keep their
    order; never right after a heading), as LaTeX sends a float to the next page's top. It
    stays in its question: into the quiz, past its first exercise at most. A long listing
    that leaves such a hole is let break across the pages instead. A move after which
@@ -252,7 +253,7 @@ class Flow:
             group.append(following.pop(0))
         taken: list = []
         for block in following:
-            if _is_float(block) or ("exercise" in (block.get("class") or "").split() and
+            if _holds_float(block) or ("exercise" in (block.get("class") or "").split() and
                                     any("exercise" in (t.get("class") or "") for t in taken)):
                 break  # (into a quiz, past its first exercise at most)
             height = _height(self._order.index(block), pages)
@@ -339,6 +340,12 @@ def _blocks(element):
 def _is_float(element) -> bool:
     parent = element.getparent()
     return is_float(element.tag, parent.tag if parent is not None else None)
+
+
+def _holds_float(element) -> bool:
+    """Whether the block is a float or holds one (a figure in a list item, a table in an
+    exercise): a float moved past it would print out of its numbered order."""
+    return any(_is_float(el) for el in element.iter() if isinstance(el.tag, str))
 
 
 def _is_block(element) -> bool:

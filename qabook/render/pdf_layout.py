@@ -108,6 +108,8 @@ def lay_out(html: str, root: str, paper: str, write: bool,
     """
     _, fonts, stylesheets = _setup(Path(root), paper)
     fetcher = BookFetcher([TEMPLATES], Path(root), dict(figures))
+    # not the book's real folder: WeasyPrint names a PNG in the PDF by the MD5 of its URL, so
+    # the bytes would depend on where the book lies (the fetcher maps BOOK_URI to the root)
     with _Warnings() as warnings, limited(SECONDS):
         try:
             pushes: tuple[str, ...] = ()
@@ -115,7 +117,7 @@ def lay_out(html: str, root: str, paper: str, write: bool,
             flow = Flow(html)  # page flow: floats and runts (render/pdf_flow.py)
             for _ in range(MAX_PUSHES + MAX_FLOW_LAYOUTS + 1):
                 document = HTML(string=push(flow.html, pushes),
-                                base_url=Path(root).resolve().as_uri() + "/",
+                                base_url=BOOK_URI,
                                 url_fetcher=fetcher).render(font_config=fonts,
                                                             stylesheets=stylesheets)
                 if warnings.messages:
@@ -147,8 +149,7 @@ def lay_out(html: str, root: str, paper: str, write: bool,
         except Exception as exc:  # noqa: BLE001 - an engine crash is reported, not raised
             warnings.add(f"{type(exc).__name__}: {exc}", ENGINE)
     if warnings.messages:
-        root_uri = Path(root).resolve().as_uri() + "/"
-        return Laid(0, {}, None, tuple((text, where or named_file(text, root_uri))
+        return Laid(0, {}, None, tuple((text, where or named_file(text, BOOK_URI))
                                        for text, where in warnings.messages))
     return Laid(len(document.pages), anchors, pdf, marks=first_marks(document),
                 findings=pdf_checks.check(document, paper))
@@ -304,10 +305,15 @@ def named_file(message: str, root_uri: str) -> str:
     return unquote(found.group(1)) if found else ""
 
 
+#: the base URL of a chunk's HTML: the book's figures are fetched as BOOK_URI + src, whatever
+#: folder the book is in (a PNG's name in the PDF is the MD5 of its URL)
+BOOK_URI = "file:///qabook-book/"
+
+
 class BookFetcher(URLFetcher):
     """Serves data: URLs, files inside the allowed folders (qabook's templates and fonts) and
-    the book's checked figures, each only as the bytes the model checked; anything else
-    stops the build."""
+    the book's checked figures (at BOOK_URI + src), each only as the bytes the model checked;
+    anything else stops the build."""
 
     TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
 
@@ -317,8 +323,10 @@ class BookFetcher(URLFetcher):
                          fail_on_errors=True, timeout=5)
         self.roots = [root.resolve() for root in roots]
         book = book.resolve() if book else None
-        self.figures = {book / src: digest for src, digest in (figures or {}).items()} \
-            if book else {}
+        virtual = Path(unquote(urlparse(BOOK_URI).path))
+        #: the path a figure is asked for at -> (its file, the digest of its checked bytes)
+        self.figures = {virtual / src: (book / src, digest)
+                        for src, digest in (figures or {}).items()} if book else {}
 
     def fetch(self, url, headers=None):
         if url.startswith("data:"):
@@ -326,20 +334,20 @@ class BookFetcher(URLFetcher):
         if url.startswith("file:"):
             path = Path(unquote(urlparse(url).path))
             if path in self.figures:
-                return URLFetcherResponse(url, self._checked(path, url),
+                return URLFetcherResponse(url, self._checked(*self.figures[path], url),
                                           {"Content-Type": self.TYPES.get(path.suffix, "")})
             path = path.resolve()
             if any(path.is_relative_to(root) for root in self.roots) and path.is_file():
                 return super().fetch(url, headers)
         raise FatalURLFetchingError(f"refused to fetch {url}: only files of the book are used")
 
-    def _checked(self, path: Path, url: str) -> bytes:
+    def _checked(self, path: Path, digest: str, url: str) -> bytes:
         """The figure's bytes if they are still those the model checked."""
         try:
             data = read_regular(path, MAX_FIGURE_BYTES)
         except (OSError, NotRegular, TooLarge):
             data = b""
-        if hashlib.sha256(data).hexdigest() != self.figures[path]:
+        if hashlib.sha256(data).hexdigest() != digest:
             raise FatalURLFetchingError(f"refused to fetch {url}: it changed after the book "
                                         "was checked")
         return data
