@@ -17,6 +17,7 @@ from qabook.render import epub_math, epub_pages, epub_style
 from qabook.render.epub_ast import long_date
 from qabook.render.epub_package import (EPUB_TYPE, NS, OPF, XML_LANG, Package, PackageError,
                                         h, ids, local, serialise, text_of)
+from qabook.tex import mathml
 
 #: the words qabook writes into the package (the print edition's are in print_html.WORDS)
 WORDS = {"contents": "Contents", "cover": "Cover", "title_page": "Title Page",
@@ -52,7 +53,7 @@ A11Y = [
     ("schema:accessModeSufficient", "textual,visual"),
     ("schema:accessibilityFeature", "alternativeText"),
     ("schema:accessibilityFeature", "MathML"),
-    ("schema:accessibilityFeature", "describedMath"),  # alttext in words (epub_math.speech)
+    ("schema:accessibilityFeature", "describedMath"),  # alttext in words (mathml.speech)
     ("schema:accessibilityFeature", "tableOfContents"),
     ("schema:accessibilityFeature", "structuralNavigation"),
     ("schema:accessibilityFeature", "readingOrder"),
@@ -252,20 +253,20 @@ def styles(package: Package) -> None:
 
 
 def math(package: Package, cache: Cache) -> None:
-    """Each formula for every reader (render/epub_math.py): MathML without its TeX, the
-    formula in words as its text alternative, the print engine's drawing as its fallback
-    image (one file per distinct drawing)."""
+    """Each formula for every reader (tex/mathml.py, render/epub_math.py): MathML without
+    its TeX, the formula in words as its text alternative, the print engine's drawing as its
+    fallback image (one file per distinct drawing)."""
     shipped: set[str] = set()
     for _, tree in package.text_files():
         for formula in tree.getroot().iter(f"{{{NS['m']}}}math"):
-            tex = epub_math.tex_of(formula)
+            tex = mathml.tex_of(formula)
             if tex is None:
                 raise PackageError("pandoc wrote a formula without its TeX annotation")
             image = epub_math.fallback(tex, formula.get("display") == "block", cache)
             if image.name not in shipped:
                 shipped.add(image.name)
                 package.add(f"EPUB/media/{image.name}", image.data, "image/svg+xml")
-            epub_math.finish(formula, tex, f"../media/{image.name}", image.box)
+            mathml.finish(formula, tex, f"../media/{image.name}", image.box)
 
 
 def languages(package: Package) -> None:

@@ -62,7 +62,7 @@ ALLOWED = {
         "th": "style colspan rowspan", "td": "style colspan rowspan",
     }),
     "m": ("id class mathvariant mathsize mathcolor displaystyle scriptlevel", {
-        # the TeX annotation is dropped (render/epub_math.py): no <semantics> is written
+        # the TeX annotation is dropped (tex/mathml.py): no <semantics> is written
         "math": "display alttext altimg altimg-width altimg-height altimg-valign",
         "mrow": "", "mi": "", "mn": "", "mtext": "", "ms": "",
         "mo": "form stretchy fence separator lspace rspace largeop movablelimits symmetric "

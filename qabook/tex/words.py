@@ -2,7 +2,7 @@
 form that search and copy find.
 
 Both come from pandoc's MathML (texmath, the EPUB's): the words are the EPUB's own
-(`render/epub_math.speech`, after the same repairs `epub_math.finish` makes), the linear
+(`tex/mathml.speech`, after the same repairs `mathml.finish` makes), the linear
 form is read here ("0.8^10 ≈ 0.107", "α_t,j", "(a + b)/2"). `check` asks pandoc for the
 MathML of every new formula anyway and leaves both in the cache (`remember`); the print
 renderer asks pandoc only for formulas the cache does not have (`words`).
@@ -16,6 +16,7 @@ from lxml import etree
 
 from qabook import pandoc
 from qabook.cache import Cache, key
+from qabook.tex.mathml import finish
 
 Key = tuple[str, bool]  #: (TeX, display)
 #: what this process (or the check it was forked from) found, for builds without a cache
@@ -52,9 +53,7 @@ def remember(formulas: list[Key], mathml: list[tuple[str | None, str]],
         if math is None:  # texmath cannot read it (check said so for the EPUB): the TeX
             found = (" ".join(tex.split()), " ".join(tex.split()))
         else:
-            from qabook.render import epub_math  # the EPUB's speaker, not loaded before
-
-            epub_math.finish(math, tex, None)
+            finish(math, tex, None)
             found = (math.get("alttext", ""), linear(math))
         out[(tex, display)] = _SEEN[(tex, display)] = found
         cache.put("math-words", key("math-words", tex, display), found)
