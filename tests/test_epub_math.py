@@ -172,7 +172,7 @@ def _same_outline(tex: str, data: bytes, printed) -> None:
 
 
 def _points(d: str) -> list[tuple[int, int]]:
-    """Every point named in relative path data (m l h v q z), as absolute positions."""
+    """Every point named in relative path data (m l h v q c z), as absolute positions."""
     points, x, y, start = [], 0, 0, (0, 0)
     command = ""
     for token in re.findall(r"[a-z]|-?\d+", d):
@@ -182,7 +182,7 @@ def _points(d: str) -> list[tuple[int, int]]:
                 x, y = start
             continue
         values.append(int(token))
-        need = {"m": 2, "l": 2, "h": 1, "v": 1, "q": 4}[command]
+        need = {"m": 2, "l": 2, "h": 1, "v": 1, "q": 4, "c": 6}[command]
         if len(values) < need:
             continue
         if command == "h":
