@@ -23,6 +23,10 @@ from qabook import pipeline
 from qabook.cache import Cache
 from qabook.diagnostics import Diagnostics
 
+#: every kind of entry a check of the test book writes (math-words: each formula's words and
+#: linear text for the tagged PDF, tex/words.py)
+CHECK_KINDS = ["model", "tex", "math", "math-words", "bibliography"]
+
 
 def checked(book: Path, cache: Cache):
     """The resolved book and every diagnostic line of a check: what a cache must not change."""
@@ -51,10 +55,10 @@ def clean(book: Path):
 
 @pytest.fixture
 def warm(book: Path, clean) -> Path:
-    """A cache folder filled by one check of the book (model, bibliography, tex and math)."""
+    """A cache folder filled by one check of the book (every kind in CHECK_KINDS)."""
     folder = book.parent / "cache"
     assert checked(book, Cache(folder)) == clean
-    assert {p.parent.parent.name for p in entries(folder)} >= {"model", "tex", "math"}
+    assert {p.parent.parent.name for p in entries(folder)} == set(CHECK_KINDS)
     return folder
 
 
@@ -298,7 +302,7 @@ def file_in_place_of_cache(folder: Path) -> None:
 
 def file_in_place_of_kinds(folder: Path) -> None:
     folder.mkdir()
-    for kind in ["model", "tex", "math", "bibliography"]:
+    for kind in CHECK_KINDS:
         (folder / kind).write_text("not a folder")
 
 
@@ -321,7 +325,7 @@ def test_a_symlinked_cache_subfolder_is_not_written_through(book: Path, clean,
     folder, elsewhere = tmp_path / "cache", tmp_path / "elsewhere"
     folder.mkdir()
     elsewhere.mkdir()
-    for kind in ["model", "tex", "math", "bibliography"]:
+    for kind in CHECK_KINDS:
         (folder / kind).symlink_to(elsewhere)
     assert checked(book, Cache(folder)) == clean
     assert list(elsewhere.iterdir()) == []
