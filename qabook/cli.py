@@ -180,12 +180,16 @@ def _build(source: Path, out: Path, formats: tuple[str, ...], print_options: Pri
 
 @contextlib.contextmanager
 def _stoppable():
-    """SIGTERM and SIGHUP stop a build the way Ctrl-C does: it unwinds, its renderers are
-    killed and its staged files removed, and nothing is published."""
+    """SIGINT, SIGTERM and SIGHUP stop a build: it unwinds, its renderers are killed and its
+    staged files removed, and nothing is published. SIGINT is taken here too, not left to
+    Python: Python raises KeyboardInterrupt only when it starts with SIGINT at its default,
+    and a shell without job control (a script, CI) starts `qabook build &` with SIGINT
+    ignored; such a build went on through a Ctrl-C or `kill -INT`, published and exited 0."""
     def stop(signum, frame):
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {sig: signal.signal(sig, stop)
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:

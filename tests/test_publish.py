@@ -145,21 +145,28 @@ def assert_all_gone(pids: list[int], seconds: float = 20) -> None:
         time.sleep(0.05)
 
 
+def ignoring_sigint() -> None:
+    """What a shell without job control (a script, CI) does to a command it starts with `&`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.parametrize("how", ["renderer killed", "SIGTERM", "SIGINT to the group",
-                                 "SIGHUP", "SIGKILL"])
+                                 "SIGINT to a background group", "SIGHUP", "SIGKILL"])
 def test_a_build_stopped_or_failing_in_the_middle_publishes_nothing(edition, how: str) -> None:
     """The apkg and the EPUB are done (staged) while the PDF is being laid out; whatever stops
     the build then, the output folder and the deck's history stay the first edition's, and
-    no process of the build lives on to write them later."""
+    no process of the build lives on to write them later. A build started with SIGINT
+    ignored (`qabook build &` from a script) is stopped by it all the same."""
     book, out, before = edition
-    proc = start_build(book, out, start_new_session=True)
+    proc = start_build(book, out, start_new_session=True,
+                       preexec_fn=ignoring_sigint if "background" in how else None)
     processes: list[int] = []
     with reaped(processes):
         wait_for(lambda: pdf_laying_out(proc.pid, out), proc)
         processes += descendants(proc.pid)
         if how == "renderer killed":  # as the kernel's out-of-memory killer would
             os.kill(pdf_renderer(proc.pid), signal.SIGKILL)
-        elif how == "SIGINT to the group":  # Ctrl-C in a terminal
+        elif how.startswith("SIGINT"):  # Ctrl-C in a terminal, `kill -INT -PGID`
             os.killpg(proc.pid, signal.SIGINT)
         else:
             os.kill(proc.pid, getattr(signal, how))
@@ -170,7 +177,7 @@ def test_a_build_stopped_or_failing_in_the_middle_publishes_nothing(edition, how
         if how == "renderer killed":
             assert err.startswith("qabook: error: the pdf renderer was killed by signal SIGKILL "
                                   "[environment.killed]"), err
-        if how in ("SIGTERM", "SIGHUP", "SIGINT to the group"):
+        if how.startswith(("SIGTERM", "SIGHUP", "SIGINT")):
             assert err.startswith(f"qabook: the build was stopped ({how.split()[0]}); nothing "
                                   "was published"), err
         assert_all_gone(processes)
