@@ -250,7 +250,7 @@ def push(html: str, pushes: tuple[str, ...]) -> str:
     return html
 
 
-WARM_UP = ('<html><head><title>-</title></head><body><section class="question">'
+WARM_UP = ('<html lang="en"><head><title>-</title></head><body><section class="question">'
            '<h2 class="question-title"><span class="qnum">Q1</span> <em>-</em></h2>'
            '<div class="prompt"><p>Warm <em>up</em> <strong>the</strong> <code>fonts</code>'
            '<span class="fn" id="fn-warm-1">-</span></p></div><div class="summary"><p>-</p>'
