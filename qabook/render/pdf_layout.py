@@ -27,6 +27,7 @@ from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
 from qabook.render import ENGINE, LIMIT, MACHINE, pdf_checks, pdf_tags, pdf_type
 from qabook.render.pages import ATTRIBUTE as MARK
 from qabook.render.pdf_flow import MAX_LAYOUTS as MAX_FLOW_LAYOUTS, Flow
+from qabook.render.source_lines import LINE_CLASS
 from qabook.resources import TEMPLATES
 
 #: size, margins (top, bottom, inner, outer), base font size. The measure holds about 75
@@ -187,6 +188,11 @@ def first_marks(document) -> tuple[str | None, ...]:
 
 
 def _name(element) -> str | None:
+    if LINE_CLASS in (element.get("class") or "").split():
+        # a code line (a block of its own, render/source_lines.py) names no page start: its
+        # id is pandoc's numbering of this chunk's code (cb1-23), not one the EPUB shares; a
+        # page starting inside a code block starts in the block
+        return None
     return element.get(MARK) or _starting_marker(element) or element.get("id")
 
 
@@ -250,7 +256,7 @@ def push(html: str, pushes: tuple[str, ...]) -> str:
     return html
 
 
-WARM_UP = ('<html><head><title>-</title></head><body><section class="question">'
+WARM_UP = ('<html lang="en"><head><title>-</title></head><body><section class="question">'
            '<h2 class="question-title"><span class="qnum">Q1</span> <em>-</em></h2>'
            '<div class="prompt"><p>Warm <em>up</em> <strong>the</strong> <code>fonts</code>'
            '<span class="fn" id="fn-warm-1">-</span></p></div><div class="summary"><p>-</p>'

@@ -14,7 +14,8 @@ attributes the print HTML carries (render/print_html.py):
   tags them and leaves their elements out of the tree.
 
 Table header ids (WeasyPrint numbers them per chunk) get a prefix of the chunk's HTML
-digest, so that the book's ids stay unique; the Span WeasyPrint makes for each run of text
+digest (page markers left out), so that the book's ids stay unique; an empty inline (a page
+marker's span) makes no element, so the markers leave the PDF as it was; the Span WeasyPrint makes for each run of text
 gives way to its marked content in the parent; a heading or paragraph never holds one of its
 own kind (an anonymous block repeats its element's tag).
 
@@ -29,15 +30,20 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
+
+from qabook.render.pages import ATTRIBUTE as MARK
 
 PAGINATION = "/Pagination"
 SPAN_KEYS = {"Type", "S", "K", "Pg", "P"}  #: a Span WeasyPrint made for one run of text
 #: elements that never hold one of their own kind
 NESTLESS = {"/H1", "/H2", "/H3", "/H4", "/H5", "/H6", "/P", "/Caption", "/Lbl"}
 _STATE: dict = {"prefix": "", "streams": {}, "ids": []}
+#: the page markers in a chunk's HTML (render/pages.py): an empty span, or an attribute
+MARKERS = re.compile(rf'<span {MARK}="[^"]*"></span>| {MARK}="[^"]*"')
 
 
 # ---------------------------------------------------------------------------------------
@@ -74,8 +80,9 @@ def install() -> None:
 
 @contextlib.contextmanager
 def tagging(html: str):
-    """Around the write of one chunk: its table header ids are made unique in the book."""
-    _STATE["prefix"] = hashlib.sha256(html.encode("utf-8")).hexdigest()[:10]
+    """Around the write of one chunk: its table header ids are made unique in the book (by
+    the digest of its HTML without the page markers, which must not change the print)."""
+    _STATE["prefix"] = hashlib.sha256(MARKERS.sub("", html).encode("utf-8")).hexdigest()[:10]
     try:
         yield
     finally:
@@ -93,6 +100,10 @@ def _tagged(original, box, parent, pdf, page_number, nums, annotations, marks):
         before = set(nums)
         yield from original(box, parent, pdf, page_number, nums, annotations, marks)
         _artifacts(set(nums) - before, nums, marks)
+        return
+    if isinstance(box, boxes.InlineBox) and not box.children and not box.link_annotation:
+        # an empty inline (a page marker's span, render/pages.py) holds no content: no
+        # element, not even an object (a later table's header ids count objects)
         return
     element = box.element
     role = element.get("data-pdf-role") if element is not None and isinstance(
