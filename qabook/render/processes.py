@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import signal
 import sqlite3
 import tempfile
@@ -49,9 +50,11 @@ class Renderers:
     def render(self, ctx: RenderContext, formats: list[str]) -> dict[str, Outcome]:
         """Hand the book to these formats' processes; what each made, once all are done.
         The others are stopped unused. A crash (a bug) raises RuntimeError."""
-        for fmt, process in self._processes.items():
+        book = pickle.dumps(ctx, pickle.HIGHEST_PROTOCOL)  # once for all of them
+        # the slowest first: every build waits for it
+        for fmt, process in sorted(self._processes.items(), key=lambda p: p[0] != SLOWEST):
             if fmt in formats:
-                process.render(ctx)
+                process.render(book)
             else:
                 process.stop(kill=True)
         return {fmt: self._processes[fmt].outcome() for fmt in formats}
@@ -88,10 +91,11 @@ class _Process:
         child.close()
         self.handed = False  #: it was given the book, so it exits by itself when done
 
-    def render(self, ctx: RenderContext) -> None:
+    def render(self, book: bytes) -> None:
+        """Hand it the book: the RenderContext, pickled."""
         self.handed = True
         try:
-            self.pipe.send(ctx)
+            self.pipe.send_bytes(book)
         except OSError:  # it died while loading its engine; outcome() reads why
             pass
 
@@ -137,7 +141,7 @@ def _serve(fmt: str, source: Path, options: dict, shared: bool, pipe, parent_end
         prepare = getattr(module, "prepare", None)
         if prepare is not None:
             prepare(source, options)
-        ctx: RenderContext = pipe.recv()
+        ctx: RenderContext = pickle.loads(pipe.recv_bytes())
         if ctx.scratch is not None:  # the engines' temporary files are the build's own
             tempfile.tempdir = os.environ["TMPDIR"] = str(ctx.scratch)
         pipe.send(("ok", render_one(ctx, fmt)))
