@@ -89,7 +89,7 @@ def test_weasyprints_font_engine_speaks_for_the_machine_not_the_book(tmp_path: P
     """Past the start-up check (as if the library vanished later), WeasyPrint's own fontTools
     warning comes back classified as the machine's problem."""
     layout = ("import json, sys; from qabook.render import pdf_layout as p; "
-              f"r = p.lay_out(p.WARM_UP, {str(BASE)!r}, 'a4', True); "
+              f"r = p.lay_out(p.WARM_UP.format(lang='en', words='-'), {str(BASE)!r}, 'a4', True); "
               "print(json.dumps(r.errors))")
     proc = hidden(SUBSET, f"{sys.executable} -c {json.dumps(layout)}")
     assert proc.returncode == 0, proc.stderr

@@ -40,7 +40,7 @@ from qabook.render import ENGINE, LIMIT, MACHINE, Made, RenderContext, RenderErr
 from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
 from qabook.render.pdf_merge import Part, merge
-from qabook.render.pdf_plan import UNKNOWN_PAGE, Chunk, PageMap, chunk_html, chunks
+from qabook.render.pdf_plan import UNKNOWN_PAGE, Bodies, Chunk, PageMap, chunk_html, chunks
 from qabook.render import pdf_type
 from qabook.render.print_html import Selection, page_data
 from qabook.resources import TEMPLATES
@@ -127,7 +127,7 @@ def _render(ctx: RenderContext) -> Made:
         from qabook.render.pdf_layout import warm_up
 
         for _ in range(WORKERS):
-            pool.submit(warm_up, ctx.root, options.paper)
+            pool.submit(warm_up, ctx.root, options.paper, ctx.config.language)
         data = page_data(ctx, selection, cache)
         return _print(ctx, options, cache, pool, data, selection, shared)
 
@@ -231,6 +231,20 @@ def layout_warnings(ctx: RenderContext, plan: list[Chunk],
     return tuple(found)
 
 
+@dataclass(frozen=True)
+class _Want:
+    """A chunk as this pass wants it laid out: the key of its HTML, the HTML, whether it has
+    a pad page, the figures it shows; and its canonical form (the same with every page
+    number unknown and no pad), where the page flow's moves are searched (render/pdf_flow.py):
+    its HTML, figures and key."""
+
+    key: str
+    html: str
+    pad: bool
+    figures: tuple[tuple[str, str], ...]
+    canonical: tuple[str, tuple[tuple[str, str], ...], str]
+
+
 @dataclass
 class _Done:
     """A chunk as last laid out: the key of its HTML, the result, and whether it had a pad."""
@@ -254,30 +268,34 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map, writ
     seen: dict[str, set[str]] = defaultdict(set)  #: each chunk's HTML keys so far
     marked: dict[str, set[str]] = defaultdict(set)  #: its xrefs ever set without a number
     keep: set[str] = set()
+    bodies = Bodies(environment, data)
+    canonical = {chunk.name: _canonical(ctx, options, bodies, chunk) for chunk in plan}
     for index in range(MAX_PASSES):
         starts = page_map.starts(plan)
         wanted = {}
         for chunk in plan:
             same: set[str] = set()
-            html = chunk_html(environment, data, chunk, starts[chunk.name], page_map, keep,
-                              same)
-            figures = _figures(ctx, html)
-            ident = key("pdf-chunk", html, options.paper, figures)
+            html = chunk_html(bodies, chunk, starts[chunk.name], page_map, keep, same)
+            figures = canonical[chunk.name][1]  # (a pad page shows none)
+            flow = canonical[chunk.name][2]  # (the moves it is laid out with)
+            ident = key("pdf-chunk", html, options.paper, figures, flow)
             if ident in seen[chunk.name] and chunk.name in done and \
                     done[chunk.name].key != ident:
                 keep |= marked[chunk.name] | same
-                html = chunk_html(environment, data, chunk, starts[chunk.name], page_map, keep)
-                figures = _figures(ctx, html)
-                ident = key("pdf-chunk", html, options.paper, figures)
+                html = chunk_html(bodies, chunk, starts[chunk.name], page_map, keep)
+                ident = key("pdf-chunk", html, options.paper, figures, flow)
             seen[chunk.name].add(ident)
             marked[chunk.name] |= same
-            wanted[chunk.name] = (ident, html, starts[chunk.name][2], figures)
-        todo = [c for c in plan if c.name not in done or done[c.name].key != wanted[c.name][0]]
+            wanted[chunk.name] = _Want(ident, html, starts[chunk.name][2], figures,
+                                       canonical[chunk.name])
+        todo = [c for c in plan if c.name not in done or done[c.name].key != wanted[c.name].key]
         if not todo:
             break
-        # Only a cold build's first pass is surely not the last: it does not write.
+        # A cold build's first pass knows no page number: it lays out the canonical forms,
+        # and its map is an estimate. Only such a pass is surely not the last: it does not
+        # write.
         _lay_out_all(ctx, options, cache, pool, todo, wanted, done,
-                     write and (warm or index > 0))
+                     write and (warm or index > 0), estimate=not warm and index == 0)
         previous, page_map = page_map, _map(plan, done)
         if page_map == previous:  # every chunk was laid out with the map it produced
             break
@@ -285,7 +303,7 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map, writ
         raise RenderError(f"the print book's page numbers did not settle in {MAX_PASSES} "
                           "passes", code="pdf.failed", hint="report it with QABOOK_DEBUG=1")
     for chunk in plan:  # never print the placeholder of a page the map never learnt
-        if f'data-page="{UNKNOWN_PAGE}"' in wanted[chunk.name][1]:
+        if f'data-page="{UNKNOWN_PAGE}"' in wanted[chunk.name].html:
             files = [ctx.source_of(anchor) for anchor in chunk.sources]
             raise RenderError(f"a cross-reference in {_printed(chunk, files)} points to "
                               "something the print book does not show", code="pdf.failed",
@@ -294,35 +312,80 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map, writ
     return wanted, done, page_map
 
 
+def _canonical(ctx: RenderContext, options: PrintOptions, bodies: Bodies,
+               chunk: Chunk) -> tuple[str, tuple[tuple[str, str], ...], str]:
+    """The chunk's canonical form: its HTML with every page number unknown and no pad page
+    (its first page is a right-hand page), its figures and its key."""
+    html = chunk_html(bodies, chunk, (1, False, False), PageMap())
+    figures = _figures(ctx, bodies(chunk, False))
+    return html, figures, key("pdf-flow", html, options.paper, figures)
+
+
 ASSET = re.compile(r'\ssrc="(?!data:)([^"]+)"')
 
 
 def _figures(ctx: RenderContext, html: str) -> tuple[tuple[str, str], ...]:
-    """The figure files a chunk shows, each with the digest of its checked bytes: a laid-out
-    chunk is only reused while they are unchanged, and its layout may fetch only these."""
+    """The figure files a chunk shows (in its HTML, or its template's output: page numbers
+    name no file), each with the digest of its checked bytes: a laid-out chunk is only reused
+    while they are unchanged, and its layout may fetch only these."""
     return tuple((src, ctx.figure_digest(unquote(src)))
                  for src in sorted(set(ASSET.findall(html))))
 
 
-def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted, done, write: bool):
+def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str, _Want],
+                 done: dict[str, _Done], write: bool, estimate: bool = False) -> None:
+    """Lay out the chunks of todo as wanted, each with the page flow's moves found on its
+    canonical form. Where no build found them yet, they are searched; meanwhile the chunk is
+    laid out with the moves its last search found (or none), which stands when the search
+    finds the same (after a small edit, most often). estimate: lay out only the canonical
+    forms (what a pass knowing no page number can)."""
     from qabook.render.pdf_layout import lay_out
 
-    jobs = {}
+    root, paper = str(ctx.root), options.paper
+    chunks_by_name = {chunk.name: chunk for chunk in todo}
+    searches, finals, guesses = {}, {}, {}
+    #: where the moves of each chunk's last search are kept
+    last = {c.name: key("pdf-moves", options.filename(ctx.config.slug), c.name) for c in todo}
     # Longest first: the pool then finishes its last chunks at about the same time.
-    for chunk in sorted(todo, key=lambda c: -len(wanted[c.name][1])):
-        ident, html, pad, figures = wanted[chunk.name]
-        hit = cache.get("pdf-chunk", ident)
+    for chunk in sorted(todo, key=lambda c: -len(wanted[c.name].html)):
+        want = wanted[chunk.name]
+        canonical, canonical_figures, flow = want.canonical
+        hit = None if estimate else cache.get("pdf-chunk", want.key)
         if hit is not None and (hit.pdf is not None or not write):
-            done[chunk.name] = _Done(ident, hit, pad)
-        else:
-            jobs[chunk.name] = (chunk, ident, pad, pool.submit(
-                lay_out, html, str(ctx.root), options.paper, write, figures))
-    for name, (chunk, ident, pad, future) in jobs.items():
+            done[chunk.name] = _Done(want.key, hit, want.pad)
+            continue
+        found = cache.get("pdf-flow", flow)
+        if found is None:
+            searches[chunk.name] = pool.submit(lay_out, canonical, root, paper, False,
+                                               canonical_figures)
+        if estimate:
+            if found is not None:
+                done[chunk.name] = _Done(flow, found, False)
+            continue
+        moves = found.moves if found else cache.get("pdf-moves", last[chunk.name]) or ()
+        guesses[chunk.name] = moves
+        finals[chunk.name] = pool.submit(lay_out, want.html, root, paper, write,
+                                         want.figures, moves)
+    for name, future in searches.items():
         result = future.result()
         if result.errors:
-            raise engine_problems(ctx, chunk, result.errors)
-        done[name] = _Done(ident, result, pad)
-        cache.put("pdf-chunk", ident, result)  # a layout not written spares one pass later
+            raise engine_problems(ctx, chunks_by_name[name], result.errors)
+        want = wanted[name]
+        cache.put("pdf-flow", want.canonical[2], result)
+        if cache.get("pdf-moves", last[name]) != result.moves:
+            cache.put("pdf-moves", last[name], result.moves)
+        if estimate:
+            done[name] = _Done(want.canonical[2], result, False)
+        elif result.moves != guesses[name]:  # laid out again, with the moves found
+            finals[name] = pool.submit(lay_out, want.html, root, paper, write, want.figures,
+                                       result.moves)
+    for name, future in finals.items():
+        result = future.result()
+        if result.errors:
+            raise engine_problems(ctx, chunks_by_name[name], result.errors)
+        want = wanted[name]
+        done[name] = _Done(want.key, result, want.pad)
+        cache.put("pdf-chunk", want.key, result)  # a layout not written spares one pass later
 
 
 def _anchor_places(plan: list[Chunk], laid: dict[str, Laid], starts) -> dict:
@@ -408,7 +471,7 @@ def _edition_map(ctx: RenderContext, cache: Cache) -> PageMap:
         from qabook.render.pdf_layout import warm_up
 
         for _ in range(WORKERS):
-            pool.submit(warm_up, ctx.root, EDITION.paper, False)
+            pool.submit(warm_up, ctx.root, EDITION.paper, ctx.config.language, False)
         data = page_data(ctx, selection, cache)
         _titles(ctx, data, selection, EDITION)
         plan = chunks(data)

@@ -22,9 +22,14 @@ hands each layout to a `Flow`, and lays out again while the flow changes the chu
    set or a little looser (`flow-loose`). A cure is kept only when it leaves no new page
    more than LIMIT empty (SECTION_LIMIT before a quiz it carries over: a runt is worse).
 
-Every decision is read off the layout of the chunk's HTML, so the result stays a pure
-function of that HTML (incremental and clean builds agree). The HTML is only re-written
-(lxml) for a chunk that needs a change; any other chunk is laid out once, as before.
+Every decision is read off the layout of the chunk's HTML and recorded as a move
+(`Flow.moves`): a style, a body class, floats put after a block, each naming blocks by their
+place in document order. The search is run on the chunk's *canonical* form (pdf_plan:
+every page number unknown, no pad page), and its moves are replayed (`replay`) on the chunk
+as printed, whatever its page numbers: a new page number elsewhere in the book then costs
+one layout, not a new search, and the chunk keeps its page count from pass to pass. The
+result stays a pure function of the chunk's content and page numbers (incremental and clean
+builds agree). The HTML is only re-written (lxml) for a chunk that needs a change.
 """
 
 from __future__ import annotations
@@ -86,6 +91,8 @@ class Flow:
         self.layouts = 0  #: extra layouts asked for
         self._tree = None
         self._parsed = None  #: the HTML _tree was parsed from (or serialised to)
+        self._done: list = []  #: the moves that made _tree from the chunk's HTML
+        self._moves_of = {html: ()}  #: each HTML the flow made -> the moves that made it
         self._order: list = []  #: BLOCKS elements of _tree in document order
         self._base = None  #: (html, document, pages) before a runt fix was tried
         self._tries: list = []  #: runt fixes not tried yet
@@ -97,6 +104,11 @@ class Flow:
         self._moved: set = set()
         self._stuck: set = set()
         self._undo = None  #: the HTML before the last move, if its layout stranded no note
+
+    @property
+    def moves(self) -> tuple:
+        """The moves that make self.html from the chunk's HTML (see replay)."""
+        return self._moves_of[self.html]
 
     # -- the loop (see pdf_layout.lay_out) ----------------------------------------------
 
@@ -174,8 +186,7 @@ class Flow:
             self._load(html, force=True)
             self._limit = LIMIT
             if arg:
-                body = self._tree.find("body")
-                body.set("class", " ".join([*(body.get("class") or "").split(), arg]))
+                self._make(("class", arg))
             if kind == "tight" or self._carry_over(pages):
                 self._again()
                 return True
@@ -186,6 +197,12 @@ class Flow:
         self.layouts += 1
         self.html = _serialise(self._tree)
         self._parsed = self.html
+        self._moves_of[self.html] = tuple(self._done)
+
+    def _make(self, move: tuple) -> None:
+        """Make a move on _tree (see _apply), and remember it."""
+        self._order = _apply(self._tree, self._order, move)
+        self._done.append(move)
 
     # -- the chunk's tree --------------------------------------------------------------
 
@@ -193,8 +210,9 @@ class Flow:
         """Parse html (unless _tree already holds it and may be changed in place)."""
         if force or self._tree is None or self._parsed != html:
             self._tree = lxml.html.document_fromstring(html)
-            self._order = [el for el in self._tree.iter() if _is_block(el)]
+            self._order = _order(self._tree)
             self._parsed = html
+            self._done = list(self._moves_of[html])
 
     def _elements(self, document) -> dict | None:
         """WeasyPrint's elements -> their index in document order, or None when its tree and
@@ -231,7 +249,7 @@ class Flow:
                 if _is_code(element) and not stranding and ("pre", n) not in self._stuck and \
                         after.blocks[n][1] - after.blocks[n][0] > room:
                     self._moved.add(("pre", n))
-                    _style(element, "break-inside: auto")  # a long listing breaks
+                    self._make(("style", n, "break-inside: auto"))  # a long listing breaks
                     moved = True
                     break
                 if n in placed or not _is_float(element) or self._ordinal(n) in self._stuck:
@@ -267,9 +285,8 @@ class Flow:
             taken.pop()
         if not taken:
             return False
-        for element in reversed(group):
-            taken[-1].addnext(element)  # lxml moves it (its tail stays where it was)
-        self._order = [el for el in self._tree.iter() if _is_block(el)]
+        self._make(("move", tuple(self._order.index(el) for el in group),
+                    self._order.index(taken[-1])))
         return True
 
     # -- runts -------------------------------------------------------------------------
@@ -280,8 +297,7 @@ class Flow:
         last, before = pages[-1], pages[-2]
         continued = [n for n in last.blocks if n in before.blocks and self._order[n].tag == "p"]
         if continued:
-            paragraph = self._order[max(continued)]
-            _style(paragraph, f"widows: {RUNT_LINES + 2}")
+            self._make(("style", max(continued), f"widows: {RUNT_LINES + 2}"))
             return True
         starting = [self._order[n] for n in sorted(last.blocks) if n not in before.blocks]
         if not starting:
@@ -301,8 +317,43 @@ class Flow:
                 self._limit = SECTION_LIMIT
             else:
                 break
-        _style(target, "break-before: page")
+        self._make(("style", self._order.index(target), "break-before: page"))
         return True
+
+
+def replay(html: str, moves: tuple) -> str:
+    """html with the page flow's moves made (Flow.moves, found on a chunk of the same
+    blocks); html itself when there are none."""
+    if not moves:
+        return html
+    tree = lxml.html.document_fromstring(html)
+    order = _order(tree)
+    for move in moves:
+        order = _apply(tree, order, move)
+    return _serialise(tree)
+
+
+def _apply(tree, order: list, move: tuple) -> list:
+    """Make one move on tree (its blocks in document order are `order`): ("style", n, css)
+    adds a declaration to block n, ("class", name) a class to the body, ("move", group, n)
+    puts the blocks of group, in their order, after block n. The blocks' order after it."""
+    kind, *args = move
+    if kind == "style":
+        _style(order[args[0]], args[1])
+    elif kind == "class":
+        body = tree.find("body")
+        body.set("class", " ".join([*(body.get("class") or "").split(), args[0]]))
+    else:
+        group, after = args
+        for element in reversed([order[n] for n in group]):
+            order[after].addnext(element)  # lxml moves it (its tail stays where it was)
+        return _order(tree)
+    return order
+
+
+def _order(tree) -> list:
+    """The blocks of tree in document order."""
+    return [el for el in tree.iter() if _is_block(el)]
 
 
 def _is_code(element) -> bool:
@@ -349,7 +400,10 @@ def _holds_float(element) -> bool:
 
 
 def _is_block(element) -> bool:
-    return isinstance(element.tag, str) and element.tag in BLOCKS
+    """A block the flow knows by its place; not the pad page (pdf_plan), which the canonical
+    form of a chunk does not have."""
+    return isinstance(element.tag, str) and element.tag in BLOCKS and \
+        element.get("class") != "pad"
 
 
 def _height(n: int, pages: list[_Page]) -> float:

@@ -12,6 +12,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -26,7 +27,7 @@ from qabook.regular import NotRegular, TooLarge, read_regular
 from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
 from qabook.render import ENGINE, LIMIT, MACHINE, pdf_checks, pdf_tags, pdf_type
 from qabook.render.pages import ATTRIBUTE as MARK
-from qabook.render.pdf_flow import MAX_LAYOUTS as MAX_FLOW_LAYOUTS, Flow
+from qabook.render.pdf_flow import MAX_LAYOUTS as MAX_FLOW_LAYOUTS, Flow, replay
 from qabook.render.source_lines import LINE_CLASS
 from qabook.resources import TEMPLATES
 
@@ -56,6 +57,8 @@ class Laid:
     marks: tuple[str | None, ...] = ()
     #: what the layout checks found (render/pdf_checks.py): (code, where, message)
     findings: tuple[tuple[str, str, str], ...] = ()
+    #: the page flow's moves it was laid out with (render/pdf_flow.py)
+    moves: tuple = ()
 
 
 class _SizedArrays:
@@ -96,11 +99,13 @@ MEMORY = 2 << 30  #: what a layout worker may grow by (a worker of the book grow
 
 
 def lay_out(html: str, root: str, paper: str, write: bool,
-            figures: tuple[tuple[str, str], ...] = ()) -> Laid:
+            figures: tuple[tuple[str, str], ...] = (), moves: tuple | None = None) -> Laid:
     """Lay the chunk out (and write its PDF when asked); never raises for WeasyPrint.
 
     figures are the only files of the book it may show, each as (src, digest of the bytes
-    the model checked).
+    the model checked). moves are the page flow's moves to make (found on the chunk's
+    canonical form, render/pdf_flow.py); None searches them on this HTML (the Laid says
+    which it chose).
 
     WeasyPrint 70 sometimes sets a footnote on the page after its call (issue #1564). The
     call and its note always sit in the same chunk, so this is fixed here, before anyone
@@ -115,9 +120,11 @@ def lay_out(html: str, root: str, paper: str, write: bool,
         try:
             pushes: tuple[str, ...] = ()
             rounds = 0  # of pushes
-            flow = Flow(html)  # page flow: floats and runts (render/pdf_flow.py)
+            # page flow: floats and runts (render/pdf_flow.py), searched or made
+            flow = Flow(html) if moves is None else None
+            made = replay(html, moves) if moves else html
             for _ in range(MAX_PUSHES + MAX_FLOW_LAYOUTS + 1):
-                document = HTML(string=push(flow.html, pushes),
+                document = HTML(string=push(flow.html if flow else made, pushes),
                                 base_url=BOOK_URI,
                                 url_fetcher=fetcher).render(font_config=fonts,
                                                             stylesheets=stylesheets)
@@ -125,16 +132,18 @@ def lay_out(html: str, root: str, paper: str, write: bool,
                     break
                 anchors = _anchors(document)
                 stray = stray_notes(anchors) - set(pushes)
-                if flow.floats(document, frozenset(anchors[f"fnc-{n}"][0] for n in stray)):
+                if flow and flow.floats(document,
+                                        frozenset(anchors[f"fnc-{n}"][0] for n in stray)):
                     continue
-                if stray and flow.undo():
+                if stray and flow and flow.undo():
                     continue
-                if stray and not flow.trying and rounds < MAX_PUSHES:
+                if stray and not (flow and flow.trying) and rounds < MAX_PUSHES:
                     pushes, rounds = tuple(sorted(set(pushes) | stray)), rounds + 1
                     continue
-                if not flow.runt(document, clean=not stray):
+                if not flow or not flow.runt(document, clean=not stray):
                     break
-            document = flow.chosen(document)
+            if flow:
+                document = flow.chosen(document)
             anchors = _anchors(document)
             pdf = None
             if write:
@@ -153,7 +162,8 @@ def lay_out(html: str, root: str, paper: str, write: bool,
         return Laid(0, {}, None, tuple((text, where or named_file(text, BOOK_URI))
                                        for text, where in warnings.messages))
     return Laid(len(document.pages), anchors, pdf, marks=first_marks(document),
-                findings=pdf_checks.check(document, paper))
+                findings=pdf_checks.check(document, paper),
+                moves=flow.moves if flow else tuple(moves))
 
 
 def _anchors(document) -> dict[str, tuple[int, float, float]]:
@@ -256,18 +266,22 @@ def push(html: str, pushes: tuple[str, ...]) -> str:
     return html
 
 
-WARM_UP = ('<html lang="en"><head><title>-</title></head><body><section class="question">'
+WARM_UP = ('<html lang="{lang}"><head><title>-</title></head><body><section class="question">'
            '<h2 class="question-title"><span class="qnum">Q1</span> <em>-</em></h2>'
            '<div class="prompt"><p>Warm <em>up</em> <strong>the</strong> <code>fonts</code>'
-           '<span class="fn" id="fn-warm-1">-</span></p></div><div class="summary"><p>-</p>'
-           '</div><pre class="sourceCode"><code>f = 1</code></pre></section></body></html>')
+           '<span class="fn" id="fn-warm-1">-</span></p></div><div class="summary"><p>{words}'
+           '</p></div><pre class="sourceCode"><code>f = 1</code></pre></section></body></html>')
+#: long words, so that the warm-up breaks lines inside them (loading the hyphenation patterns)
+WARM_WORDS = " ".join(["characterization", "regularization", "representations"] * 12)
 
 
-def warm_up(root: Path, paper: str, write: bool = True) -> None:
-    """Lay out and write (when asked) a few lines in the book's faces once, so that the first
-    real chunk does not pay for loading fonts and libraries (each worker does it as it
-    starts, while the PDF process writes the print HTML)."""
-    lay_out(WARM_UP, str(root), paper, write)
+def warm_up(root: Path, paper: str, language: str, write: bool = True) -> None:
+    """Lay out and write (when asked) a few lines in the book's faces and language once, so
+    that the first real chunk does not pay for loading fonts, hyphenation patterns and
+    libraries (each worker does it as it starts, while the PDF process writes the print
+    HTML)."""
+    lay_out(WARM_UP.format(lang=escape(language), words=WARM_WORDS),
+            str(root), paper, write)
 
 
 def _setup(root: Path, paper: str):

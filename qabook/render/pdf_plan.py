@@ -173,17 +173,31 @@ def _appendix(data, kind: str, anchor: str, title: str, keep) -> list[Chunk]:
                   tuple(q["anchor"] for ch in chapters for q in ch["questions"]))]
 
 
-def chunk_html(environment: jinja2.Environment, data: dict[str, Any], chunk: Chunk,
-               start: tuple[int, bool, bool], page_map: PageMap,
+class Bodies:
+    """Each chunk's template, rendered once (for each of its pad pages): the passes change
+    only its page numbers."""
+
+    def __init__(self, environment: jinja2.Environment, data: dict[str, Any]):
+        self.environment, self.data = environment, data
+        self._made: dict[tuple[str, bool], str] = {}
+
+    def __call__(self, chunk: Chunk, pad: bool) -> str:
+        made = self._made.get((chunk.name, pad))
+        if made is None:
+            made = self._made[chunk.name, pad] = self.environment.get_template(
+                "chunk.html").render(**self.data, chunk={**chunk.data, "kind": chunk.kind,
+                                                         "pad": pad})
+        return made
+
+
+def chunk_html(bodies: Bodies, chunk: Chunk, start: tuple[int, bool, bool], page_map: PageMap,
                keep: Collection[str] = (), same: set[str] | None = None) -> str:
     """The chunk as a standalone HTML document, its page numbers taken from the map.
 
     Cross-references in keep always show their page number; the ids of those marked as on
     their target's page are added to same."""
     first, _, pad = start
-    html = environment.get_template("chunk.html").render(
-        **data, chunk={**chunk.data, "kind": chunk.kind, "pad": pad})
-    html = html.replace("</head>", f"<style>{_page_rules(chunk, first, pad, page_map)}</style>"
+    html = bodies(chunk, pad).replace("</head>", f"<style>{_page_rules(chunk, first, pad, page_map)}</style>"
                         "</head>", 1)
     return _links(html, page_map, keep, same if same is not None else set())
 

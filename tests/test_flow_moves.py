@@ -1,0 +1,53 @@
+"""The page flow's moves (render/pdf_flow.py) are searched on a chunk's canonical form and
+replayed on the chunk as printed: they name blocks by their place, never counting the pad
+page, so the same moves make the same changes to either form."""
+
+from __future__ import annotations
+
+import lxml.html
+
+from qabook.render.pdf_flow import replay
+
+BODY = ('<section class="question"><h2>Q1</h2><p id="a">A</p>'
+        '<figure id="f1"><img src="x.svg"><figcaption>F</figcaption></figure>'
+        '<figure id="f2"><img src="y.svg"><figcaption>G</figcaption></figure>'
+        '<p id="b">B <a href="#f1" data-page="{page}">Figure 1</a></p><ul id="c"><li>c</li></ul>'
+        '<pre id="d"><code>d</code></pre></section>')
+
+
+def chunk(page: str, pad: bool) -> str:
+    return ("<!DOCTYPE html><html><head><title>t</title></head><body>" +
+            ('<div class="pad"></div>' if pad else "") + BODY.format(page=page) +
+            "</body></html>")
+
+
+def ids(html: str) -> list[str]:
+    return [el.get("id") for el in lxml.html.document_fromstring(html).iter()
+            if el.get("id")]
+
+
+def test_no_moves_leave_the_html_as_it_is() -> None:
+    html = chunk("12", True)
+    assert replay(html, ()) is html
+
+
+def test_the_same_moves_change_the_canonical_and_the_printed_chunk_alike() -> None:
+    # blocks in document order: section 0, h2 1, p#a 2, figure#f1 3, figure#f2 4, p#b 5,
+    # ul#c 6, li 7, pre#d 8 (the pad page is not counted); the pre stays block 8
+    moves = (("move", (3, 4), 6), ("style", 8, "break-inside: auto"),
+             ("class", "flow-tight-1"))
+    canonical, printed = replay(chunk("00", False), moves), replay(chunk("147", True), moves)
+    for html in (canonical, printed):
+        assert ids(html) == ["a", "b", "c", "f1", "f2", "d"]
+        tree = lxml.html.document_fromstring(html)
+        assert tree.get_element_by_id("d").get("style") == "break-inside: auto"
+        assert tree.find("body").get("class") == "flow-tight-1"
+    assert 'data-page="147"' in printed and 'class="pad"' in printed
+    assert 'data-page="00"' in canonical and 'class="pad"' not in canonical
+
+
+def test_a_move_is_made_on_the_order_the_moves_before_it_left() -> None:
+    # after the figures move behind the list, block 3 is p#b
+    moves = (("move", (3, 4), 6), ("style", 3, "widows: 5"))
+    tree = lxml.html.document_fromstring(replay(chunk("00", True), moves))
+    assert tree.get_element_by_id("b").get("style") == "widows: 5"
