@@ -1,18 +1,21 @@
-"""The command line: `qabook check`, `qabook list`, `qabook build`. Options and exit codes only."""
+"""The command line: `qabook new`, `qabook check`, `qabook list`, `qabook build`. Options and exit
+codes only."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
 
 import click
 
-from qabook import __version__, handouts as handout_sets, load, pipeline
+from qabook import __version__, handouts as handout_sets, load, pipeline, starter
 from qabook.cache import Cache
-from qabook.diagnostics import BuildFailed, Diagnostics, did_you_mean, visible
+from qabook.diagnostics import (NOWHERE, BuildFailed, Diagnostic, Diagnostics, did_you_mean,
+                                visible)
 from qabook.render import FORMATS
 from qabook.render.output import StoppedAfterPublishing
 from qabook.render.options import PAPER_SIZES, PrintOptions
@@ -35,6 +38,35 @@ def _cache(cache: Path | None, no_cache: bool, out: Path = Path("build")) -> Pat
 @click.version_option(__version__, prog_name="qabook")
 def main() -> None:
     """Compile a question-and-answer book into an Anki deck, an EPUB and a print PDF."""
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+def new(folder: Path) -> None:
+    """Start a book in FOLDER, from a starter that uses every feature of the format.
+
+    FOLDER must be new or empty. The starter has a documented book.yaml with a fresh
+    identifier and today's date, a bibliography, and one question with a figure, a table,
+    equations, a footnote, a citation, code, cross-references and two quiz items; it passes
+    `check --strict` and builds all three formats."""
+    try:
+        written = starter.create(folder)
+    except starter.NewBookError as problem:
+        for line in diagnostic_lines(Diagnostic(NOWHERE, "error", problem.code,
+                                                visible(problem.message), problem.hint),
+                                     folder):
+            click.echo(line, err=True)
+        sys.exit(1)
+    shown = visible(str(folder))
+    click.echo(f"qabook new: wrote a starter book into {shown}")
+    for path in written:
+        click.echo(f"  {visible(str(folder / path))}")
+    quoted = shlex.quote(str(folder))
+    click.echo("Check it, then build the deck, the EPUB and the PDF into {0}:\n"
+               "  qabook check --source {1} --strict\n"
+               "  qabook build --source {1} --out {2}".format(
+                   visible(str(folder / "build")), visible(quoted),
+                   visible(shlex.quote(str(folder / "build")))))
 
 
 @main.command()

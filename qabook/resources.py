@@ -1,5 +1,6 @@
-"""qabook's own files (templates, stylesheets, fonts, card templates, Lua scripts), wherever
-qabook runs from: a wheel carries templates/ inside the package, a checkout has it beside."""
+"""qabook's own files (templates, stylesheets, fonts, card templates, the starter book, Lua
+scripts), wherever qabook runs from: a wheel carries templates/ inside the package, a
+checkout has it beside."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def _templates() -> Path:
 
 TEMPLATES = _templates()
 CARD_FONTS = TEMPLATES / "fonts" / "cards"
+#: the book `qabook new` copies (qabook/starter.py); not needed by a build
+STARTER = TEMPLATES / "starter"
 #: files every build needs, checked at start-up (a broken install is named, not a traceback)
 REQUIRED = [LUA / "batch.lua"] + [TEMPLATES / folder / name
                                   for folder, names in TEMPLATE_FILES.items() for name in names]

@@ -1,5 +1,5 @@
 """qabook as a tool: a wheel built from this repository, installed into a fresh virtualenv,
-builds a book that lives in a folder of its own, all three formats."""
+builds a book that lives in a folder of its own, all three formats, and starts a new one."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def test_an_installed_wheel_builds_a_book_that_lives_elsewhere(tmp_path: Path) -
         names = set(archive.namelist())
     assert {"qabook/templates/pdf/book.css", "qabook/templates/anki/card.css",
             "qabook/templates/fonts/SourceSerif4-Regular.otf", "qabook/lua/batch.lua",
-            "qabook/tex/mathjax.json"} <= names
+            "qabook/tex/mathjax.json", "qabook/templates/starter/book.yaml",
+            "qabook/templates/starter/.gitignore"} <= names
 
     venv = tmp_path / "venv"
     sh(sys.executable, "-m", "venv", venv, cwd=tmp_path)
@@ -60,3 +61,7 @@ def test_an_installed_wheel_builds_a_book_that_lives_elsewhere(tmp_path: Path) -
     assert len(pdf.pages) > 5
     assert any("Source-Serif-4" in font for font in fonts), fonts  # the fonts the wheel carries
     assert "A Tiny Book" in "".join(page.extract_text() for page in pdf.pages)
+
+    # the starter book ships in the wheel too: `qabook new` works from an install
+    sh(venv / "bin" / "qabook", "new", "started", cwd=elsewhere)
+    sh(venv / "bin" / "qabook", "check", "--source", "started", "--strict", cwd=elsewhere)
