@@ -26,6 +26,7 @@ from qabook.config import slugify
 from qabook.diagnostics import Diagnostics, Location
 from qabook.load.history import EMPTY, HISTORY, Entry, History
 from qabook.model.nodes import Book, Chapter, Exercise, Question
+from qabook.words import words as vocabulary
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def deck_name(book: Book, chapter: Chapter) -> str:
 
 
 def removed_deck(book: Book) -> str:
-    return f"{book.config.title}::Removed from the book"
+    return f"{book.config.title}::{vocabulary(book.config.language).say('Removed from the book')}"
 
 
 def heading(question: Question) -> str:
@@ -113,7 +114,7 @@ def plan(book: Book, guids: bool = True) -> Plan:
             for exercise in question.exercises:
                 candidates.append((exercise.number, Item(
                     exercise.label or exercise.number, "exercise", "", exercise.number,
-                    f"Exercise {exercise.number}", f"{sort}.{exercise.letter}",
+                    vocabulary(book.config.language).exercise(exercise.number), f"{sort}.{exercise.letter}",
                     exercise=exercise, location=exercise.location,
                     text=_digest(exercise.prompt), **common)))
             if cloze_terms(question):
