@@ -310,7 +310,8 @@ def _card(item: Item, model: str, fields: tuple[str, ...], due: int,
 
 def _question_note(ctx, item: Item, parts, due: int) -> CardNote:
     fields = (item.sort, html.escape(item.heading), parts["prompt"], parts["summary"],
-              parts["answer"], anki_fields.references(parts[writer.REFS], words(ctx.config.language)),
+              parts["answer"],
+              anki_fields.references(parts[writer.REFS], words(ctx.config.language)),
               _where(ctx, item), "")
     return _card(item, "question", fields, due)
 

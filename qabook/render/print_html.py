@@ -41,11 +41,11 @@ def print_words(say: Words) -> dict[str, str]:
         "questions_here": say.say("In this chapter"),
         "copyright": say.say("Copyright"),
         # true of the print edition only: it embeds these faces (the EPUB uses the reader's)
-        "typeset": say.say("Typeset in {faces} (SIL Open Font License).",
-                           faces="Source Serif 4, Source Sans 3, Source Code Pro"),
+        "typeset": say.say("Typeset in Source Serif 4, Source Sans 3 and Source Code Pro "
+                           "(SIL Open Font License)."),
         "name": say.say("Name"), "date": say.say("Date"),
-        # after a cross-reference to another page: ", p. " and its number (the CSS
-        # string goes into the chunk's <style>: the stylesheet carries no words)
+        # after a cross-reference to another page: ", p. " before its number (a CSS rule in
+        # the chunk's <style>, templates/pdf/chunk.html: the stylesheet carries no words)
         "page_after": f", {page}\u00a0",
     }
 
