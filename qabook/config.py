@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from qabook import handouts as handout_sets
+from qabook import words as vocabulary
 from qabook.diagnostics import Diagnostics, Location, did_you_mean
 from qabook.yamldoc import YamlDoc
 
@@ -113,6 +114,12 @@ def parse_config(doc: YamlDoc, diags: Diagnostics) -> BookConfig | None:
     if language and not BCP47.match(language):
         diags.error(where("language"), "config.language",
                     f"language '{language}' is not a BCP 47 tag", "for example en-US")
+    elif language and vocabulary.catalogue_language(language) is None:
+        diags.warning(where("language"), "config.language-words",
+                      f"qabook has no translation of its generated words for '{language}': "
+                      "the book's headings and labels will be in English",
+                      "translations: " + ", ".join(vocabulary.available()) + "; to add one, "
+                      "see docs/authoring.md, \"The book's language\"")
     date = _date(data.get("date"), where, diags)
     authors = _strings(data.get("author"), "author", where, diags)
     subjects = _strings(data.get("subjects", []), "subjects", where, diags)

@@ -26,6 +26,7 @@ from qabook.config import slugify
 from qabook.diagnostics import Diagnostics, Location
 from qabook.load.history import EMPTY, HISTORY, Entry, History
 from qabook.model.nodes import Book, Chapter, Exercise, Question
+from qabook.words import words as vocabulary
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ def deck_name(book: Book, chapter: Chapter) -> str:
 
 
 def removed_deck(book: Book) -> str:
-    return f"{book.config.title}::Removed from the book"
+    removed = vocabulary(book.config.language).say("Removed from the book")
+    return f"{book.config.title}::{removed}"
 
 
 def heading(question: Question) -> str:
@@ -97,6 +99,7 @@ def plan(book: Book, guids: bool = True) -> Plan:
     history = book.history or EMPTY
     identifier = book.config.identifier
     root = root_tag(book)
+    say = vocabulary(book.config.language)
     candidates: list[tuple[str, Item]] = []  # (its label or number, the item)
     for chapter in book.chapters:
         deck = deck_name(book, chapter)
@@ -113,7 +116,7 @@ def plan(book: Book, guids: bool = True) -> Plan:
             for exercise in question.exercises:
                 candidates.append((exercise.number, Item(
                     exercise.label or exercise.number, "exercise", "", exercise.number,
-                    f"Exercise {exercise.number}", f"{sort}.{exercise.letter}",
+                    say.exercise(exercise.number), f"{sort}.{exercise.letter}",
                     exercise=exercise, location=exercise.location,
                     text=_digest(exercise.prompt), **common)))
             if cloze_terms(question):

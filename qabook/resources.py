@@ -38,5 +38,7 @@ CARD_FONTS = TEMPLATES / "fonts" / "cards"
 #: the book `qabook new` copies (qabook/starter.py); not needed by a build
 STARTER = TEMPLATES / "starter"
 #: files every build needs, checked at start-up (a broken install is named, not a traceback)
-REQUIRED = [LUA / "batch.lua"] + [TEMPLATES / folder / name
+#: the catalogues of the generated words (qabook/words.py); English is the fallback
+LOCALE = PACKAGE / "locale"
+REQUIRED = [LUA / "batch.lua", LOCALE / "en" / "LC_MESSAGES" / "qabook.po"] + [TEMPLATES / folder / name
                                   for folder, names in TEMPLATE_FILES.items() for name in names]

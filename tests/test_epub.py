@@ -156,7 +156,7 @@ def test_navigation_lists_chapters_and_questions_in_order(pages, resolved) -> No
                     for li in item.findall(f"{XHTML}ol/{XHTML}li")]
         entries.append((title, children))
     book = resolved.book
-    chapters = [(f"Chapter {c.number}. {c.title}", [f"Q{q.number}. {q.title}" for q in c.questions])
+    chapters = [(f"Chapter {c.number}: {c.title}", [f"Q{q.number}. {q.title}" for q in c.questions])
                 for c in book.chapters]
     assert [e for e in entries if e[0].startswith("Chapter")] == chapters
     titles = [e[0] for e in entries]

@@ -113,7 +113,7 @@ def test_the_colophon_is_true_of_this_edition(trees, real_epub, real_pdf) -> Non
                           if tree.find(".//h:section[@epub:type='copyright-page']", NS)
                           is not None)
     words = text(copyright_page)
-    assert "Published 26 November 2026" in words and "Typeset" not in words
+    assert "Published November 26, 2026" in words and "Typeset" not in words
     with zipfile.ZipFile(real_epub) as archive:
         assert not [n for n in archive.namelist() if n.endswith((".woff", ".woff2", ".otf",
                                                                  ".ttf"))]

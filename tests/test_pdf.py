@@ -55,7 +55,7 @@ def test_outline_holds_chapters_questions_and_appendices_in_order(reader, dests,
     tree = outline(reader)
     titles = [title for title, _, _ in tree]
     assert titles == ([m.title for m in book.front]
-                      + [f"Chapter {c.number} {c.title}" for c in book.chapters]
+                      + [f"Chapter {c.number}: {c.title}" for c in book.chapters]
                       + [m.title for m in book.back]
                       + ["Appendix A: Quiz Solutions", "Appendix B: List of Questions",
                          "References"])

@@ -26,6 +26,7 @@ import genanki
 
 from qabook import resources
 from qabook.cache import Cache, key
+from qabook.words import Words, words
 from qabook.deck import Item, Plan, cloze_terms, deck_name, legacy_guid, plan, removed_deck
 from qabook.diagnostics import Location
 from qabook.load.history import HISTORY, MAX_TIME, Edition, Entry, History, Stamp, dumps
@@ -45,7 +46,25 @@ EXERCISE_FIELDS = ("Key", "Heading", "Question", "Exercise", "Solution", "Refere
                    "Extra")
 CLOZE_FIELDS = ("Key", "Heading", "Text", "Source")
 FIELDS = {"question": QUESTION_FIELDS, "exercise": EXERCISE_FIELDS, "cloze": CLOZE_FIELDS}
-KIND_NAMES = {"question": "Question", "exercise": "Exercise", "cloze": "Key terms"}
+
+
+def kind_names(say: Words) -> dict[str, str]:
+    """What each note type is called after the book's title ("<title> · Key terms")."""
+    return {"question": say.say("Question"), "exercise": say.say("Exercise"),
+            "cloze": say.say("Key terms")}
+
+
+def card_words(say: Words) -> dict[str, str]:
+    """The words the card templates show, each written `{{qb-say:…}}` in templates/anki."""
+    return {"Full answer": say.say("Full answer"), "Full solution": say.say("Full solution")}
+
+
+def card_template(name: str, say: Words) -> str:
+    """A card template of templates/anki with its words in the book's language."""
+    text = (TEMPLATES / name).read_text()
+    for msgid, said in card_words(say).items():
+        text = text.replace(f"{{{{qb-say:{msgid}}}}}", html.escape(said))
+    return text
 
 
 @dataclass(frozen=True)
@@ -245,7 +264,8 @@ def _document(prefix: str, parts: dict[str, Any], media: "_Media", location: Loc
     defined = {name: anki_fields.ids(content) for name, content in parts.items()}
 
     def visitor(part: str):
-        xref = anki_fields.xref_visitor(part, defined, media.question_of)
+        xref = anki_fields.xref_visitor(part, defined, media.question_of,
+                                         words(media.ctx.config.language))
 
         def visit(node: dict) -> Any:
             if is_cloze(node):
@@ -276,8 +296,9 @@ def _cloze_term(node: dict, content: list, numbers: dict[str, int] | None) -> li
 
 def _where(ctx: RenderContext, item: Item) -> str:
     chapter = item.chapter
-    return html.escape(f"{ctx.config.title} · Chapter {chapter.number}, {chapter.title} · "
-                       f"{item.question.label} · {item.question.title}")
+    say = words(ctx.config.language)
+    return html.escape(f"{ctx.config.title} · {say.chapter_heading(chapter.number, chapter.title)}"
+                       f" · {item.question.label} · {item.question.title}")
 
 
 def _card(item: Item, model: str, fields: tuple[str, ...], due: int,
@@ -289,15 +310,17 @@ def _card(item: Item, model: str, fields: tuple[str, ...], due: int,
 
 def _question_note(ctx, item: Item, parts, due: int) -> CardNote:
     fields = (item.sort, html.escape(item.heading), parts["prompt"], parts["summary"],
-              parts["answer"], anki_fields.references(parts[writer.REFS]), _where(ctx, item),
-              "")
+              parts["answer"],
+              anki_fields.references(parts[writer.REFS], words(ctx.config.language)),
+              _where(ctx, item), "")
     return _card(item, "question", fields, due)
 
 
 def _exercise_note(ctx, item: Item, parts, due: int) -> CardNote:
     fields = (item.sort, html.escape(item.heading),
               html.escape(f"{item.question.label} · {item.question.title}"),
-              parts["exercise"], parts["solution"], anki_fields.references(parts[writer.REFS]),
+              parts["exercise"], parts["solution"],
+              anki_fields.references(parts[writer.REFS], words(ctx.config.language)),
               _where(ctx, item), parts["extra"])
     return _card(item, "exercise", fields, due)
 
@@ -351,7 +374,8 @@ class _Media:
         The files start with "_" (Anki keeps such files though no field names them) and
         carry the book's slug and a content hash: two books never overwrite each other's."""
         css = (TEMPLATES / "card.css").read_text()
-        templates = [(TEMPLATES / name).read_text() for name in sorted(
+        say = words(self.ctx.config.language)
+        templates = [card_template(name, say) for name in sorted(
             p.name for p in TEMPLATES.glob("*.html"))]
         characters = anki_fields.characters(fragments + templates)
         rules = []
@@ -410,11 +434,12 @@ def _model(ctx: RenderContext, kind: str, stamps: "_Stamps", css: str) -> _Model
     config = ctx.config
     fields = anki_fields.field_config(kind, FIELDS[kind])  # descriptions, fonts, collapsed
     browser_question, browser_answer = anki_fields.BROWSER[kind]
-    template = {"name": "Card", "qfmt": (TEMPLATES / f"{kind}-front.html").read_text(),
-                "afmt": (TEMPLATES / f"{kind}-back.html").read_text(),
+    say = words(config.language)
+    template = {"name": "Card", "qfmt": card_template(f"{kind}-front.html", say),
+                "afmt": card_template(f"{kind}-back.html", say),
                 "bqfmt": browser_question, "bafmt": browser_answer}
     model = _Model(_id(config.identifier, "model", kind),
-                   f"{config.title} · {KIND_NAMES[kind]}", fields=fields, templates=[template],
+                   f"{config.title} · {kind_names(say)[kind]}", fields=fields, templates=[template],
                    css=css, sort_field_index=0,
                    model_type=genanki.Model.CLOZE if kind == "cloze" else genanki.Model.FRONT_BACK)
     model.mtime = stamps.model(kind, [model.name, fields, template, css])

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from qabook import ast
 from qabook.model.solutions import split as split_solution
 from qabook.render.fonts import Face
+from qabook.words import Words, words
 
 #: the parts each side of a card shows, by the part a reference is written in
 SHOWN = {
@@ -29,9 +30,14 @@ SHOWN = {
     "text": ("text",),
 }
 #: where a part is, named for a reference from the other side of the same card
-PLACE = {"prompt": "the question", "summary": "the answer", "answer": "the full answer",
-         "exercise": "the exercise", "solution": "the solution", "extra": "the full solution",
-         "text": "the key terms"}
+def places(say: Words) -> dict[str, str]:
+    """Where a part is, for a reference from the other side of the same card."""
+    return {"prompt": say.say("in the question"), "summary": say.say("in the answer"),
+            "answer": say.say("in the full answer"), "exercise": say.say("in the exercise"),
+            "solution": say.say("in the solution"), "extra": say.say("in the full solution"),
+            "text": say.say("in the key terms")}
+
+
 PLACED_KINDS = ("figure", "table", "equation")
 
 #: Anki field descriptions (shown in the editor when a field is empty) and which fields open
@@ -95,8 +101,8 @@ def ids(content: Any) -> set[str]:
     return found
 
 
-def xref_visitor(part: str, defined: dict[str, set[str]], question_of: Callable[[str], int]
-                 ) -> Callable[[dict], Any]:
+def xref_visitor(part: str, defined: dict[str, set[str]], question_of: Callable[[str], int],
+                 say: Words = words("en")) -> Callable[[dict], Any]:
     """The visit function that writes a part's resolved cross-references as card text."""
     shown = set().union(*(defined.get(p, set()) for p in SHOWN.get(part, (part,))))
 
@@ -110,10 +116,11 @@ def xref_visitor(part: str, defined: dict[str, set[str]], question_of: Callable[
         elif kind in PLACED_KINDS and anchor not in shown:
             here = next((p for p, found in defined.items() if anchor in found), None)
             if here is not None:  # on the other side of this card
-                where = f"in {PLACE.get(here, 'the answer')}"
+                where = places(say).get(here) or say.say("in the answer")
             else:  # on another card: "In Figure 20.3 of Q20, the word…"
                 number = question_of(anchor)
-                where = f"of Q{number}" if number else "in the book"
+                where = say.say("of {question}", question=f"Q{number}") if number else \
+                    say.say("in the book")
             inlines += [ast.SPACE, *ast.text_inlines(where)]
         return [ast.Span(ast.attr("", ["xref"]), inlines)]
 
@@ -130,15 +137,16 @@ class _Entries(HTMLParser):
             self.count += 1
 
 
-def references(entries: str) -> str:
+def references(entries: str, say: Words = words("en")) -> str:
     """The References field: citeproc's entries in a fold of their own, "References (n)"."""
     if not entries.strip():
         return ""
     parser = _Entries()
     parser.feed(entries)
     parser.close()
-    count = f" ({parser.count})" if parser.count else ""
-    return (f'<details class="qb-more qb-refs"><summary>References{html.escape(count)}</summary>'
+    title = say.say("References ({count})", count=parser.count) if parser.count else \
+        say.say("References")
+    return (f'<details class="qb-more qb-refs"><summary>{html.escape(title)}</summary>'
             f'<div class="csl-bib-body">{entries}</div></details>')
 
 

@@ -22,10 +22,11 @@ from typing import Any
 
 from qabook import ast, pandoc, resources
 from qabook.cache import Cache, key
+from qabook.words import words
 from qabook.render import RenderContext, RenderError, epub_safety
 from qabook.render.cover import cover_png
 from qabook.render.epub_ast import SPLIT_LEVEL, book_document
-from qabook.render.epub_finish import WORDS, finish
+from qabook.render.epub_finish import finish
 from qabook.render.epub_package import Package, h, has_content, ids, parse, serialise
 from qabook.render.output import atomic_write, read_zip, write_zip
 
@@ -265,7 +266,7 @@ def _meta(ctx: RenderContext) -> dict[str, Any]:
         "description": text(config.description),
         "rights": text(config.rights),
         "subject": {"t": "MetaList", "c": [text(s) for s in config.subjects]},
-        "toc-title": text(WORDS["contents"]),
+        "toc-title": text(words(config.language).say("Contents")),
         "link-citations": {"t": "MetaBool", "c": True},
         "link-bibliography": {"t": "MetaBool", "c": True},
     }

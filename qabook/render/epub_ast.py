@@ -14,6 +14,7 @@ from qabook.model.attributes import plain_clozes
 from qabook.model.nodes import Chapter, Exercise, Matter, Question
 from qabook.render import pages
 from qabook.resolve import ResolvedBook
+from qabook.words import Words, words
 
 ROLES = {name: f"doc-{name}" for name in
          ("chapter", "preface", "introduction", "afterword", "appendix", "bibliography")}
@@ -24,17 +25,18 @@ QUESTIONS_ID = "appendix-b"
 def book_document(resolved: ResolvedBook, meta: dict[str, Any]) -> dict[str, Any]:
     """The whole book as a pandoc JSON document."""
     book = resolved.book
+    say = words(book.config.language)
     blocks: list[Any] = []
-    blocks += copyright_page(resolved)
+    blocks += copyright_page(resolved, say)
     for matter in book.front:
         blocks += matter_section(matter, "preface" if matter is book.front[0] else "introduction")
     for chapter in book.chapters:
-        blocks += chapter_section(chapter)
+        blocks += chapter_section(chapter, say)
     for matter in book.back:
         blocks += matter_section(matter, "afterword")
-    blocks += solutions_appendix(book.chapters)
-    blocks += questions_appendix(book.chapters)
-    blocks += references_section()
+    blocks += solutions_appendix(book.chapters, say)
+    blocks += questions_appendix(book.chapters, say)
+    blocks += references_section(say)
     return {"pandoc-api-version": pandoc.API_VERSION, "meta": meta, "blocks": no_splits(blocks)}
 
 
@@ -78,7 +80,7 @@ def shift(blocks, by: int) -> list[Any]:
     return ast.walk(list(blocks), visit)
 
 
-def copyright_page(resolved: ResolvedBook) -> list[Any]:
+def copyright_page(resolved: ResolvedBook, say: Words) -> list[Any]:
     config = resolved.config
     lines = [
         ast.Para([{"t": "Emph", "c": ast.text_inlines(config.title)}]),
@@ -86,19 +88,11 @@ def copyright_page(resolved: ResolvedBook) -> list[Any]:
     ]
     if config.credits:
         lines.append(ast.Para(ast.text_inlines(config.credits)))
-    lines.append(ast.Para(ast.text_inlines(
-        f"Published {long_date(config.date)}. Identifier: {config.identifier}.")))
-    return [heading(1, pages.COPYRIGHT, ast.text_inlines("Copyright"), ["unlisted"],
+    lines.append(ast.Para(ast.text_inlines(say.say(
+        "Published {date}. Identifier: {identifier}.", date=say.date(config.date),
+        identifier=config.identifier))))
+    return [heading(1, pages.COPYRIGHT, ast.text_inlines(say.say("Copyright")), ["unlisted"],
                     "copyright-page"), ast.Div(ast.attr("", ["copyright"]), lines)]
-
-
-def long_date(day) -> str:
-    """A date in words, as the book prints it: 26 November 2026."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")  # not the machine's locale
 
 
 def matter_section(matter: Matter, epub_type: str) -> list[Any]:
@@ -112,18 +106,18 @@ def question_title(question: Question) -> list[Any]:
     return ast.text_inlines(f"Q{question.number}. {question.title}")
 
 
-def chapter_title(chapter: Chapter) -> list[Any]:
-    return ast.text_inlines(f"Chapter {chapter.number}. {chapter.title}")
+def chapter_title(chapter: Chapter, say: Words) -> list[Any]:
+    return ast.text_inlines(say.chapter_heading(chapter.number, chapter.title))
 
 
-def chapter_section(chapter: Chapter) -> list[Any]:
+def chapter_section(chapter: Chapter, say: Words) -> list[Any]:
     opener = ast.Div(ast.attr("", ["chapter-opener"]), [
-        ast.Para(ast.text_inlines("The questions of this chapter:")),
+        ast.Para(ast.text_inlines(say.say("The questions of this chapter:"))),
         {"t": "BulletList", "c": [[ast.Plain([question_link(q)])] for q in chapter.questions]},
     ])
-    blocks = [heading(1, chapter.anchor, chapter_title(chapter), [], "chapter"), opener]
+    blocks = [heading(1, chapter.anchor, chapter_title(chapter, say), [], "chapter"), opener]
     for question in chapter.questions:
-        blocks += question_section(question)
+        blocks += question_section(question, say)
     return blocks
 
 
@@ -131,7 +125,7 @@ def question_link(question: Question) -> dict:
     return ast.Link(ast.attr(), question_title(question), f"#{question.anchor}")
 
 
-def question_section(question: Question) -> list[Any]:
+def question_section(question: Question, say: Words) -> list[Any]:
     blocks = [
         heading(2, question.anchor, question_title(question), ["question"]),
         ast.Div(ast.attr("", ["prompt"]), pages.mark(question.prompt, pages.prompt(question))),
@@ -142,53 +136,55 @@ def question_section(question: Question) -> list[Any]:
             pages.mark(question.summary, pages.summary(question)))))
     blocks += shift(pages.mark(question.body, pages.body(question)), 1)
     if question.exercises:
-        blocks.append(heading(3, pages.quiz(question), ast.text_inlines("Quiz")))
-        blocks += [exercise_block(e) for e in question.exercises]
+        blocks.append(heading(3, pages.quiz(question), ast.text_inlines(say.say("Quiz"))))
+        blocks += [exercise_block(e, say) for e in question.exercises]
     return blocks
 
 
-def exercise_block(exercise: Exercise) -> dict:
-    label = ast.Para([{"t": "Strong", "c": ast.text_inlines(f"Exercise {exercise.number}")}])
+def exercise_block(exercise: Exercise, say: Words) -> dict:
+    label = ast.Para([{"t": "Strong", "c": ast.text_inlines(say.exercise(exercise.number))}])
     link = ast.Para([pages.marker(pages.to_solution(exercise)),
                      ast.Link(ast.attr("", ["to-solution"]),
-                              ast.text_inlines("Solution in Appendix A"),
+                              ast.text_inlines(say.say("Solution in Appendix {letter}",
+                                                       letter="A")),
                               f"#{exercise.solution_anchor}")])
     return ast.Div(ast.attr(exercise.anchor, ["exercise"]),
                    [label, *shift(pages.mark(exercise.prompt, pages.exercise(exercise)), 2),
                     link])
 
 
-def solutions_appendix(chapters: tuple[Chapter, ...]) -> list[Any]:
-    blocks = [heading(1, SOLUTIONS_ID, ast.text_inlines("Appendix A: Quiz Solutions"), [],
+def solutions_appendix(chapters: tuple[Chapter, ...], say: Words) -> list[Any]:
+    blocks = [heading(1, SOLUTIONS_ID, ast.text_inlines(say.solutions_appendix()), [],
                       "appendix")]
     for chapter in chapters:
         exercises = [(q, e) for q in chapter.questions for e in q.exercises]
         if not exercises:
             continue
         blocks.append(heading(2, pages.appendix_chapter(SOLUTIONS_ID, chapter),
-                              chapter_title(chapter)))
+                              chapter_title(chapter, say)))
         for question, exercise in exercises:
-            blocks.append(solution_block(question, exercise))
+            blocks.append(solution_block(question, exercise, say))
     return blocks
 
 
-def solution_block(question: Question, exercise: Exercise) -> dict:
+def solution_block(question: Question, exercise: Exercise, say: Words) -> dict:
     back = ast.Para([ast.Link(ast.attr("", ["to-exercise"]),
-                              ast.text_inlines(f"Back to the exercise in Q{question.number}"),
+                              ast.text_inlines(say.say("Back to the exercise in {question}",
+                                                       question=question.label)),
                               f"#{exercise.anchor}")])
     return ast.Div(ast.attr(exercise.solution_anchor, ["solution"]), [
-        heading(3, "", ast.text_inlines(f"Exercise {exercise.number}"), ["unnumbered"]),
+        heading(3, "", ast.text_inlines(say.exercise(exercise.number)), ["unnumbered"]),
         ast.Div(ast.attr("", ["restated"]),
                 shift(pages.mark(exercise.prompt, pages.exercise_again(exercise)), 3)),
         *shift(pages.mark(exercise.solution, pages.solution(exercise)), 3), back])
 
 
-def questions_appendix(chapters: tuple[Chapter, ...]) -> list[Any]:
-    blocks = [heading(1, QUESTIONS_ID, ast.text_inlines("Appendix B: List of Questions"), [],
+def questions_appendix(chapters: tuple[Chapter, ...], say: Words) -> list[Any]:
+    blocks = [heading(1, QUESTIONS_ID, ast.text_inlines(say.questions_appendix()), [],
                       "appendix")]
     for chapter in chapters:
         blocks.append(heading(2, pages.appendix_chapter(QUESTIONS_ID, chapter),
-                              chapter_title(chapter)))
+                              chapter_title(chapter, say)))
         for question in chapter.questions:
             blocks.append(ast.Div(ast.attr("", ["question-entry"],
                                            [[pages.KEY, pages.entry(question)]]), [
@@ -197,6 +193,7 @@ def questions_appendix(chapters: tuple[Chapter, ...]) -> list[Any]:
     return blocks
 
 
-def references_section() -> list[Any]:
-    return [heading(1, "references", ast.text_inlines("References"), [], "bibliography"),
+def references_section(say: Words) -> list[Any]:
+    return [heading(1, "references", ast.text_inlines(say.say("References")), [],
+                    "bibliography"),
             ast.Div(ast.attr("refs", ["references"]), [])]

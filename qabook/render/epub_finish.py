@@ -14,14 +14,11 @@ from lxml import etree
 
 from qabook.cache import NO_CACHE, Cache
 from qabook.render import epub_math, epub_pages, epub_style
-from qabook.render.epub_ast import long_date
 from qabook.render.epub_package import (EPUB_TYPE, NS, OPF, XML_LANG, Package, PackageError,
                                         h, ids, local, serialise, text_of)
 from qabook.tex import mathml
+from qabook.words import Words, words
 
-#: the words qabook writes into the package (the print edition's are in print_html.WORDS)
-WORDS = {"contents": "Contents", "cover": "Cover", "title_page": "Title Page",
-         "start": "Start of Content", "references": "References"}
 
 
 def finish(package: Package, config, summary: str, pages: list[tuple[str, str | None]],
@@ -32,13 +29,14 @@ def finish(package: Package, config, summary: str, pages: list[tuple[str, str | 
     cover(package, config)
     title_page(package, config)
     sections(package)
-    titles(package)
+    say = words(config.language)
+    titles(package, say)
     footnote_backlinks(package)
     styles(package)
     math(package, cache)
     languages(package)
     cross_file_links(package)
-    landmarks(package)
+    landmarks(package, say)
     page_list(package, config, pages)
     return stamped(package, config.date)  # last: it fingerprints everything else
 
@@ -155,9 +153,11 @@ def cover(package: Package, config) -> None:
     for child in list(body):
         body.remove(child)
     section = etree.SubElement(body, h("section"), {EPUB_TYPE: "cover", "class": "cover"})
-    by = " and ".join(config.authors)
-    alt = f"Cover: {config.title}" + (f". {config.subtitle}" if config.subtitle else "") + \
-        (f". By {by}." if by else ".")
+    say = words(config.language)
+    alt = say.say("Cover: {title}", title=config.title) + (
+        f". {config.subtitle}" if config.subtitle else "") + (
+        ". " + say.say("By {authors}.", authors=say.names(config.authors))
+        if config.authors else ".")
     etree.SubElement(section, h("img"), src=src, alt=alt, role="doc-cover")
 
 
@@ -165,7 +165,7 @@ def title_page(package: Package, config) -> None:
     """The date on the title page as words ("26 November 2026"), not as ISO."""
     for _, tree in package.text_files():
         for p in tree.getroot().iterfind(".//h:p[@class='date']", NS):
-            p.text = long_date(config.date)
+            p.text = words(config.language).date(config.date)
 
 
 # --- files -------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def sections(package: Package) -> None:
             body.set(EPUB_TYPE, parent)
 
 
-def titles(package: Package) -> None:
+def titles(package: Package, say: Words) -> None:
     """Each file titled by its heading; a heading that repeats (the chapter's title heads
     its part of each appendix) is titled with its level-1 parent's heading before it, so
     that no two files share a title."""
@@ -206,11 +206,11 @@ def titles(package: Package) -> None:
         body = tree.getroot().find(h("body"))
         heading = _first_heading(tree)
         if name == package.nav_name:
-            own = WORDS["contents"]
+            own = say.say("Contents")
         elif body.get("id") == "cover":
-            own = WORDS["cover"]
+            own = say.say("Cover")
         elif body.find(".//h:section[@class='titlepage']", NS) is not None:
-            own = WORDS["title_page"]
+            own = say.say("Title Page")
         elif heading is not None:
             own = text_of(heading)
             if local(heading) == "h1":
@@ -296,13 +296,19 @@ def cross_file_links(package: Package) -> None:
                 link.set("href", f"{home[href[1:]]}{href}")
 
 
-def landmarks(package: Package) -> None:
+def landmarks(package: Package, say: Words) -> None:
     """Landmarks for where the body of the book starts (the first file that is body
     matter) and for the references, besides pandoc's cover, title page and contents."""
     nav = package.trees[package.nav_name].getroot()
     found = nav.find(".//h:nav[@epub:type='landmarks']/h:ol", NS)
     if found is None:
         return
+    # pandoc names its own landmarks in English whatever the book's language
+    own = {"titlepage": say.say("Title Page"), "cover": say.say("Cover"),
+           "toc": say.say("Contents")}
+    for link in found.iterfind("h:li/h:a", NS):
+        if link.get(EPUB_TYPE) in own:
+            link.text = own[link.get(EPUB_TYPE)]
     nav_dir = package.nav_name.rsplit("/", 1)[0]
     extra = []
     for name, tree in package.text_files():
@@ -313,9 +319,9 @@ def landmarks(package: Package) -> None:
             continue
         href = f"{name.removeprefix(nav_dir + '/')}#{section.get('id')}"
         if body.get(EPUB_TYPE) == "bodymatter" and not any(t == "bodymatter" for t, *_ in extra):
-            extra.append(("bodymatter", WORDS["start"], href))
+            extra.append(("bodymatter", say.say("Start of Content"), href))
         if section.get(EPUB_TYPE) == "bibliography":
-            extra.append(("bibliography", WORDS["references"], href))
+            extra.append(("bibliography", say.say("References"), href))
     for index, (kind, words, href) in enumerate(extra):
         item = etree.Element(h("li"))
         item.tail = "\n    "

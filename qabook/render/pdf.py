@@ -31,19 +31,21 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import jinja2
+import markupsafe
 
 from qabook.cache import Cache, key
 from qabook.children import worker
 from qabook.diagnostics import NOWHERE, Diagnostic, Location
-from qabook.handouts import KIND_TITLES
 from qabook.render import ENGINE, LIMIT, MACHINE, Made, RenderContext, RenderError, inputs
 from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
 from qabook.render.pdf_merge import Part, merge
-from qabook.render.pdf_plan import UNKNOWN_PAGE, Bodies, Chunk, PageMap, chunk_html, chunks
+from qabook.render.pdf_plan import (UNKNOWN_PAGE, Bodies, Chunk, PageMap, chunk_html, chunks,
+                                    css_string)
 from qabook.render import pdf_type
 from qabook.render.print_html import Selection, page_data
 from qabook.resources import TEMPLATES
+from qabook.words import words
 
 if TYPE_CHECKING:  # WeasyPrint loads in prepare(), beside other work
     from qabook.render.pdf_layout import Laid
@@ -136,6 +138,8 @@ def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "pdf"),
                                      autoescape=True, undefined=jinja2.StrictUndefined)
     environment.globals["balanced"] = pdf_type.balanced  # the title page's title lines
+    # a string of the book's words inside the chunk's <style> (escaped for CSS, not HTML)
+    environment.filters["css_string"] = lambda text: markupsafe.Markup(css_string(text))
     return environment
 
 
@@ -150,13 +154,15 @@ def _titles(ctx: RenderContext, data: dict, selection: Selection,
     data["handout"], data["running_head"], data["sheet_title"] = None, "", ""
     if selection.book:
         return
-    kind = KIND_TITLES[selection.kind]
+    say = words(config.language)
+    kind = {"handout": say.say("Handout"), "worksheet": say.say("Worksheet"),
+            "answer-key": say.say("Answer Key")}[selection.kind]
     name = options.title or _handout_name(ctx, selection)
     questions = [q for ch in data["chapters"] for q in ch["questions"]]
     data["handout"] = {
         "kind": kind, "name": name,
-        "source": f"From {config.title} · {', '.join(config.authors)}",
-        "date": config.date.isoformat(),
+        "source": say.say("From {book}", book=config.title) + " · " + ", ".join(config.authors),
+        "date": say.date(config.date),
         # a one-line list of its questions, when it has a few (a long one is no line)
         "list": questions if 1 < len(questions) <= LISTED else [],
     }
@@ -569,9 +575,10 @@ def _check_selection(ctx: RenderContext, options: PrintOptions) -> None:
 
 def _handout_name(ctx: RenderContext, selection: Selection) -> str:
     """What a handout prints, when no handout set of book.yaml names it."""
+    say = words(ctx.config.language)
     if selection.whole:
-        return f"All {len(ctx.book.questions)} Questions"
-    parts = [f"Chapter {c.number}: {c.title}" for c in ctx.book.chapters
+        return say.say("All {count} Questions", count=len(ctx.book.questions))
+    parts = [say.chapter_heading(c.number, c.title) for c in ctx.book.chapters
              if c.number in selection.chapters]
     singles = [q for q in ctx.book.questions if q.number in selection.questions]
     if len(singles) == 1 and not parts:

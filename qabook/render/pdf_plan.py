@@ -17,7 +17,6 @@ from typing import Any, Collection
 
 import jinja2
 
-from qabook.render.print_html import WORDS
 
 ROMAN = "front"  # the one chunk numbered i, ii, iii
 
@@ -97,7 +96,7 @@ def chunks(data: dict[str, Any]) -> list[Chunk]:
                  bookmarks=tuple((1, m["title"], m["anchor"]) for m in data["front"]),
                  sources=tuple(m["anchor"] for m in data["front"]))]
     for chapter in data["chapters"]:
-        head = f"{chapter['label']} {chapter['title']}"
+        head = chapter["heading"]
         out.append(Chunk(f"opener-{chapter['anchor']}", "opener", {"chapter": chapter}, True,
                          bookmarks=((1, head, chapter["anchor"]),)))
         for q in chapter["questions"]:
@@ -112,14 +111,14 @@ def chunks(data: dict[str, Any]) -> list[Chunk]:
     # chapter started each on a new page). Appendix A, the longest chunk, is laid out
     # first (longest first), beside the questions.
     if data["selection"].solutions:
-        out += _appendix(data, "solutions", "appendix-a", WORDS["appendix_a"],
+        out += _appendix(data, "solutions", "appendix-a", data["words"]["appendix_a"],
                          lambda ch: any(q["exercises"] for q in ch["questions"]))
     if data["selection"].whole:
-        out += _appendix(data, "question-list", "appendix-b", WORDS["appendix_b"],
+        out += _appendix(data, "question-list", "appendix-b", data["words"]["appendix_b"],
                          lambda ch: True)
     if data["references"]:
         out.append(Chunk("references", "references", {}, True,
-                         bookmarks=((1, WORDS["references"], "references"),)))
+                         bookmarks=((1, data["words"]["references"], "references"),)))
     return out
 
 
@@ -133,7 +132,7 @@ def _handout(data: dict[str, Any]) -> list[Chunk]:
     for chapter in data["chapters"]:
         qs = chapter["questions"]
         # the first question of a chapter carries the chapter's anchor (its bookmark)
-        opening = (1, f"{chapter['label']} {chapter['title']}", chapter["anchor"])
+        opening = (1, chapter["heading"], chapter["anchor"])
         entries = [(2, f"{q['label']} {q['title']}", q["anchor"]) for q in qs]
         if data["selection"].kind in ("worksheet", "answer-key"):
             # short questions without figures: a chapter's run on, page after page
@@ -160,7 +159,7 @@ def _handout(data: dict[str, Any]) -> list[Chunk]:
     if data["references"] and out:  # after the last text, not alone on a page of its own
         last = out[-1]
         out[-1] = replace(last, data={**last.data, "references_here": True},
-                          bookmarks=last.bookmarks + ((1, WORDS["references"], "references"),))
+                          bookmarks=last.bookmarks + ((1, data["words"]["references"], "references"),))
     return out
 
 

@@ -26,18 +26,28 @@ from qabook.diagnostics import Location
 from qabook.resources import TEMPLATES
 from qabook.tex.draw import MathError, draw as draw_math
 from qabook.tex.words import words as formula_words
+from qabook.words import Words, words
 
-WORDS = {
-    "contents": "Contents", "quiz": "Quiz", "solution_on": "Solution on p.\u00a0",
-    "exercise_on": "p.\u00a0", "appendix_a": "Appendix A: Quiz Solutions",
-    "appendix_b": "Appendix B: List of Questions", "references": "References",
-    # a handout's own solutions: it has no appendices
-    "quiz_solutions": "Quiz Solutions",
-    "chapter": "Chapter", "questions_here": "In this chapter",
-    # true of the print edition only: it embeds these faces (the EPUB uses the reader's)
-    "typeset": "Typeset in Source Serif 4, Source Sans 3 and Source Code Pro "
-               "(SIL Open Font License).",
-}
+def print_words(say: Words) -> dict[str, str]:
+    """The print book's own words, in the book's language (qabook/words.py)."""
+    page = say.say("p.")
+    return {
+        "contents": say.say("Contents"), "quiz": say.say("Quiz"),
+        "solution_on": say.say("Solution on p.") + "\u00a0", "exercise_on": page + "\u00a0",
+        "appendix_a": say.solutions_appendix(), "appendix_b": say.questions_appendix(),
+        "references": say.say("References"),
+        # a handout's own solutions: it has no appendices
+        "quiz_solutions": say.say("Quiz Solutions"),
+        "questions_here": say.say("In this chapter"),
+        "copyright": say.say("Copyright"),
+        # true of the print edition only: it embeds these faces (the EPUB uses the reader's)
+        "typeset": say.say("Typeset in Source Serif 4, Source Sans 3 and Source Code Pro "
+                           "(SIL Open Font License)."),
+        "name": say.say("Name"), "date": say.say("Date"),
+        # after a cross-reference to another page: ", p. " before its number (a CSS rule in
+        # the chunk's <style>, templates/pdf/chunk.html: the stylesheet carries no words)
+        "page_after": f", {page}\u00a0",
+    }
 
 
 class PrintError(RenderError):
@@ -130,15 +140,18 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
                  for doc, parts in zip(documents, written)})
     for _, _, prefix, ident in todo:
         cache.put("print-html", ident, html[prefix])
+    say = words(ctx.config.language)
+    said = print_words(say)
     return {
-        "config": ctx.config, "words": WORDS, "selection": selection,
-        "solutions_title": WORDS["appendix_a"] if selection.book else WORDS["quiz_solutions"],
+        "config": ctx.config, "words": said, "say": say, "selection": selection,
+        "date": say.date(ctx.config.date),
+        "solutions_title": said["appendix_a"] if selection.book else said["quiz_solutions"],
         # Appendix A is printed (and listed in the contents) only when it has a solution
         "solutions": selection.solutions and any(q.exercises for q in questions),
         "marks": {"copyright": pages.COPYRIGHT},  # where a page starts, named as in the EPUB
         "front": [_matter(m, html) for m in front],
         "back": [_matter(m, html) for m in back],
-        "chapters": [_chapter(c, qs, html) for c, qs in chapters],
+        "chapters": [_chapter(c, qs, html, say) for c, qs in chapters],
         "references": html["bibliography"][writer.REFS].replace('id="bibliography-refs-ref-',
                                                                 'id="ref-'),
     }
@@ -370,9 +383,12 @@ def _matter(matter, html: dict) -> dict[str, Any]:
     return {"anchor": matter.ident, "title": matter.title, "html": html[matter.ident]["body"]}
 
 
-def _chapter(chapter: Chapter, questions: list[Question], html: dict) -> dict[str, Any]:
-    return {"anchor": chapter.anchor, "label": f"{WORDS['chapter']} {chapter.number}",
-            "title": chapter.title, "questions": [_question(q, html[q.anchor]) for q in questions],
+def _chapter(chapter: Chapter, questions: list[Question], html: dict,
+             say: Words) -> dict[str, Any]:
+    return {"anchor": chapter.anchor, "label": say.chapter(chapter.number),
+            "heading": say.chapter_heading(chapter.number, chapter.title),
+            "title": chapter.title,
+            "questions": [_question(q, html[q.anchor], say) for q in questions],
             "marks": {"solutions": pages.appendix_chapter(SOLUTIONS_ID, chapter),
                       "questions": pages.appendix_chapter(QUESTIONS_ID, chapter)}}
 
@@ -391,7 +407,7 @@ def writing_lines(blocks: Any, bounds: tuple[int, int]) -> int:
     return min(bounds[1], max(bounds[0], -(-words // WORDS_PER_LINE)))
 
 
-def _question(q: Question, parts: dict[str, str]) -> dict[str, Any]:
+def _question(q: Question, parts: dict[str, str], say: Words) -> dict[str, Any]:
     return {
         "number": q.number, "chapter": q.chapter,
         "lines": writing_lines(q.summary or q.body[:1], PROMPT_LINES),
@@ -399,7 +415,7 @@ def _question(q: Question, parts: dict[str, str]) -> dict[str, Any]:
         "prompt_again": parts["prompt-again"],
         "summary": parts["summary"], "body": parts["body"],
         "marks": {"quiz": pages.quiz(q), "entry": pages.entry(q)},
-        "exercises": [{"anchor": e.anchor, "label": f"Exercise {e.number}",
+        "exercises": [{"anchor": e.anchor, "label": say.exercise(e.number),
                        "solution_anchor": e.solution_anchor, "prompt": parts[f"ex-{e.letter}"],
                        "prompt_again": parts[f"ex-{e.letter}-again"],
                        "solution": parts[f"sol-{e.letter}"],

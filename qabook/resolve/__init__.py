@@ -13,6 +13,7 @@ from typing import Any
 
 from qabook import ast
 from qabook.diagnostics import Diagnostics
+from qabook.words import Words, words
 from qabook.model.nodes import Book, Document, Matter, Question, Target
 from qabook.resolve.labels import label_table, number_book
 from qabook.resolve.refs import check_citations, check_refs, link, replace_refs
@@ -39,14 +40,15 @@ def resolve(book: Book, diags: Diagnostics) -> ResolvedBook:
     """Resolve the book, reporting every problem; the content is rewritten even when some
     references fail, so that all of them are reported in one run."""
     book = number_book(book)
-    labels = label_table(book, diags)
+    say = words(book.config.language)
+    labels = label_table(book, diags, say)
     keys = book.bibliography.keys if book.bibliography else {}
     ids = _Ids()
-    front = tuple(_matter(m, labels, keys, ids, diags) for m in book.front)
+    front = tuple(_matter(m, labels, keys, ids, diags, say) for m in book.front)
     chapters = tuple(
-        replace(c, questions=tuple(_question(q, labels, keys, ids, diags) for q in c.questions))
+        replace(c, questions=tuple(_question(q, labels, keys, ids, diags, say) for q in c.questions))
         for c in book.chapters)
-    back = tuple(_matter(m, labels, keys, ids, diags) for m in book.back)
+    back = tuple(_matter(m, labels, keys, ids, diags, say) for m in book.back)
     book = replace(book, front=front, chapters=chapters, back=back)
     _warn_unused(book, diags)
     return ResolvedBook(book, labels)
@@ -70,20 +72,21 @@ class _Ids:
         return ident
 
 
-def _question(q: Question, labels, keys, ids: _Ids, diags: Diagnostics) -> Question:
-    rewrite = _rewriter(q.doc, labels, keys, ids, q.anchor, diags)
+def _question(q: Question, labels, keys, ids: _Ids, diags: Diagnostics, say: Words) -> Question:
+    rewrite = _rewriter(q.doc, labels, keys, ids, q.anchor, diags, say)
     exercises = tuple(replace(e, prompt=rewrite(e.prompt), solution=rewrite(e.solution))
                       for e in q.exercises)
     return replace(q, prompt=rewrite(q.prompt), summary=rewrite(q.summary), body=rewrite(q.body),
                    exercises=exercises)
 
 
-def _matter(m: Matter, labels, keys, ids: _Ids, diags: Diagnostics) -> Matter:
-    rewrite = _rewriter(m.doc, labels, keys, ids, ids.claim(m.ident), diags)
+def _matter(m: Matter, labels, keys, ids: _Ids, diags: Diagnostics, say: Words) -> Matter:
+    rewrite = _rewriter(m.doc, labels, keys, ids, ids.claim(m.ident), diags, say)
     return replace(m, blocks=rewrite(m.blocks))
 
 
-def _rewriter(doc: Document, labels, keys, ids: _Ids, namespace: str, diags: Diagnostics):
+def _rewriter(doc: Document, labels, keys, ids: _Ids, namespace: str, diags: Diagnostics,
+              say: Words):
     """A function that resolves one piece of the document's content."""
     targets = check_refs(doc, labels, diags)
     check_citations(doc, keys, diags)
@@ -97,7 +100,7 @@ def _rewriter(doc: Document, labels, keys, ids: _Ids, namespace: str, diags: Dia
             new = {"t": kind, "c": list(node["c"])}
             new["c"][0] = [item.anchor, attr[1], attr[2][:-1] + [["number", item.number]]]
             new["c"][1:] = ast.walk(node["c"][1:], visit)
-            return _label_numbered(new, item.number)
+            return _label_numbered(new, item.number, say)
         if kind == "Header":
             level, attr, content = node["c"]
             anchor = ids.claim(f"{namespace}-{attr[0] or 'section'}")
@@ -118,15 +121,15 @@ def _rewriter(doc: Document, labels, keys, ids: _Ids, namespace: str, diags: Dia
     return rewrite
 
 
-def _label_numbered(node: dict, number: str) -> dict:
+def _label_numbered(node: dict, number: str, say: Words) -> dict:
     """Put "Figure 17.2." before a caption, "Table 17.1." before a table's, "(17.1)" after math."""
     kind = node["t"]
     if kind == "Span":
         node["c"][1] = node["c"][1] + [ast.Span(ast.attr("", ["equation-number"]),
                                                 [ast.Str(f"({number})")])]
         return node
-    word = "Figure" if kind == "Figure" else "Table"
-    label = ast.Span(ast.attr("", ["caption-label"]), [ast.Str(word), ast.SPACE, ast.Str(f"{number}.")])
+    word = say.figure(number) if kind == "Figure" else say.table(number)
+    label = ast.Span(ast.attr("", ["caption-label"]), ast.text_inlines(f"{word}."))
     caption = node["c"][1][1]
     first = caption[0]["c"] if caption and caption[0]["t"] in ("Plain", "Para") else []
     rest = caption[1:] if first or not caption else caption

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from qabook.diagnostics import Diagnostics
 from qabook.model.nodes import Book, Document, Matter, Question, Target
+from qabook.words import Words
 
 
 def number_book(book: Book) -> Book:
@@ -47,7 +48,7 @@ def _number_doc(doc: Document, prefix: str, namespace: str) -> Document:
     return replace(doc, figures=figures, tables=tables, equations=equations)
 
 
-def label_table(book: Book, diags: Diagnostics) -> dict[str, Target]:
+def label_table(book: Book, diags: Diagnostics, say: Words) -> dict[str, Target]:
     """Every label of the book; a second definition of a label is an error."""
     table: dict[str, Target] = {}
 
@@ -67,19 +68,19 @@ def label_table(book: Book, diags: Diagnostics) -> dict[str, Target]:
     for doc, question in _documents(book):
         for figure in doc.figures:
             if figure.label:
-                add(Target(figure.label, "figure", f"Figure {figure.number}", figure.anchor,
+                add(Target(figure.label, "figure", say.figure(figure.number), figure.anchor,
                            question, location=figure.location))
         for tbl in doc.tables:
             if tbl.label:
-                add(Target(tbl.label, "table", f"Table {tbl.number}", tbl.anchor, question,
+                add(Target(tbl.label, "table", say.table(tbl.number), tbl.anchor, question,
                            location=tbl.location))
         for eq in doc.equations:
-            add(Target(eq.label, "equation", f"Equation ({eq.number})", eq.anchor, question,
+            add(Target(eq.label, "equation", say.equation(eq.number), eq.anchor, question,
                        location=eq.location))
     for question in book.questions:
         for exercise in question.exercises:
             if exercise.label:
-                add(Target(exercise.label, "exercise", f"Exercise {exercise.number}",
+                add(Target(exercise.label, "exercise", say.exercise(exercise.number),
                            exercise.anchor, question.number, location=exercise.location))
     return table
 
