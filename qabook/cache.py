@@ -49,6 +49,8 @@ SECRET_BYTES = 32
 #: the secret when no per-user one can be kept: made at import, so the processes a build
 #: forks share it; entries of other processes are then misses (correct, only slower)
 PROCESS_SECRET = os.urandom(SECRET_BYTES)
+#: this process's reads by kind: (hits, misses); what `--verbose` reports
+READS: dict[str, list[int]] = {}
 
 
 def _code_digest() -> str:
@@ -202,6 +204,11 @@ class Cache:
         """The value put under kind and ident by this user's qabook, or None."""
         if self.folder is None:
             return None
+        value = self._get(kind, ident)
+        READS.setdefault(kind, [0, 0])[value is None] += 1
+        return value
+
+    def _get(self, kind: str, ident: str) -> Any | None:
         data = _read_entry(self._path(kind, ident))
         if data is None or not data.startswith(MAGIC):
             return None

@@ -4,22 +4,24 @@ codes only."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shlex
 import signal
 import sys
+import time
 from pathlib import Path
 
 import click
 
 from qabook import __version__, handouts as handout_sets, load, pipeline, starter
-from qabook.cache import Cache
-from qabook.diagnostics import (NOWHERE, BuildFailed, Diagnostic, Diagnostics, did_you_mean,
-                                visible)
+from qabook.cache import READS, Cache
+from qabook.diagnostics import NOWHERE, BuildFailed, Diagnostics, did_you_mean, visible
 from qabook.render import FORMATS
 from qabook.render.output import StoppedAfterPublishing
 from qabook.render.options import PAPER_SIZES, PrintOptions
-from qabook.report import book_table, diagnostic_lines, summary_line
+from qabook.report import book_table
+from qabook.terminal import COLOR, NORMAL, QUIET, VERBOSE, Output, reads_text, seconds
 
 SOURCE = click.option("--source", "source", default="source", show_default=True,
                       type=click.Path(file_okay=False, path_type=Path),
@@ -30,19 +32,70 @@ CACHE = click.option("--cache", "cache", default=None,
 NO_CACHE_OPT = click.option("--no-cache", is_flag=True, help="Use no cache at all.")
 
 
+EXIT_STATUS = """\b
+Exit status:
+  0  success
+  1  the book has errors (or warnings, with --strict); a build failed, or was
+     stopped by Ctrl-C, SIGTERM or SIGHUP (it published nothing); Ctrl-C
+     stops check and list too ("Aborted!")
+  2  usage error: an unknown option, a bad value
+  3  internal error: a bug of qabook (QABOOK_DEBUG=1 shows the traceback)
+
+\b
+Shell completion (bash; zsh and fish alike, see the README):
+  eval "$(_QABOOK_COMPLETE=bash_source qabook)"
+"""
+EXITS = "Exit status: 0 success, 1 errors, 2 usage error, 3 a bug (qabook --help says more)."
+
+
 def _cache(cache: Path | None, no_cache: bool, out: Path = Path("build")) -> Path | None:
     return None if no_cache else (cache or out / ".cache")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _output(json: bool):
+    """The options of what a command prints (--color, --quiet, --verbose and, with json,
+    --diagnostics), handed to the command as one `output`."""
+    options = [
+        click.option("--color", type=click.Choice(COLOR), default="auto", show_default=True,
+                     help="Colour: auto (on a terminal, unless NO_COLOR is set), always or "
+                          "never."),
+        click.option("-q", "--quiet", is_flag=True,
+                     help="Print only errors: no warnings, progress, summary or 'wrote' lines."),
+        click.option("-v", "--verbose", is_flag=True,
+                     help="Also print detail: each stage's time and the cache's hits."),
+    ] + ([click.option("--diagnostics", type=click.Choice(("text", "json")), default="text",
+                       show_default=True,
+                       help="json: the diagnostics as one JSON array on stdout, for CI and "
+                            "editors (fields in the README), and no text for them.")]
+         if json else [])
+
+    def decorate(command):
+        @functools.wraps(command)
+        def run(*args, color: str, quiet: bool, verbose: bool, diagnostics: str = "text",
+                **kwargs):
+            if quiet and verbose:
+                raise click.UsageError("--quiet and --verbose exclude each other")
+            level = QUIET if quiet else VERBOSE if verbose else NORMAL
+            READS.clear()  # --verbose counts this command's cache reads
+            return command(*args, output=Output(color, level, diagnostics == "json"), **kwargs)
+
+        for option in reversed(options):
+            run = option(run)
+        return run
+
+    return decorate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_STATUS)
 @click.version_option(__version__, prog_name="qabook")
 def main() -> None:
     """Compile a question-and-answer book into an Anki deck, an EPUB and a print PDF."""
 
 
-@main.command()
+@main.command(epilog=EXITS)
 @click.argument("folder", type=click.Path(path_type=Path))
-def new(folder: Path) -> None:
+@_output(json=False)
+def new(folder: Path, output: Output) -> None:
     """Start a book in FOLDER, from a starter that uses every feature of the format.
 
     FOLDER must be new or empty. The starter has a documented book.yaml with a fresh
@@ -52,55 +105,73 @@ def new(folder: Path) -> None:
     try:
         written = starter.create(folder)
     except starter.NewBookError as problem:
-        for line in diagnostic_lines(Diagnostic(NOWHERE, "error", problem.code,
-                                                visible(problem.message), problem.hint),
-                                     folder):
-            click.echo(line, err=True)
+        diags = Diagnostics()
+        diags.error(NOWHERE, problem.code, visible(problem.message), problem.hint)
+        output.diagnostics(diags, folder, strict=False)
         sys.exit(1)
-    shown = visible(str(folder))
-    click.echo(f"qabook new: wrote a starter book into {shown}")
+    if output.level == QUIET:
+        return
+    output.echo(f"qabook new: wrote a starter book into {visible(str(folder))}")
     for path in written:
-        click.echo(f"  {visible(str(folder / path))}")
+        output.echo(f"  {visible(str(folder / path))}")
     quoted = shlex.quote(str(folder))
-    click.echo("Check it, then build the deck, the EPUB and the PDF into {0}:\n"
-               "  qabook check --source {1} --strict\n"
-               "  qabook build --source {1} --out {2}".format(
-                   visible(str(folder / "build")), visible(quoted),
-                   visible(shlex.quote(str(folder / "build")))))
+    output.echo("Check it, then build the deck, the EPUB and the PDF into {0}:\n"
+                "  qabook check --source {1} --strict\n"
+                "  qabook build --source {1} --out {2}".format(
+                    visible(str(folder / "build")), visible(quoted),
+                    visible(shlex.quote(str(folder / "build")))))
 
 
-@main.command()
+@main.command(epilog=EXITS)
 @SOURCE
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @CACHE
 @NO_CACHE_OPT
-def check(source: Path, strict: bool, cache: Path | None, no_cache: bool) -> None:
+@_output(json=True)
+def check(source: Path, strict: bool, cache: Path | None, no_cache: bool,
+          output: Output) -> None:
     """Check the whole book and report every problem."""
     diags = Diagnostics()
     store = Cache(_cache(cache, no_cache))
-    resolved = _guard(lambda: pipeline.check(source, diags, store))
-    failed = _report(diags, source, strict)
+    began = time.monotonic()
+    resolved = _guard(output, lambda: pipeline.check(source, diags, store))
+    failed = output.diagnostics(diags, source, strict)
     files = len(resolved.book.documents) if resolved else None
-    click.echo(summary_line("check", diags, files))
-    sys.exit(1 if failed else 0)
+    output.summary("check", diags, files)
+    _spent(output, "check", began, store)
+    _exit(output, 1 if failed else 0)
 
 
-@main.command(name="list")
+@main.command(name="list", epilog=EXITS)
 @SOURCE
 @CACHE
 @NO_CACHE_OPT
-def list_(source: Path, cache: Path | None, no_cache: bool) -> None:
+@_output(json=False)
+def list_(source: Path, cache: Path | None, no_cache: bool, output: Output) -> None:
     """List chapters, questions, exercises, figures and word counts."""
     diags = Diagnostics()
     store = Cache(_cache(cache, no_cache))
-    book = _guard(lambda: pipeline.read_book(source, diags, store))
-    failed = _report(diags, source, strict=False)
+    began = time.monotonic()
+    book = _guard(output, lambda: pipeline.read_book(source, diags, store))
+    failed = output.diagnostics(diags, source, strict=False)
     if book is not None:
         click.echo(book_table(book))
-    sys.exit(1 if failed or book is None else 0)
+    _spent(output, "list", began, store)
+    _exit(output, 1 if failed or book is None else 0)
 
 
-@main.command()
+def _spent(output: Output, command: str, began: float, store: Cache) -> None:
+    """With --verbose: the command's time and its cache reads."""
+    reads = reads_text(READS) if store.folder is not None else "no cache"
+    output.debug(f"qabook {command}: {seconds(time.monotonic() - began)}; {reads}")
+
+
+def _exit(output: Output, code: int) -> None:
+    output.close()
+    sys.exit(code)
+
+
+@main.command(epilog=EXITS)
 @SOURCE
 @click.option("--out", default="build", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
@@ -131,15 +202,16 @@ def list_(source: Path, cache: Path | None, no_cache: bool) -> None:
                    "checks included.")
 @CACHE
 @NO_CACHE_OPT
+@_output(json=True)
 def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
           chapters: tuple[int, ...], questions: tuple[int, ...], worksheet: bool,
           answer_key: bool, handouts: tuple[str, ...], no_solutions: bool,
-          locked: bool, strict: bool, cache: Path | None, no_cache: bool) -> None:
+          locked: bool, strict: bool, cache: Path | None, no_cache: bool,
+          output: Output) -> None:
     """Check the book, then build the requested formats into the output folder."""
     if no_solutions:
-        click.echo("qabook: --no-solutions is deprecated and builds the worksheet now "
-                   "(prompts and quiz items with space to write, no answers): use --worksheet",
-                   err=True)
+        output.warn("qabook: --no-solutions is deprecated and builds the worksheet now "
+                    "(prompts and quiz items with space to write, no answers): use --worksheet")
         worksheet = True
     kinds = tuple(k for k, wanted in (("worksheet", worksheet), ("answer-key", answer_key))
                   if wanted)
@@ -148,7 +220,7 @@ def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
         raise click.UsageError("--handout builds a set of book.yaml: give it without "
                                "--chapter and --question")
     if handouts:
-        runs = _handout_runs(source, paper, handouts, kinds)
+        runs = _handout_runs(output, source, paper, handouts, kinds)
     else:
         kinds = kinds or (("handout",) if any(selected) else ("book",))
         runs = [PrintOptions(paper, *selected, kind=kind) for kind in kinds]
@@ -156,18 +228,19 @@ def build(source: Path, out: Path, formats: tuple[str, ...], paper: str,
         raise click.UsageError("--paper, --chapter, --question, --worksheet, --answer-key and "
                                "--handout apply to the PDF only: add -f pdf and no other -f")
     for print_options in runs:
-        _build(source, out, formats, print_options, locked, strict, cache, no_cache)
+        _build(output, source, out, formats, print_options, locked, strict, cache, no_cache)
+    _exit(output, 0)
 
 
-def _handout_runs(source: Path, paper: str, names: tuple[str, ...],
+def _handout_runs(output: Output, source: Path, paper: str, names: tuple[str, ...],
                   kinds: tuple[str, ...]) -> list[PrintOptions]:
     """The PDFs of the named handout sets of book.yaml (each of their kinds, or kinds)."""
     diags = Diagnostics()
-    config = _guard(lambda: load.read_config(source, diags))
+    config = _guard(output, lambda: load.read_config(source, diags))
     if config is None or diags.has_errors():
-        _report(diags, source, strict=False)
-        click.echo(summary_line("build", diags, None))
-        sys.exit(1)
+        output.diagnostics(diags, source, strict=False)
+        output.summary("build", diags, None)
+        _exit(output, 1)
     runs = []
     for name in dict.fromkeys(names):
         found = handout_sets.find(config, name)
@@ -181,33 +254,41 @@ def _handout_runs(source: Path, paper: str, names: tuple[str, ...],
     return runs
 
 
-def _build(source: Path, out: Path, formats: tuple[str, ...], print_options: PrintOptions,
-           locked: bool, strict: bool, cache: Path | None, no_cache: bool) -> None:
+def _build(output: Output, source: Path, out: Path, formats: tuple[str, ...],
+           print_options: PrintOptions, locked: bool, strict: bool, cache: Path | None,
+           no_cache: bool) -> None:
     diags = Diagnostics()
     options = pipeline.BuildOptions(source=source, out=out, formats=formats or FORMATS,
                                     cache=_cache(cache, no_cache, out),
                                     options={"pdf": print_options}, locked=locked,
                                     strict=strict)
+    progress = output.progress("build")
     try:
         with _stoppable():
-            written = _guard(lambda: pipeline.build(options, diags))
+            written = _guard(output, lambda: pipeline.build(options, diags, progress))
     except BuildFailed:
-        _report(diags, source, strict=False)
-        click.echo(summary_line("build", diags, None))
-        sys.exit(1)
+        progress.close()
+        output.diagnostics(diags, source, strict)
+        output.summary("build", diags, None)
+        _exit(output, 1)
     except StoppedAfterPublishing as stop:
-        click.echo(f"qabook: the build was stopped ({stop.args[0]}) after it had published "
-                   f"the new set into {out}", err=True)
-        sys.exit(1)
+        progress.close()
+        output.fail(f"qabook: the build was stopped ({stop.args[0]}) after it had published "
+                    f"the new set into {out}")
+        _exit(output, 1)
     except KeyboardInterrupt as stop:
-        click.echo(f"qabook: the build was stopped ({stop.args[0] if stop.args else 'SIGINT'}); "
-                   f"nothing was published: {out} holds the artifacts it held before", err=True)
-        sys.exit(1)
-    _report(diags, source, strict=False)
+        progress.close()
+        output.fail(f"qabook: the build was stopped "
+                    f"({stop.args[0] if stop.args else 'SIGINT'}); nothing was published: "
+                    f"{out} holds the artifacts it held before")
+        _exit(output, 1)
+    progress.close()
+    output.diagnostics(diags, source, strict)
     for path, rebuilt in written:
-        click.echo(f"{'wrote' if rebuilt else 'up to date:'} {path}")
+        output.wrote(path, rebuilt)
     for notice in diags.notices:
-        click.echo(f"qabook: {notice}")
+        output.notice(notice)
+    progress.timings()
 
 
 @contextlib.contextmanager
@@ -229,7 +310,7 @@ def _stoppable():
             signal.signal(sig, handler)
 
 
-def _guard(run):
+def _guard(output: Output, run):
     """Run a stage; an unexpected exception is a bug: one line, not a traceback."""
     try:
         return run()
@@ -238,15 +319,7 @@ def _guard(run):
     except Exception as exc:  # noqa: BLE001 - the user must never see a traceback
         if os.environ.get("QABOOK_DEBUG"):
             raise
-        click.echo(f"qabook: internal error: {type(exc).__name__}: {visible(str(exc))}", err=True)
-        click.echo("  hint: this is a bug in qabook; rerun with QABOOK_DEBUG=1 for details",
-                   err=True)
+        output.fail(f"qabook: internal error: {type(exc).__name__}: {visible(str(exc))}")
+        output.echo("  hint: this is a bug in qabook; rerun with QABOOK_DEBUG=1 for details",
+                    err=True)
         sys.exit(3)
-
-
-def _report(diags: Diagnostics, source: Path, strict: bool) -> bool:
-    """Print diagnostics to stderr; True when they fail the run."""
-    for diag in diags.sorted():
-        for line in diagnostic_lines(diag, source):
-            click.echo(line, err=True)
-    return diags.has_errors() or (strict and bool(diags.warnings))

@@ -50,12 +50,26 @@ class Diagnostic:
 
     def headline(self, root: str = "") -> str:
         """The first line, `path:line:col: error: message [code]`, with the path under root."""
-        loc = self.location
-        if not loc.path:  # the machine or the engines, not a file of the book
-            return f"qabook: {self.severity}: {self.message} [{self.code}]"
-        path = os.path.normpath(os.path.join(root, loc.path)) if root else loc.path
-        where = f"{visible(path)}:{loc.line}:{loc.col or 1}" if loc.line else visible(path)
-        return f"{where}: {self.severity}: {visible(self.message)} [{self.code}]"
+        return f"{self.where(root)}: {self.severity}: {self.shown()} [{self.code}]"
+
+    def shown(self) -> str:
+        """The message as the headline shows it (escaped when it is about a file)."""
+        return visible(self.message) if self.location.path else self.message
+
+    def path(self, root: str = "") -> str | None:
+        """The file's path under root, as given (None for the machine or the engines)."""
+        path = self.location.path
+        if not path:
+            return None
+        return os.path.normpath(os.path.join(root, path)) if root else path
+
+    def where(self, root: str = "") -> str:
+        """The headline's `path:line:col` (`qabook` for the machine or the engines), shown
+        with unprintable characters escaped."""
+        loc, path = self.location, self.path(root)
+        if path is None:
+            return "qabook"
+        return f"{visible(path)}:{loc.line}:{loc.col or 1}" if loc.line else visible(path)
 
 
 @dataclass

@@ -36,6 +36,24 @@ class BuildOptions:
     strict: bool = False  #: fail, publishing nothing, on warnings too (the layout's included)
 
 
+class Progress:
+    """What a build tells whoever watches it (the CLI's progress display): its stages as they
+    start and end, "check", then each format, then "publish". This one tells no one."""
+
+    def start(self, *stages: str) -> None:
+        """These stages began (the formats of a build render at the same time)."""
+
+    def done(self, stage: str, state: str = "done", reads: dict | None = None) -> None:
+        """A stage ended: "done", "failed" or (a format) "up to date"; reads: the cache reads
+        of the format's process ({kind: [hits, misses]})."""
+
+    def waiting(self) -> None:
+        """Called a few times a second while the formats render."""
+
+
+NO_PROGRESS = Progress()
+
+
 def read_book(source: Path, diags: Diagnostics, cache: Cache = NO_CACHE) -> Book | None:
     """Load and model the book (what `qabook list` shows); None when the machine lacks what
     reading needs or not even book.yaml could be read."""
@@ -89,11 +107,13 @@ def _check(source: Path, diags: Diagnostics, cache: Cache) -> ResolvedBook | Non
     return resolved
 
 
-def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
+def build(options: BuildOptions, diags: Diagnostics,
+          progress: Progress = NO_PROGRESS) -> list[tuple[Path, bool]]:
     """Check the book, render each requested format that is not up to date, and publish
     what was rendered as one set: all of it, or (on any error, Ctrl-C or kill) nothing.
 
     Returns each artifact with True when it was (re)built; raises BuildFailed on errors.
+    Tells progress each stage as it starts and ends.
     """
     formats = tuple(dict.fromkeys(options.formats))  # `-f pdf -f pdf` builds it once
     if not usable(diags, formats):
@@ -101,8 +121,11 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
     with _hold(options.out, diags) as out, \
             Renderers(formats, options.source, options.options) as renderers:
         # the renderers load their engines while the book is checked
+        progress.start("check")
         resolved = _check(options.source, diags, Cache(options.cache))
-        if resolved is None or diags.has_errors():
+        failed = resolved is None or diags.has_errors()
+        progress.done("check", "failed" if failed else "done")
+        if failed:
             raise BuildFailed(diags)
         ctx = RenderContext(resolved, options.source, options.out, options.options,
                             options.cache)
@@ -113,16 +136,20 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
         for fmt in formats:  # an artifact up to date says again what its build found
             if fmt not in todo:
                 diags.extend(manifest.warnings(target(fmt, ctx)))
+                progress.done(fmt, "up to date")
         _strict(options, diags)
         if todo:
             staged = _staged(ctx, out, diags)
             found: dict[str, tuple] = {}
-            for fmt, outcome in renderers.render(staged, todo).items():
+            progress.start(*todo)
+            for fmt, outcome in renderers.render(staged, todo, progress.waiting):
                 if isinstance(outcome, Made):
                     found[fmt] = outcome.warnings
                     diags.extend(outcome.warnings)
                 elif not isinstance(outcome, Path):
                     diags.extend(outcome)
+                progress.done(fmt, "failed" if isinstance(outcome, list) else "done",
+                              renderers.reads(fmt))
             if diags.has_errors():
                 raise BuildFailed(diags)
             _strict(options, diags)
@@ -133,6 +160,7 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
                             "build without --locked and commit the history it writes with "
                             "the book; nothing was published")
                 raise BuildFailed(diags)
+            progress.start("publish")
             history = _history(staged, diags)
             if history is not None:
                 identities["apkg"] = inputs("apkg", ctx, file_digest(history[0]))
@@ -142,6 +170,7 @@ def build(options: BuildOptions, diags: Diagnostics) -> list[tuple[Path, bool]]:
                 manifest.record(target(fmt, ctx), key("artifact", *identities[fmt]),
                                 found.get(fmt, ()))
             manifest.save()
+            progress.done("publish")
             if out.stopped:
                 raise StoppedAfterPublishing(out.stopped[0])
     return [(target(fmt, ctx), fmt in todo) for fmt in formats]

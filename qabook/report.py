@@ -5,21 +5,34 @@ escaped: a source line or a file name can never drive the terminal or forge a li
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from qabook.diagnostics import Diagnostic, Diagnostics, source_line, visible
 from qabook.model.nodes import Book
 
+#: how a part of a line is shown: (text, its role) -> text; the roles are those `plain` lists
+Paint = Callable[[str, str], str]
+ROLES = ("where", "error", "warning", "message", "code", "gutter", "hint", "good")
 
-def diagnostic_lines(diag: Diagnostic, source: Path) -> list[str]:
-    """A diagnostic as printed: its headline, the source line with a caret, its hint."""
-    lines = [diag.headline(str(source))]
+
+def plain(text: str, role: str) -> str:
+    """Text as it is (no colour)."""
+    return text
+
+
+def diagnostic_lines(diag: Diagnostic, source: Path, paint: Paint = plain) -> list[str]:
+    """A diagnostic as printed: its headline, the source line with a caret, its hint; paint
+    colours their parts (after escaping: a colour never comes from the book)."""
+    lines = [f"{paint(diag.where(str(source)), 'where')}: {paint(diag.severity, diag.severity)}"
+             f": {paint(diag.shown(), 'message')} {paint(f'[{diag.code}]', 'code')}"]
     excerpt = _excerpt(source_line(source, diag.location), diag.location.col)
     if excerpt:
         gutter = f"{diag.location.line:>5} | "
-        lines.append(f"{gutter}{excerpt[0]}")
-        lines.append(f"{' ' * (len(gutter) - 2)}| {excerpt[1]}^")
+        lines.append(f"{paint(gutter, 'gutter')}{excerpt[0]}")
+        lines.append(f"{paint(' ' * (len(gutter) - 2) + '|', 'gutter')} {excerpt[1]}"
+                     f"{paint('^', diag.severity)}")
     if diag.hint:
-        lines.append(f"  hint: {visible(diag.hint)}")
+        lines.append(f"  {paint('hint:', 'hint')} {visible(diag.hint)}")
     return lines
 
 
@@ -40,13 +53,16 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-def summary_line(command: str, diags: Diagnostics, files: int | None) -> str:
+def summary_line(command: str, diags: Diagnostics, files: int | None,
+                 paint: Paint = plain) -> str:
     """`qabook check: 2 errors, 1 warning` or `qabook check: no problems in 34 files`."""
     errors, warnings = len(diags.errors), len(diags.warnings)
     where = f" in {_plural(files, 'file')}" if files is not None else ""
     if not errors and not warnings:
-        return f"qabook {command}: no problems{where}"
-    return f"qabook {command}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}{where}"
+        return f"qabook {command}: {paint('no problems', 'good')}{where}"
+    counts = [paint(_plural(n, role), role) if n else _plural(n, role)
+              for n, role in ((errors, "error"), (warnings, "warning"))]
+    return f"qabook {command}: {', '.join(counts)}{where}"
 
 
 def book_table(book: Book) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -68,6 +69,17 @@ def _make(book: Path, into: Path, kind: str, path: str, arg: str = "") -> None:
         target.write_text("---\nnumber: 9\ntitle: Big\n---\n\n::: question\nBig?\n:::\n\n" + body)
     else:
         raise ValueError(f"unknown MAKE line: {kind}")
+
+
+#: a line of a build's progress on a stderr that is not a terminal (qabook/terminal.py)
+PROGRESS_LINE = re.compile(r"qabook build: (check|publish|apkg|epub|pdf) "
+                           r"(up to date|\d+\.\d+ s( \(failed\))?)(; cache: .*)?")
+
+
+def reported(err: str) -> str:
+    """What a command's stderr reports, without the progress lines of a build."""
+    return "".join(line for line in err.splitlines(keepends=True)
+                   if not PROGRESS_LINE.fullmatch(line.rstrip("\n")))
 
 
 def run(*args: str) -> tuple[int, str, str]:

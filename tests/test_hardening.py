@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from conftest import BASE, SOURCE, artifacts, run
+from conftest import BASE, SOURCE, artifacts, reported, run
 from qabook import pandoc, pipeline
 from qabook.cache import Cache
 from qabook.diagnostics import Diagnostics
@@ -141,8 +141,8 @@ def test_a_figure_weasyprint_cannot_draw_is_reported_where_the_book_shows_it(
     assert code == 1
     q3 = tiny / "chapters/02-two/q03-third.md"
     row = next(i for i, line in enumerate(q3.read_text().splitlines(), 1) if "q03-b.svg" in line)
-    assert err.startswith(f"{q3}:{row}:1: error: WeasyPrint cannot draw 'figures/q03-b.svg': "
-                          "Failed to render SVG image"), err
+    assert reported(err).startswith(f"{q3}:{row}:1: error: WeasyPrint cannot draw "
+                                    "'figures/q03-b.svg': Failed to render SVG image"), err
     assert "[image.unprintable]" in err and "Traceback" not in err and "book.yaml" not in err
 
 
@@ -155,7 +155,7 @@ def test_a_weasyprint_message_about_content_names_the_file_it_comes_from(
     q2.write_text(q2.read_text().replace("precedes Q3.", "precedes [Q3](https://[oops)."))
     code, _, err = run("build", "--source", str(tiny), "--out", str(tmp_path / "out"), "-f", "pdf")
     assert code == 1
-    assert err.startswith(f"{q2}: error: WeasyPrint: Malformed URL: https://[oops"), err
+    assert reported(err).startswith(f"{q2}: error: WeasyPrint: Malformed URL: https://[oops"), err
     assert "[pdf.failed]" in err and "book.yaml" not in err
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE, artifacts, run
+from conftest import BASE, artifacts, reported, run
 from qabook.render.output import OutputFolder
 
 Q2 = "chapters/01-one/q02-second.md"
@@ -175,11 +175,11 @@ def test_a_build_stopped_or_failing_in_the_middle_publishes_nothing(edition, how
         if how != "SIGKILL":
             assert "Traceback" not in err and "internal error" not in err, err
         if how == "renderer killed":
-            assert err.startswith("qabook: error: the pdf renderer was killed by signal SIGKILL "
-                                  "[environment.killed]"), err
+            assert reported(err).startswith("qabook: error: the pdf renderer was killed by "
+                                            "signal SIGKILL [environment.killed]"), err
         if how.startswith(("SIGTERM", "SIGHUP", "SIGINT")):
-            assert err.startswith(f"qabook: the build was stopped ({how.split()[0]}); nothing "
-                                  "was published"), err
+            assert reported(err).startswith(f"qabook: the build was stopped "
+                                            f"({how.split()[0]}); nothing was published"), err
         assert_all_gone(processes)
         left = {name: digest for name, digest in digests(book, out).items()
                 if ".qabook" not in name}
@@ -242,8 +242,9 @@ def test_a_read_only_output_folder_is_fine_when_up_to_date_and_named_when_not(
     before = digests(out)
     done = in_namespace(ro + build_command(book, out))
     assert done.returncode == 1
-    assert done.stderr.startswith(f"qabook: error: cannot write into the output folder {out}: "
-                                  "Read-only file system [build.write]"), done.stderr
+    assert reported(done.stderr).startswith(f"qabook: error: cannot write into the output "
+                                            f"folder {out}: Read-only file system "
+                                            "[build.write]"), done.stderr
     assert digests(out) == before
 
 
@@ -413,7 +414,7 @@ def test_a_layout_over_its_time_budget_names_the_question(monkeypatch, tmp_path:
     code, _, err = run("build", "--source", str(book), "--out", str(tmp_path / "out"),
                        "--no-cache", "-f", "pdf")
     assert code == 1 and "internal error" not in err
-    first = err.splitlines()[0]
+    first = reported(err).splitlines()[0]
     assert first.startswith(f"{book}/chapters/") and first.endswith(
         ".md needed more than 0.001 s of CPU time [pdf.too-big]"), err
     assert artifacts(tmp_path / "out") == []

@@ -3,9 +3,10 @@
 A build forks one process per format at once: it loads its engine (the renderer module's
 `prepare` hook, if any) while the parent checks the book, then renders the book it is
 handed; the formats of a build render at the same time. `Renderers` is the one interface
-the pipeline sees: start them, hand them the book, collect what each made. Leaving it by an
-exception (an error elsewhere, Ctrl-C, SIGTERM) kills them all, with their own workers: a
-stopped build never goes on writing behind the user's back.
+the pipeline sees: start them, hand them the book, take what each made as it arrives (with
+its process's cache reads, for `--verbose`). Leaving it by an exception (an error
+elsewhere, Ctrl-C, SIGTERM) kills them all, with their own workers: a stopped build never
+goes on writing behind the user's back.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ import pickle
 import signal
 import sqlite3
 import tempfile
+from multiprocessing import connection
 from pathlib import Path
+from typing import Callable, Iterator
 
-from qabook import pandoc
+from qabook import cache, pandoc
 from qabook.children import die_with_parent
 from qabook.diagnostics import NOWHERE, Diagnostic
 from qabook.render import (Made, RenderContext, RenderError, engine_failure, renderer,
                            renderer_module)
 
 SLOWEST = "pdf"  # the format every build waits for; the others yield the CPU to it
+TICK = 0.25  #: seconds between calls of render's `waiting` (a progress display's clock)
 
 #: an artifact (with the warnings found making it), or the diagnostics that say why not
 Outcome = Path | Made | list[Diagnostic]
@@ -47,9 +51,11 @@ class Renderers:
         for process in self._processes.values():
             process.stop(kill=kind is not None)
 
-    def render(self, ctx: RenderContext, formats: list[str]) -> dict[str, Outcome]:
-        """Hand the book to these formats' processes; what each made, once all are done.
-        The others are stopped unused. A crash (a bug) raises RuntimeError."""
+    def render(self, ctx: RenderContext, formats: list[str],
+               waiting: Callable[[], None] | None = None) -> Iterator[tuple[str, Outcome]]:
+        """Hand the book to these formats' processes; each format with what it made, as it
+        arrives (waiting is called every TICK seconds in between). The others are stopped
+        unused. A crash (a bug) raises RuntimeError."""
         book = pickle.dumps(ctx, pickle.HIGHEST_PROTOCOL)  # once for all of them
         # the slowest first: every build waits for it
         for fmt, process in sorted(self._processes.items(), key=lambda p: p[0] != SLOWEST):
@@ -57,7 +63,18 @@ class Renderers:
                 process.render(book)
             else:
                 process.stop(kill=True)
-        return {fmt: self._processes[fmt].outcome() for fmt in formats}
+        pending = {self._processes[fmt].pipe: self._processes[fmt] for fmt in formats}
+        while pending:
+            ready = connection.wait(list(pending), TICK if waiting else None)
+            if not ready and waiting is not None:
+                waiting()
+            for pipe in ready:  # a message, or the end of a process that died
+                process = pending.pop(pipe)
+                yield process.fmt, process.outcome()
+
+    def reads(self, fmt: str) -> dict[str, list[int]]:
+        """The cache reads of a format's process ({kind: [hits, misses]}), once it is done."""
+        return self._processes[fmt].reads
 
 
 def render_one(ctx: RenderContext, fmt: str) -> Outcome:
@@ -90,6 +107,7 @@ class _Process:
         self.process.start()
         child.close()
         self.handed = False  #: it was given the book, so it exits by itself when done
+        self.reads: dict[str, list[int]] = {}  #: its cache reads, sent with its outcome
 
     def render(self, book: bytes) -> None:
         """Hand it the book: the RenderContext, pickled."""
@@ -101,7 +119,7 @@ class _Process:
 
     def outcome(self) -> Outcome:
         try:
-            kind, value = self.pipe.recv()
+            kind, value, self.reads = self.pipe.recv()
         except (EOFError, ConnectionResetError):  # it died, mid-message or not
             self.process.join(5)
             code = self.process.exitcode
@@ -134,6 +152,7 @@ def _serve(fmt: str, source: Path, options: dict, shared: bool, pipe, parent_end
         end.close()
     # The parent decides when to stop: a Ctrl-C sent to the whole terminal group is its call.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cache.READS.clear()  # this format's own reads, not those inherited from the parent
     try:
         if fmt != SLOWEST and shared:
             os.nice(5)  # they finish long before it anyway, in the gaps where it waits
@@ -144,12 +163,12 @@ def _serve(fmt: str, source: Path, options: dict, shared: bool, pipe, parent_end
         ctx: RenderContext = pickle.loads(pipe.recv_bytes())
         if ctx.scratch is not None:  # the engines' temporary files are the build's own
             tempfile.tempdir = os.environ["TMPDIR"] = str(ctx.scratch)
-        pipe.send(("ok", render_one(ctx, fmt)))
+        pipe.send(("ok", render_one(ctx, fmt), cache.READS))
     except EOFError:
         pass  # the parent is gone or needs nothing
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
         try:
-            pipe.send(("crash", f"{type(exc).__name__}: {exc}"))
+            pipe.send(("crash", f"{type(exc).__name__}: {exc}", {}))
         except OSError:
             pass
     finally:
