@@ -196,9 +196,9 @@ class Plain(Progress):
         line = f"qabook {self.command}: {stage} {self.ended[stage]}"
         if reads is not None and self.output.level >= VERBOSE:
             line += f"; {reads_text(reads)}"
-        self.say(line, state)
+        self.show(line, state)
 
-    def say(self, line: str, state: str) -> None:
+    def show(self, line: str, state: str) -> None:
         if self.shown:
             self.output.echo(line, err=True)
 
@@ -226,7 +226,7 @@ class Live(Plain):
     def waiting(self) -> None:
         self.status()
 
-    def say(self, line: str, state: str) -> None:
+    def show(self, line: str, state: str) -> None:
         if self.output.level >= VERBOSE:  # else the status line says it, and then the timings
             self.output.echo(self.output.paint(err=True)(line, "time"), err=True)
         self.status()
