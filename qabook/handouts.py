@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from qabook.diagnostics import Diagnostics, Location, did_you_mean
 
 KINDS = ("handout", "worksheet", "answer-key")
-#: what each kind is called where it is printed (title block, running head, PDF Title)
-KIND_TITLES = {"handout": "Handout", "worksheet": "Worksheet", "answer-key": "Answer Key"}
 KEYS = ("title", "chapters", "questions", "kinds")
 #: it goes into file names and onto the CLI (fullmatch: `$` alone lets a final newline in)
 NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")

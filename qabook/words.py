@@ -92,6 +92,12 @@ class Words:
         """ "Appendix A: Quiz Solutions" """
         return self.say("Appendix {letter}: {title}", letter=letter, title=title)
 
+    def handout_kind(self, kind: str) -> str:
+        """What a handout of a kind (handouts.KINDS) is called where it is printed: its title
+        block, running heads and PDF Title."""
+        return {"handout": self.say("Handout"), "worksheet": self.say("Worksheet"),
+                "answer-key": self.say("Answer Key")}[kind]
+
     def solutions_appendix(self) -> str:
         return self.appendix("A", self.say("Quiz Solutions"))
 

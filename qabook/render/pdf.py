@@ -155,8 +155,7 @@ def _titles(ctx: RenderContext, data: dict, selection: Selection,
     if selection.book:
         return
     say = words(config.language)
-    kind = {"handout": say.say("Handout"), "worksheet": say.say("Worksheet"),
-            "answer-key": say.say("Answer Key")}[selection.kind]
+    kind = say.handout_kind(selection.kind)
     name = options.title or _handout_name(ctx, selection)
     questions = [q for ch in data["chapters"] for q in ch["questions"]]
     data["handout"] = {
