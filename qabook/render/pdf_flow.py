@@ -221,7 +221,7 @@ class Flow:
         root = document.pages[0]._page_box.children[0].element if document.pages else None
         if root is None:
             return None
-        theirs = [el for el in root.iter() if _is_block(el)]
+        theirs = _order(root)
         if [el.tag for el in theirs] != [el.tag for el in self._order]:
             return None
         return {id(el): n for n, el in enumerate(theirs)}
