@@ -43,7 +43,7 @@ def catalogue_language(tag: str) -> str | None:
 def _messages(language: str) -> Mapping[str, str]:
     from babel.messages.pofile import read_po
 
-    with open(LOCALE / language / "LC_MESSAGES" / f"{DOMAIN}.po", "rb") as file:
+    with open(catalogue_path(language), "rb") as file:
         catalogue = read_po(file, locale=language, domain=DOMAIN)
     return MappingProxyType({m.id: m.string for m in catalogue
                              if m.id and isinstance(m.id, str) and m.string})
