@@ -142,9 +142,9 @@ def lay_out(html: str, root: str, paper: str, write: bool,
                     continue
                 if not flow or not flow.runt(document, clean=not stray):
                     break
-            if flow:
-                document = flow.chosen(document)
-            anchors = _anchors(document)
+            chosen = flow.chosen(document) if flow else document
+            if chosen is not document:  # (the anchors of the last layout are at hand)
+                document, anchors = chosen, _anchors(chosen)
             pdf = None
             if write:
                 out = io.BytesIO()
