@@ -547,3 +547,25 @@ def test_a_cut_off_png_is_refused_after_weasyprint_relaxed_pillow() -> None:
     short_rows = png(100, 100, zlib.compress(b"\0" * 101 * 50)[:-8])
     assert check_png(short_rows)[0] == "image.invalid"
     assert ImageFile.LOAD_TRUNCATED_IMAGES  # left as WeasyPrint wants it
+
+
+SHIFTED = (SVG_OPEN + '<text x="1" y="8">x<tspan font-size="6" {}>1</tspan></text></svg>')
+
+
+@pytest.mark.parametrize("shift", ['baseline-shift="-3"', 'style="baseline-shift: sub"'])
+def test_a_property_print_ignores_is_a_warning_at_the_figure(tiny: Path, shift: str) -> None:
+    """WeasyPrint draws a subscript set by baseline-shift on the baseline: the figure would
+    print otherwise than a screen shows it, so check says so where the figure is used."""
+    (tiny / "figures/q03-b.svg").write_text(SHIFTED.format(shift))
+    found = problems(tiny)
+    assert len(found) == 1 and found[0].startswith("13:1: warning: image "), found
+    assert "baseline-shift on <tspan> (SVG line 1)" in found[0]
+    assert found[0].endswith("[image.print-differs]")
+    code, _, err = run("check", "--source", str(tiny), "--strict", "--no-cache")
+    assert code == 1 and "dy" in err
+
+
+def test_a_shift_made_with_dy_prints_as_shown(tiny: Path) -> None:
+    (tiny / "figures/q03-b.svg").write_text(
+        SHIFTED.format('dy="3"').replace("</tspan>", '</tspan><tspan dy="-3">.</tspan>'))
+    assert problems(tiny) == []

@@ -24,9 +24,10 @@ from qabook.model.attributes import clean_attr
 from qabook.model.context import FileContext, Pos, refuse_text
 from qabook.model.nodes import Figure, ref_kind
 from qabook.model.png import check_png
-from qabook.model.svg import check_svg
+from qabook.model.svg import read_svg
 
-IMAGE_TYPES = {".svg": check_svg, ".png": check_png}
+#: each type's reader: (why the file is refused or None, advice on an accepted file)
+IMAGE_TYPES = {".svg": read_svg, ".png": lambda data: (check_png(data), ())}
 #: the book's largest figure is 28 KB; a detailed PNG photograph fits in 5 MiB
 MAX_BYTES = 5 * 1024 * 1024
 PATH_PUNCTUATION = "-_./"
@@ -175,7 +176,9 @@ def _checked(url: str, src: str, target: Path, ctx: FileContext,
         ctx.error(here, "image.unreadable", f"image '{url}' cannot be read: {exc.strerror}",
                   "check the file's permissions")
         return None
-    problem = check(data)
+    problem, advice = check(data)
+    for does, hint in advice:
+        ctx.warning(here, "image.print-differs", f"image '{url}' {does}", hint)
     if problem:
         code, reason = problem
         ctx.error(here, code, f"image '{url}' {reason}",

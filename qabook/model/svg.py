@@ -82,6 +82,10 @@ CSS_FUNCTIONS = frozenset({"url", "rgb", "rgba", "hsl", "hsla"})
 STYLE_TYPES = ("", "text/css")
 
 NOT_STATIC = "figures may use only static SVG drawing"
+#: properties screens draw but the print PDF's engine (WeasyPrint 70) ignores: allowed, and
+#: reported as a warning, as the figure would print otherwise than it shows
+IGNORED_IN_PRINT = {"baseline-shift": "raise or lower the text with dy on its <tspan>, and "
+                                      "undo the shift with dy on the text after it"}
 
 #: elements whose content is drawn wherever they are used: none may draw another
 DRAWN_WHERE_USED = frozenset({"marker", "pattern", "mask", "clipPath"})
@@ -104,12 +108,19 @@ class Refused(Exception):
 
 def check_svg(data: bytes) -> tuple[str, str] | None:
     """Why an SVG is not accepted, as (code, reason), or None."""
+    return read_svg(data)[0]
+
+
+def read_svg(data: bytes) -> tuple[tuple[str, str] | None, tuple[tuple[str, str], ...]]:
+    """(why the SVG is not accepted or None, the advice on an accepted one): each piece of
+    advice is (what it does, hint), for a property print ignores (IGNORED_IN_PRINT)."""
     try:
         root, lines = parse(data)
-        _Checker(lines).check(root)
+        checker = _Checker(lines)
+        checker.check(root)
     except Refused as problem:
-        return problem.code, problem.reason
-    return None
+        return (problem.code, problem.reason), ()
+    return None, tuple(checker.advice.values())
 
 
 def parse(data: bytes) -> tuple[ET.Element, dict[ET.Element, int]]:
@@ -170,6 +181,8 @@ class _Checker:
         self.lines = lines
         #: what each element refers to: (attribute or CSS property, fragment id)
         self.refs: dict[ET.Element, list[tuple[str, str]]] = {}
+        #: property print ignores -> (where it is first set, hint)
+        self.advice: dict[str, tuple[str, str]] = {}
 
     def check(self, root: ET.Element) -> None:
         if root.tag != f"{{{SVG}}}svg":
@@ -204,6 +217,7 @@ class _Checker:
         elif key == "style":
             self._declarations(xmlcss.declarations(value), element, where)
         elif key in PROPERTIES:
+            self._printed(key, where)
             # Only a function or url() can fetch or refer, and in CSS both start at a literal
             # "(" (an escape never makes one): a value without it is a list of plain tokens.
             if "(" in value:
@@ -226,6 +240,7 @@ class _Checker:
             if node.lower_name not in PROPERTIES:
                 raise Refused("image.unsupported", f"sets CSS property '{node.name}' {where}; "
                                                    "styles may only set drawing properties")
+            self._printed(node.lower_name, where)
             found = _css_refs(node.value, where)
             if element is not None:
                 self.refs.setdefault(element, []).extend((node.lower_name, i) for i in found)
@@ -236,6 +251,11 @@ class _Checker:
                                                    "the figure: set the property on the "
                                                    "element, as an attribute or in its style "
                                                    "attribute")
+
+    def _printed(self, prop: str, where: str) -> None:
+        if prop in IGNORED_IN_PRINT and prop not in self.advice:
+            self.advice[prop] = (f"sets {prop} {where}, which the print PDF ignores (the "
+                                 "text prints without it)", IGNORED_IN_PRINT[prop])
 
     def _sheet(self, element: ET.Element) -> None:
         where = f"in <style> ({self._where(element)})"
