@@ -352,7 +352,10 @@ def audit(path: Path) -> dict:
             if box is None or not (box[1] - 1 <= b.top and b.bottom <= box[3] + 1):
                 continue
             char = a.chars[-1]["x1"] - a.chars[-1]["x0"]
-            if a.x1 >= box[2] - 2 * char - 8 or b.text.startswith("↪"):
+            # a line that fills its block is a wrap only when the next line follows it at
+            # once: after a blank line, it is a new line of the listing
+            follows = b.top - a.bottom < 0.6 * (a.bottom - a.top)
+            if (a.x1 >= box[2] - 2 * char - 8 and follows) or b.text.startswith("↪"):
                 wraps.append({"page": page.label, "line": a.text[-30:], "next": b.text[:30]})
     result["wrapped_code"] = wraps
 
