@@ -184,6 +184,14 @@ def serve(source: Path, port: int, host: str, open_browser: bool, cache: Path | 
         raise click.BadParameter(f"{host} is not a loopback address: the preview serves the "
                                  "book to this machine only (give 127.0.0.1, ::1 or "
                                  "localhost)", param_hint="'--host'")
+    missing = server.missing_packages()
+    if missing:
+        diags = Diagnostics()
+        diags.error(NOWHERE, "environment.missing", "qabook serve needs the Python packages "
+                    f"{', '.join(missing)}", "install qabook again (pip install …), which "
+                    "installs them, or pip install " + " ".join(missing))
+        output.diagnostics(diags, source, strict=False)
+        _exit(output, 1)
     if not (source / "book.yaml").is_file():
         diags = Diagnostics()
         diags.error(NOWHERE, "serve.source", f"{visible(str(source))} holds no book.yaml",

@@ -61,6 +61,19 @@ class ServeError(Exception):
         self.hint = hint
 
 
+#: the Python packages the preview imports beyond a build's (pyproject.toml installs them)
+PACKAGES = {"starlette": "starlette", "uvicorn": "uvicorn", "watchfiles": "watchfiles",
+            "pypdfium2": "pypdfium2"}
+
+
+def missing_packages() -> list[str]:
+    """The packages `qabook serve` needs that this Python cannot import."""
+    import importlib.util
+
+    return [name for module, name in PACKAGES.items()
+            if importlib.util.find_spec(module) is None]
+
+
 def loopback(host: str) -> bool:
     """Whether host names this machine only: localhost, 127.0.0.0/8 or ::1."""
     if host == "localhost":

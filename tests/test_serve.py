@@ -230,3 +230,23 @@ def test_a_folder_without_a_book_is_refused(tmp_path: Path) -> None:
     code, out, err = run("serve", "--source", str(tmp_path / "nothing"), "--port", "0")
     assert code == 1
     assert "holds no book.yaml" in err and "qabook new" in err
+
+
+def test_card_sides_are_filled_in_as_anki_fills_them() -> None:
+    from qabook.render.preview import card_side, cloze_ordinals
+
+    template = ("<div>{{Heading}}</div>{{#Answer}}<details>{{Answer}}</details>{{/Answer}}"
+                "{{^Extra}}<i>no extra</i>{{/Extra}}")
+    assert card_side(template, {"Heading": "Q1", "Answer": "<p>A</p>", "Extra": ""}) == \
+        "<div>Q1</div><details><p>A</p></details><i>no extra</i>"
+    assert card_side(template, {"Heading": "Q1", "Answer": " ", "Extra": "x"}) == \
+        "<div>Q1</div>"
+    back = card_side("{{FrontSide}}<hr id=answer>{{Summary}}", {"Summary": "S"}, 1, "F")
+    assert back == "F<hr id=answer>S"
+    text = "A {{c1::forgetting curve}} and the {{c2::spacing effect::effect}}."
+    fields = {"Text": text}
+    assert cloze_ordinals(text) == [1, 2]
+    assert card_side("{{cloze:Text}}", fields, 2) == \
+        'A forgetting curve and the <span class="cloze" data-ordinal="2">[effect]</span>.'
+    assert card_side("{{cloze:Text}}", fields, 1, front="") == \
+        'A <span class="cloze" data-ordinal="1">forgetting curve</span> and the spacing effect.'

@@ -71,7 +71,7 @@ def _cloze(text: str, ordinal: int, back: bool) -> str:
             return match.group(2)
         if back:
             return f'<span class="cloze" data-ordinal="{ordinal}">{match.group(2)}</span>'
-        hint = html.escape(match.group(3) or "…")
+        hint = html.escape(match.group(3) or "...")  # Anki shows [...]
         return f'<span class="cloze" data-ordinal="{ordinal}">[{hint}]</span>'
     return _CLOZE.sub(put, text)
 
