@@ -340,42 +340,57 @@ class Previewer:
         return self.generation, folder
 
     def _render_fast(self, ctx: RenderContext, numbers: list[int]) -> None:
-        """The cards and EPUB pages of these questions, then tell the tabs."""
+        """The cards of these questions (the tabs are told), then their EPUB pages (told
+        again)."""
         from qabook.render import preview
 
-        self.busy = "cards and e-book"
+        self.busy = "cards"
         began = time.monotonic()
         try:
-            anchors = {n: q.anchor for q in ctx.book.questions for n in numbers
-                       if q.number == n}
-            made = {}
             for number in numbers:
-                made[number] = preview.cards(ctx, number, self.mathml)
-            cards_spent = time.monotonic() - began
+                made = preview.cards(ctx, number, self.mathml)
+                pages = {}
+                for name, data in made.files.items():  # by content: an unchanged card
+                    pages[name] = self._stored(f"q{number}/{name}", data)  # keeps its URL
+                view = self.views.setdefault(number, View())
+                view.cards = [{"name": card["name"], "kind": card["kind"],
+                               "sides": {side: {theme: pages[file]
+                                                for theme, file in themes.items()}
+                                         for side, themes in card["sides"].items()}}
+                              for card in made.cards]
+                view.timings = {**view.timings, "cards": round(time.monotonic() - began, 3)}
+            self.busy = "e-book"
+            self._announce()
+            anchors = {q.number: q.anchor for q in ctx.book.questions if q.number in numbers}
             pages = preview.epub_pages(ctx, [anchors[n] for n in numbers])
         except RenderError as exc:
             self.failed = list(exc.diagnostics)
             self.busy = ""
             self._announce()
             return
-        spent = time.monotonic() - began
         generation, folder = self._folder()
         for number in numbers:
-            files = dict(made[number].files)
-            path, epub_files = pages[anchors[number]]
-            files.update((f"epub/{name}", data) for name, data in epub_files.items())
-            base = f"/files/{generation}/q{number}/"
+            path, files = pages[anchors[number]]
             _write(folder / f"q{number}", files)
-            cards = [{"name": card["name"], "kind": card["kind"],
-                      "sides": {side: {theme: base + file for theme, file in themes.items()}
-                                for side, themes in card["sides"].items()}}
-                     for card in made[number].cards]
-            view = self.views.setdefault(number, View())
-            view.book, view.cards, view.epub = self.checks, cards, base + f"epub/{path}"
-            view.timings = {**view.timings, "cards": round(cards_spent, 3),
-                            "cards+epub": round(spent, 3)}
+            view = self.views[number]
+            view.book, view.epub = self.checks, f"/files/{generation}/q{number}/{path}"
+            view.timings = {**view.timings, "cards+epub": round(time.monotonic() - began, 3)}
         self.busy = "print"
         self._announce()
+
+    def _stored(self, name: str, data: bytes) -> str:
+        """The URL of a generated file that keeps its name while its bytes stay the same:
+        a card page is named by its digest (the fonts and figures it names already are)."""
+        from hashlib import sha256
+
+        folder, _, file = name.rpartition("/")
+        if file.endswith((".html", ".png")):
+            stem, dot, suffix = file.rpartition(".")
+            file = f"{stem}-{sha256(data).hexdigest()[:20]}.{suffix}"
+        path = self.files / "c" / folder / file
+        if not path.exists():
+            _write(self.files / "c", {f"{folder}/{file}": data})
+        return f"/files/c/{folder}/{file}"
 
     def _render_print(self, ctx: RenderContext, number: int) -> None:
         from qabook.render import pdf, preview
@@ -391,12 +406,10 @@ class Previewer:
             self._announce()
             return
         images = preview.page_images(made.pdf, made.pad)
-        generation, folder = self._folder()
-        names = {f"q{number}/page-{index}.png": data for index, data in enumerate(images, 1)}
-        _write(folder, names)
         view = self.views.setdefault(number, View())
         view.printed = self.checks
-        view.pages = [f"/files/{generation}/{name}" for name in names]
+        view.pages = [self._stored(f"q{number}/print/page-{index}.png", data)
+                      for index, data in enumerate(images, 1)]
         view.first = made.first
         view.timings = {**view.timings, "print": round(time.monotonic() - began, 3)}
         self.failed = list(made.warnings)
@@ -500,8 +513,10 @@ def application(previewer: Previewer, allowed_hosts: set[str]):
         path = _generated(previewer.files, request.path_params["path"])
         if path is None:
             return PlainTextResponse("not found", 404, headers=headers("text/plain"))
-        return Response(path.read_bytes(),
-                        headers=headers(TYPES.get(path.suffix.lower(), "application/octet-stream")))
+        found = headers(TYPES.get(path.suffix.lower(), "application/octet-stream"))
+        if request.path_params["path"].startswith("c/"):  # named by content: never changes
+            found["cache-control"] = "private, max-age=86400, immutable"
+        return Response(path.read_bytes(), headers=found)
 
     routes = [Route("/", overview), Route("/q/{what}", question),
               Route("/static/{name}", asset), Route("/api/state", state),

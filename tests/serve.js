@@ -7,8 +7,8 @@
 // shots: folder or null, timeout (ms per step)}. Each step writes `content` into the file and
 // then waits, polling the page's DOM every 10 ms, until:
 //   "text"    the `expect` text is in every frame of the first card's back (all four modes),
-//             in the EPUB frame, and every printed page image is new and loaded; the time of
-//             each (cards, epub, print) is taken from the write
+//             in the EPUB frame, and the first printed page's image is new and every page
+//             image loaded; the time of each (cards, epub, print) is taken from the write
 //   "broken"  the diagnostics overlay is shown and holds `expect` (file:line:col)
 //   "fixed"   the overlay is gone and `expect` is in the EPUB frame
 // The answer (JSON on stdout): each step's times or its failure, every URL the page asked for
@@ -83,7 +83,6 @@ async function main() {
     if (job.shots) await page.screenshot({path: path.join(job.shots, "opened.png"), fullPage: true});
     for (const [index, step] of job.steps.entries()) {
       const before = await page.evaluate(look);
-      const old = new Set(before.pages.map((p) => p[0]));
       const began = Date.now();
       fs.writeFileSync(job.file, step.content);
       const result = {kind: step.kind};
@@ -95,8 +94,8 @@ async function main() {
           const now = Date.now() - began;
           if (done.cards === undefined && has(s)) done.cards = now;
           if (done.epub === undefined && s.epub.includes(step.expect)) done.epub = now;
-          if (done.print === undefined && s.pages.length > 0 &&
-              s.pages.every((p) => !old.has(p[0]) && p[1])) done.print = now;
+          if (done.print === undefined && s.pages.length > 0 && s.pages[0][0] !== before.pages[0][0] &&
+              s.pages.every((p) => p[1])) done.print = now;
           return done.cards !== undefined && done.epub !== undefined && done.print !== undefined;
         }, timeout);
         Object.assign(result, done, {ok: seen !== null});

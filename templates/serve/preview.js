@@ -90,7 +90,9 @@
       let index = 0;
       for (const card of q.cards) for (const side of Object.keys(card.sides)) for (const mode of chosen) {
         const [, night] = MODES[mode];
-        frames[index++].src = card.sides[side][night ? "night" : "light"];
+        const frame = frames[index++];
+        const url = card.sides[side][night ? "night" : "light"];
+        if (frame.getAttribute("src") !== url) frame.setAttribute("src", url);  // else unchanged
       }
     } else {
       cards.replaceChildren(...q.cards.map((card) => {
@@ -129,8 +131,15 @@
     const pages = document.getElementById("pages");
     const key = JSON.stringify(q.pages);
     if (q.pages.length && pages.dataset.key !== key) {
-      pages.replaceChildren(...q.pages.map((src, index) =>
-        el("img", {"src": src, "alt": "printed page " + (index + 1) + " of " + q.label})));
+      const images = [...pages.querySelectorAll("img")];
+      if (images.length === q.pages.length) {  // only the pages that changed load again
+        q.pages.forEach((src, index) => {
+          if (images[index].getAttribute("src") !== src) images[index].setAttribute("src", src);
+        });
+      } else {
+        pages.replaceChildren(...q.pages.map((src, index) =>
+          el("img", {"src": src, "alt": "printed page " + (index + 1) + " of " + q.label})));
+      }
       pages.dataset.key = key;
       document.getElementById("print-note").textContent = "The question laid out by the print " +
         "renderer (A4), starting on page " + q.first + " (the page numbers of the last build).";
