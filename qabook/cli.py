@@ -34,7 +34,7 @@ NO_CACHE_OPT = click.option("--no-cache", is_flag=True, help="Use no cache at al
 
 EXIT_STATUS = """\b
 Exit status:
-  0  success
+  0  success (serve: stopped by Ctrl-C or SIGTERM)
   1  the book has errors (or warnings, with --strict); a build failed, or was
      stopped by Ctrl-C, SIGTERM or SIGHUP (it published nothing); Ctrl-C
      stops check and list too ("Aborted!")
@@ -224,7 +224,8 @@ def serve(source: Path, port: int, host: str, open_browser: bool, cache: Path | 
             webbrowser.open(address)
 
     try:
-        _guard(output, lambda: server.serve(source, sock, store, checked, ready))
+        with _stoppable():  # SIGTERM and SIGHUP stop it as Ctrl-C does, cleaning up
+            _guard(output, lambda: server.serve(source, sock, store, checked, ready))
     except KeyboardInterrupt:
         pass
     if output.level > QUIET:

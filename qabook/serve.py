@@ -348,6 +348,8 @@ class Previewer:
         began = time.monotonic()
         try:
             for number in numbers:
+                if self.stopping:
+                    return
                 made = preview.cards(ctx, number, self.mathml)
                 pages = {}
                 for name, data in made.files.items():  # by content: an unchanged card
@@ -585,6 +587,7 @@ def serve(source: Path, sock: socket.socket, cache: Path | None, say, ready) -> 
 
     files = Path(tempfile.mkdtemp(prefix="qabook-serve-"))
     pool = pdf.pool()
+    previewer = None
     try:
         for _ in range(pdf.WORKERS):  # the workers fork now, and load fonts meanwhile
             pool.submit(warm_up, source.resolve(), "a4", "en")
@@ -624,6 +627,10 @@ def serve(source: Path, sock: socket.socket, cache: Path | None, say, ready) -> 
 
         asyncio.run(main())
     finally:
+        if previewer is not None:  # it may be writing a preview: let it end first
+            previewer.stop()
+            if previewer.thread.is_alive():
+                previewer.thread.join(30)
         pool.shutdown(wait=False, cancel_futures=True)
         shutil.rmtree(files, ignore_errors=True)
         sock.close()

@@ -250,3 +250,12 @@ def test_card_sides_are_filled_in_as_anki_fills_them() -> None:
         'A forgetting curve and the <span class="cloze" data-ordinal="2">[effect]</span>.'
     assert card_side("{{cloze:Text}}", fields, 1, front="") == \
         'A <span class="cloze" data-ordinal="1">forgetting curve</span> and the spacing effect.'
+
+
+def test_sigterm_stops_it_as_ctrl_c_does(book: Path) -> None:
+    served = Server(book)
+    served.wait(lambda state: state["checked"])
+    served.process.send_signal(signal.SIGTERM)
+    out, err = served.process.communicate(timeout=30)
+    assert served.process.returncode == 0, err
+    assert "qabook serve: stopped" in out and "Traceback" not in err
