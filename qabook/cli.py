@@ -1,5 +1,5 @@
-"""The command line: `qabook new`, `qabook check`, `qabook list`, `qabook build`. Options and exit
-codes only."""
+"""The command line: `qabook new`, `qabook check`, `qabook list`, `qabook build`, `qabook serve`.
+Options and exit codes only."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from qabook import __version__, handouts as handout_sets, load, pipeline, starter
+from qabook import __version__, handouts as handout_sets, load, pipeline, serve as server, starter
 from qabook.cache import READS, Cache
 from qabook.diagnostics import NOWHERE, BuildFailed, Diagnostics, did_you_mean, visible
 from qabook.render import FORMATS
@@ -34,7 +34,7 @@ NO_CACHE_OPT = click.option("--no-cache", is_flag=True, help="Use no cache at al
 
 EXIT_STATUS = """\b
 Exit status:
-  0  success
+  0  success (serve: stopped by Ctrl-C or SIGTERM)
   1  the book has errors (or warnings, with --strict); a build failed, or was
      stopped by Ctrl-C, SIGTERM or SIGHUP (it published nothing); Ctrl-C
      stops check and list too ("Aborted!")
@@ -158,6 +158,79 @@ def list_(source: Path, cache: Path | None, no_cache: bool, output: Output) -> N
         click.echo(book_table(book))
     _spent(output, "list", began, store)
     _exit(output, 1 if failed or book is None else 0)
+
+
+@main.command(epilog=EXITS)
+@SOURCE
+@click.option("--port", type=click.IntRange(0, 65535), default=server.DEFAULT_PORT,
+              show_default=True, help="Port on 127.0.0.1 (0: a free one, printed).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Loopback address to listen on (127.0.0.1, ::1 or localhost; nothing "
+                   "else is accepted).")
+@click.option("--open/--no-open", "open_browser", default=False, show_default=True,
+              help="Open the overview in the web browser once the server listens.")
+@CACHE
+@NO_CACHE_OPT
+@_output(json=False)
+def serve(source: Path, port: int, host: str, open_browser: bool, cache: Path | None,
+          no_cache: bool, output: Output) -> None:
+    """Preview the book while you write it, live, at http://127.0.0.1:PORT/.
+
+    Each save checks the book again and updates, for the question shown, its Anki cards
+    (phone and desktop, light and night), its EPUB page and its printed pages; a save that
+    breaks the book shows the diagnostics over the page until a save fixes them. Ctrl-C
+    stops it."""
+    if not server.loopback(host):
+        raise click.BadParameter(f"{host} is not a loopback address: the preview serves the "
+                                 "book to this machine only (give 127.0.0.1, ::1 or "
+                                 "localhost)", param_hint="'--host'")
+    missing = server.missing_packages()
+    if missing:
+        diags = Diagnostics()
+        diags.error(NOWHERE, "environment.missing", "qabook serve needs the Python packages "
+                    f"{', '.join(missing)}", "install qabook again (pip install …), which "
+                    "installs them, or pip install " + " ".join(missing))
+        output.diagnostics(diags, source, strict=False)
+        _exit(output, 1)
+    if not (source / "book.yaml").is_file():
+        diags = Diagnostics()
+        diags.error(NOWHERE, "serve.source", f"{visible(str(source))} holds no book.yaml",
+                    "give the book's folder with --source (qabook new DIR starts one)")
+        output.diagnostics(diags, source, strict=False)
+        _exit(output, 1)
+    try:
+        sock = server.bind(host, port)
+    except server.ServeError as problem:
+        diags = Diagnostics()
+        diags.error(NOWHERE, "serve.listen", str(problem), problem.hint)
+        output.diagnostics(diags, source, strict=False)
+        _exit(output, 1)
+    store = _cache(cache, no_cache)
+    state = {"shown": None}
+
+    def checked(diags: Diagnostics, spent: float) -> None:
+        shown = tuple(diags.sorted())
+        if shown != state["shown"]:  # each new set of problems once
+            state["shown"] = shown
+            output.diagnostics(diags, source, strict=False)
+            output.summary("check", diags, None)
+        output.debug(f"qabook serve: checked in {seconds(spent)}")
+
+    def ready(address: str) -> None:
+        output.echo(f"qabook serve: previewing {visible(str(source))} at {address} "
+                    "(Ctrl-C stops)")
+        if open_browser:
+            import webbrowser
+            webbrowser.open(address)
+
+    try:
+        with _stoppable():  # SIGTERM and SIGHUP stop it as Ctrl-C does, cleaning up
+            _guard(output, lambda: server.serve(source, sock, store, checked, ready))
+    except KeyboardInterrupt:
+        pass
+    if output.level > QUIET:
+        output.echo("qabook serve: stopped")
+    _exit(output, 0)
 
 
 def _spent(output: Output, command: str, began: float, store: Cache) -> None:

@@ -22,6 +22,7 @@ TEMPLATE_FILES = {
              "exercise-back.html", "cloze-front.html", "cloze-back.html"],
     "epub": ["epub.css"],
     "pdf": ["book.css", "chunk.html"],
+    "serve": ["overview.html", "question.html", "preview.js", "preview.css"],
     "fonts": FONTS + [f"cards/{face}.woff2" for face in CARD_FACES],
 }
 

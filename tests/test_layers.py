@@ -20,7 +20,7 @@ LAYERS = [
     ("qabook.model",),
     ("qabook.resolve", "qabook.deck"),
     ("qabook.render",),
-    ("qabook.pipeline", "qabook.report", "qabook.starter", "qabook.terminal"),
+    ("qabook.pipeline", "qabook.report", "qabook.starter", "qabook.terminal", "qabook.serve"),
     ("qabook.cli", "qabook.__main__"),
 ]
 

@@ -123,6 +123,33 @@ def render(ctx: RenderContext) -> Path:
     return target
 
 
+@dataclass(frozen=True)
+class CardPreview:
+    """One question's notes as the deck holds them, for `qabook serve`: each note's fields,
+    the card templates and stylesheet of its note type, and the media the cards name."""
+
+    notes: tuple[CardNote, ...]
+    templates: dict[str, tuple[str, str]]  #: note type -> (front template, back template)
+    css: str
+    media: dict[str, bytes]  #: file name -> bytes (figures and the card fonts)
+
+
+def preview(ctx: RenderContext, number: int) -> CardPreview:
+    """The notes of question `number` (its question, exercises and key-terms notes), made by
+    the same functions as the deck's (fields through pandoc and the sanitiser, cached the
+    same way); the stylesheet's fonts are subset to these notes' characters."""
+    deck = plan(ctx.book)
+    deck = replace(deck, items=tuple(i for i in deck.items if i.question.number == number))
+    media = _Media(ctx.config.slug, ctx)
+    notes = _notes(ctx, deck, media)
+    css = media.card_css([field for note in notes for field in note.fields])
+    say = words(ctx.config.language)
+    templates = {kind: (card_template(f"{kind}-front.html", say),
+                        card_template(f"{kind}-back.html", say)) for kind in FIELDS}
+    files = {Path(path).name: Path(path).read_bytes() for path in media.files()}
+    return CardPreview(tuple(notes), templates, css, files)
+
+
 def _now() -> int:
     """The build's time, from the clock and nothing else: a changed note must be newer than
     what a learner did to it before this build (SOURCE_DATE_EPOCH, which packagers set to the

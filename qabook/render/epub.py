@@ -18,7 +18,7 @@ import json
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from qabook import ast, pandoc, resources
 from qabook.cache import Cache, key
@@ -48,21 +48,37 @@ def render(ctx: RenderContext) -> Path:
     """Write build/<slug>.epub."""
     from qabook.render.pdf import edition_pages  # the print edition's page numbers
 
-    config = ctx.config
-    target = ctx.out / f"{config.slug}.epub"
+    target = ctx.out / f"{ctx.config.slug}.epub"
+    entries = entries_of(ctx, edition_pages(ctx))
+    atomic_write(target, lambda tmp: write_zip(
+        tmp, ((name, data, name != "mimetype") for name, data in entries)))
+    return target
+
+
+def entries_of(ctx: RenderContext, pages: list[tuple[str, str | None]],
+               only: Collection[str] | None = None) -> list[tuple[str, bytes]]:
+    """The EPUB's files, finished and checked (what render zips): pages are the print
+    edition's (edition_pages).
+
+    `qabook serve` shows a question's file: it asks for pages=[] (no page markers: the
+    print edition is not laid out for a preview) and `only` the files that start with these
+    anchors, which are finished (and checked) alone, with the level-1 file each is part of:
+    a link to a file left out keeps the `#id` pandoc gave it."""
     cache = Cache(ctx.cache)
     document = _cite(book_document(ctx.resolved, _meta(ctx)), cache)
     files = split(document["blocks"])
     skeleton = _skeleton(ctx, document, files, cache)
     bodies = _bodies(ctx, files, cache)
     package = _assemble(skeleton, files, bodies)
-    entries = finish(package, config, A11Y_SUMMARY, edition_pages(ctx), cache)
-    unsafe = epub_safety.problems(entries, ctx.source_of)
+    nav = None
+    if only is not None:
+        _keep(package, files, set(only))
+        nav = package.nav_name  # its links to the files left out go nowhere: not shown
+    entries = finish(package, ctx.config, A11Y_SUMMARY, pages, cache)
+    unsafe = epub_safety.problems([e for e in entries if e[0] != nav], ctx.source_of)
     if unsafe:
         raise RenderError(unsafe[0].message, diagnostics=unsafe)
-    atomic_write(target, lambda tmp: write_zip(
-        tmp, ((name, data, name != "mimetype") for name, data in entries)))
-    return target
+    return entries
 
 
 def split(blocks: list[Any]) -> list[list[Any]]:
@@ -213,6 +229,23 @@ def _assemble(skeleton: list[tuple[str, bytes]], files: list[list[Any]],
                     element.set(attribute, MEDIA + names[value[len(MEDIA):]])
         package.trees[name] = tree
     return package
+
+
+def _keep(package: Package, files: list[list[Any]], anchors: set[str]) -> None:
+    """Leave out of the package every file of the book but those that start with one of the
+    anchors and the level-1 files they belong to (see entries_of)."""
+    texts = sorted((name for name in package.trees if TEXT.fullmatch(name)),
+                   key=lambda name: int(TEXT.fullmatch(name).group(1)))
+    kept, parent = set(), None
+    for name, blocks in zip(texts, files):
+        if blocks[0]["c"][0] == 1:
+            parent = name
+        if _ident(blocks[0]) in anchors:
+            kept.update(n for n in (name, parent) if n)
+    for name in texts:
+        if name not in kept:
+            del package.trees[name]
+            package.names.remove(name)
 
 
 def _broken(message: str) -> RenderError:

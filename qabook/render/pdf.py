@@ -464,6 +464,49 @@ def edition_pages(ctx: RenderContext) -> list[tuple[str, str | None]]:
     return pages
 
 
+@dataclass(frozen=True)
+class PagePreview:
+    """One question's printed pages, for `qabook serve`: its chunk's PDF (skip its first
+    `pad` pages: a pad page the merge drops), the printed number of its first page, and the
+    layout checks' findings as warnings."""
+
+    pdf: bytes
+    pad: int
+    first: str
+    warnings: tuple[Diagnostic, ...]
+
+
+def preview(ctx: RenderContext, anchor: str, pool: ProcessPoolExecutor) -> PagePreview:
+    """The print edition's chunk of the question at `anchor`, laid out and written by the
+    build's own functions (print HTML, chunk HTML, page flow, layout; each cached as a build
+    caches it) in `pool` (make it with `pool()`), but alone: its page numbers and those of
+    what it links to come from the last map a build of the edition left (none: unknown), and
+    nothing is merged."""
+    options, selection, cache = EDITION, Selection(), Cache(ctx.cache)
+    data = page_data(ctx, selection, cache)
+    _titles(ctx, data, selection, options)
+    plan = chunks(data)
+    chunk = next(c for c in plan if c.name == f"question-{anchor}")
+    map_key = key("pdf-map", options.filename(ctx.config.slug), [c.name for c in plan])
+    page_map = cache.get("pdf-map", map_key) or PageMap()
+    bodies = Bodies(_environment(), data)
+    start = page_map.starts(plan)[chunk.name]
+    html = chunk_html(bodies, chunk, start, page_map)
+    canonical = _canonical(ctx, options, bodies, chunk)
+    want = _Want(key("pdf-chunk", html, options.paper, canonical[1], canonical[2]), html,
+                 start[2], canonical[1], canonical)
+    done: dict[str, _Done] = {}
+    _lay_out_all(ctx, options, cache, pool, [chunk], {chunk.name: want}, done, True)
+    laid = done[chunk.name].result
+    return PagePreview(laid.pdf, int(start[2]), page_map.page_label(start[0]),
+                       layout_warnings(ctx, [chunk], {chunk.name: laid}))
+
+
+def pool() -> ProcessPoolExecutor:
+    """A pool of layout workers (WeasyPrint loaded; they die with this process)."""
+    return _pool()
+
+
 def _edition_key(ctx: RenderContext) -> str:
     """What the print edition's pages depend on: the book as checked (and qabook's code)."""
     return key("edition", inputs("pdf", replace(ctx, options={"pdf": EDITION})))

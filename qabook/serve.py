@@ -1,0 +1,636 @@
+"""`qabook serve`: a live preview of the book for its author, on 127.0.0.1 only.
+
+One long-lived process keeps the book model and the caches warm. watchfiles reports each
+save; the `Previewer` thread then checks the book (incrementally, `pipeline.check` with the
+cache) and renders only the questions someone is looking at, through the renderers' own
+preview seams (render/preview.py): first the Anki cards and the EPUB page, then the printed
+pages (laid out in a pool of layout workers forked at start-up). Every browser tab listens
+on a server-sent event stream and fetches the new state when told; a save that breaks the
+book shows its diagnostics over the last good preview until a save fixes it.
+
+Exposure: the socket is bound to a loopback address (any other --host is refused), every
+request must name that address and port in its Host header (no DNS rebinding), only files
+this process generated (under its own temporary folder, one resolved path, regular files,
+no listing) and the preview's own page and script are served, each page with a
+Content-Security-Policy that allows nothing but this origin. Nothing reaches the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import stat
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qabook import pipeline, resources
+from qabook.cache import Cache
+from qabook.diagnostics import NOWHERE, Diagnostic, Diagnostics, visible
+from qabook.render import RenderContext, RenderError
+from qabook.report import diagnostic_lines
+
+STATIC = resources.TEMPLATES / "serve"
+DEFAULT_PORT = 8017
+KEEP = 4  #: generations of preview files kept on disk (a tab may still show an older one)
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; font-src 'self' data:; frame-src 'self'; connect-src 'self'; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+TYPES = {".html": "text/html; charset=utf-8", ".xhtml": "application/xhtml+xml; charset=utf-8",
+         ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+         ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+         ".svg": "image/svg+xml", ".woff2": "font/woff2", ".otf": "font/otf",
+         ".ttf": "font/ttf", ".json": "application/json"}
+
+
+class ServeError(Exception):
+    """The server cannot start (the port is taken, the host is not loopback…)."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.hint = hint
+
+
+#: the Python packages the preview imports beyond a build's (pyproject.toml installs them)
+PACKAGES = {"starlette": "starlette", "uvicorn": "uvicorn", "watchfiles": "watchfiles",
+            "pypdfium2": "pypdfium2"}
+
+
+def missing_packages() -> list[str]:
+    """The packages `qabook serve` needs that this Python cannot import."""
+    import importlib.util
+
+    return [name for module, name in PACKAGES.items()
+            if importlib.util.find_spec(module) is None]
+
+
+def loopback(host: str) -> bool:
+    """Whether host names this machine only: localhost, 127.0.0.0/8 or ::1."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (port 0: a free one), or ServeError."""
+    if not loopback(host):
+        raise ServeError(f"--host {host} is not a loopback address: the preview serves the "
+                         "book to this machine only", "leave --host out (127.0.0.1), or give "
+                         "localhost or ::1")
+    address = "127.0.0.1" if host == "localhost" else host
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((address, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(f"port {port} on {address} is in use (another qabook serve, or "
+                             "another server)", "stop it, or choose another port with "
+                             "--port N (--port 0 picks a free one)") from None
+        raise ServeError(f"cannot listen on {address}:{port}: {exc.strerror or exc}",
+                         "choose another port with --port N") from None
+    sock.listen(64)
+    sock.set_inheritable(False)
+    return sock
+
+
+# --- the state: what each question shows --------------------------------------------------
+
+@dataclass
+class View:
+    """One question's preview: the files of its cards and EPUB page (of check `book`), and
+    of its printed pages (of check `printed`)."""
+
+    book: int = -1
+    cards: list = field(default_factory=list)
+    epub: str = ""
+    printed: int = -1
+    pages: list = field(default_factory=list)
+    first: str = ""
+    timings: dict = field(default_factory=dict)
+
+
+FOLLOW = "latest"  #: what a tab that follows the file last saved asks for
+
+
+class Previewer:
+    """The book, checked after each save, and the previews of the questions being viewed.
+
+    One worker thread does the work in order: check, then the cards and EPUB pages of every
+    question a tab shows, then their printed pages; a save that arrives meanwhile starts over
+    before the next printed page. `version` counts the states; every change is announced to
+    the listeners (`listen`)."""
+
+    def __init__(self, source: Path, cache: Path | None, files: Path, pool, say=None):
+        self.source = source
+        self.root = source.resolve()
+        self.cache = cache
+        self.files = files  #: the generated files, one folder per generation
+        self.pool = pool
+        self.say = say or (lambda diags, seconds: None)
+        self.resolved = None
+        self.diagnostics: list[Diagnostic] = []
+        self.failed: list[Diagnostic] = []  #: what the last render found (the book checked)
+        self.checks = 0  #: good checks so far (a view of another check is stale)
+        self.checked = False
+        self.views: dict[int, View] = {}
+        self.latest: int | None = None  #: the question of the file last saved
+        self.watching: Counter = Counter()  #: question number (or FOLLOW) -> tabs
+        self.version = 0
+        self.generation = 0
+        self.changed: set[Path] = set()
+        self.wanted: set[int] = set()
+        self.busy = ""
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.stopping = False
+        self.listeners: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = []
+        self.mathml = None
+        self.thread = threading.Thread(target=self._run, name="qabook-preview", daemon=True)
+
+    # called from the server's event loop ------------------------------------------------
+
+    def start(self) -> None:
+        self.thread.start()
+        self.wake.set()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.wake.set()
+        for loop, queue in list(self.listeners):
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    def saved(self, paths: set[Path]) -> None:
+        with self.lock:
+            self.changed |= paths
+        self.wake.set()
+
+    def want(self, number: int | None) -> None:
+        """A tab shows this question: render it if it is not current."""
+        if number is None:
+            return
+        view = self.views.get(number)
+        if view is None or view.book != self.checks or view.printed != self.checks:
+            with self.lock:
+                self.wanted.add(number)
+            self.wake.set()
+
+    def listen(self, loop, queue, what: int | str | None) -> None:
+        self.listeners.append((loop, queue))
+        if what is not None:
+            self.watching[what] += 1
+        self.want(self.number(what))
+
+    def unlisten(self, loop, queue, what: int | str | None) -> None:
+        with contextlib.suppress(ValueError):
+            self.listeners.remove((loop, queue))
+        if what is not None:
+            self.watching[what] -= 1
+            if self.watching[what] <= 0:
+                del self.watching[what]
+
+    def number(self, what: int | str | None) -> int | None:
+        """The question a tab shows: its number, or for FOLLOW the question of the file last
+        saved (the first question before any save)."""
+        if what == FOLLOW:
+            if self.latest is not None:
+                return self.latest
+            questions = self.resolved.book.questions if self.resolved else ()
+            return questions[0].number if questions else None
+        return what if isinstance(what, int) else None
+
+    def state(self, what: int | str | None) -> dict[str, Any]:
+        """What a tab shows, as JSON: the book's questions, the diagnostics, and the views of
+        the question it asks for."""
+        number = self.number(what)
+        book = self.resolved.book if self.resolved else None
+        out: dict[str, Any] = {
+            "version": self.version, "checked": self.checked, "busy": self.busy,
+            "title": book.config.title if book else "",
+            "chapters": [{"number": ch.number, "title": ch.title,
+                          "questions": [{"number": q.number, "label": q.label,
+                                         "title": q.title, "path": q.doc.path}
+                                        for q in ch.questions]}
+                         for ch in (book.chapters if book else ())],
+            "diagnostics": [self._shown(d) for d in self.diagnostics + self.failed],
+            "failed": any(d.severity == "error" for d in self.diagnostics + self.failed),
+            "question": None,
+        }
+        question = next((q for q in book.questions if q.number == number), None) \
+            if book else None
+        if question is not None:
+            view = self.views.get(number) or View()
+            out["question"] = {
+                "number": number, "label": question.label, "title": question.title,
+                "path": question.doc.path, "cards": view.cards, "epub": view.epub,
+                "pages": view.pages, "first": view.first,
+                "current": {"cards": view.book == self.checks,
+                            "print": view.printed == self.checks},
+                "timings": view.timings}
+        return out
+
+    def _shown(self, diag: Diagnostic) -> dict[str, Any]:
+        """A diagnostic for the page: its parts, and the source line with its caret exactly
+        as the terminal prints them (report.py; unprintable characters escaped)."""
+        lines = diagnostic_lines(diag, self.source)
+        excerpt = [line for line in lines[1:] if not line.startswith("  hint: ")]
+        return {"where": diag.where(), "severity": diag.severity, "code": diag.code,
+                "message": diag.shown(), "hint": visible(diag.hint) if diag.hint else "",
+                "excerpt": "\n".join(excerpt)}
+
+    # the worker -----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        from qabook.render.preview import MathCache
+
+        self.mathml = MathCache()
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            if self.stopping:
+                return
+            try:
+                self._once()
+            except Exception as exc:  # noqa: BLE001 - shown to the author, the server goes on
+                if os.environ.get("QABOOK_DEBUG"):
+                    raise
+                self.failed = [Diagnostic(
+                    NOWHERE, "error", "serve.internal",
+                    f"internal error: {type(exc).__name__}: {exc}",
+                    "this is a bug in qabook; rerun with QABOOK_DEBUG=1 for details")]
+                self.busy = ""
+                self._announce()
+
+    def _once(self) -> None:
+        with self.lock:
+            changed, self.changed = self.changed, set()
+            wanted, self.wanted = self.wanted, set()
+        if changed or not self.checked:
+            self._check(changed)
+        if self.resolved is None or any(d.severity == "error" for d in self.diagnostics):
+            return
+        shown = {self.number(what) for what in self.watching} - {None}
+        targets = [n for n in [self.latest, *sorted(shown | wanted)]
+                   if n is not None and n in shown | wanted]
+        targets = list(dict.fromkeys(targets))
+        self.failed = []
+        ctx = RenderContext(self.resolved, self.source, self.files, {}, self.cache)
+        todo = [n for n in targets if self.views.get(n, View()).book != self.checks]
+        if todo:
+            self._render_fast(ctx, todo)
+        for number in targets:
+            if self.changed or self.stopping:  # a newer save: start over
+                self.wake.set()
+                return
+            if self.views.get(number, View()).printed != self.checks:
+                self._render_print(ctx, number)
+
+    def _check(self, changed: set[Path]) -> None:
+        self.busy = "checking"
+        self._announce()
+        began = time.monotonic()
+        diags = Diagnostics()
+        resolved = pipeline.check(self.source, diags, Cache(self.cache))
+        self.checked = True
+        self.diagnostics = diags.sorted()
+        if resolved is not None and not diags.has_errors():
+            self.resolved = resolved
+            self.checks += 1
+        elif self.resolved is None and resolved is not None:
+            self.resolved = resolved  # the questions to list, though nothing renders yet
+        saved = self._question_of(changed)
+        if saved is not None:
+            self.latest = saved
+        self.busy = ""
+        self.say(diags, time.monotonic() - began)
+        self._announce()
+
+    def _question_of(self, changed: set[Path]) -> int | None:
+        """The question whose file was saved (the last one, when several were)."""
+        if self.resolved is None:
+            return None
+        paths = {}
+        for question in self.resolved.book.questions:
+            paths[(self.root / question.doc.path).resolve()] = question.number
+        found = [paths[p.resolve()] for p in sorted(changed) if p.resolve() in paths]
+        return found[-1] if found else None
+
+    def _folder(self) -> tuple[int, Path]:
+        self.generation += 1
+        folder = self.files / str(self.generation)
+        folder.mkdir(mode=0o700)
+        old = self.files / str(self.generation - KEEP * 2)
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        return self.generation, folder
+
+    def _render_fast(self, ctx: RenderContext, numbers: list[int]) -> None:
+        """The cards of these questions (the tabs are told), then their EPUB pages (told
+        again)."""
+        from qabook.render import preview
+
+        self.busy = "cards"
+        began = time.monotonic()
+        try:
+            for number in numbers:
+                if self.stopping:
+                    return
+                made = preview.cards(ctx, number, self.mathml)
+                pages = {}
+                for name, data in made.files.items():  # by content: an unchanged card
+                    pages[name] = self._stored(f"q{number}/{name}", data)  # keeps its URL
+                view = self.views.setdefault(number, View())
+                view.cards = [{"name": card["name"], "kind": card["kind"],
+                               "sides": {side: {theme: pages[file]
+                                                for theme, file in themes.items()}
+                                         for side, themes in card["sides"].items()}}
+                              for card in made.cards]
+                view.timings = {**view.timings, "cards": round(time.monotonic() - began, 3)}
+            self.busy = "e-book"
+            self._announce()
+            anchors = {q.number: q.anchor for q in ctx.book.questions if q.number in numbers}
+            pages = preview.epub_pages(ctx, [anchors[n] for n in numbers])
+        except RenderError as exc:
+            self.failed = list(exc.diagnostics)
+            self.busy = ""
+            self._announce()
+            return
+        generation, folder = self._folder()
+        for number in numbers:
+            path, files = pages[anchors[number]]
+            _write(folder / f"q{number}", files)
+            view = self.views[number]
+            view.book, view.epub = self.checks, f"/files/{generation}/q{number}/{path}"
+            view.timings = {**view.timings, "cards+epub": round(time.monotonic() - began, 3)}
+        self.busy = "print"
+        self._announce()
+
+    def _stored(self, name: str, data: bytes) -> str:
+        """The URL of a generated file that keeps its name while its bytes stay the same:
+        a card page is named by its digest (the fonts and figures it names already are)."""
+        from hashlib import sha256
+
+        folder, _, file = name.rpartition("/")
+        if file.endswith((".html", ".png")):
+            stem, dot, suffix = file.rpartition(".")
+            file = f"{stem}-{sha256(data).hexdigest()[:20]}.{suffix}"
+        path = self.files / "c" / folder / file
+        if not path.exists():
+            _write(self.files / "c", {f"{folder}/{file}": data})
+        return f"/files/c/{folder}/{file}"
+
+    def _render_print(self, ctx: RenderContext, number: int) -> None:
+        from qabook.render import pdf, preview
+
+        question = next(q for q in ctx.book.questions if q.number == number)
+        began = time.monotonic()
+        self.busy = "print"
+        try:
+            made = pdf.preview(ctx, question.anchor, self.pool)
+        except RenderError as exc:
+            self.failed = list(exc.diagnostics)
+            self.busy = ""
+            self._announce()
+            return
+        images = preview.page_images(made.pdf, made.pad)
+        view = self.views.setdefault(number, View())
+        view.printed = self.checks
+        view.pages = [self._stored(f"q{number}/print/page-{index}.png", data)
+                      for index, data in enumerate(images, 1)]
+        view.first = made.first
+        view.timings = {**view.timings, "print": round(time.monotonic() - began, 3)}
+        self.failed = list(made.warnings)
+        self.busy = ""
+        self._announce()
+
+    def _announce(self) -> None:
+        self.version += 1
+        for loop, queue in list(self.listeners):
+            with contextlib.suppress(RuntimeError):  # a loop that is closing
+                loop.call_soon_threadsafe(queue.put_nowait, self.version)
+
+
+def _write(folder: Path, files: dict[str, bytes]) -> None:
+    from qabook.render.preview import safe_name
+
+    for name, data in files.items():
+        if not safe_name(name):
+            raise RenderError(f"a preview file would be written outside its folder: {name}",
+                              code="serve.internal", hint="report a bug")
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_bytes(data)
+
+
+# --- the web application ------------------------------------------------------------------
+
+def application(previewer: Previewer, allowed_hosts: set[str]):
+    """The Starlette app: pages, state, events, generated files."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+    from starlette.routing import Route
+
+    def headers(content_type: str) -> dict[str, str]:
+        return {"content-type": content_type, "content-security-policy": CSP,
+                "x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
+                "cache-control": "no-store", "cross-origin-resource-policy": "same-origin"}
+
+    def static(name: str) -> Response:
+        data = (STATIC / name).read_bytes()
+        return Response(data, headers=headers(TYPES[Path(name).suffix]))
+
+    def what(request: Request) -> int | str | None:
+        value = request.query_params.get("q", "")
+        if value == FOLLOW:
+            return FOLLOW
+        return int(value) if value.isdigit() and len(value) < 10 else None
+
+    async def overview(request: Request) -> Response:
+        return static("overview.html")
+
+    async def question(request: Request) -> Response:
+        value = request.path_params["what"]
+        if value != FOLLOW and not (value.isdigit() and len(value) < 10):
+            return PlainTextResponse("not found", 404, headers=headers("text/plain"))
+        return static("question.html")
+
+    async def asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in ("preview.js", "preview.css"):
+            return PlainTextResponse("not found", 404, headers=headers("text/plain"))
+        return static(name)
+
+    async def state(request: Request) -> Response:
+        asked = what(request)
+        previewer.want(previewer.number(asked))
+        return JSONResponse(previewer.state(asked), headers={
+            k: v for k, v in headers("application/json").items() if k != "content-type"})
+
+    async def events(request: Request) -> Response:
+        asked = what(request)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+
+        async def stream():
+            previewer.listen(loop, queue, asked)
+            try:
+                yield f"retry: 500\ndata: {previewer.version}\n\n"
+                while True:
+                    try:
+                        version = await asyncio.wait_for(queue.get(), 15)
+                    except asyncio.TimeoutError:
+                        yield ": still here\n\n"
+                        continue
+                    if version is None:
+                        return
+                    while not queue.empty():  # only the newest state matters
+                        version = queue.get_nowait()
+                        if version is None:
+                            return
+                    yield f"data: {version}\n\n"
+            finally:
+                previewer.unlisten(loop, queue, asked)
+
+        return StreamingResponse(stream(), headers={
+            **{k: v for k, v in headers("text/event-stream").items() if k != "content-type"},
+            "x-accel-buffering": "no"}, media_type="text/event-stream")
+
+    async def generated(request: Request) -> Response:
+        path = _generated(previewer.files, request.path_params["path"])
+        if path is None:
+            return PlainTextResponse("not found", 404, headers=headers("text/plain"))
+        found = headers(TYPES.get(path.suffix.lower(), "application/octet-stream"))
+        if request.path_params["path"].startswith("c/"):  # named by content: never changes
+            found["cache-control"] = "private, max-age=86400, immutable"
+        return Response(path.read_bytes(), headers=found)
+
+    routes = [Route("/", overview), Route("/q/{what}", question),
+              Route("/static/{name}", asset), Route("/api/state", state),
+              Route("/events", events), Route("/files/{path:path}", generated)]
+    inner = Starlette(routes=routes)
+
+    async def app(scope, receive, send):
+        """Every HTTP request must name this server in its Host header (DNS rebinding: a
+        page of another site that resolves its own name to 127.0.0.1 is refused)."""
+        if scope["type"] == "http":
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+            if host not in allowed_hosts:
+                response = PlainTextResponse("this server answers only to "
+                                             + " or ".join(sorted(allowed_hosts)), 421,
+                                             headers=headers("text/plain"))
+                await response(scope, receive, send)
+                return
+        await inner(scope, receive, send)
+
+    return app
+
+
+def _generated(folder: Path, name: str) -> Path | None:
+    """A file the preview generated: one resolved path inside folder, a regular file (no
+    folder, no listing, no link out); None for anything else."""
+    if not name or "\\" in name or "\x00" in name:
+        return None
+    root = folder.resolve()
+    try:
+        path = (root / name).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if not path.is_relative_to(root) or path == root:
+        return None
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    return path if stat.S_ISREG(mode) else None
+
+
+def hosts(sock: socket.socket) -> set[str]:
+    """The Host headers a request to this socket may carry."""
+    port = sock.getsockname()[1]
+    address = sock.getsockname()[0]
+    names = {"localhost", "127.0.0.1"} if sock.family == socket.AF_INET else {"localhost",
+                                                                               "[::1]"}
+    if sock.family == socket.AF_INET and address != "127.0.0.1":
+        names.add(address)
+    return {f"{name}:{port}" for name in names}
+
+
+def url(sock: socket.socket) -> str:
+    address, port = sock.getsockname()[:2]
+    return f"http://{'[' + address + ']' if ':' in address else address}:{port}/"
+
+
+def serve(source: Path, sock: socket.socket, cache: Path | None, say, ready) -> None:
+    """Run until Ctrl-C (SIGINT) or SIGTERM: the layout workers first (forked before any
+    thread starts), then the watcher, the previewer and the web server."""
+    import uvicorn
+    import watchfiles
+
+    from qabook.render import pdf
+    from qabook.render.pdf_layout import warm_up
+
+    files = Path(tempfile.mkdtemp(prefix="qabook-serve-"))
+    pool = pdf.pool()
+    previewer = None
+    try:
+        for _ in range(pdf.WORKERS):  # the workers fork now, and load fonts meanwhile
+            pool.submit(warm_up, source.resolve(), "a4", "en")
+        previewer = Previewer(source, cache, files, pool, say)
+        app = application(previewer, hosts(sock))
+        ignored = {files.resolve()} | ({cache.resolve()} if cache is not None else set())
+
+        class Filter(watchfiles.DefaultFilter):
+            def __call__(self, change, path: str) -> bool:
+                resolved = Path(path).resolve()
+                return super().__call__(change, path) and not any(
+                    resolved.is_relative_to(folder) for folder in ignored)
+
+        async def main() -> None:
+            config = uvicorn.Config(app, log_level="warning", access_log=False,
+                                    lifespan="off", timeout_graceful_shutdown=1,
+                                    ws="none", http="h11")
+            server = uvicorn.Server(config)
+            stop = asyncio.Event()
+
+            async def watch() -> None:
+                async for changes in watchfiles.awatch(source, watch_filter=Filter(),
+                                                       stop_event=stop, step=20,
+                                                       debounce=400, rust_timeout=200):
+                    previewer.saved({Path(path) for _, path in changes})
+
+            watcher = asyncio.create_task(watch())
+            previewer.start()
+            ready(url(sock))
+            try:
+                await server.serve(sockets=[sock])
+            finally:
+                previewer.stop()
+                stop.set()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(watcher, 2)
+
+        asyncio.run(main())
+    finally:
+        if previewer is not None:  # it may be writing a preview: let it end first
+            previewer.stop()
+            if previewer.thread.is_alive():
+                previewer.thread.join(30)
+        pool.shutdown(wait=False, cancel_futures=True)
+        shutil.rmtree(files, ignore_errors=True)
+        sock.close()
