@@ -167,17 +167,21 @@ def test_tags_choose_a_catalogue_and_a_date_format(tag, language, day) -> None:
 
 # --- the catalogues ---------------------------------------------------------------------
 
-def used_msgids() -> dict[str, str]:
-    """Every msgid the code says (`….say("…")`) and the print template says, with where."""
-    found: dict[str, str] = {}
+def used_msgids() -> dict[str | tuple[str, str], str]:
+    """Every msgid the code says (`….say("…")`; `….say_count("…", "…", n)` as a (singular,
+    plural) pair) and the print template says, with where."""
+    found: dict[str | tuple[str, str], str] = {}
     for path in sorted((REPO / "qabook").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "say" and node.args):
-                first = node.args[0]
-                assert isinstance(first, ast.Constant) and isinstance(first.value, str), \
-                    f"{path}:{node.lineno}: say() takes a literal msgid"
-                found.setdefault(first.value, f"{path.name}:{node.lineno}")
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("say", "say_count") and node.args):
+                continue
+            count = node.func.attr == "say_count"
+            literals = node.args[:2] if count else node.args[:1]
+            assert all(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                       for a in literals), f"{path}:{node.lineno}: say() takes a literal msgid"
+            msgid = tuple(a.value for a in literals) if count else literals[0].value
+            found.setdefault(msgid, f"{path.name}:{node.lineno}")
     environment = jinja2.Environment()
     for path in sorted((REPO / "templates" / "pdf").glob("*.html")):
         for call in environment.parse(path.read_text()).find_all(nodes.Call):
@@ -202,10 +206,16 @@ def test_every_msgid_is_translated_with_its_placeholders(language: str) -> None:
     assert len(used) > 40
     catalogue = _catalogue(language)
     messages = {m.id: m.string for m in catalogue if m.id}
-    missing = sorted(set(used) - set(messages))
+    missing = sorted(set(used) - set(messages), key=str)
     assert not missing, f"{language}: no msgid for {missing}"
-    assert not sorted(set(messages) - set(used)), "msgids no code says any more"
+    assert not sorted(set(messages) - set(used), key=str), "msgids no code says any more"
     for msgid, msgstr in messages.items():
+        if isinstance(msgid, tuple):  # every form the language has, each with the fields
+            assert len(msgstr) == catalogue.num_plurals, (language, msgid, msgstr)
+            for form in msgstr:
+                assert form and _fields(form) == _fields(msgid[0]) == _fields(msgid[1]), \
+                    (language, msgid, msgstr)
+            continue
         assert msgstr, f"{language}: {msgid!r} has an empty msgstr"
         assert _fields(msgstr) == _fields(msgid), (language, msgid, msgstr)
     assert words.available() == LANGUAGES
