@@ -442,9 +442,9 @@ class _Model(genanki.Model):
 def _model(ctx: RenderContext, kind: str, stamps: "_Stamps", css: str) -> _Model:
     """A note type named after the book (two books' note types must not collide)."""
     config = ctx.config
-    fields = anki_fields.field_config(kind, FIELDS[kind])  # descriptions, fonts, collapsed
-    browser_question, browser_answer = anki_fields.BROWSER[kind]
     say = words(config.language)
+    fields = anki_fields.field_config(kind, FIELDS[kind], say)  # descriptions, fonts, collapsed
+    browser_question, browser_answer = anki_fields.BROWSER[kind]
     template = {"name": "Card", "qfmt": card_template(f"{kind}-front.html", say),
                 "afmt": card_template(f"{kind}-back.html", say),
                 "bqfmt": browser_question, "bafmt": browser_answer}
