@@ -31,11 +31,6 @@ from qabook.render.epub_package import Package, h, has_content, ids, parse, seri
 from qabook.render.output import atomic_write, read_zip, write_zip
 
 TEMPLATES = resources.TEMPLATES / "epub"
-A11Y_SUMMARY = (
-    "Every figure has a text alternative and a caption; every formula is MathML with a text "
-    "alternative in words and a fallback image; the book has a navigable table of contents, "
-    "landmarks, the print edition's page numbers, headings for every question and section, "
-    "and footnotes and quiz solutions linked in both directions. No known hazards.")
 
 
 def prepare(source: Path, options: dict) -> None:
@@ -56,13 +51,23 @@ def render(ctx: RenderContext) -> Path:
     skeleton = _skeleton(ctx, document, files, cache)
     bodies = _bodies(ctx, files, cache)
     package = _assemble(skeleton, files, bodies)
-    entries = finish(package, config, A11Y_SUMMARY, edition_pages(ctx), cache)
+    entries = finish(package, config, a11y_summary(config), edition_pages(ctx), cache)
     unsafe = epub_safety.problems(entries, ctx.source_of)
     if unsafe:
         raise RenderError(unsafe[0].message, diagnostics=unsafe)
     atomic_write(target, lambda tmp: write_zip(
         tmp, ((name, data, name != "mimetype") for name, data in entries)))
     return target
+
+
+def a11y_summary(config) -> str:
+    """The book's accessibility summary (schema:accessibilitySummary), in its language."""
+    return words(config.language).say(
+        "Every figure has a text alternative and a caption; every formula is MathML with a "
+        "text alternative in words and a fallback image; the book has a navigable table of "
+        "contents, landmarks, the print edition's page numbers, headings for every question "
+        "and section, and footnotes and quiz solutions linked in both directions. No known "
+        "hazards.")
 
 
 def split(blocks: list[Any]) -> list[list[Any]]:
