@@ -4,18 +4,20 @@ book's language: one vocabulary for the deck, the EPUB and the print book.
 The English strings in this module are the msgids of gettext catalogues,
 `qabook/locale/<lang>/LC_MESSAGES/qabook.po`, read by Babel as they are (no compile step), so
 a translator edits a .po file and nothing else. Placeholders are `{name}` (python-brace-format).
-Every word a renderer prints goes through `Words.say`; a test holds each catalogue to every
-msgid the code and the print template use.
+Every word a renderer prints goes through `Words.say` (`Words.say_count` for a message
+whose form follows a number: msgid_plural in the catalogue); a test holds each catalogue to
+every msgid the code and the print template use.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import gettext
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Callable, Mapping
 
 from qabook.resources import LOCALE
 
@@ -40,13 +42,27 @@ def catalogue_language(tag: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=None)
-def _messages(language: str) -> Mapping[str, str]:
+def _catalogue(language: str):
     from babel.messages.pofile import read_po
 
     with open(catalogue_path(language), "rb") as file:
-        catalogue = read_po(file, locale=language, domain=DOMAIN)
-    return MappingProxyType({m.id: m.string for m in catalogue
+        return read_po(file, locale=language, domain=DOMAIN)
+
+
+@functools.lru_cache(maxsize=None)
+def _messages(language: str) -> Mapping[str, str]:
+    return MappingProxyType({m.id: m.string for m in _catalogue(language)
                              if m.id and isinstance(m.id, str) and m.string})
+
+
+@functools.lru_cache(maxsize=None)
+def _plurals(language: str) -> tuple[Callable[[int], int], Mapping[str, tuple[str, ...]]]:
+    """The catalogue's plural rule (its Plural-Forms header: n → form index) and its plural
+    messages, by their singular msgid."""
+    catalogue = _catalogue(language)
+    forms = {m.id[0]: tuple(m.string) for m in catalogue
+             if isinstance(m.id, tuple) and all(m.string)}
+    return gettext.c2py(catalogue.plural_expr), MappingProxyType(forms)
 
 
 def catalogue_path(language: str) -> Path:
@@ -64,6 +80,17 @@ class Words:
         """msgid in the book's language, its {placeholders} filled in."""
         text = _messages(self.language).get(msgid) or msgid
         return text.format(**values) if values else text
+
+    def say_count(self, singular: str, plural: str, count: int, **values: object) -> str:
+        """The form of a message a count takes ("1 new", "3 new"; French "1 nouvelle note",
+        "3 nouvelles notes"), {count} and the other placeholders filled in."""
+        rule, messages = _plurals(self.language)
+        forms = messages.get(singular)
+        if forms:
+            text = forms[min(rule(count), len(forms) - 1)]
+        else:  # English, the msgids' language: one and many
+            text = singular if count == 1 else plural
+        return text.format(count=count, **values)
 
     # --- the numbered things: one form each, everywhere ----------------------------------
 

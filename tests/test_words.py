@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import jinja2
+import pikepdf
 import pypdfium2
 import pytest
 from babel.messages.pofile import read_po
@@ -29,10 +30,18 @@ ENGLISH = ("Chapter", "Figure", "Table", "Equation", "Exercise", "Appendix", "So
            "In this chapter", "questions of this chapter", "Back to the exercise", "Title Page",
            "Cover", "Start of Content", "Full answer", "Full solution", "Key terms",
            "Identifier", "January")
+#: the English of what readers and learners meet beside the pages: the PDFs' link
+#: descriptions and /Subject, the deck's description, removed notes and field descriptions,
+#: the EPUB's accessibility metadata
+ENGLISH_AROUND = ("Go to", "Open", "page", "another page", "Edition of", "Changes in this",
+                  "new edition", "sort order", "set by the book", "fills this field",
+                  "folded", "unused", "direct answer", "Every figure", "print edition",
+                  "No known hazards", "handout of", "worksheet of", "answer key", "Removed",
+                  "no longer in", "delete", "updated", "new", "removed")
 
 
-def _book(tmp_path: Path, language: str) -> Path:
-    book = assemble(BOOKS / "_base", tmp_path)
+def _book(tmp_path: Path, language: str, case: Path = BOOKS / "_base") -> Path:
+    book = assemble(case, tmp_path)
     config = book / "book.yaml"
     config.write_text(config.read_text().replace("language: en-US", f"language: {language}"))
     return book
@@ -82,12 +91,46 @@ def pdf_text(pdf: Path) -> str:
     return "\n".join(pages + outline)
 
 
+def pdf_links(pdf: Path) -> list[str]:
+    """What each link annotation of a PDF says it does (its /Contents)."""
+    with pikepdf.open(pdf) as document:
+        return [str(a.Contents) for page in document.pages for a in page.obj.get("/Annots", [])
+                if a.get("/Subtype") == pikepdf.Name.Link]
+
+
+def pdf_subject(pdf: Path) -> str:
+    with pikepdf.open(pdf) as document:
+        return str(document.docinfo.get("/Subject", ""))
+
+
+def deck_around(apkg: Path, tmp_path: Path) -> tuple[str, list[str]]:
+    """The parent deck's description and every field description of the note types."""
+    with zipfile.ZipFile(apkg) as archive:
+        archive.extract("collection.anki2", tmp_path / "around")
+    db = sqlite3.connect(tmp_path / "around" / "collection.anki2")
+    try:
+        decks = json.loads(db.execute("select decks from col").fetchone()[0]).values()
+        models = json.loads(db.execute("select models from col").fetchone()[0]).values()
+    finally:
+        db.close()
+    (description,) = [d["desc"] for d in decks if d["desc"]]
+    return description, [f["description"] for m in models for f in m["flds"] if f["description"]]
+
+
+def epub_metadata(epub: Path) -> dict[str, str]:
+    """The EPUB package's <meta property> texts, by property (the last of each)."""
+    with zipfile.ZipFile(epub) as archive:
+        opf = etree.fromstring(archive.read("EPUB/content.opf"))
+    return {m.get("property"): m.text for m in opf.iter("{http://www.idpf.org/2007/opf}meta")
+            if m.get("property")}
+
+
 def _flat(text: str) -> str:
     return " ".join(text.replace("\u00a0", " ").split())
 
 
-def _english_left(text: str) -> list[str]:
-    return [w for w in ENGLISH if re.search(rf"\b{re.escape(w)}\b", text)]
+def _english_left(text: str, english: tuple[str, ...] = ENGLISH) -> list[str]:
+    return [w for w in english if re.search(rf"\b{re.escape(w)}\b", text)]
 
 
 def test_a_german_book_says_every_generated_word_in_german(tmp_path: Path) -> None:
@@ -113,6 +156,77 @@ def test_a_german_book_says_every_generated_word_in_german(tmp_path: Path) -> No
         assert expected in pdf, expected
     for name, text in (("deck", deck), ("EPUB", epub), ("PDF", pdf)):
         assert not _english_left(text), (name, _english_left(text))
+
+    # beside the pages: what a screen reader says of the print book's links, the deck's
+    # description and field descriptions, the EPUB's accessibility metadata
+    links = pdf_links(out / "a-tiny-book.pdf")
+    assert links and all(c.startswith("Gehe zu ") or c.endswith(" öffnen") for c in links)
+    assert "Gehe zu Kapitel 1: First Things, Seite 1" in links and "Gehe zu Seite 7" in links
+    assert "https://doi.org/10.1000/test.2019 öffnen" in links
+    description, fields = deck_around(out / "a-tiny-book.apkg", tmp_path)
+    description = _flat(html.fromstring(description).text_content())
+    for expected in ("Ausgabe vom 2026-01-15.", "Änderungen in dieser Ausgabe: 6 neu.",
+                     "Unterstapel „Aus dem Buch entfernt“", "a-tiny-book::removed"):
+        assert expected in description, (expected, description)
+    assert "Kapitel.Frage: die Sortierreihenfolge, vom Buch festgelegt" in fields
+    assert any("eingeklappt unter „Vollständige Lösung“" in f for f in fields), fields
+    opf = epub_metadata(out / "a-tiny-book.epub")
+    summary, source = opf["schema:accessibilitySummary"], opf["pageBreakSource"]
+    assert summary.startswith("Jede Abbildung hat eine Textalternative")
+    assert source == "A Tiny Book, Druckausgabe (PDF, A4), Test Author, 2026-01-15"
+    for name, text in (("links", " ".join(links)), ("deck description",
+                                                    description.replace("::removed", "")),
+                       ("field descriptions", " ".join(fields)), ("EPUB metadata",
+                                                                   f"{summary} {source}")):
+        assert not _english_left(text, ENGLISH_AROUND), (name, _english_left(text, ENGLISH_AROUND))
+
+
+def test_german_handouts_say_what_they_hold(tmp_path: Path) -> None:
+    book = _book(tmp_path, "de-DE", BOOKS / "handouts-good")
+    out = tmp_path / "out"
+    code, stdout, stderr = run("build", "--source", str(book), "--out", str(out), "-f", "pdf",
+                               "--handout", "week-1")
+    assert code == 0, stdout + stderr
+    subjects = {kind: pdf_subject(out / f"a-tiny-book-week-1-{kind}.pdf")
+                for kind in ("handout", "worksheet", "answer-key")}
+    assert subjects["handout"].startswith("Ein Handout aus A Tiny Book: Q1, Q2, mit ")
+    assert subjects["worksheet"].startswith("Ein Arbeitsblatt aus A Tiny Book: ")
+    assert subjects["answer-key"].startswith(
+        "Der Lösungsschlüssel zum Arbeitsblatt aus A Tiny Book zu Q1, Q2: ")
+    for kind, subject in subjects.items():
+        assert not _english_left(subject, ENGLISH_AROUND), (kind, subject)
+
+
+
+def test_a_german_deck_says_what_left_the_book(tmp_path: Path) -> None:
+    book = _book(tmp_path, "de-DE", BOOKS / "feature-cloze")  # Q1 has key terms
+    _build(book, tmp_path / "first", "apkg")
+    (book / "chapters" / "01-one" / "q01-first.md").unlink()
+    for path in book.rglob("*.md"):
+        path.write_text(path.read_text().replace("Q1", "Q2"))
+    config = book / "book.yaml"  # the next edition
+    config.write_text(config.read_text().replace("date: 2026-01-15", "date: 2026-02-01"))
+    _build(book, tmp_path / "second", "apkg")
+    apkg = tmp_path / "second" / "a-tiny-book.apkg"
+    description, _ = deck_around(apkg, tmp_path)
+    assert "Änderungen in dieser Ausgabe: 2 aktualisiert, 4 entfernt." in description
+    deck = _flat(deck_text(apkg, tmp_path))
+    for expected in ("01.001 entfernt", "Entfernt: Q1 · The First Question",
+                     "Aus dem Buch entfernt. „Q1 · The First Question“ ist nicht mehr in "
+                     "A Tiny Book enthalten. Sie können diese Notiz löschen: Suchen Sie im "
+                     "Browser von Anki nach tag:a-tiny-book::removed.", "{{c1::Entfernt}}"):
+        assert expected in deck, expected
+    left = _english_left(deck.replace("::removed", ""), ENGLISH_AROUND)
+    assert not left, left
+
+
+def test_plural_forms_follow_each_catalogue() -> None:
+    said = {language: [words.Words(language).say_count("{count} new", "{count} new", n)
+                       for n in (0, 1, 2)] for language in LANGUAGES}
+    assert said["en"] == ["0 new", "1 new", "2 new"]
+    assert said["fr"] == ["0 nouvelle note", "1 nouvelle note", "2 nouvelles notes"]  # n > 1
+    assert said["es"] == ["0 notas nuevas", "1 nota nueva", "2 notas nuevas"]
+    assert said["de"] == ["0 neu", "1 neu", "2 neu"]
 
 
 def test_french_print_and_spanish_deck(tmp_path: Path) -> None:
@@ -167,17 +281,21 @@ def test_tags_choose_a_catalogue_and_a_date_format(tag, language, day) -> None:
 
 # --- the catalogues ---------------------------------------------------------------------
 
-def used_msgids() -> dict[str, str]:
-    """Every msgid the code says (`….say("…")`) and the print template says, with where."""
-    found: dict[str, str] = {}
+def used_msgids() -> dict[str | tuple[str, str], str]:
+    """Every msgid the code says (`….say("…")`; `….say_count("…", "…", n)` as a (singular,
+    plural) pair) and the print template says, with where."""
+    found: dict[str | tuple[str, str], str] = {}
     for path in sorted((REPO / "qabook").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "say" and node.args):
-                first = node.args[0]
-                assert isinstance(first, ast.Constant) and isinstance(first.value, str), \
-                    f"{path}:{node.lineno}: say() takes a literal msgid"
-                found.setdefault(first.value, f"{path.name}:{node.lineno}")
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("say", "say_count") and node.args):
+                continue
+            count = node.func.attr == "say_count"
+            literals = node.args[:2] if count else node.args[:1]
+            assert all(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                       for a in literals), f"{path}:{node.lineno}: say() takes a literal msgid"
+            msgid = tuple(a.value for a in literals) if count else literals[0].value
+            found.setdefault(msgid, f"{path.name}:{node.lineno}")
     environment = jinja2.Environment()
     for path in sorted((REPO / "templates" / "pdf").glob("*.html")):
         for call in environment.parse(path.read_text()).find_all(nodes.Call):
@@ -202,10 +320,16 @@ def test_every_msgid_is_translated_with_its_placeholders(language: str) -> None:
     assert len(used) > 40
     catalogue = _catalogue(language)
     messages = {m.id: m.string for m in catalogue if m.id}
-    missing = sorted(set(used) - set(messages))
+    missing = sorted(set(used) - set(messages), key=str)
     assert not missing, f"{language}: no msgid for {missing}"
-    assert not sorted(set(messages) - set(used)), "msgids no code says any more"
+    assert not sorted(set(messages) - set(used), key=str), "msgids no code says any more"
     for msgid, msgstr in messages.items():
+        if isinstance(msgid, tuple):  # every form the language has, each with the fields
+            assert len(msgstr) == catalogue.num_plurals, (language, msgid, msgstr)
+            for form in msgstr:
+                assert form and _fields(form) == _fields(msgid[0]) == _fields(msgid[1]), \
+                    (language, msgid, msgstr)
+            continue
         assert msgstr, f"{language}: {msgid!r} has an empty msgstr"
         assert _fields(msgstr) == _fields(msgid), (language, msgid, msgstr)
     assert words.available() == LANGUAGES

@@ -181,29 +181,35 @@ def _description(ctx: RenderContext, deck: Plan, edition: Edition | None) -> str
     """The parent deck's description: the book, its edition, what the edition changed and
     how a learner takes the next one."""
     config = ctx.config
+    say = words(config.language)
     when = config.date.isoformat()
     parts = [f"<p>{html.escape(config.description)}</p>",
-             f"<p><b>Edition of {html.escape(when)}.</b>"]
+             "<p><b>" + say.say("Edition of {date}.", date=html.escape(when)) + "</b>"]
     if edition is not None and edition.date != when:
         edition = None  # the last edition's changes are not this one's
     if edition is not None and (edition.added or edition.updated or edition.retired):
-        counts = [f"{len(names)} {what}" for names, what in
-                  ((edition.updated, "updated"), (edition.added, "new"),
-                   (edition.retired, "removed")) if names]
-        parts.append(f" Changes in this edition: {', '.join(counts)}.")
+        counts = [said for names, said in (
+            (edition.updated, say.say_count("{count} updated", "{count} updated",
+                                            len(edition.updated))),
+            (edition.added, say.say_count("{count} new", "{count} new", len(edition.added))),
+            (edition.retired, say.say_count("{count} removed", "{count} removed",
+                                            len(edition.retired)))) if names]
+        parts.append(" " + say.say("Changes in this edition: {changes}.",
+                                   changes=", ".join(counts)))
     parts.append("</p>")
     for old, new in edition.renamed if edition else ():
-        parts.append(f"<p>The deck “{html.escape(old)}” is now “{html.escape(new)}”: Anki "
-                     f"keeps the cards you had in the old deck. Rename the old deck to the new "
-                     f"name (or move its cards there).</p>")
-    parts.append(
-        "<p>To take a new edition, import its file over this one with Anki's default "
-        "options: changed notes are updated in place and keep their review history. An "
-        "updated note takes the book's fields and tags: keep your own marks as card flags, "
-        "which updates leave alone. Notes "
-        "removed from the book say so, are tagged "
-        f"<code>{html.escape(deck.root_tag)}::removed</code> and come in the subdeck "
-        "“Removed from the book”: delete them (a new learner can delete that subdeck).</p>")
+        parts.append("<p>" + say.say(
+            "The deck “{old}” is now “{new}”: Anki keeps the cards you had in the old deck. "
+            "Rename the old deck to the new name (or move its cards there).",
+            old=html.escape(old), new=html.escape(new)) + "</p>")
+    parts.append("<p>" + say.say(
+        "To take a new edition, import its file over this one with Anki's default options: "
+        "changed notes are updated in place and keep their review history. An updated note "
+        "takes the book's fields and tags: keep your own marks as card flags, which updates "
+        "leave alone. Notes removed from the book say so, are tagged {tag} and come in the "
+        "subdeck “{subdeck}”: delete them (a new learner can delete that subdeck).",
+        tag=f"<code>{html.escape(deck.root_tag)}::removed</code>",
+        subdeck=html.escape(say.say("Removed from the book"))) + "</p>")
     return "".join(parts)
 
 
@@ -363,15 +369,19 @@ def _tombstone(ctx: RenderContext, deck: Plan, key: str, entry: Entry, due: int)
     delete a note on import); suspended, so that a new learner never studies it."""
     tag = f"{deck.root_tag}::removed"
     name = html.escape(entry.heading or key)
+    say = words(ctx.config.language)
     # no date: the tombstone stays the same note from one edition to the next
-    notice = (f"<p><b>Removed from the book.</b> “{name}” is no longer in "
-              f"{html.escape(ctx.config.title)}. You can delete this note: in the Browser, "
-              f"search <code>tag:{tag}</code>.</p>")
-    heading = html.escape(f"Removed: {entry.heading or key}")
-    sort = html.escape(f"{entry.key} removed")  # its old place, not another note's Key
+    notice = ("<p><b>" + say.say("Removed from the book.") + "</b> " + say.say(
+        "“{name}” is no longer in {book}. You can delete this note: in the Browser, search "
+        "{search}.", name=name, book=html.escape(ctx.config.title),
+        search=f"<code>tag:{tag}</code>") + "</p>")
+    heading = html.escape(say.say("Removed: {heading}", heading=entry.heading or key))
+    # its old place, not another note's Key
+    sort = html.escape(say.say("{key} removed", key=entry.key))
     if entry.kind == "cloze":
         # the notice stays outside the cloze: Anki reads a "::" inside one as a hint
-        fields: tuple[str, ...] = (sort, heading, f"{{{{c1::Removed}}}} {notice}", "")
+        removed = say.say("Removed")
+        fields: tuple[str, ...] = (sort, heading, f"{{{{c1::{removed}}}}} {notice}", "")
     elif entry.kind == "exercise":
         fields = (sort, heading, "", notice, notice, "", "", "")
     else:
@@ -459,9 +469,9 @@ class _Model(genanki.Model):
 def _model(ctx: RenderContext, kind: str, stamps: "_Stamps", css: str) -> _Model:
     """A note type named after the book (two books' note types must not collide)."""
     config = ctx.config
-    fields = anki_fields.field_config(kind, FIELDS[kind])  # descriptions, fonts, collapsed
-    browser_question, browser_answer = anki_fields.BROWSER[kind]
     say = words(config.language)
+    fields = anki_fields.field_config(kind, FIELDS[kind], say)  # descriptions, fonts, collapsed
+    browser_question, browser_answer = anki_fields.BROWSER[kind]
     template = {"name": "Card", "qfmt": card_template(f"{kind}-front.html", say),
                 "afmt": card_template(f"{kind}-back.html", say),
                 "bqfmt": browser_question, "bafmt": browser_answer}

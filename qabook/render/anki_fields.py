@@ -40,25 +40,27 @@ def places(say: Words) -> dict[str, str]:
 
 PLACED_KINDS = ("figure", "table", "equation")
 
-#: Anki field descriptions (shown in the editor when a field is empty) and which fields open
-#: collapsed in the editor: the long ones
-OVERWRITTEN = "the book fills this field: whatever is written here is replaced by the next edition"
-DESCRIPTIONS = {
-    "question": {
-        "Key": "chapter.question: the sort order, set by the book",
-        "Answer": "the full answer, folded on the card",
-        "Extra": f"unused for now; {OVERWRITTEN}",
-    },
-    "exercise": {
-        "Key": "chapter.question.letter: the sort order, set by the book",
-        "Solution": "the direct answer: the solution's first paragraph",
-        "Extra": f"the rest of the solution, folded under \"Full solution\"; {OVERWRITTEN}",
-    },
-    "cloze": {
-        "Key": "chapter.question: the sort order, set by the book",
-        "Text": f"the question's summary, its key terms as clozes; {OVERWRITTEN}",
-    },
-}
+def descriptions(kind: str, say: Words) -> dict[str, str]:
+    """The Anki field descriptions of a note type (shown in the editor when a field is
+    empty), in the book's language; the field names stay as they are (they are the note
+    type's identity in learners' collections)."""
+    overwritten = say.say("the book fills this field: whatever is written here is replaced "
+                          "by the next edition")
+    key = say.say("chapter.question: the sort order, set by the book")
+    if kind == "question":
+        return {"Key": key, "Answer": say.say("the full answer, folded on the card"),
+                "Extra": say.say("unused for now; {overwritten}", overwritten=overwritten)}
+    if kind == "exercise":
+        return {"Key": say.say("chapter.question.letter: the sort order, set by the book"),
+                "Solution": say.say("the direct answer: the solution's first paragraph"),
+                "Extra": say.say("the rest of the solution, folded under \"{fold}\"; "
+                                 "{overwritten}", fold=say.say("Full solution"),
+                                 overwritten=overwritten)}
+    return {"Key": key, "Text": say.say("the question's summary, its key terms as clozes; "
+                                        "{overwritten}", overwritten=overwritten)}
+
+
+#: the fields that open collapsed in the editor: the long ones
 COLLAPSED = ("Answer", "Extra", "References")
 SANS = ("Key", "Heading", "Source", "Question")
 #: the Browser's Question and Answer columns
@@ -67,13 +69,13 @@ BROWSER = {"question": ("{{Heading}}", "{{Summary}}"),
            "cloze": ("{{Heading}}", "{{cloze:Text}}")}
 
 
-def field_config(kind: str, names: tuple[str, ...]) -> list[dict[str, Any]]:
+def field_config(kind: str, names: tuple[str, ...], say: Words) -> list[dict[str, Any]]:
     """genanki field dicts: name, editor font, description and collapsed state."""
-    descriptions = DESCRIPTIONS[kind]
+    described = descriptions(kind, say)
     return [{"name": name,
              "font": "Source Sans 3" if name in SANS else "Source Serif 4",
              "size": 18,
-             "description": descriptions.get(name, ""),
+             "description": described.get(name, ""),
              "collapsed": name in COLLAPSED}
             for name in names]
 

@@ -31,11 +31,6 @@ from qabook.render.epub_package import Package, h, has_content, ids, parse, seri
 from qabook.render.output import atomic_write, read_zip, write_zip
 
 TEMPLATES = resources.TEMPLATES / "epub"
-A11Y_SUMMARY = (
-    "Every figure has a text alternative and a caption; every formula is MathML with a text "
-    "alternative in words and a fallback image; the book has a navigable table of contents, "
-    "landmarks, the print edition's page numbers, headings for every question and section, "
-    "and footnotes and quiz solutions linked in both directions. No known hazards.")
 
 
 def prepare(source: Path, options: dict) -> None:
@@ -74,11 +69,21 @@ def entries_of(ctx: RenderContext, pages: list[tuple[str, str | None]],
     if only is not None:
         _keep(package, files, set(only))
         nav = package.nav_name  # its links to the files left out go nowhere: not shown
-    entries = finish(package, ctx.config, A11Y_SUMMARY, pages, cache)
+    entries = finish(package, ctx.config, a11y_summary(ctx.config), pages, cache)
     unsafe = epub_safety.problems([e for e in entries if e[0] != nav], ctx.source_of)
     if unsafe:
         raise RenderError(unsafe[0].message, diagnostics=unsafe)
     return entries
+
+
+def a11y_summary(config) -> str:
+    """The book's accessibility summary (schema:accessibilitySummary), in its language."""
+    return words(config.language).say(
+        "Every figure has a text alternative and a caption; every formula is MathML with a "
+        "text alternative in words and a fallback image; the book has a navigable table of "
+        "contents, landmarks, the print edition's page numbers, headings for every question "
+        "and section, and footnotes and quiz solutions linked in both directions. No known "
+        "hazards.")
 
 
 def split(blocks: list[Any]) -> list[list[Any]]:

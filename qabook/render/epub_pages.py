@@ -19,6 +19,7 @@ from qabook.render.epub_package import EPUB_TYPE, OPF, OPS, XHTML, remove
 from qabook.render.options import PrintOptions
 
 from qabook.render.pages import ATTRIBUTE
+from qabook.words import words
 
 #: elements a page starting at them begins inside (the marker is their first child); a page
 #: starting at any other element (a heading, figure, table, code block) begins just before it
@@ -155,10 +156,10 @@ def page_list_nav(entries: list[tuple[str, str]]) -> etree._Element:
 def page_source(config) -> str:
     """What names the print edition the page numbers come from (it has no ISBN: title,
     authors, date, the kind of edition)."""
-    authors = ", ".join(config.authors)
     paper = PAPER_NAMES[PrintOptions().paper]  # the edition pdf.edition_pages lays out
-    return (f"{config.title}, print edition (PDF, {paper}), {authors}, "
-            f"{config.date.isoformat()}")
+    return words(config.language).say(
+        "{title}, print edition (PDF, {paper}), {authors}, {date}", title=config.title,
+        paper=paper, authors=", ".join(config.authors), date=config.date.isoformat())
 
 
 PAPER_NAMES = {"a4": "A4", "letter": "US Letter", "6x9in": "6 × 9 in"}

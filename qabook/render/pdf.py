@@ -45,7 +45,7 @@ from qabook.render.pdf_plan import (UNKNOWN_PAGE, Bodies, Chunk, PageMap, chunk_
 from qabook.render import pdf_type
 from qabook.render.print_html import Selection, page_data
 from qabook.resources import TEMPLATES
-from qabook.words import words
+from qabook.words import Words, words
 
 if TYPE_CHECKING:  # WeasyPrint loads in prepare(), beside other work
     from qabook.render.pdf_layout import Laid
@@ -169,16 +169,21 @@ def _titles(ctx: RenderContext, data: dict, selection: Selection,
     data["running_head"] = f"{kind} · {name}"
     data["title"] = f"{config.title} — {kind} · {name}"
     numbers = ", ".join(q["label"] for q in questions)
-    data["subject"] = {
-        "handout": f"A handout of {config.title}: {numbers}, with their answers and quiz "
-                   "solutions.",
-        "worksheet": f"A worksheet of {config.title}: the prompts and quiz items of "
-                     f"{numbers}, with ruled space to write the answers in; no answers or "
-                     "solutions.",
-        "answer-key": f"The answer key to the worksheet of {config.title} on {numbers}: "
-                      "each question's short answer and where the book answers it, and the "
-                      "solutions of its quiz items.",
-    }[selection.kind]
+    data["subject"] = _subject(say, selection.kind, config.title, numbers)
+
+
+def _subject(say: Words, kind: str, book: str, questions: str) -> str:
+    """What a handout of a kind holds, for its PDF's /Subject."""
+    if kind == "handout":
+        return say.say("A handout of {book}: {questions}, with their answers and quiz "
+                       "solutions.", book=book, questions=questions)
+    if kind == "worksheet":
+        return say.say("A worksheet of {book}: the prompts and quiz items of {questions}, "
+                       "with ruled space to write the answers in; no answers or solutions.",
+                       book=book, questions=questions)
+    return say.say("The answer key to the worksheet of {book} on {questions}: each "
+                   "question's short answer and where the book answers it, and the solutions "
+                   "of its quiz items.", book=book, questions=questions)
 
 
 def _print(ctx, options, cache, pool, data, selection, shared: _Shared) -> Made:

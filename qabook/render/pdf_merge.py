@@ -19,6 +19,7 @@ from qabook.cache import NO_CACHE, Cache
 from qabook.render.pdf_fonts import share_fonts
 from qabook.render.pdf_plan import roman
 from qabook.render.pdf_tags import tag_book
+from qabook.words import Words, words
 
 SCHEME = "qabook:"
 
@@ -78,7 +79,8 @@ def merge(parts: list[Part], anchors: dict[str, tuple[int, float, float]],
         book.docinfo[Name(field)] = value
     book.Root.Lang = String(language)
     book.Root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
-    tag_book(book, placed, _describe(anchors, outline, front_pages), metadata, language)
+    say = words(language)
+    tag_book(book, placed, _describe(anchors, outline, front_pages, say), metadata, language, say)
     out = io.BytesIO()
     book.save(out, deterministic_id=True, compress_streams=True,
               object_stream_mode=pikepdf.ObjectStreamMode.generate)
@@ -87,14 +89,15 @@ def merge(parts: list[Part], anchors: dict[str, tuple[int, float, float]],
     return out.getvalue()
 
 
-def _describe(anchors: dict, outline: list[tuple[int, str, str]], front_pages: int
-              ) -> dict[str, str]:
+def _describe(anchors: dict, outline: list[tuple[int, str, str]], front_pages: int,
+              say: Words) -> dict[str, str]:
     """Where each anchor is, in words: its outline title if it has one, and its page."""
     titles = {anchor: title for _, title, anchor in outline}
     out = {}
     for anchor, (index, _, _) in anchors.items():
         page = roman(index + 1) if index < front_pages else str(index - front_pages + 1)
-        out[anchor] = f"{titles[anchor]}, page {page}" if anchor in titles else f"page {page}"
+        out[anchor] = say.say("{title}, page {page}", title=titles[anchor], page=page) \
+            if anchor in titles else say.say("page {page}", page=page)
     return out
 
 

@@ -36,6 +36,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
 from qabook.render.pages import ATTRIBUTE as MARK
+from qabook.words import Words
 
 PAGINATION = "/Pagination"
 SPAN_KEYS = {"Type", "S", "K", "Pg", "P"}  #: a Span WeasyPrint made for one run of text
@@ -250,12 +251,13 @@ def _text(value) -> str:
 
 
 def tag_book(book: pikepdf.Pdf, placed: list[tuple[pikepdf.Pdf, int, bool]],
-             describe: dict[str, str], metadata: dict[str, str], language: str) -> None:
+             describe: dict[str, str], metadata: dict[str, str], language: str,
+             say: Words) -> None:
     """Merge every chunk's structure tree into the book's, in reading order.
 
     placed: each chunk's PDF, the book index of its first page kept, and whether its first
     page is a pad page (dropped); describe: where each named destination is, in words
-    ("Q17 …, page 52"), for the links' /Contents.
+    ("Q17 …, page 52"), for the links' /Contents, which say words in the book's language.
     """
     document = book.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document))
     root = book.make_indirect(Dictionary(Type=Name.StructTreeRoot, K=Array([document])))
@@ -300,7 +302,7 @@ def tag_book(book: pikepdf.Pdf, placed: list[tuple[pikepdf.Pdf, int, bool]],
              for item in (String(name), value)])))
     book.Root.StructTreeRoot = root
     book.Root.MarkInfo = Dictionary(Marked=True)
-    _describe_links(book, describe)
+    _describe_links(book, describe, say)
     _xmp(book, metadata, language)
 
 
@@ -342,7 +344,7 @@ def _chunk_tree(source: pikepdf.Pdf, tree, skip: int):
     return kids, pages, annots, ids
 
 
-def _describe_links(book: pikepdf.Pdf, describe: dict[str, str]) -> None:
+def _describe_links(book: pikepdf.Pdf, describe: dict[str, str], say: Words) -> None:
     """Every link annotation says where it goes (PDF/UA: /Contents on every annotation)."""
     for page in book.pages:
         for annotation in page.obj.get("/Annots", Array()):
@@ -351,10 +353,10 @@ def _describe_links(book: pikepdf.Pdf, describe: dict[str, str]) -> None:
             dest = annotation.get("/Dest")
             action = annotation.get("/A")
             if isinstance(dest, String):
-                where = describe.get(str(dest), "another page")
-                annotation.Contents = String(f"Go to {where}")
+                where = describe.get(str(dest)) or say.say("another page")
+                annotation.Contents = String(say.say("Go to {where}", where=where))
             elif action is not None and action.get("/S") == Name.URI:
-                annotation.Contents = String(f"Open {action.URI}")
+                annotation.Contents = String(say.say("Open {url}", url=str(action.URI)))
         if "/Annots" in page.obj:
             page.obj.Tabs = Name.S
 
