@@ -136,13 +136,13 @@ class Previewer:
     before the next printed page. `version` counts the states; every change is announced to
     the listeners (`listen`)."""
 
-    def __init__(self, source: Path, cache: Path | None, files: Path, pool, say=None):
+    def __init__(self, source: Path, cache: Path | None, files: Path, pool, tell=None):
         self.source = source
         self.root = source.resolve()
         self.cache = cache
         self.files = files  #: the generated files, one folder per generation
         self.pool = pool
-        self.say = say or (lambda diags, seconds: None)
+        self.tell = tell or (lambda diags, seconds: None)
         self.resolved = None
         self.diagnostics: list[Diagnostic] = []
         self.failed: list[Diagnostic] = []  #: what the last render found (the book checked)
@@ -317,7 +317,7 @@ class Previewer:
         if saved is not None:
             self.latest = saved
         self.busy = ""
-        self.say(diags, time.monotonic() - began)
+        self.tell(diags, time.monotonic() - began)
         self._announce()
 
     def _question_of(self, changed: set[Path]) -> int | None:
@@ -576,7 +576,7 @@ def url(sock: socket.socket) -> str:
     return f"http://{'[' + address + ']' if ':' in address else address}:{port}/"
 
 
-def serve(source: Path, sock: socket.socket, cache: Path | None, say, ready) -> None:
+def serve(source: Path, sock: socket.socket, cache: Path | None, tell, ready) -> None:
     """Run until Ctrl-C (SIGINT) or SIGTERM: the layout workers first (forked before any
     thread starts), then the watcher, the previewer and the web server."""
     import uvicorn
@@ -591,7 +591,7 @@ def serve(source: Path, sock: socket.socket, cache: Path | None, say, ready) -> 
     try:
         for _ in range(pdf.WORKERS):  # the workers fork now, and load fonts meanwhile
             pool.submit(warm_up, source.resolve(), "a4", "en")
-        previewer = Previewer(source, cache, files, pool, say)
+        previewer = Previewer(source, cache, files, pool, tell)
         app = application(previewer, hosts(sock))
         ignored = {files.resolve()} | ({cache.resolve()} if cache is not None else set())
 
