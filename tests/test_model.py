@@ -82,6 +82,18 @@ def test_table_caption_label_and_equation_label() -> None:
     assert not ctx.diags.items
 
 
+def test_an_empty_header_cell_is_a_warning_at_the_table() -> None:
+    """DAISY Ace reports an empty <th> (a column a screen reader cannot name): check says it
+    first, at the table, naming the cell; a cell holding only a formula is not empty."""
+    _, ctx = parse("Text.\n\n| | a | $k$ |\n|--|---|---|\n| x | 1 | 2 |\n")
+    [found] = ctx.diags.items
+    assert (found.code, found.severity, found.location.line) == (
+        "table.empty-header", "warning", 3)
+    assert "header cell 1 is empty" in found.message
+    _, ctx = parse("| key | a | $k$ |\n|--|---|---|\n| x | 1 | 2 |\n")
+    assert not ctx.diags.items
+
+
 def test_a_label_that_follows_no_math_is_reported() -> None:
     _, ctx = parse("Some text.\n{#eq-one}\n")
     assert [d.code for d in ctx.diags.items] == ["label.orphan"]

@@ -173,9 +173,18 @@ def _table(content: list, here: Pos, ctx: FileContext) -> dict:
         return [[part(r[0]), [[part(c[0]), c[1], c[2], c[3], blocks(c[4], ctx, here)]
                               for c in r[1]]] for r in raw_rows]
 
+    head_rows = rows(head[1])
+    empty = [n for row in head_rows for n, cell in enumerate(row[1], 1)
+             if not ast.stringify(cell[4]).strip()]
+    if empty:
+        ctx.warning(here, "table.empty-header",
+                    f"the table's header cell {empty[0]} is empty: a screen reader names its "
+                    "column by nothing, and accessibility checkers (DAISY Ace) report it",
+                    "name what the column holds (\"Aspect\", \"Method\"), or leave the "
+                    "table without a header row")
     return {"t": "Table", "c": [
         attr, [caption[0], blocks(caption[1], ctx, here)], colspecs,
-        [part(head[0]), rows(head[1])],
+        [part(head[0]), head_rows],
         [[part(b[0]), b[1], rows(b[2]), rows(b[3])] for b in bodies],
         [part(foot[0]), rows(foot[1])],
     ]}

@@ -104,15 +104,19 @@ class FileContext:
 
 
 def position(attr: Any) -> Pos:
-    """The start of pandoc's `data-pos` attribute ("[file@]12:5-12:9"), if there is one."""
+    """The start of pandoc's `data-pos` attribute ("[file@]12:5-12:9"), if there is one; of
+    several ranges (a table's: "4:1-5:1;3:1-6:1", its rows and then the whole), the first
+    in the file."""
     for key, value in attr[2]:
         if key == "data-pos":
-            start = value.rsplit("@", 1)[-1].split("-", 1)[0]
-            line, _, col = start.partition(":")
-            try:
-                return int(line), int(col)
-            except ValueError:
-                return None
+            starts = []
+            for part in value.split(";"):
+                line, _, col = part.rsplit("@", 1)[-1].split("-", 1)[0].partition(":")
+                try:
+                    starts.append((int(line), int(col)))
+                except ValueError:
+                    return None
+            return min(starts)
     return None
 
 
