@@ -132,8 +132,9 @@ class Previewer:
     """The book, checked after each save, and the previews of the questions being viewed.
 
     One worker thread does the work in order: check, then the cards and EPUB pages of every
-    question a tab shows, then their printed pages; a save that arrives meanwhile starts over
-    before the next printed page. `version` counts the states; every change is announced to
+    question a tab shows, then their printed pages; the first question's pages are laid out
+    beside its cards and EPUB page (a second thread waits for a layout worker), and a save
+    that arrives meanwhile starts over before the next printed page. `version` counts the states; every change is announced to
     the listeners (`listen`)."""
 
     def __init__(self, source: Path, cache: Path | None, files: Path, pool, tell=None):
@@ -291,14 +292,23 @@ class Previewer:
         self.failed = []
         ctx = RenderContext(self.resolved, self.source, self.files, {}, self.cache)
         todo = [n for n in targets if self.views.get(n, View()).book != self.checks]
+        printing = [n for n in targets if self.views.get(n, View()).printed != self.checks]
+        # the first question's pages are laid out (in a layout worker) while this thread
+        # makes the cards and EPUB pages: the print no longer waits for them
+        beside = None
+        if printing and todo:
+            beside = threading.Thread(target=self._render_print, args=(ctx, printing.pop(0)),
+                                      name="qabook-preview-print", daemon=True)
+            beside.start()
         if todo:
             self._render_fast(ctx, todo)
-        for number in targets:
+        if beside is not None:
+            beside.join()
+        for number in printing:
             if self.changed or self.stopping:  # a newer save: start over
                 self.wake.set()
                 return
-            if self.views.get(number, View()).printed != self.checks:
-                self._render_print(ctx, number)
+            self._render_print(ctx, number)
 
     def _check(self, changed: set[Path]) -> None:
         self.busy = "checking"
@@ -366,7 +376,8 @@ class Previewer:
             anchors = {q.number: q.anchor for q in ctx.book.questions if q.number in numbers}
             pages = preview.epub_pages(ctx, [anchors[n] for n in numbers])
         except RenderError as exc:
-            self.failed = list(exc.diagnostics)
+            with self.lock:
+                self.failed = self.failed + list(exc.diagnostics)
             self.busy = ""
             self._announce()
             return
@@ -403,7 +414,8 @@ class Previewer:
         try:
             made = pdf.preview(ctx, question.anchor, self.pool)
         except RenderError as exc:
-            self.failed = list(exc.diagnostics)
+            with self.lock:
+                self.failed = self.failed + list(exc.diagnostics)
             self.busy = ""
             self._announce()
             return
@@ -414,7 +426,8 @@ class Previewer:
                       for index, data in enumerate(images, 1)]
         view.first = made.first
         view.timings = {**view.timings, "print": round(time.monotonic() - began, 3)}
-        self.failed = list(made.warnings)
+        with self.lock:
+            self.failed = self.failed + list(made.warnings)
         self.busy = ""
         self._announce()
 

@@ -31,6 +31,7 @@ class="display-math"> boxes.
 from __future__ import annotations
 
 import functools
+import hashlib
 import posixpath
 from dataclasses import dataclass
 from typing import Callable, NoReturn
@@ -113,10 +114,24 @@ def problems(entries: list[tuple[str, bytes]],
     return found
 
 
+_SVG_VERDICTS: dict[bytes, tuple[str, str] | None] = {}
+MAX_VERDICTS = 1024
+
+
+def _svg_verdict(digest: bytes, data: bytes) -> tuple[str, str] | None:
+    """check_svg's verdict on these bytes, each figure parsed once per process (`qabook
+    serve` checks a page's EPUB files after every save; its figures rarely change)."""
+    if digest not in _SVG_VERDICTS:
+        if len(_SVG_VERDICTS) >= MAX_VERDICTS:
+            _SVG_VERDICTS.clear()
+        _SVG_VERDICTS[digest] = check_svg(data)
+    return _SVG_VERDICTS[digest]
+
+
 def check_file(name: str, data: bytes, names: set[str]) -> Unsafe | None:
     """The first thing in one XHTML or SVG file that is not on the lists, or None."""
     if name.endswith(".svg"):
-        problem = check_svg(data)
+        problem = _svg_verdict(hashlib.sha256(data).digest(), data)
         return None if problem is None else Unsafe(name, 0, problem[1], "", figure=True)
     reader = _Reader(name, names)
     parser = xmlcss.parser(reader.declared, doctype="html")
