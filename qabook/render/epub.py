@@ -18,7 +18,7 @@ import json
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, Collection
+from typing import Any, Callable, Collection
 
 from qabook import ast, pandoc, resources
 from qabook.cache import Cache, key
@@ -44,18 +44,20 @@ def render(ctx: RenderContext) -> Path:
     from qabook.render.pdf import edition_pages  # the print edition's page numbers
 
     target = ctx.out / f"{ctx.config.slug}.epub"
-    entries = entries_of(ctx, edition_pages(ctx))
+    entries = entries_of(ctx, lambda: edition_pages(ctx))
     atomic_write(target, lambda tmp: write_zip(
         tmp, ((name, data, name != "mimetype") for name, data in entries)))
     return target
 
 
-def entries_of(ctx: RenderContext, pages: list[tuple[str, str | None]],
+def entries_of(ctx: RenderContext, pages: Callable[[], list[tuple[str, str | None]]],
                only: Collection[str] | None = None) -> list[tuple[str, bytes]]:
-    """The EPUB's files, finished and checked (what render zips): pages are the print
-    edition's (edition_pages).
+    """The EPUB's files, finished and checked (what render zips): pages gives the print
+    edition's (edition_pages), asked for once the EPUB's own files are made (and its
+    figures found to be the bytes the check read: a swapped figure is refused as changed
+    before the print edition would lay it out).
 
-    `qabook serve` shows a question's file: it asks for pages=[] (no page markers: the
+    `qabook serve` shows a question's file: it asks for no pages (no page markers: the
     print edition is not laid out for a preview) and `only` the files that start with these
     anchors, which are finished (and checked) alone, with the level-1 file each is part of:
     a link to a file left out keeps the `#id` pandoc gave it."""
@@ -69,7 +71,7 @@ def entries_of(ctx: RenderContext, pages: list[tuple[str, str | None]],
     if only is not None:
         _keep(package, files, set(only))
         nav = package.nav_name  # its links to the files left out go nowhere: not shown
-    entries = finish(package, ctx.config, a11y_summary(ctx.config), pages, cache)
+    entries = finish(package, ctx.config, a11y_summary(ctx.config), pages(), cache)
     unsafe = epub_safety.problems([e for e in entries if e[0] != nav], ctx.source_of)
     if unsafe:
         raise RenderError(unsafe[0].message, diagnostics=unsafe)

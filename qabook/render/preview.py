@@ -183,7 +183,7 @@ def epub_pages(ctx: RenderContext, anchors: list[str]) -> dict[str, tuple[str, d
     """For each question anchor, the EPUB file that holds it (its path inside the package)
     and what a reading system loads with it (the package's stylesheets and media; the other
     text files are not finished for a preview): {anchor: (path, {path: bytes})}."""
-    entries = dict(epub.entries_of(ctx, [], only=anchors))
+    entries = dict(epub.entries_of(ctx, lambda: [], only=anchors))
     out = {}
     for anchor in anchors:
         found = None
