@@ -569,3 +569,20 @@ def test_a_shift_made_with_dy_prints_as_shown(tiny: Path) -> None:
     (tiny / "figures/q03-b.svg").write_text(
         SHIFTED.format('dy="3"').replace("</tspan>", '</tspan><tspan dy="-3">.</tspan>'))
     assert problems(tiny) == []
+
+
+@pytest.mark.parametrize("text", ['<text x="1" y="8">a ⋯ b</text>',
+                                  '<text x="1" y="8">a<tspan>1</tspan> ⋯</text>'])
+def test_figure_text_the_books_fonts_lack_is_refused(tiny: Path, text: str) -> None:
+    """WeasyPrint draws it from whatever system font has it: the PDF would embed a font the
+    book does not ship (DejaVu Sans, for Q9's ⋯ in the second edition's first draft)."""
+    (tiny / "figures/q03-b.svg").write_text(SVG_OPEN + text + "</svg>")
+    [found] = problems(tiny)
+    assert found.startswith("13:1: error: image ") and found.endswith("[image.glyph]")
+    assert "U+22EF (MIDLINE HORIZONTAL ELLIPSIS)" in found
+
+
+def test_only_drawn_text_is_held_to_the_fonts(tiny: Path) -> None:
+    (tiny / "figures/q03-b.svg").write_text(
+        SVG_OPEN + "<title>a ⋯ b</title><desc>⋯</desc><text x='1' y='8'>a … b</text></svg>")
+    assert problems(tiny) == []

@@ -32,6 +32,11 @@ IMAGE_TYPES = {".svg": read_svg, ".png": lambda data: (check_png(data), ())}
 MAX_BYTES = 5 * 1024 * 1024
 PATH_PUNCTUATION = "-_./"
 DRAWN = "figures must be plain SVG or PNG files drawn for the book"
+FIGURE_HINTS = {
+    "image.too-large": "simplify the drawing, or scale the picture down",
+    "image.glyph": "write a character the book's fonts draw (… for ⋯, - for ‒), or draw the "
+                   "symbol as a path",
+}
 
 
 @dataclass(frozen=True)
@@ -181,9 +186,7 @@ def _checked(url: str, src: str, target: Path, ctx: FileContext,
         ctx.warning(here, "image.print-differs", f"image '{url}' {does}", hint)
     if problem:
         code, reason = problem
-        ctx.error(here, code, f"image '{url}' {reason}",
-                  "simplify the drawing, or scale the picture down"
-                  if code == "image.too-large" else DRAWN)
+        ctx.error(here, code, f"image '{url}' {reason}", FIGURE_HINTS.get(code, DRAWN))
         return None
     return CheckedFile(src, hashlib.sha256(data).hexdigest())
 

@@ -33,7 +33,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Iterable, NoReturn
 
-from qabook import xmlcss
+from qabook import characters, xmlcss
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -89,6 +89,8 @@ IGNORED_IN_PRINT = {"baseline-shift": "raise or lower the text with dy on its <t
 
 #: elements whose content is drawn wherever they are used: none may draw another
 DRAWN_WHERE_USED = frozenset({"marker", "pattern", "mask", "clipPath"})
+#: the elements whose character data is drawn
+DRAWN_TEXT = frozenset({"text", "tspan", "textPath"})
 #: properties whose url() is inherited by descendants (and by what a <use> copies)
 PAINT = frozenset({"fill", "stroke"})
 MARKERS = frozenset({"marker", "marker-start", "marker-mid", "marker-end"})
@@ -207,6 +209,17 @@ class _Checker:
                                              f"{where}")
         if tag == f"{{{SVG}}}style":
             self._sheet(element)
+        if tag[len(SVG) + 2:] in DRAWN_TEXT:
+            # what the element draws: its text, and for a span the text after it (drawn by
+            # the text element around it); none may need a font the book does not ship
+            for text in (element.text, None if tag == f"{{{SVG}}}text" else element.tail):
+                index = characters.unprintable(text or "")
+                if index is not None:
+                    char = text[index]
+                    raise Refused("image.glyph", f"draws U+{ord(char):04X} "
+                                  f"({characters.describe(char)}) {where}, which none of the "
+                                  "book's fonts has (the print PDF would take it from a "
+                                  "system font)")
 
     def _attribute(self, element: ET.Element, key: str, value: str, where: str) -> None:
         if key in HREFS:
