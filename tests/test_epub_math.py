@@ -88,7 +88,7 @@ def test_every_alternative_is_words_never_tex(book) -> None:
              for c in range(0x3b1, 0x3ca)}
     # TeX command names that are also the words a formula is read with ("\\times": "times")
     english = greek | {"log", "exp", "tanh", "max", "min", "arg", "sum", "in", "to", "times",
-                       "ell", "hat", "bar",
+                       "ell", "hat", "bar", "partial",
                        "end"}  # \end{aligned} in the TeX; "end sub", "end fraction" in words
     for formula in book:
         alt = formula.math.get("alttext")
@@ -111,16 +111,20 @@ def test_upright_names_are_one_identifier(book) -> None:
                    and mi.getnext().get("mathvariant") == "normal"
                    and len(mi.getnext().text or "") == 1)
 
-    assert sum(letter_pairs(f.before) for f in book) > 60
+    # the book writes functions with \operatorname (one <mi> from pandoc already) and named
+    # quantities with \mathrm (BLEU, BP, IS, LS: pandoc splits them into letters)
+    assert sum(letter_pairs(f.before) for f in book) >= 5
     assert sum(letter_pairs(f.math) for f in book) == 0
     seen = set()
     for formula in book:
         identifiers = [mi.text for mi in formula.math.iter(f"{M}mi")]
-        for name in re.findall(r"\\mathrm\{([A-Za-z]{2,})\}", formula.tex):
+        for name in re.findall(r"\\(?:mathrm|operatorname)\{([A-Za-z]{2,})\}", formula.tex):
             assert name in identifiers, (formula.tex, name)
             seen.add(name)
     assert {"softmax", "PPL", "LayerNorm", "BLEU", "sim"} <= seen
-    applied = [f for f in book if r"\mathrm{softmax}(" in f.tex.replace("\\!\\left", "")]
+    applied = [f for f in book if re.search(r"\\(?:mathrm|operatorname)\{softmax\}\(",
+                                            f.tex.replace("\\!\\left", ""))]
+    assert applied
     for formula in applied:  # a name before parentheses is a function applied to them
         mi = next(mi for mi in formula.math.iter(f"{M}mi") if mi.text == "softmax")
         assert mi.getnext().text == "\u2061"
