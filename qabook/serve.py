@@ -376,10 +376,7 @@ class Previewer:
             anchors = {q.number: q.anchor for q in ctx.book.questions if q.number in numbers}
             pages = preview.epub_pages(ctx, [anchors[n] for n in numbers])
         except RenderError as exc:
-            with self.lock:
-                self.failed = self.failed + list(exc.diagnostics)
-            self.busy = ""
-            self._announce()
+            self._failed(exc.diagnostics)
             return
         generation, folder = self._folder()
         for number in numbers:
@@ -414,10 +411,7 @@ class Previewer:
         try:
             made = pdf.preview(ctx, question.anchor, self.pool)
         except RenderError as exc:
-            with self.lock:
-                self.failed = self.failed + list(exc.diagnostics)
-            self.busy = ""
-            self._announce()
+            self._failed(exc.diagnostics)
             return
         images = preview.page_images(made.pdf, made.pad)
         view = self.views.setdefault(number, View())
@@ -426,8 +420,13 @@ class Previewer:
                       for index, data in enumerate(images, 1)]
         view.first = made.first
         view.timings = {**view.timings, "print": round(time.monotonic() - began, 3)}
+        self._failed(made.warnings)
+
+    def _failed(self, found) -> None:
+        """What a render found, beside what the other thread's render found; the tabs are
+        told."""
         with self.lock:
-            self.failed = self.failed + list(made.warnings)
+            self.failed = self.failed + list(found)
         self.busy = ""
         self._announce()
 
@@ -464,8 +463,10 @@ def application(previewer: Previewer, allowed_hosts: set[str]):
                 "x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
                 "cache-control": "no-store", "cross-origin-resource-policy": "same-origin"}
 
+    pages = _pages()
+
     def static(name: str) -> Response:
-        data = (STATIC / name).read_bytes()
+        data = pages[name] if name in pages else (STATIC / name).read_bytes()
         return Response(data, headers=headers(TYPES[Path(name).suffix]))
 
     def what(request: Request) -> int | str | None:
@@ -552,6 +553,17 @@ def application(previewer: Previewer, allowed_hosts: set[str]):
         await inner(scope, receive, send)
 
     return app
+
+
+def _pages() -> dict[str, bytes]:
+    """The overview and question pages, made once from their templates (both extend
+    page.html: the head, the header and the diagnostics overlay)."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    environment = Environment(loader=FileSystemLoader(STATIC), autoescape=True,
+                              undefined=StrictUndefined)
+    return {name: environment.get_template(name).render().encode("utf-8")
+            for name in ("overview.html", "question.html")}
 
 
 def _generated(folder: Path, name: str) -> Path | None:
