@@ -17,7 +17,7 @@ from typing import Any, Callable
 from qabook import ast
 from qabook.model.solutions import split as split_solution
 from qabook.render.fonts import Face
-from qabook.words import Words, words
+from qabook.words import Words
 
 #: the parts each side of a card shows, by the part a reference is written in
 SHOWN = {
@@ -104,9 +104,10 @@ def ids(content: Any) -> set[str]:
 
 
 def xref_visitor(part: str, defined: dict[str, set[str]], question_of: Callable[[str], int],
-                 say: Words = words("en")) -> Callable[[dict], Any]:
+                 say: Words) -> Callable[[dict], Any]:
     """The visit function that writes a part's resolved cross-references as card text."""
     shown = set().union(*(defined.get(p, set()) for p in SHOWN.get(part, (part,))))
+    place = places(say)
 
     def visit(node: dict) -> Any:
         attr, text, (url, title) = node["c"]
@@ -118,7 +119,7 @@ def xref_visitor(part: str, defined: dict[str, set[str]], question_of: Callable[
         elif kind in PLACED_KINDS and anchor not in shown:
             here = next((p for p, found in defined.items() if anchor in found), None)
             if here is not None:  # on the other side of this card
-                where = places(say).get(here) or say.say("in the answer")
+                where = place.get(here) or say.say("in the answer")
             else:  # on another card: "In Figure 20.3 of Q20, the word…"
                 number = question_of(anchor)
                 where = say.say("of {question}", question=f"Q{number}") if number else \
@@ -139,7 +140,7 @@ class _Entries(HTMLParser):
             self.count += 1
 
 
-def references(entries: str, say: Words = words("en")) -> str:
+def references(entries: str, say: Words) -> str:
     """The References field: citeproc's entries in a fold of their own, "References (n)"."""
     if not entries.strip():
         return ""

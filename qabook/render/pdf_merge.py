@@ -79,8 +79,8 @@ def merge(parts: list[Part], anchors: dict[str, tuple[int, float, float]],
         book.docinfo[Name(field)] = value
     book.Root.Lang = String(language)
     book.Root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
-    say = words(language)
-    tag_book(book, placed, _describe(anchors, outline, front_pages, say), metadata, language, say)
+    tag_book(book, placed, _describe(anchors, outline, front_pages, words(language)), metadata,
+             language)
     out = io.BytesIO()
     book.save(out, deterministic_id=True, compress_streams=True,
               object_stream_mode=pikepdf.ObjectStreamMode.generate)

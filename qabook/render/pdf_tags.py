@@ -36,7 +36,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
 from qabook.render.pages import ATTRIBUTE as MARK
-from qabook.words import Words
+from qabook.words import Words, words
 
 PAGINATION = "/Pagination"
 SPAN_KEYS = {"Type", "S", "K", "Pg", "P"}  #: a Span WeasyPrint made for one run of text
@@ -251,8 +251,7 @@ def _text(value) -> str:
 
 
 def tag_book(book: pikepdf.Pdf, placed: list[tuple[pikepdf.Pdf, int, bool]],
-             describe: dict[str, str], metadata: dict[str, str], language: str,
-             say: Words) -> None:
+             describe: dict[str, str], metadata: dict[str, str], language: str) -> None:
     """Merge every chunk's structure tree into the book's, in reading order.
 
     placed: each chunk's PDF, the book index of its first page kept, and whether its first
@@ -302,7 +301,7 @@ def tag_book(book: pikepdf.Pdf, placed: list[tuple[pikepdf.Pdf, int, bool]],
              for item in (String(name), value)])))
     book.Root.StructTreeRoot = root
     book.Root.MarkInfo = Dictionary(Marked=True)
-    _describe_links(book, describe, say)
+    _describe_links(book, describe, words(language))
     _xmp(book, metadata, language)
 
 
