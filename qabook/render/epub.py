@@ -62,15 +62,14 @@ def entries_of(ctx: RenderContext, pages: Callable[[], list[tuple[str, str | Non
     anchors, which are finished (and checked) alone, with the level-1 file each is part of:
     a link to a file left out keeps the `#id` pandoc gave it."""
     cache = Cache(ctx.cache)
-    document = _cite(book_document(ctx.resolved, _meta(ctx)), cache)
+    document = book_document(ctx.resolved, _meta(ctx))
     files = split(document["blocks"])
     skeleton = _skeleton(ctx, document, files, cache)
-    bodies = _bodies(ctx, files, cache)
-    package = _assemble(skeleton, files, bodies)
-    nav = None
-    if only is not None:
-        _keep(package, files, set(only))
-        nav = package.nav_name  # its links to the files left out go nowhere: not shown
+    kept = range(len(files)) if only is None else _kept(files, set(only))
+    bodies = _bodies(ctx, _cite(document, [files[i] for i in kept], cache), cache)
+    package = _assemble(skeleton, files, dict(zip(kept, bodies)))
+    # a preview's navigation links to the files left out go nowhere: not shown
+    nav = None if only is None else package.nav_name
     entries = finish(package, ctx.config, a11y_summary(ctx.config), pages(), cache)
     unsafe = epub_safety.problems([e for e in entries if e[0] != nav], ctx.source_of)
     if unsafe:
@@ -209,18 +208,24 @@ MEDIA = "../media/"
 
 
 def _assemble(skeleton: list[tuple[str, bytes]], files: list[list[Any]],
-              bodies: list[tuple[bytes, dict[str, tuple[bytes, str]]]]) -> Package:
-    """The skeleton's package with each file and its media put in (each medium once, under
-    a book-wide name)."""
+              bodies: dict[int, tuple[bytes, dict[str, tuple[bytes, str]]]]) -> Package:
+    """The skeleton's package with each file of bodies (by its index in files) and its media
+    put in (each medium once, under a book-wide name); the files bodies lacks are left
+    out."""
     package = Package(skeleton)
     texts = sorted((name for name in package.trees if TEXT.fullmatch(name)),
                    key=lambda name: int(TEXT.fullmatch(name).group(1)))
     if len(texts) != len(files):
         raise _broken(f"pandoc split the EPUB into {len(texts)} files, not {len(files)}")
     media: dict[str, str] = {}  # digest -> book-wide name
-    for name, blocks, (body, own_media) in zip(texts, files, bodies):
+    for index, (name, blocks) in enumerate(zip(texts, files)):
         if _ident(blocks[0]) not in ids(package.trees[name]):
             raise _broken(f"{name} of pandoc's EPUB is not the file of #{_ident(blocks[0])}")
+        if index not in bodies:
+            del package.trees[name]
+            package.names.remove(name)
+            continue
+        body, own_media = bodies[index]
         names = {}
         for local_name, (data, media_type) in sorted(own_media.items()):
             digest = hashlib.sha256(data).hexdigest()
@@ -238,32 +243,30 @@ def _assemble(skeleton: list[tuple[str, bytes]], files: list[list[Any]],
     return package
 
 
-def _keep(package: Package, files: list[list[Any]], anchors: set[str]) -> None:
-    """Leave out of the package every file of the book but those that start with one of the
-    anchors and the level-1 files they belong to (see entries_of)."""
-    texts = sorted((name for name in package.trees if TEXT.fullmatch(name)),
-                   key=lambda name: int(TEXT.fullmatch(name).group(1)))
+def _kept(files: list[list[Any]], anchors: set[str]) -> list[int]:
+    """The files (by index) that start with one of the anchors, and the level-1 files they
+    belong to (see entries_of)."""
     kept, parent = set(), None
-    for name, blocks in zip(texts, files):
+    for index, blocks in enumerate(files):
         if blocks[0]["c"][0] == 1:
-            parent = name
+            parent = index
         if _ident(blocks[0]) in anchors:
-            kept.update(n for n in (name, parent) if n)
-    for name in texts:
-        if name not in kept:
-            del package.trees[name]
-            package.names.remove(name)
+            kept.update(i for i in (index, parent) if i is not None)
+    return sorted(kept)
 
 
 def _broken(message: str) -> RenderError:
     return RenderError(message, code="epub.failed", hint="report a bug")
 
 
-def _cite(document: dict[str, Any], cache: Cache) -> dict[str, Any]:
-    """The document with its citations formatted and its references listed, by citeproc.
+def _cite(document: dict[str, Any], files: list[list[Any]],
+          cache: Cache) -> list[list[Any]]:
+    """The files (runs of the document's blocks) with their citations formatted and the
+    reference list put in, by citeproc.
 
-    citeproc runs on a small document holding each distinct citation once (and the reference
-    list), whose result is cached: an edit that changes no citation does not run it again.
+    citeproc runs on a small document holding each distinct citation of the whole document
+    once (and the reference list), whose result is cached: an edit that changes no citation
+    does not run it again.
     """
     cites: dict[str, Any] = {}
     for node in ast.iter_nodes(document["blocks"]):
@@ -290,7 +293,7 @@ def _cite(document: dict[str, Any], cache: Cache) -> dict[str, Any]:
             return done[1]
         return None
 
-    return {**document, "blocks": ast.walk(document["blocks"], visit)}
+    return [ast.walk(blocks, visit) for blocks in files]
 
 
 def _meta(ctx: RenderContext) -> dict[str, Any]:
