@@ -3,10 +3,11 @@
 One long-lived process keeps the book model and the caches warm. watchfiles reports each
 save; the `Previewer` thread then checks the book (incrementally, `pipeline.check` with the
 cache) and renders only the questions someone is looking at, through the renderers' own
-preview seams (render/preview.py): first the Anki cards and the EPUB page, then the printed
-pages (laid out in a pool of layout workers forked at start-up). Every browser tab listens
-on a server-sent event stream and fetches the new state when told; a save that breaks the
-book shows its diagnostics over the last good preview until a save fixes it.
+preview seams (render/preview.py): the Anki cards and the EPUB page (in two threads), and
+the printed pages (in a process of its own, `Printer`, with its pool of layout workers,
+forked at start-up). Every browser tab listens on a server-sent event stream and fetches
+the new state when told; a save that breaks the book shows its diagnostics over the last
+good preview until a save fixes it.
 
 Exposure: the socket is bound to a loopback address (any other --host is refused), every
 request must name that address and port in its Host header (no DNS rebinding), only files
@@ -128,21 +129,116 @@ class View:
 FOLLOW = "latest"  #: what a tab that follows the file last saved asks for
 
 
+@dataclass(frozen=True)
+class Printed:
+    """A question's printed pages as `Printer` made them: each page as PNG, the printed
+    number of the first, the layout checks' findings."""
+
+    images: list[bytes]
+    first: str
+    warnings: tuple[Diagnostic, ...]
+
+
+class Printer:
+    """The printed pages of a question, made in a process of its own (forked at start-up,
+    before any thread, with its own pool of layout workers): the print HTML, the layout's
+    bookkeeping and the page images are Python work that would otherwise hold the server's
+    interpreter lock while its previewer makes the cards and the EPUB page. It runs at a
+    lower priority, so those two come first on a busy machine. One request at a time."""
+
+    NICE = 15
+
+    def __init__(self, root: Path):
+        import multiprocessing
+
+        fork = multiprocessing.get_context("fork")
+        self.pipe, child = fork.Pipe()
+        self.process = fork.Process(target=_printing, args=(child, self.pipe, root, os.getpid()),
+                                    name="qabook-serve-print")
+        self.process.start()
+        child.close()
+        self.lock = threading.Lock()
+
+    def pages(self, ctx: RenderContext, anchor: str) -> Printed:
+        """Its pages (RenderError for what the book's print cannot show)."""
+        import pickle
+
+        with self.lock:
+            try:
+                self.pipe.send_bytes(pickle.dumps((ctx, anchor), pickle.HIGHEST_PROTOCOL))
+                kind, value = self.pipe.recv()
+            except (EOFError, OSError):
+                raise RuntimeError("the print preview's process died") from None
+        if kind == "error":
+            raise RenderError(value[0].message, diagnostics=value)
+        if kind == "crash":
+            raise RuntimeError(value)
+        return value
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.pipe.close()
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _printing(pipe, server_end, root: Path, parent: int) -> None:
+    """The print process: a request at a time until the server closes its end (the copy of
+    that end this process inherited is closed first, or it would never see the pipe end)."""
+    import pickle
+    import signal
+
+    from qabook.children import die_with_parent
+    from qabook.render import pdf, preview
+    from qabook.render.pdf_layout import warm_up
+
+    die_with_parent(parent)
+    server_end.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when to stop
+    os.nice(Printer.NICE)  # (its layout workers inherit it)
+    pool = pdf.pool()
+    for _ in range(pdf.WORKERS):  # the workers fork now, and load fonts meanwhile
+        pool.submit(warm_up, root, "a4", "en")
+    try:
+        while True:
+            try:
+                ctx, anchor = pickle.loads(pipe.recv_bytes())
+            except (EOFError, OSError):
+                return
+            try:
+                made = pdf.preview(ctx, anchor, pool)
+                answer = ("ok", Printed(preview.page_images(made.pdf, made.pad), made.first,
+                                        made.warnings))
+            except RenderError as exc:
+                answer = ("error", exc.diagnostics)
+            except Exception as exc:  # noqa: BLE001 - the server reports it
+                answer = ("crash", f"{type(exc).__name__}: {exc}")
+            try:
+                pipe.send(answer)
+            except OSError:  # the server is gone
+                return
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 class Previewer:
     """The book, checked after each save, and the previews of the questions being viewed.
 
     One worker thread does the work in order: check, then the cards and EPUB pages of every
-    question a tab shows, then their printed pages; the first question's pages are laid out
-    beside its cards and EPUB page (a second thread waits for a layout worker), and a save
-    that arrives meanwhile starts over before the next printed page. `version` counts the states; every change is announced to
-    the listeners (`listen`)."""
+    question a tab shows (the EPUB pages in a second thread), then their printed pages; the
+    first question's pages are made by the `Printer` meanwhile (a third thread waits for
+    it), and a save that arrives meanwhile starts over before the next printed page.
+    `version` counts the states; every change is announced to the listeners (`listen`)."""
 
-    def __init__(self, source: Path, cache: Path | None, files: Path, pool, tell=None):
+    def __init__(self, source: Path, cache: Path | None, files: Path, printer: Printer,
+                 tell=None):
         self.source = source
         self.root = source.resolve()
         self.cache = cache
         self.files = files  #: the generated files, one folder per generation
-        self.pool = pool
+        self.printer = printer
         self.tell = tell or (lambda diags, seconds: None)
         self.resolved = None
         self.diagnostics: list[Diagnostic] = []
@@ -350,16 +446,29 @@ class Previewer:
         return self.generation, folder
 
     def _render_fast(self, ctx: RenderContext, numbers: list[int]) -> None:
-        """The cards of these questions (the tabs are told), then their EPUB pages (told
-        again)."""
+        """The cards of these questions (the tabs are told), and their EPUB pages, made in a
+        second thread meanwhile (the two wait on pandoc in turn; told again)."""
         from qabook.render import preview
 
         self.busy = "cards"
         began = time.monotonic()
+        anchors = {q.number: q.anchor for q in ctx.book.questions if q.number in numbers}
+        made_epub: dict[str, Any] = {}
+
+        def epub() -> None:
+            try:
+                made_epub["pages"] = preview.epub_pages(ctx, [anchors[n] for n in numbers])
+            except RenderError as exc:
+                made_epub["failed"] = exc.diagnostics
+            except Exception as exc:  # noqa: BLE001 - raised again in the previewer's thread
+                made_epub["crash"] = exc
+
+        beside = threading.Thread(target=epub, name="qabook-preview-epub", daemon=True)
+        beside.start()
         try:
             for number in numbers:
                 if self.stopping:
-                    return
+                    break
                 made = preview.cards(ctx, number, self.mathml)
                 pages = {}
                 for name, data in made.files.items():  # by content: an unchanged card
@@ -371,16 +480,24 @@ class Previewer:
                                          for side, themes in card["sides"].items()}}
                               for card in made.cards]
                 view.timings = {**view.timings, "cards": round(time.monotonic() - began, 3)}
+        except RenderError as exc:
+            beside.join()
+            self._failed(exc.diagnostics)
+            return
+        if beside.is_alive():
             self.busy = "e-book"
             self._announce()
-            anchors = {q.number: q.anchor for q in ctx.book.questions if q.number in numbers}
-            pages = preview.epub_pages(ctx, [anchors[n] for n in numbers])
-        except RenderError as exc:
-            self._failed(exc.diagnostics)
+            beside.join()
+        if self.stopping:
+            return
+        if "crash" in made_epub:
+            raise made_epub["crash"]
+        if "failed" in made_epub:
+            self._failed(made_epub["failed"])
             return
         generation, folder = self._folder()
         for number in numbers:
-            path, files = pages[anchors[number]]
+            path, files = made_epub["pages"][anchors[number]]
             _write(folder / f"q{number}", files)
             view = self.views[number]
             view.book, view.epub = self.checks, f"/files/{generation}/q{number}/{path}"
@@ -403,21 +520,18 @@ class Previewer:
         return f"/files/c/{folder}/{file}"
 
     def _render_print(self, ctx: RenderContext, number: int) -> None:
-        from qabook.render import pdf, preview
-
         question = next(q for q in ctx.book.questions if q.number == number)
         began = time.monotonic()
         self.busy = "print"
         try:
-            made = pdf.preview(ctx, question.anchor, self.pool)
+            made = self.printer.pages(ctx, question.anchor)
         except RenderError as exc:
             self._failed(exc.diagnostics)
             return
-        images = preview.page_images(made.pdf, made.pad)
         view = self.views.setdefault(number, View())
         view.printed = self.checks
         view.pages = [self._stored(f"q{number}/print/page-{index}.png", data)
-                      for index, data in enumerate(images, 1)]
+                      for index, data in enumerate(made.images, 1)]
         view.first = made.first
         view.timings = {**view.timings, "print": round(time.monotonic() - began, 3)}
         self._failed(made.warnings)
@@ -602,21 +716,16 @@ def url(sock: socket.socket) -> str:
 
 
 def serve(source: Path, sock: socket.socket, cache: Path | None, tell, ready) -> None:
-    """Run until Ctrl-C (SIGINT) or SIGTERM: the layout workers first (forked before any
+    """Run until Ctrl-C (SIGINT) or SIGTERM: the print process first (forked before any
     thread starts), then the watcher, the previewer and the web server."""
     import uvicorn
     import watchfiles
 
-    from qabook.render import pdf
-    from qabook.render.pdf_layout import warm_up
-
     files = Path(tempfile.mkdtemp(prefix="qabook-serve-"))
-    pool = pdf.pool()
+    printer = Printer(source.resolve())  # forked now, before any thread starts
     previewer = None
     try:
-        for _ in range(pdf.WORKERS):  # the workers fork now, and load fonts meanwhile
-            pool.submit(warm_up, source.resolve(), "a4", "en")
-        previewer = Previewer(source, cache, files, pool, tell)
+        previewer = Previewer(source, cache, files, printer, tell)
         app = application(previewer, hosts(sock))
         ignored = {files.resolve()} | ({cache.resolve()} if cache is not None else set())
 
@@ -656,6 +765,6 @@ def serve(source: Path, sock: socket.socket, cache: Path | None, tell, ready) ->
             previewer.stop()
             if previewer.thread.is_alive():
                 previewer.thread.join(30)
-        pool.shutdown(wait=False, cancel_futures=True)
+        printer.stop()
         shutil.rmtree(files, ignore_errors=True)
         sock.close()

@@ -252,10 +252,34 @@ def test_card_sides_are_filled_in_as_anki_fills_them() -> None:
         'A <span class="cloze" data-ordinal="1">forgetting curve</span> and the spacing effect.'
 
 
+def descendants(pid: int) -> set[int]:
+    """The processes below pid (from /proc)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        children = {child for child, of in parents.items() if of == parent}
+        todo += children - found
+        found |= children
+    return found
+
+
 def test_sigterm_stops_it_as_ctrl_c_does(book: Path) -> None:
     served = Server(book)
-    served.wait(lambda state: state["checked"])
+    served.wait(ready)  # its print process and layout workers have worked
+    below = descendants(served.process.pid)
+    assert len(below) >= 2, below  # the print process and its layout workers at least
     served.process.send_signal(signal.SIGTERM)
     out, err = served.process.communicate(timeout=30)
     assert served.process.returncode == 0, err
     assert "qabook serve: stopped" in out and "Traceback" not in err
+    time.sleep(1)
+    assert not [pid for pid in below if Path(f"/proc/{pid}").exists() and
+                "qabook" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]

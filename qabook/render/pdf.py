@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 import fcntl
+import functools
 import json
 import multiprocessing
 import os
@@ -134,7 +135,10 @@ def _render(ctx: RenderContext) -> Made:
         return _print(ctx, options, cache, pool, data, selection, shared)
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
+    """The print templates' environment, made once per process: a template is compiled
+    the first time it is used, not in every build or preview of a long-lived process."""
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "pdf"),
                                      autoescape=True, undefined=jinja2.StrictUndefined)
     environment.globals["balanced"] = pdf_type.balanced  # the title page's title lines
