@@ -444,6 +444,35 @@ def test_a_figure_with_every_feature_check_accepts_builds_into_the_epub_unchange
     assert epub_safety.problems(list(entries.items())) == []
 
 
+def test_the_epub_check_remembers_only_svg_files_it_found_safe(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    """The digests of safe SVG files are cached for the next build, which parses only the
+    files it has not seen: an unsafe file is never remembered (it is reported in every
+    build), and a file whose bytes changed is parsed again."""
+    from qabook.render import epub_safety
+
+    safe = STATIC.replace("{encoding}", "UTF-8").encode()
+    unsafe = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    entries = [("EPUB/media/file1.svg", safe), ("EPUB/media/file2.svg", unsafe)]
+    cache = Cache(tmp_path / "cache")
+    parsed: list[bytes] = []
+
+    def counted(data: bytes):
+        parsed.append(data)
+        return check_svg(data)
+
+    monkeypatch.setattr(epub_safety, "check_svg", counted)
+    for _ in range(2):  # a new build: this process's memory of safe files is gone
+        epub_safety._SAFE.clear()
+        found = epub_safety.problems(entries, cache=cache)
+        assert [d.code for d in found] == ["epub.unsafe"], found
+    assert parsed == [safe, unsafe, unsafe]  # the safe file once; the unsafe one every time
+    changed = safe.replace(b"</svg>", b"<script>alert(1)</script></svg>")
+    epub_safety._SAFE.clear()
+    found = epub_safety.problems([("EPUB/media/file1.svg", changed)], cache=cache)
+    assert [d.code for d in found] == ["epub.unsafe"] and parsed[-1] == changed
+
+
 def test_the_figure_check_and_the_epub_check_read_xml_and_css_through_one_module() -> None:
     """No second CSS walker or expat setup that could drift from the first: both checks import
     qabook.xmlcss, neither imports tinycss2 or expat, neither descends into a CSS function's

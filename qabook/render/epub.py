@@ -71,7 +71,7 @@ def entries_of(ctx: RenderContext, pages: Callable[[], list[tuple[str, str | Non
     # a preview's navigation links to the files left out go nowhere: not shown
     nav = None if only is None else package.nav_name
     entries = finish(package, ctx.config, a11y_summary(ctx.config), pages(), cache)
-    unsafe = epub_safety.problems([e for e in entries if e[0] != nav], ctx.source_of)
+    unsafe = epub_safety.problems([e for e in entries if e[0] != nav], ctx.source_of, cache)
     if unsafe:
         raise RenderError(unsafe[0].message, diagnostics=unsafe)
     return entries

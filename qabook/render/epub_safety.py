@@ -38,6 +38,7 @@ from typing import Callable, NoReturn
 from urllib.parse import urlsplit
 
 from qabook import xmlcss
+from qabook.cache import NO_CACHE, Cache, key
 from qabook.diagnostics import NOWHERE, Diagnostic, Location
 from qabook.model.svg import check_svg
 
@@ -102,30 +103,44 @@ class Unsafe:
 
 
 def problems(entries: list[tuple[str, bytes]],
-             locate: Callable[[str], Location] = lambda anchor: NOWHERE) -> list[Diagnostic]:
-    """A diagnostic for each file of the package that holds anything off the lists."""
+             locate: Callable[[str], Location] = lambda anchor: NOWHERE,
+             cache: Cache = NO_CACHE) -> list[Diagnostic]:
+    """A diagnostic for each file of the package that holds anything off the lists. The
+    digests of the SVG files found safe are kept in the cache, one entry for the book: a
+    build after an edit parses only the figures and formula images it has not seen."""
     names = {name for name, _ in entries}
+    ident = key("svg-safe", "epub")
+    known = cache.get("svg-safe", ident) or frozenset()
+    _SAFE.update(known)
     found = []
     for name, data in entries:
         if name.endswith((".xhtml", ".svg")):
             unsafe = check_file(name, data, names)
             if unsafe is not None:
                 found.append(_diagnostic(unsafe, locate))
+    seen = frozenset(hashlib.sha256(data).digest() for name, data in entries
+                     if name.endswith(".svg")) & _SAFE
+    if seen != known:
+        cache.put("svg-safe", ident, seen)
     return found
 
 
-_SVG_VERDICTS: dict[bytes, tuple[str, str] | None] = {}
-MAX_VERDICTS = 1024
+#: the digests of SVG files check_svg found safe in this process (`qabook serve` checks a
+#: page's EPUB files after every save; its figures rarely change)
+_SAFE: set[bytes] = set()
+MAX_SAFE = 65536
 
 
 def _svg_verdict(digest: bytes, data: bytes) -> tuple[str, str] | None:
-    """check_svg's verdict on these bytes, each figure parsed once per process (`qabook
-    serve` checks a page's EPUB files after every save; its figures rarely change)."""
-    if digest not in _SVG_VERDICTS:
-        if len(_SVG_VERDICTS) >= MAX_VERDICTS:
-            _SVG_VERDICTS.clear()
-        _SVG_VERDICTS[digest] = check_svg(data)
-    return _SVG_VERDICTS[digest]
+    """check_svg's verdict on these bytes; bytes found safe before are not parsed again."""
+    if digest in _SAFE:
+        return None
+    problem = check_svg(data)
+    if problem is None:
+        if len(_SAFE) >= MAX_SAFE:
+            _SAFE.clear()
+        _SAFE.add(digest)
+    return problem
 
 
 def check_file(name: str, data: bytes, names: set[str]) -> Unsafe | None:
