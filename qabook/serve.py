@@ -446,22 +446,27 @@ class Previewer:
         return self.generation, folder
 
     def _render_fast(self, ctx: RenderContext, numbers: list[int]) -> None:
-        """The cards of these questions (the tabs are told), and their EPUB pages, made in a
-        second thread meanwhile (the two wait on pandoc in turn; told again)."""
+        """The cards of these questions and, in a second thread meanwhile, their EPUB pages
+        (the two wait on pandoc in turn); each is shown (the tabs told) as soon as it is
+        made."""
         from qabook.render import preview
 
         self.busy = "cards"
         began = time.monotonic()
         anchors = {q.number: q.anchor for q in ctx.book.questions if q.number in numbers}
-        made_epub: dict[str, Any] = {}
+        outcome: dict[str, Any] = {}
 
         def epub() -> None:
             try:
-                made_epub["pages"] = preview.epub_pages(ctx, [anchors[n] for n in numbers])
+                pages = preview.epub_pages(ctx, [anchors[n] for n in numbers])
             except RenderError as exc:
-                made_epub["failed"] = exc.diagnostics
+                outcome["failed"] = exc.diagnostics
+                return
             except Exception as exc:  # noqa: BLE001 - raised again in the previewer's thread
-                made_epub["crash"] = exc
+                outcome["crash"] = exc
+                return
+            if not self.stopping:
+                self._show_epub(numbers, anchors, pages, began)
 
         beside = threading.Thread(target=epub, name="qabook-preview-epub", daemon=True)
         beside.start()
@@ -473,13 +478,14 @@ class Previewer:
                 pages = {}
                 for name, data in made.files.items():  # by content: an unchanged card
                     pages[name] = self._stored(f"q{number}/{name}", data)  # keeps its URL
-                view = self.views.setdefault(number, View())
-                view.cards = [{"name": card["name"], "kind": card["kind"],
-                               "sides": {side: {theme: pages[file]
-                                                for theme, file in themes.items()}
-                                         for side, themes in card["sides"].items()}}
-                              for card in made.cards]
-                view.timings = {**view.timings, "cards": round(time.monotonic() - began, 3)}
+                cards = [{"name": card["name"], "kind": card["kind"],
+                          "sides": {side: {theme: pages[file] for theme, file in themes.items()}
+                                    for side, themes in card["sides"].items()}}
+                         for card in made.cards]
+                with self.lock:
+                    view = self.views.setdefault(number, View())
+                    view.cards = cards
+                    view.timings = {**view.timings, "cards": round(time.monotonic() - began, 3)}
         except RenderError as exc:
             beside.join()
             self._failed(exc.diagnostics)
@@ -488,21 +494,29 @@ class Previewer:
             self.busy = "e-book"
             self._announce()
             beside.join()
-        if self.stopping:
+        if "crash" in outcome:
+            raise outcome["crash"]
+        if "failed" in outcome:
+            self._failed(outcome["failed"])
             return
-        if "crash" in made_epub:
-            raise made_epub["crash"]
-        if "failed" in made_epub:
-            self._failed(made_epub["failed"])
-            return
+        with self.lock:
+            for number in numbers:
+                self.views[number].book = self.checks  # its cards and EPUB page are current
+        self.busy = "print"
+        self._announce()
+
+    def _show_epub(self, numbers: list[int], anchors: dict[int, str], pages, began: float):
+        """Write the EPUB pages into a new generation's folder and tell the tabs."""
         generation, folder = self._folder()
         for number in numbers:
-            path, files = made_epub["pages"][anchors[number]]
+            path, files = pages[anchors[number]]
             _write(folder / f"q{number}", files)
-            view = self.views[number]
-            view.book, view.epub = self.checks, f"/files/{generation}/q{number}/{path}"
-            view.timings = {**view.timings, "cards+epub": round(time.monotonic() - began, 3)}
-        self.busy = "print"
+        with self.lock:
+            for number in numbers:
+                view = self.views.setdefault(number, View())
+                view.epub = f"/files/{generation}/q{number}/{pages[anchors[number]][0]}"
+                view.timings = {**view.timings,
+                                "cards+epub": round(time.monotonic() - began, 3)}
         self._announce()
 
     def _stored(self, name: str, data: bytes) -> str:
@@ -528,12 +542,12 @@ class Previewer:
         except RenderError as exc:
             self._failed(exc.diagnostics)
             return
-        view = self.views.setdefault(number, View())
-        view.printed = self.checks
-        view.pages = [self._stored(f"q{number}/print/page-{index}.png", data)
-                      for index, data in enumerate(made.images, 1)]
-        view.first = made.first
-        view.timings = {**view.timings, "print": round(time.monotonic() - began, 3)}
+        pages = [self._stored(f"q{number}/print/page-{index}.png", data)
+                 for index, data in enumerate(made.images, 1)]
+        with self.lock:  # (the cards and EPUB page of the same question may be shown now)
+            view = self.views.setdefault(number, View())
+            view.printed, view.pages, view.first = self.checks, pages, made.first
+            view.timings = {**view.timings, "print": round(time.monotonic() - began, 3)}
         self._failed(made.warnings)
 
     def _failed(self, found) -> None:
@@ -545,10 +559,12 @@ class Previewer:
         self._announce()
 
     def _announce(self) -> None:
-        self.version += 1
+        with self.lock:  # (the previewer's threads announce)
+            self.version += 1
+            version = self.version
         for loop, queue in list(self.listeners):
             with contextlib.suppress(RuntimeError):  # a loop that is closing
-                loop.call_soon_threadsafe(queue.put_nowait, self.version)
+                loop.call_soon_threadsafe(queue.put_nowait, version)
 
 
 def _write(folder: Path, files: dict[str, bytes]) -> None:
