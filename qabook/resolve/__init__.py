@@ -16,7 +16,8 @@ from qabook.diagnostics import Diagnostics
 from qabook.words import Words, words
 from qabook.model.nodes import Book, Document, Matter, Question, Target
 from qabook.resolve.labels import label_table, number_book
-from qabook.resolve.refs import check_citations, check_refs, link, replace_refs
+from qabook.model.inlines import XREF_CLASS
+from qabook.resolve.refs import check_citations, check_refs, link
 
 __all__ = ["ResolvedBook", "resolve", "link"]
 
@@ -94,6 +95,9 @@ def _rewriter(doc: Document, labels, keys, ids: _Ids, namespace: str, diags: Dia
 
     def visit(node: dict) -> Any:
         kind = node["t"]
+        if kind == "Span" and XREF_CLASS in node["c"][0][1]:  # a reference: its link
+            target = targets[int(ast.kv(node["c"][0])["ref"])]
+            return link(target) if target is not None else ast.walk(node["c"][1], visit)
         if kind in numbered and node["c"][0][2] and node["c"][0][2][-1][0] == "n":
             attr = node["c"][0]
             item = numbered[kind][int(attr[2][-1][1]) - 1]
@@ -116,7 +120,7 @@ def _rewriter(doc: Document, labels, keys, ids: _Ids, namespace: str, diags: Dia
         return None
 
     def rewrite(content: Any) -> tuple:
-        return tuple(ast.walk(replace_refs(list(content), targets), visit))
+        return tuple(ast.walk(list(content), visit))
 
     return rewrite
 

@@ -69,14 +69,3 @@ def link(target: Target) -> dict:
     """The resolved form of a cross-reference: a link whose text numbers its target."""
     return ast.Link(ast.attr("", ["xref"], [["ref-kind", target.kind]]),
                     ast.text_inlines(target.text), f"#{target.anchor}", target.title)
-
-
-def replace_refs(content: Any, targets: list[Target | None]) -> Any:
-    """A copy of content where each resolved placeholder became a link."""
-    def visit(node: dict) -> Any:
-        if node["t"] == "Span" and XREF_CLASS in node["c"][0][1]:
-            target = targets[int(ast.kv(node["c"][0])["ref"])]
-            return link(target) if target is not None else node["c"][1]
-        return None
-
-    return ast.walk(content, visit)
