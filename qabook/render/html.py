@@ -1,9 +1,10 @@
 """The HTML writer: resolved pandoc content to HTML fragments, many notes in one pandoc batch.
 
 Anki and print both need HTML. Each caller hands over "documents", each a list of named parts
-(prompt, summary, answer, …); every document is written by pandoc with citeproc (so its
-citations are formatted and its bibliography collected) and every part comes back as its
-own fragment, ids prefixed with the part's name so fragments can share a page.
+(prompt, summary, answer, …); every document's citations are formatted and its
+bibliography collected by citeproc (on a probe of its citations, see `write`), and every part
+comes back from pandoc as its own fragment, ids prefixed with the part's name so fragments
+can share a page.
 """
 
 from __future__ import annotations
@@ -35,11 +36,17 @@ def write(documents: list[HtmlDocument], bibliography: Bibliography | None, lang
           cache: Cache = NO_CACHE) -> list[dict[str, str]]:
     """HTML of each part of each document, plus its bibliography under "refs" (maybe empty).
 
-    A document written before with the same content (and the same cited entries) comes from
-    the cache; only the others go to pandoc, in one batch.
+    Each document's citations are formatted by citeproc on a small probe: the document's
+    distinct citations in order, with the entries they cite (cached by its content, so an
+    edit that changes no citation of a document does not run citeproc again); the formatted
+    citations and bibliography are put into the document, which pandoc then writes without
+    citeproc. A document written before with the same content comes from the cache; only
+    the others go to pandoc, in one batch.
     """
     index = reference_index(bibliography)
-    jobs = [_job(doc, index, lang, math, link_citations) for doc in documents]
+    cited = [_cited(doc, index, lang, link_citations) for doc in documents]
+    formatted = _format(cited, cache)
+    jobs = [_job(doc, lang, math, formats) for doc, formats in zip(documents, formatted)]
     keys = [key("html", json.dumps(job, sort_keys=True)) for job in jobs]
     out: list[Any] = [cache.get("html", k) for k in keys]
     todo = [i for i, parts in enumerate(out) if parts is None]
@@ -55,19 +62,66 @@ def write(documents: list[HtmlDocument], bibliography: Bibliography | None, lang
     return out
 
 
-def _job(doc: HtmlDocument, index: dict[str, Any], lang: str, math: str,
-         link_citations: bool) -> dict:
-    blocks = [ast.Div(ast.attr(name), list(content)) for name, content in doc.parts.items()]
-    cited = sorted({c["citationId"] for part in doc.parts.values()
-                    for node in ast.iter_nodes(part) if node["t"] == "Cite" for c in node["c"][0]})
+def _cited(doc: HtmlDocument, index: dict[str, Any], lang: str,
+           link_citations: bool) -> dict | None:
+    """The citeproc probe of a document: each distinct citation once, in order, in a
+    paragraph of its own, with the entries they cite; None when it cites nothing."""
+    cites: dict[str, Any] = {}
+    for part in doc.parts.values():
+        for node in ast.iter_nodes(part):
+            if node["t"] == "Cite":
+                cites.setdefault(json.dumps(node, sort_keys=True), node)
+    if not cites:
+        return None
+    keys = sorted({c["citationId"] for node in cites.values() for c in node["c"][0]})
     meta = {
         "lang": {"t": "MetaString", "c": lang},
         "link-citations": {"t": "MetaBool", "c": link_citations},
-        "references": {"t": "MetaList", "c": [index[k] for k in cited if k in index]},
+        "references": {"t": "MetaList", "c": [index[k] for k in keys if k in index]},
     }
+    return {"pandoc-api-version": pandoc.API_VERSION, "meta": meta,
+            "blocks": [ast.Para([cite]) for cite in cites.values()]}
+
+
+def _format(probes: list[dict | None], cache: Cache) -> list[tuple[dict, Any] | None]:
+    """For each probe: its citations as citeproc formats them (by their JSON) and the
+    bibliography it adds (a Div), or None; citeproc runs once, in one batch, on the probes
+    not in the cache."""
+    keys = [key("html-cites", json.dumps(p, sort_keys=True)) if p else "" for p in probes]
+    done: list[Any] = [cache.get("citeproc", k) if k else None for k in keys]
+    todo = [i for i, p in enumerate(probes) if p is not None and done[i] is None]
+    jobs = [{"write": probes[i], "format": "json", "citeproc": True} for i in todo]
+    for i, result in zip(todo, pandoc.run_batch(jobs) if jobs else ()):
+        if "error" in result:
+            raise pandoc.PandocError(result["error"])
+        blocks = json.loads(result["text"])["blocks"]
+        count = len(probes[i]["blocks"])
+        done[i] = ([block["c"][0] for block in blocks[:count]], blocks[count:])
+        cache.put("citeproc", keys[i], done[i])
+    out: list[tuple[dict, Any] | None] = []
+    for probe, result in zip(probes, done):
+        if probe is None:
+            out.append(None)
+            continue
+        originals = [json.dumps(block["c"][0], sort_keys=True) for block in probe["blocks"]]
+        out.append((dict(zip(originals, result[0])), result[1]))
+    return out
+
+
+def _job(doc: HtmlDocument, lang: str, math: str, formats: tuple[dict, Any] | None) -> dict:
+    """The pandoc job of a document: its parts, each a top-level Div, with its citations
+    formatted and its bibliography after them (as citeproc leaves it)."""
+    def visit(node: dict) -> Any:
+        return formats[0][json.dumps(node, sort_keys=True)] if node["t"] == "Cite" else None
+
+    blocks = [ast.Div(ast.attr(name), ast.walk(list(content), visit) if formats else
+                      list(content)) for name, content in doc.parts.items()]
+    if formats:
+        blocks += formats[1]
+    meta = {"lang": {"t": "MetaString", "c": lang}}
     return {
         "write": {"pandoc-api-version": pandoc.API_VERSION, "meta": meta, "blocks": blocks},
-        "format": "html5", "citeproc": bool(cited), "parts": True,
+        "format": "html5", "parts": True,
         "options": {"html_math_method": math, "identifier_prefix": f"{doc.prefix}-",
                     "wrap_text": "none", "section_divs": False},
     }
