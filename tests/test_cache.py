@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
 
 from conftest import BOOKS, assemble, case_dirs, run
@@ -131,3 +132,25 @@ def test_a_title_changed_elsewhere_reaches_every_reference(tmp_path: Path) -> No
     assert run("build", "--source", str(book), "--out", str(clean), "--no-cache")[0] == 0
     for artifact in sorted(clean.glob("*.*")):
         assert (out / artifact.name).read_bytes() == artifact.read_bytes(), artifact.name
+
+
+def test_a_changed_citation_alone_reaches_every_format(tmp_path: Path) -> None:
+    """Only the work a sentence cites changes (the words around it do not): the citations'
+    formatting is cached by the citations, so with the cache every artifact is still byte
+    for byte a clean build's, and the deck and the print book name the new work."""
+    book = assemble(BOOKS / "feature-noxref", tmp_path / "books")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    build = ["build", "--source", str(book), "--out", str(out), "--cache", str(cache)]
+    assert run(*build)[0] == 0
+    q1 = book / "chapters/01-one/q01-first.md"
+    text = q1.read_text()
+    assert "cites @smith2020tiny." in text
+    q1.write_text(text.replace("cites @smith2020tiny.", "cites @lee2019small."))
+    assert run(*build)[0] == 0
+    clean = tmp_path / "clean"
+    assert run("build", "--source", str(book), "--out", str(clean), "--no-cache")[0] == 0
+    for artifact in sorted(clean.glob("*.*")):
+        assert (out / artifact.name).read_bytes() == artifact.read_bytes(), artifact.name
+    with zipfile.ZipFile(next(out.glob("*.apkg"))) as deck:
+        collection = deck.read("collection.anki2")
+    assert b"Lee" in collection and b"Small Data" in collection
