@@ -197,3 +197,35 @@ def test_a_book_without_math_or_exercises_builds_alone_and_claims_no_math(tmp_pa
                 if m.get("property") == "schema:accessibilityFeature"}
     assert "tableOfContents" in features
     assert not features & {"MathML", "describedMath"}
+
+
+def test_a_preview_document_splits_as_the_book_does_and_cites_in_its_order() -> None:
+    """`qabook serve` builds a question's EPUB page from a document whose other questions,
+    matter and appendices are their headings alone: it splits into the same files, starting
+    with the same blocks, as the whole book's; and the citations the EPUB gives citeproc
+    (epub_ast.book_cites, read from the resolved book) are the whole document's, in the order
+    it first shows them, so the preview and the book share citeproc's work."""
+    import json
+
+    from qabook import ast, pipeline
+    from qabook.cache import Cache
+    from qabook.diagnostics import Diagnostics
+    from qabook.render.epub import split
+    from qabook.render.epub_ast import book_cites, book_document
+
+    diags = Diagnostics()
+    resolved = pipeline.check(SOURCE, diags, Cache(None))
+    assert resolved is not None
+    whole = book_document(resolved, {})
+    shown = {q.anchor for q in resolved.book.questions if q.number in (4, 30)}
+    preview = book_document(resolved, {}, shown)
+    files, parts = split(whole["blocks"]), split(preview["blocks"])
+    assert [f[0] for f in files] == [p[0] for p in parts] and len(files) > 40
+    kept = [p for p in parts if p[0]["c"][1][0] in shown]
+    assert len(kept) == 2 and all(p in files for p in kept)  # those files are whole
+    assert sum(len(p) for p in parts) < sum(len(f) for f in files) / 3
+    order: dict[str, dict] = {}
+    for node in ast.iter_nodes(whole["blocks"]):
+        if node["t"] == "Cite":
+            order.setdefault(json.dumps(node, sort_keys=True), node)
+    assert list(book_cites(resolved)) == list(order) and len(order) > 50

@@ -25,7 +25,7 @@ from qabook.cache import Cache, key
 from qabook.words import words
 from qabook.render import RenderContext, RenderError, epub_safety
 from qabook.render.cover import cover_png
-from qabook.render.epub_ast import SPLIT_LEVEL, book_document
+from qabook.render.epub_ast import SPLIT_LEVEL, book_cites, book_document
 from qabook.render.epub_finish import finish
 from qabook.render.epub_package import Package, h, has_content, ids, parse, serialise
 from qabook.render.output import atomic_write, read_zip, write_zip
@@ -62,11 +62,12 @@ def entries_of(ctx: RenderContext, pages: Callable[[], list[tuple[str, str | Non
     anchors, which are finished (and checked) alone, with the level-1 file each is part of:
     a link to a file left out keeps the `#id` pandoc gave it."""
     cache = Cache(ctx.cache)
-    document = book_document(ctx.resolved, _meta(ctx))
+    document = book_document(ctx.resolved, _meta(ctx), only)
     files = split(document["blocks"])
     skeleton = _skeleton(ctx, document, files, cache)
     kept = range(len(files)) if only is None else _kept(files, set(only))
-    bodies = _bodies(ctx, _cite(document, [files[i] for i in kept], cache), cache)
+    cited = _cite(document["meta"], book_cites(ctx.resolved), [files[i] for i in kept], cache)
+    bodies = _bodies(ctx, cited, cache)
     package = _assemble(skeleton, files, dict(zip(kept, bodies)))
     # a preview's navigation links to the files left out go nowhere: not shown
     nav = None if only is None else package.nav_name
@@ -259,20 +260,16 @@ def _broken(message: str) -> RenderError:
     return RenderError(message, code="epub.failed", hint="report a bug")
 
 
-def _cite(document: dict[str, Any], files: list[list[Any]],
+def _cite(meta: dict[str, Any], cites: dict[str, Any], files: list[list[Any]],
           cache: Cache) -> list[list[Any]]:
     """The files (runs of the document's blocks) with their citations formatted and the
     reference list put in, by citeproc.
 
-    citeproc runs on a small document holding each distinct citation of the whole document
-    once (and the reference list), whose result is cached: an edit that changes no citation
-    does not run it again.
+    citeproc runs on a small document holding each distinct citation of the book once, in
+    order (epub_ast.book_cites), and the reference list, whose result is cached: an edit that
+    changes no citation does not run it again.
     """
-    cites: dict[str, Any] = {}
-    for node in ast.iter_nodes(document["blocks"]):
-        if node["t"] == "Cite":
-            cites.setdefault(json.dumps(node, sort_keys=True), node)
-    probe = {"pandoc-api-version": pandoc.API_VERSION, "meta": document["meta"],
+    probe = {"pandoc-api-version": pandoc.API_VERSION, "meta": meta,
              "blocks": [ast.Para([cite]) for cite in cites.values()]
              + [ast.Div(ast.attr("refs"), [])]}
     ident = key("citeproc", json.dumps(probe, sort_keys=True))

@@ -7,7 +7,8 @@ Appendix B (list of questions), each split by chapter, and the references.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, Collection
 
 from qabook import ast, pandoc
 from qabook.model.attributes import plain_clozes
@@ -22,22 +23,47 @@ SOLUTIONS_ID = "appendix-a"
 QUESTIONS_ID = "appendix-b"
 
 
-def book_document(resolved: ResolvedBook, meta: dict[str, Any]) -> dict[str, Any]:
-    """The whole book as a pandoc JSON document."""
+def book_document(resolved: ResolvedBook, meta: dict[str, Any],
+                  only: Collection[str] | None = None) -> dict[str, Any]:
+    """The whole book as a pandoc JSON document. With `only` (question anchors), the other
+    questions, the matter and the appendices are their headings alone: the document still
+    splits into the same files, with the same first blocks, for a preview of those
+    questions' files (see epub.entries_of)."""
     book = resolved.book
     say = words(book.config.language)
+    whole = only is None
     blocks: list[Any] = []
     blocks += copyright_page(resolved, say)
     for matter in book.front:
-        blocks += matter_section(matter, "preface" if matter is book.front[0] else "introduction")
+        blocks += matter_section(matter, "preface" if matter is book.front[0] else "introduction",
+                                 whole)
     for chapter in book.chapters:
-        blocks += chapter_section(chapter, say)
+        blocks += chapter_section(chapter, say, None if whole else set(only))
     for matter in book.back:
-        blocks += matter_section(matter, "afterword")
-    blocks += solutions_appendix(book.chapters, say)
-    blocks += questions_appendix(book.chapters, say)
+        blocks += matter_section(matter, "afterword", whole)
+    blocks += solutions_appendix(book.chapters, say, whole)
+    blocks += questions_appendix(book.chapters, say, whole)
     blocks += references_section(say)
     return {"pandoc-api-version": pandoc.API_VERSION, "meta": meta, "blocks": no_splits(blocks)}
+
+
+def book_cites(resolved: ResolvedBook) -> dict[str, dict]:
+    """Every distinct citation of the book (by its JSON), in the order book_document first
+    shows each: the matter before, each question (prompt, summary, answer, quiz items), the
+    matter after, the quiz solutions (the prompts they restate come earlier)."""
+    book = resolved.book
+    pieces: list[Any] = [m.blocks for m in book.front]
+    for question in book.questions:
+        pieces += [question.prompt, question.summary, question.body]
+        pieces += [e.prompt for e in question.exercises]
+    pieces += [m.blocks for m in book.back]
+    pieces += [e.solution for q in book.questions for e in q.exercises]
+    cites: dict[str, dict] = {}
+    for piece in pieces:
+        for node in ast.iter_nodes(list(piece)):
+            if node["t"] == "Cite":
+                cites.setdefault(json.dumps(node, sort_keys=True), node)
+    return cites
 
 
 SPLIT_LEVEL = 2  # pandoc starts a new EPUB file at each heading of level 1 or 2
@@ -95,11 +121,15 @@ def copyright_page(resolved: ResolvedBook, say: Words) -> list[Any]:
                     "copyright-page"), ast.Div(ast.attr("", ["copyright"]), lines)]
 
 
-def matter_section(matter: Matter, epub_type: str) -> list[Any]:
+def matter_section(matter: Matter, epub_type: str, text: bool = True) -> list[Any]:
     """The matter's title, then its text in a Div: pandoc starts a new file at a heading of
-    level 2, but not inside a Div (see no_splits), so a preface's sections stay in its file."""
-    return [heading(1, matter.ident, ast.text_inlines(matter.title), [], epub_type),
-            ast.Div(ast.attr("", ["matter-text"]), pages.mark(matter.blocks, pages.matter(matter)))]
+    level 2, but not inside a Div (see no_splits), so a preface's sections stay in its file.
+    Not text: the title alone."""
+    title = heading(1, matter.ident, ast.text_inlines(matter.title), [], epub_type)
+    if not text:
+        return [title]
+    return [title, ast.Div(ast.attr("", ["matter-text"]),
+                           pages.mark(matter.blocks, pages.matter(matter)))]
 
 
 def question_title(question: Question) -> list[Any]:
@@ -110,14 +140,19 @@ def chapter_title(chapter: Chapter, say: Words) -> list[Any]:
     return ast.text_inlines(say.chapter_heading(chapter.number, chapter.title))
 
 
-def chapter_section(chapter: Chapter, say: Words) -> list[Any]:
+def chapter_section(chapter: Chapter, say: Words, only: set[str] | None = None) -> list[Any]:
+    """The chapter's opener and its questions (with `only`, the others by their heading
+    alone)."""
     opener = ast.Div(ast.attr("", ["chapter-opener"]), [
         ast.Para(ast.text_inlines(say.say("The questions of this chapter:"))),
         {"t": "BulletList", "c": [[ast.Plain([question_link(q)])] for q in chapter.questions]},
     ])
     blocks = [heading(1, chapter.anchor, chapter_title(chapter, say), [], "chapter"), opener]
     for question in chapter.questions:
-        blocks += question_section(question, say)
+        if only is None or question.anchor in only:
+            blocks += question_section(question, say)
+        else:
+            blocks.append(question_heading(question))
     return blocks
 
 
@@ -125,9 +160,13 @@ def question_link(question: Question) -> dict:
     return ast.Link(ast.attr(), question_title(question), f"#{question.anchor}")
 
 
+def question_heading(question: Question) -> dict:
+    return heading(2, question.anchor, question_title(question), ["question"])
+
+
 def question_section(question: Question, say: Words) -> list[Any]:
     blocks = [
-        heading(2, question.anchor, question_title(question), ["question"]),
+        question_heading(question),
         ast.Div(ast.attr("", ["prompt"]), pages.mark(question.prompt, pages.prompt(question))),
     ]
     if question.summary:
@@ -153,7 +192,9 @@ def exercise_block(exercise: Exercise, say: Words) -> dict:
                     link])
 
 
-def solutions_appendix(chapters: tuple[Chapter, ...], say: Words) -> list[Any]:
+def solutions_appendix(chapters: tuple[Chapter, ...], say: Words,
+                       entries: bool = True) -> list[Any]:
+    """Appendix A: each chapter's quiz solutions (not entries: its headings alone)."""
     blocks = [heading(1, SOLUTIONS_ID, ast.text_inlines(say.solutions_appendix()), [],
                       "appendix")]
     for chapter in chapters:
@@ -162,8 +203,8 @@ def solutions_appendix(chapters: tuple[Chapter, ...], say: Words) -> list[Any]:
             continue
         blocks.append(heading(2, pages.appendix_chapter(SOLUTIONS_ID, chapter),
                               chapter_title(chapter, say)))
-        for question, exercise in exercises:
-            blocks.append(solution_block(question, exercise, say))
+        if entries:
+            blocks += [solution_block(question, exercise, say) for question, exercise in exercises]
     return blocks
 
 
@@ -179,13 +220,15 @@ def solution_block(question: Question, exercise: Exercise, say: Words) -> dict:
         *shift(pages.mark(exercise.solution, pages.solution(exercise)), 3), back])
 
 
-def questions_appendix(chapters: tuple[Chapter, ...], say: Words) -> list[Any]:
+def questions_appendix(chapters: tuple[Chapter, ...], say: Words,
+                       entries: bool = True) -> list[Any]:
+    """Appendix B: each chapter's questions (not entries: its headings alone)."""
     blocks = [heading(1, QUESTIONS_ID, ast.text_inlines(say.questions_appendix()), [],
                       "appendix")]
     for chapter in chapters:
         blocks.append(heading(2, pages.appendix_chapter(QUESTIONS_ID, chapter),
                               chapter_title(chapter, say)))
-        for question in chapter.questions:
+        for question in chapter.questions if entries else ():
             blocks.append(ast.Div(ast.attr("", ["question-entry"],
                                            [[pages.KEY, pages.entry(question)]]), [
                 ast.Para([{"t": "Strong", "c": [question_link(question)]}]),
