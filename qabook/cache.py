@@ -182,13 +182,23 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not a cached type")
 
 
+#: the kinds a Cache with memory keeps in it: what `check` reads for every file and formula
+#: of the book, values nothing changes after they are read (the stages make new objects)
+REMEMBERED = frozenset({"model", "bibliography", "tex"})
+MAX_REMEMBERED = 4096
+
+
 class Cache:
     """Values by kind and key in a folder; a Cache without a folder stores nothing."""
 
-    def __init__(self, folder: Path | None, secret: bytes | None = None):
-        """secret: the key of the seals; by default this user's (see user_secret)."""
+    def __init__(self, folder: Path | None, secret: bytes | None = None,
+                 memory: dict | None = None):
+        """secret: the key of the seals; by default this user's (see user_secret). memory:
+        a dict kept by a long-lived process (`qabook serve`) for the values of REMEMBERED
+        kinds it read or wrote before, so that they are not read and unpickled again."""
         self.folder = folder
         self._secret = secret
+        self._memory = memory
 
     def _path(self, kind: str, ident: str) -> Path:
         return self.folder / kind / ident[:2] / ident
@@ -204,9 +214,19 @@ class Cache:
         """The value put under kind and ident by this user's qabook, or None."""
         if self.folder is None:
             return None
-        value = self._get(kind, ident)
+        remembered = self._memory is not None and kind in REMEMBERED
+        value = self._memory.get((kind, ident)) if remembered else None
+        if value is None:
+            value = self._get(kind, ident)
+            if remembered and value is not None:
+                self._remember(kind, ident, value)
         READS.setdefault(kind, [0, 0])[value is None] += 1
         return value
+
+    def _remember(self, kind: str, ident: str, value: Any) -> None:
+        if len(self._memory) >= MAX_REMEMBERED:
+            self._memory.clear()
+        self._memory[(kind, ident)] = value
 
     def _get(self, kind: str, ident: str) -> Any | None:
         data = _read_entry(self._path(kind, ident))
@@ -225,6 +245,8 @@ class Cache:
         """Store value under kind and ident if the folder lets us; never fails the build."""
         if self.folder is None:
             return
+        if self._memory is not None and kind in REMEMBERED:
+            self._remember(kind, ident, value)
         try:
             payload = pickle.dumps(value, protocol=5)
         except (RecursionError, pickle.PicklingError):  # absurdly deep content: not cached

@@ -239,6 +239,7 @@ class Previewer:
         self.cache = cache
         self.files = files  #: the generated files, one folder per generation
         self.printer = printer
+        self.remembered: dict = {}  #: what the checks read from the cache (Cache's memory)
         self.tell = tell or (lambda diags, seconds: None)
         self.resolved = None
         self.diagnostics: list[Diagnostic] = []
@@ -411,7 +412,7 @@ class Previewer:
         self._announce()
         began = time.monotonic()
         diags = Diagnostics()
-        resolved = pipeline.check(self.source, diags, Cache(self.cache))
+        resolved = pipeline.check(self.source, diags, Cache(self.cache, memory=self.remembered))
         self.checked = True
         self.diagnostics = diags.sorted()
         if resolved is not None and not diags.has_errors():

@@ -154,3 +154,32 @@ def test_a_changed_citation_alone_reaches_every_format(tmp_path: Path) -> None:
     with zipfile.ZipFile(next(out.glob("*.apkg"))) as deck:
         collection = deck.read("collection.anki2")
     assert b"Lee" in collection and b"Small Data" in collection
+
+
+def test_what_a_cache_remembers_is_never_changed_by_its_readers(tmp_path: Path) -> None:
+    """`qabook serve` keeps the models, the bibliography and the formula verdicts its checks
+    read in memory (Cache's memory) and hands the very same objects to every later check and
+    preview: nothing those do may change them. After two checks and every preview of every
+    question (cards, EPUB page, print HTML), each remembered value is still equal to a fresh
+    read from the folder (written when the value was made)."""
+    from qabook.render import RenderContext, preview
+    from qabook.render.print_html import Selection, page_data
+
+    book = assemble(BOOKS / "feature-noxref", tmp_path / "books")
+    folder, memory = tmp_path / "cache", {}
+    for _ in range(2):
+        diags = Diagnostics()
+        resolved = pipeline.check(book, diags, Cache(folder, memory=memory))
+        assert resolved is not None and not diags.has_errors()
+    assert {kind for kind, _ in memory} == {"model", "bibliography", "tex"}
+    out = tmp_path / "out"
+    out.mkdir()
+    ctx = RenderContext(resolved, book, out, {}, folder)
+    mathml = preview.MathCache()
+    for question in resolved.book.questions:
+        assert preview.cards(ctx, question.number, mathml).cards
+    anchors = [q.anchor for q in resolved.book.questions]
+    assert set(preview.epub_pages(ctx, anchors)) == set(anchors)
+    assert page_data(ctx, Selection(), Cache(folder))
+    for (kind, ident), value in memory.items():
+        assert value == Cache(folder).get(kind, ident), (kind, ident)
