@@ -43,7 +43,6 @@ from qabook.report import diagnostic_lines
 
 STATIC = resources.TEMPLATES / "serve"
 DEFAULT_PORT = 8017
-KEEP = 4  #: generations of preview files kept on disk (a tab may still show an older one)
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; font-src 'self' data:; frame-src 'self'; connect-src 'self'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
@@ -127,6 +126,7 @@ class View:
 
 
 FOLLOW = "latest"  #: what a tab that follows the file last saved asks for
+LOADED = ("EPUB/styles/", "EPUB/media/", "EPUB/fonts/")  #: what an EPUB page may load
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ class Previewer:
         self.source = source
         self.root = source.resolve()
         self.cache = cache
-        self.files = files  #: the generated files, one folder per generation
+        self.files = files  #: the generated files (c/: named by content; e/: EPUB pages)
         self.printer = printer
         self.remembered: dict = {}  #: what the checks read from the cache (Cache's memory)
         self.tell = tell or (lambda diags, seconds: None)
@@ -437,15 +437,6 @@ class Previewer:
         found = [paths[p.resolve()] for p in sorted(changed) if p.resolve() in paths]
         return found[-1] if found else None
 
-    def _folder(self) -> tuple[int, Path]:
-        self.generation += 1
-        folder = self.files / str(self.generation)
-        folder.mkdir(mode=0o700)
-        old = self.files / str(self.generation - KEEP * 2)
-        if old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
-        return self.generation, folder
-
     def _render_fast(self, ctx: RenderContext, numbers: list[int]) -> None:
         """The cards of these questions and, in a second thread meanwhile, their EPUB pages
         (the two wait on pandoc in turn); each is shown (the tabs told) as soon as it is
@@ -507,15 +498,40 @@ class Previewer:
         self._announce()
 
     def _show_epub(self, numbers: list[int], anchors: dict[int, str], pages, began: float):
-        """Write the EPUB pages into a new generation's folder and tell the tabs."""
-        generation, folder = self._folder()
+        """Write the EPUB pages and tell the tabs. A page's stylesheet and figures go into a
+        folder named by their digest, served as never changing; its text file is replaced in
+        that folder and named with a new query, so that after an edit a tab loads the text
+        file alone."""
+        from hashlib import sha256
+
+        with self.lock:
+            self.generation += 1
+            generation = self.generation
+        shown = {}
         for number in numbers:
             path, files = pages[anchors[number]]
-            _write(folder / f"q{number}", files)
+            # what the text file loads (the package's documents it does not) and changes
+            # only when a figure or the stylesheet does
+            rest = sorted((name, data) for name, data in files.items()
+                          if name.startswith(LOADED) and name != path)
+            digest = sha256()
+            for name, data in rest:
+                digest.update(f"{len(name)}:{name}:{len(data)}:".encode())
+                digest.update(data)
+            name = f"e/{digest.hexdigest()[:24]}/q{number}"
+            folder = self.files / name
+            if not folder.is_dir():  # made whole, then named
+                (self.files / "e").mkdir(mode=0o700, exist_ok=True)
+                staging = Path(tempfile.mkdtemp(dir=self.files / "e"))
+                _write(staging, dict(rest))
+                folder.parent.mkdir(mode=0o700, exist_ok=True)
+                os.replace(staging, folder)
+            _write(folder, {path: files[path]})
+            shown[number] = f"/files/{name}/{path}?v={generation}"
         with self.lock:
             for number in numbers:
                 view = self.views.setdefault(number, View())
-                view.epub = f"/files/{generation}/q{number}/{pages[anchors[number]][0]}"
+                view.epub = shown[number]
                 view.timings = {**view.timings,
                                 "cards+epub": round(time.monotonic() - began, 3)}
         self._announce()
@@ -577,7 +593,9 @@ def _write(folder: Path, files: dict[str, bytes]) -> None:
                               code="serve.internal", hint="report a bug")
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.write_bytes(data)
+        partial = path.with_name(path.name + ".part")
+        partial.write_bytes(data)
+        os.replace(partial, path)  # a tab reading it meanwhile gets the old or the new file
 
 
 # --- the web application ------------------------------------------------------------------
@@ -661,8 +679,11 @@ def application(previewer: Previewer, allowed_hosts: set[str]):
         if path is None:
             return PlainTextResponse("not found", 404, headers=headers("text/plain"))
         found = headers(TYPES.get(path.suffix.lower(), "application/octet-stream"))
-        if request.path_params["path"].startswith("c/"):  # named by content: never changes
-            found["cache-control"] = "private, max-age=86400, immutable"
+        name = request.path_params["path"]
+        if name.startswith("c/") or (name.startswith("e/") and not name.endswith(".xhtml")):
+            found["cache-control"] = "private, max-age=86400, immutable"  # named by content
+        else:  # an EPUB page's text, replaced after each save
+            found["cache-control"] = "no-cache"
         return Response(path.read_bytes(), headers=found)
 
     routes = [Route("/", overview), Route("/q/{what}", question),

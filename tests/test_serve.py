@@ -174,6 +174,35 @@ def test_served_pages_name_nothing_outside_the_server(book: Path, server: Server
                     f"{path}: <{element.tag} {attribute}={value!r}>"
 
 
+def test_after_an_edit_an_epub_page_loads_its_text_alone(book: Path, server: Server) -> None:
+    """A question's EPUB page keeps the URLs of its stylesheet and figures across edits
+    (named by their content, served as never changing), while its text file is served as
+    changing and named with a new query after each save: a tab loads the text alone."""
+    from urllib.parse import urljoin, urlsplit
+
+    state = server.wait(ready)
+    first = state["question"]["epub"]
+    status, headers, body = server.get(first)
+    assert status == 200 and headers["cache-control"] == "no-cache"
+    root = lxml_html.document_fromstring(body)
+    assets = {urljoin(urlsplit(first).path, element.get(attribute))
+              for element in root.iter() if isinstance(element.tag, str)
+              for attribute in ("src", "href")
+              if element.get(attribute) and not element.get(attribute).startswith("#")
+              and (element.tag != "a")}
+    assert any(a.endswith(".css") for a in assets), assets
+    for asset in assets:
+        status, headers, _ = server.get(asset)
+        assert status == 200 and "immutable" in headers["cache-control"], asset
+    source = book / QUESTION
+    source.write_text(source.read_text().replace(OPENING, OPENING + " (edited)"))
+    state = server.wait(lambda s: ready(s) and s["question"]["epub"] != first)
+    second = state["question"]["epub"]
+    assert urlsplit(second).path == urlsplit(first).path  # the same folder, a new query
+    assert b"(edited)" in server.get(second)[2]
+    assert b"(edited)" in server.get(urlsplit(second).path)[2]
+
+
 def test_only_the_servers_own_name_is_answered(server: Server) -> None:
     assert server.get("/")[0] == 200
     assert server.get("/", host=f"localhost:{server.port}")[0] == 200
