@@ -93,23 +93,37 @@ def test_incremental_builds_give_the_bytes_of_clean_builds(real_epub, real_pdf, 
     assert (clean / deck.name).read_bytes() == deck.read_bytes()
 
 
-def test_a_changed_figure_alone_rebuilds_every_format(tmp_path: Path) -> None:
-    """Only a figure file changes, not the text that shows it: every artifact built with the
-    cache is still byte for byte a clean build's (laid-out PDF chunks and EPUB files are
-    cached by the figures they show too)."""
+def changed_alone(tmp_path: Path, change) -> tuple[Path, dict[str, bytes]]:
+    """Build a tiny book with a cache, change(book), build again with the cache: every
+    artifact is then byte for byte a clean build's of the changed book. The output folder,
+    and its artifacts before the change."""
     book = assemble(BOOKS / "feature-noxref", tmp_path / "books")
     out, cache = tmp_path / "out", tmp_path / "cache"
     build = ["build", "--source", str(book), "--out", str(out), "--cache", str(cache)]
     assert run(*build)[0] == 0
     before = {path.name: path.read_bytes() for path in out.glob("*.*")}
-    figure = book / "figures/q03-b.svg"
-    figure.write_text(figure.read_text().replace("</svg>", '<circle cx="5" cy="5" r="4" '
-                                                 'fill="#c0392b"/></svg>'))
+    change(book)
     assert run(*build)[0] == 0
     clean = tmp_path / "clean"
     assert run("build", "--source", str(book), "--out", str(clean), "--no-cache")[0] == 0
     for artifact in sorted(clean.glob("*.*")):
         assert (out / artifact.name).read_bytes() == artifact.read_bytes(), artifact.name
+    return out, before
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_a_changed_figure_alone_rebuilds_every_format(tmp_path: Path) -> None:
+    """Only a figure file changes, not the text that shows it: every artifact built with the
+    cache is still byte for byte a clean build's (laid-out PDF chunks and EPUB files are
+    cached by the figures they show too)."""
+    circle = '<circle cx="5" cy="5" r="4" fill="#c0392b"/>'
+    out, before = changed_alone(tmp_path, lambda book: replace_in(
+        book / "figures/q03-b.svg", "</svg>", circle + "</svg>"))
     changed = [name for name, data in before.items() if (out / name).read_bytes() != data]
     assert sorted(changed) == sorted(before), "every format shows the figure"
 
@@ -119,38 +133,17 @@ def test_a_title_changed_elsewhere_reaches_every_reference(tmp_path: Path) -> No
     "Q3 (title)"), does: with the cache, every artifact is still byte for byte a clean
     build's (a question's cached output is keyed by what every label says, not only by its
     own file)."""
-    book = assemble(BOOKS / "feature-noxref", tmp_path / "books")
-    out, cache = tmp_path / "out", tmp_path / "cache"
-    build = ["build", "--source", str(book), "--out", str(out), "--cache", str(cache)]
-    assert run(*build)[0] == 0
-    q3 = book / "chapters/02-two/q03-third.md"
-    text = q3.read_text()
-    assert "title: The Third Question" in text
-    q3.write_text(text.replace("title: The Third Question", "title: A Renamed Question"))
-    assert run(*build)[0] == 0
-    clean = tmp_path / "clean"
-    assert run("build", "--source", str(book), "--out", str(clean), "--no-cache")[0] == 0
-    for artifact in sorted(clean.glob("*.*")):
-        assert (out / artifact.name).read_bytes() == artifact.read_bytes(), artifact.name
+    changed_alone(tmp_path, lambda book: replace_in(
+        book / "chapters/02-two/q03-third.md", "title: The Third Question",
+        "title: A Renamed Question"))
 
 
 def test_a_changed_citation_alone_reaches_every_format(tmp_path: Path) -> None:
     """Only the work a sentence cites changes (the words around it do not): the citations'
     formatting is cached by the citations, so with the cache every artifact is still byte
-    for byte a clean build's, and the deck and the print book name the new work."""
-    book = assemble(BOOKS / "feature-noxref", tmp_path / "books")
-    out, cache = tmp_path / "out", tmp_path / "cache"
-    build = ["build", "--source", str(book), "--out", str(out), "--cache", str(cache)]
-    assert run(*build)[0] == 0
-    q1 = book / "chapters/01-one/q01-first.md"
-    text = q1.read_text()
-    assert "cites @smith2020tiny." in text
-    q1.write_text(text.replace("cites @smith2020tiny.", "cites @lee2019small."))
-    assert run(*build)[0] == 0
-    clean = tmp_path / "clean"
-    assert run("build", "--source", str(book), "--out", str(clean), "--no-cache")[0] == 0
-    for artifact in sorted(clean.glob("*.*")):
-        assert (out / artifact.name).read_bytes() == artifact.read_bytes(), artifact.name
+    for byte a clean build's, and the deck names the new work."""
+    out, _ = changed_alone(tmp_path, lambda book: replace_in(
+        book / "chapters/01-one/q01-first.md", "cites @smith2020tiny.", "cites @lee2019small."))
     with zipfile.ZipFile(next(out.glob("*.apkg"))) as deck:
         collection = deck.read("collection.anki2")
     assert b"Lee" in collection and b"Small Data" in collection
