@@ -37,8 +37,7 @@ def test_the_real_book_on_a4_has_no_runts_no_stranded_captions_and_few_small_hol
     result = print_audit.audit(real_pdf)
     assert result["runts"] == []
     assert result["stranded"] == []
-    # Left (see the report of issue 18): a long listing whose break would strand a footnote
-    # (Q11), a quiz carried onto a last page rather than leave one box alone there (Q20),
-    # a table before the quiz (Q21); before the flow there were 14 holes of up to 45%.
-    assert len(result["holes"]) <= 3, result["holes"]
-    assert all(h["empty"] <= 0.32 for h in result["holes"]), result["holes"]
+    # before the flow there were 14 holes of up to 45%; the last two (Q15's Figure 15.3 and
+    # Q21's Table 21.1, each moved past all the text left before its quiz) went when the
+    # flow learnt to stack such a float under the one its page already shows
+    assert result["holes"] == [], result["holes"]

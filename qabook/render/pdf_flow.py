@@ -14,7 +14,12 @@ hands each layout to a `Flow`, and lays out again while the flow changes the chu
    that leaves such a hole is let break across the pages instead. A move after which
    WeasyPrint sets a footnote on the page after its call is taken back. At most
    FLOAT_LAYOUTS layouts are spent on this.
-2. **Runts.** A chunk whose last page holds RUNT_LINES lines or fewer, less than RUNT_FILL of
+2. **Stacks.** A float moved on past all the text its page could hold still leaves that page
+   more than LIMIT empty (nothing but the quiz followed it): when that page already shows a
+   float, the moved float is put right under it, the text that followed them after both
+   (LaTeX stacks floats at a page's top the same way). Kept only if it leaves fewer such
+   pages.
+3. **Runts.** A chunk whose last page holds RUNT_LINES lines or fewer, less than RUNT_FILL of
    its text block, or only one quiz box: the chunk is set a little tighter (`flow-tight-1`,
    then `flow-tight-2`: less space between blocks, then a slightly smaller leading; see
    book.css), and failing that more is carried over to its last page (the widows of the
@@ -104,6 +109,7 @@ class Flow:
         self._moved: set = set()
         self._stuck: set = set()
         self._undo = None  #: the HTML before the last move, if its layout stranded no note
+        self._stacking = False  #: the cure being tried puts a float under another one
 
     @property
     def moves(self) -> tuple:
@@ -157,14 +163,20 @@ class Flow:
             return self._settle(document)
         if self._base is None:
             if not _is_runt(pages, document):
-                return self._settle(document)
+                stack = self._stack(pages)
+                if stack is None:
+                    return self._settle(document)
+                self._base = (self.html, document, pages)
+                self._tries = [("stack", stack)]
+                return self._try_next()
             self._base = (self.html, document, pages)
             self._tries = [("tight", name) for name in TIGHT] + [("carry", None),
                                                                    ("carry", LOOSE)]
             return self._try_next()
         _, _, base_pages = self._base
-        if clean and not _is_runt(pages, document) and len(pages) <= len(base_pages) and \
-                _holes(pages, self._limit) <= _holes(base_pages, self._limit):
+        fewer = _holes(pages, self._limit) < _holes(base_pages, self._limit) if \
+            self._stacking else _holes(pages, self._limit) <= _holes(base_pages, self._limit)
+        if clean and not _is_runt(pages, document) and len(pages) <= len(base_pages) and fewer:
             return self._settle(document)
         return self._try_next()
 
@@ -185,9 +197,12 @@ class Flow:
             kind, arg = self._tries.pop(0)
             self._load(html, force=True)
             self._limit = LIMIT
-            if arg:
+            self._stacking = kind == "stack"
+            if kind == "stack":
+                self._make(arg)
+            elif arg:
                 self._make(("class", arg))
-            if kind == "tight" or self._carry_over(pages):
+            if kind in ("tight", "stack") or self._carry_over(pages):
                 self._again()
                 return True
         self.html = html  # nothing cured it: as it was
@@ -289,6 +304,28 @@ class Flow:
                     self._order.index(taken[-1])))
         return True
 
+    def _stack(self, pages: list[_Page]) -> tuple | None:
+        """The move that may close the first hole a float left (more than LIMIT of a page
+        before the last empty, the next page headed by a float that did not fit there), when
+        that page shows a float of its own: the float put right under that one, the text
+        that followed it after them both (as LaTeX stacks floats). None when there is none."""
+        for i in range(len(pages) - 1):
+            page, after = pages[i], pages[i + 1]
+            if page.end is None or page.hole <= LIMIT:
+                continue
+            floats = [n for n in page.blocks if _is_float(self._order[n]) and
+                      not (i > 0 and n in pages[i - 1].blocks)]
+            first, below = min(floats, default=None), _heading_float(after, self._order)
+            if first is None or below is None or below <= first:
+                continue
+            group = [self._order[below], *_following_floats(self._order[below])]
+            if any(self._ordinal(self._order.index(el)) in self._stuck for el in group):
+                return None
+            top = [self._order[first], *_following_floats(self._order[first])]
+            return ("move", tuple(self._order.index(el) for el in group),
+                    self._order.index(top[-1]))
+        return None
+
     # -- runts -------------------------------------------------------------------------
 
     def _carry_over(self, pages: list[_Page]) -> bool:
@@ -386,6 +423,24 @@ def _blocks(element):
             yield from _blocks(child)
     else:
         yield element
+
+
+def _heading_float(page: _Page, order: list) -> int | None:
+    """The float at the top of page (nothing above it but the sections holding it), or
+    None."""
+    floats = [n for n, (top, _) in page.blocks.items()
+              if _is_float(order[n]) and top <= page.top + 1]
+    return min(floats) if floats else None
+
+
+def _following_floats(element) -> list:
+    """The floats right after element (before any other block)."""
+    out = []
+    for block in _following(element):
+        if not _is_float(block):
+            break
+        out.append(block)
+    return out
 
 
 def _is_float(element) -> bool:
