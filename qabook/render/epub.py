@@ -25,6 +25,7 @@ from qabook.cache import Cache, key
 from qabook.words import words
 from qabook.render import RenderContext, RenderError, epub_safety
 from qabook.render.cover import cover_png
+from qabook.render.html import format_citations
 from qabook.render.epub_ast import SPLIT_LEVEL, book_cites, book_document
 from qabook.render.epub_finish import finish
 from qabook.render.epub_package import Package, h, has_content, ids, parse, serialise
@@ -263,31 +264,16 @@ def _broken(message: str) -> RenderError:
 def _cite(meta: dict[str, Any], cites: dict[str, Any], files: list[list[Any]],
           cache: Cache) -> list[list[Any]]:
     """The files (runs of the document's blocks) with their citations formatted and the
-    reference list put in, by citeproc.
-
-    citeproc runs on a small document holding each distinct citation of the book once, in
-    order (epub_ast.book_cites), and the reference list, whose result is cached: an edit that
-    changes no citation does not run it again.
-    """
-    probe = {"pandoc-api-version": pandoc.API_VERSION, "meta": meta,
-             "blocks": [ast.Para([cite]) for cite in cites.values()]
-             + [ast.Div(ast.attr("refs"), [])]}
-    ident = key("citeproc", json.dumps(probe, sort_keys=True))
-    done = cache.get("citeproc", ident)
-    if done is None:
-        (result,) = pandoc.run_batch([{"write": probe, "format": "json", "citeproc": True}])
-        if "error" in result:
-            raise pandoc.PandocError(result["error"])
-        blocks = json.loads(result["text"])["blocks"]
-        done = ([block["c"][0] for block in blocks[:-1]], blocks[-1])
-        cache.put("citeproc", ident, done)
-    formatted = dict(zip(cites, done[0]))
+    reference list put in, by citeproc on each distinct citation of the book once, in order
+    (epub_ast.book_cites; html.format_citations: cached, so an edit that changes no citation
+    does not run it again)."""
+    ((formatted, refs),) = format_citations([(meta, cites)], cache)
 
     def visit(node: dict) -> Any:
         if node["t"] == "Cite":
             return formatted[json.dumps(node, sort_keys=True)]
         if node["t"] == "Div" and node["c"][0][0] == "refs":
-            return done[1]
+            return refs
         return None
 
     return [ast.walk(blocks, visit) for blocks in files]

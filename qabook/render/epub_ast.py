@@ -7,13 +7,13 @@ Appendix B (list of questions), each split by chapter, and the references.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Collection
 
 from qabook import ast, pandoc
 from qabook.model.attributes import plain_clozes
 from qabook.model.nodes import Chapter, Exercise, Matter, Question
 from qabook.render import pages
+from qabook.render.html import distinct_cites
 from qabook.resolve import ResolvedBook
 from qabook.words import Words, words
 
@@ -58,12 +58,7 @@ def book_cites(resolved: ResolvedBook) -> dict[str, dict]:
         pieces += [e.prompt for e in question.exercises]
     pieces += [m.blocks for m in book.back]
     pieces += [e.solution for q in book.questions for e in q.exercises]
-    cites: dict[str, dict] = {}
-    for piece in pieces:
-        for node in ast.iter_nodes(list(piece)):
-            if node["t"] == "Cite":
-                cites.setdefault(json.dumps(node, sort_keys=True), node)
-    return cites
+    return distinct_cites(pieces)
 
 
 SPLIT_LEVEL = 2  # pandoc starts a new EPUB file at each heading of level 1 or 2

@@ -36,16 +36,16 @@ def write(documents: list[HtmlDocument], bibliography: Bibliography | None, lang
           cache: Cache = NO_CACHE) -> list[dict[str, str]]:
     """HTML of each part of each document, plus its bibliography under "refs" (maybe empty).
 
-    Each document's citations are formatted by citeproc on a small probe: the document's
-    distinct citations in order, with the entries they cite (cached by its content, so an
-    edit that changes no citation of a document does not run citeproc again); the formatted
-    citations and bibliography are put into the document, which pandoc then writes without
-    citeproc. A document written before with the same content comes from the cache; only
-    the others go to pandoc, in one batch.
+    Each document's citations are formatted by citeproc on a small probe of its distinct
+    citations, with the entries they cite (format_citations: cached by them, so an edit that
+    changes no citation of a document does not run citeproc again); the formatted citations
+    and bibliography are put into the document, which pandoc then writes without citeproc.
+    A document written before with the same content comes from the cache; only the others go
+    to pandoc, in one batch.
     """
     index = reference_index(bibliography)
     cited = [_cited(doc, index, lang, link_citations) for doc in documents]
-    formatted = _format(cited, cache)
+    formatted = format_citations(cited, cache)
     jobs = [_job(doc, lang, math, formats) for doc, formats in zip(documents, formatted)]
     keys = [key("html", json.dumps(job, sort_keys=True)) for job in jobs]
     out: list[Any] = [cache.get("html", k) for k in keys]
@@ -63,14 +63,10 @@ def write(documents: list[HtmlDocument], bibliography: Bibliography | None, lang
 
 
 def _cited(doc: HtmlDocument, index: dict[str, Any], lang: str,
-           link_citations: bool) -> dict | None:
-    """The citeproc probe of a document: each distinct citation once, in order, in a
-    paragraph of its own, with the entries they cite; None when it cites nothing."""
-    cites: dict[str, Any] = {}
-    for part in doc.parts.values():
-        for node in ast.iter_nodes(part):
-            if node["t"] == "Cite":
-                cites.setdefault(json.dumps(node, sort_keys=True), node)
+           link_citations: bool) -> tuple[dict, dict[str, dict]] | None:
+    """What citeproc formats for a document (see format_citations): the metadata with the
+    entries its citations cite, and its distinct citations; None when it cites nothing."""
+    cites = distinct_cites(doc.parts.values())
     if not cites:
         return None
     keys = sorted({c["citationId"] for node in cites.values() for c in node["c"][0]})
@@ -79,33 +75,45 @@ def _cited(doc: HtmlDocument, index: dict[str, Any], lang: str,
         "link-citations": {"t": "MetaBool", "c": link_citations},
         "references": {"t": "MetaList", "c": [index[k] for k in keys if k in index]},
     }
-    return {"pandoc-api-version": pandoc.API_VERSION, "meta": meta,
-            "blocks": [ast.Para([cite]) for cite in cites.values()]}
+    return meta, cites
 
 
-def _format(probes: list[dict | None], cache: Cache) -> list[tuple[dict, Any] | None]:
-    """For each probe: its citations as citeproc formats them (by their JSON) and the
-    bibliography it adds (a Div), or None; citeproc runs once, in one batch, on the probes
-    not in the cache."""
-    keys = [key("html-cites", json.dumps(p, sort_keys=True)) if p else "" for p in probes]
+def distinct_cites(pieces: Iterable[Any]) -> dict[str, dict]:
+    """Every distinct citation in the pieces of content (by its JSON), in the order they
+    first show each."""
+    cites: dict[str, dict] = {}
+    for piece in pieces:
+        for node in ast.iter_nodes(list(piece)):
+            if node["t"] == "Cite":
+                cites.setdefault(json.dumps(node, sort_keys=True), node)
+    return cites
+
+
+def format_citations(probes: list[tuple[dict, dict[str, dict]] | None],
+                     cache: Cache = NO_CACHE) -> list[tuple[dict, list] | None]:
+    """citeproc's work, cached by the citations alone: for each probe (metadata and distinct
+    citations, as distinct_cites gives them) the citations as citeproc formats them (by
+    their JSON) and the reference list it makes (a Div with the id "refs", in a list), or
+    None for None. citeproc runs once, in one batch, on a small document of each probe not
+    in the cache: each citation in a paragraph of its own, then the empty reference list.
+    The HTML writer (each document's probe) and the EPUB (the whole book's) both use it."""
+    documents = [None if p is None else {
+        "pandoc-api-version": pandoc.API_VERSION, "meta": p[0],
+        "blocks": [ast.Para([cite]) for cite in p[1].values()] + [ast.Div(ast.attr("refs"), [])]}
+        for p in probes]
+    keys = [key("citeproc", json.dumps(d, sort_keys=True)) if d else "" for d in documents]
     done: list[Any] = [cache.get("citeproc", k) if k else None for k in keys]
-    todo = [i for i, p in enumerate(probes) if p is not None and done[i] is None]
-    jobs = [{"write": probes[i], "format": "json", "citeproc": True} for i in todo]
+    todo = [i for i, d in enumerate(documents) if d is not None and done[i] is None]
+    jobs = [{"write": documents[i], "format": "json", "citeproc": True} for i in todo]
     for i, result in zip(todo, pandoc.run_batch(jobs) if jobs else ()):
         if "error" in result:
             raise pandoc.PandocError(result["error"])
         blocks = json.loads(result["text"])["blocks"]
-        count = len(probes[i]["blocks"])
+        count = len(probes[i][1])
         done[i] = ([block["c"][0] for block in blocks[:count]], blocks[count:])
         cache.put("citeproc", keys[i], done[i])
-    out: list[tuple[dict, Any] | None] = []
-    for probe, result in zip(probes, done):
-        if probe is None:
-            out.append(None)
-            continue
-        originals = [json.dumps(block["c"][0], sort_keys=True) for block in probe["blocks"]]
-        out.append((dict(zip(originals, result[0])), result[1]))
-    return out
+    return [None if p is None else (dict(zip(p[1], result[0])), result[1])
+            for p, result in zip(probes, done)]
 
 
 def _job(doc: HtmlDocument, lang: str, math: str, formats: tuple[dict, Any] | None) -> dict:
