@@ -112,14 +112,16 @@ def problems(entries: list[tuple[str, bytes]],
     ident = key("svg-safe", "epub")
     known = cache.get("svg-safe", ident) or frozenset()
     _SAFE.update(known)
-    found = []
+    found, digests = [], set()
     for name, data in entries:
+        digest = hashlib.sha256(data).digest() if name.endswith(".svg") else None
+        if digest is not None:
+            digests.add(digest)
         if name.endswith((".xhtml", ".svg")):
-            unsafe = check_file(name, data, names)
+            unsafe = check_file(name, data, names, digest)
             if unsafe is not None:
                 found.append(_diagnostic(unsafe, locate))
-    seen = frozenset(hashlib.sha256(data).digest() for name, data in entries
-                     if name.endswith(".svg")) & _SAFE
+    seen = frozenset(digests & _SAFE)
     if seen != known:
         cache.put("svg-safe", ident, seen)
     return found
@@ -143,10 +145,12 @@ def _svg_verdict(digest: bytes, data: bytes) -> tuple[str, str] | None:
     return problem
 
 
-def check_file(name: str, data: bytes, names: set[str]) -> Unsafe | None:
-    """The first thing in one XHTML or SVG file that is not on the lists, or None."""
+def check_file(name: str, data: bytes, names: set[str],
+               digest: bytes | None = None) -> Unsafe | None:
+    """The first thing in one XHTML or SVG file that is not on the lists, or None (digest:
+    an SVG file's SHA-256, when the caller has it)."""
     if name.endswith(".svg"):
-        problem = _svg_verdict(hashlib.sha256(data).digest(), data)
+        problem = _svg_verdict(digest or hashlib.sha256(data).digest(), data)
         return None if problem is None else Unsafe(name, 0, problem[1], "", figure=True)
     reader = _Reader(name, names)
     parser = xmlcss.parser(reader.declared, doctype="html")
