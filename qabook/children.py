@@ -74,9 +74,9 @@ def limited(seconds: float):
         raise OverLimit(f"{seconds:g} s of CPU time")
 
     previous = signal.signal(signal.SIGPROF, expire)
-    # and again every tenth of a second after: an engine that swallows one exception
-    # (WeasyPrint catches everything around drawing an image) is interrupted again soon
-    signal.setitimer(signal.ITIMER_PROF, seconds, 0.1)
+    # and again every second after: an engine that swallows one exception (WeasyPrint
+    # catches everything around drawing an image) is interrupted again
+    signal.setitimer(signal.ITIMER_PROF, seconds, 1.0)
     try:
         yield
     except MemoryError:
