@@ -55,7 +55,8 @@ def test_a_damaged_cache_is_a_miss(tmp_path: Path) -> None:
     assert (code, err) == (0, "") and "no problems" in out
 
 
-def test_incremental_builds_give_the_bytes_of_clean_builds(real_epub, real_pdf, tmp_path) -> None:
+def test_incremental_builds_give_the_bytes_of_clean_builds(real_epub, real_pdf, real_apkg,
+                                                           tmp_path) -> None:
     """Build, edit an answer, rebuild, undo the edit, rebuild, all with one cache: after the
     edit and after the undo, every artifact is byte for byte what a clean build of the same
     source gives."""
@@ -64,9 +65,11 @@ def test_incremental_builds_give_the_bytes_of_clean_builds(real_epub, real_pdf, 
     book = tmp_path / "book"
     shutil.copytree(SOURCE, book)
     out, cache = tmp_path / "out", tmp_path / "cache"
-    # the session's EPUB and PDF build left its cache: this build starts from a copy of it,
-    # as an author's does (a cold build of all three is test_hardening's and the bench's)
+    # the session's builds (EPUB and PDF, deck) left their caches: this build starts from a
+    # copy of both, as an author's does (a cold build of all three is test_hardening's and
+    # the bench's)
     shutil.copytree(real_epub.parent / ".cache", cache)
+    shutil.copytree(real_apkg.parent / ".cache", cache, dirs_exist_ok=True)
     build = ["build", "--source", str(book), "--out", str(out), "--cache", str(cache)]
     assert run(*build)[0] == 0
     victim = sorted(book.glob("chapters/*/*.md"))[14]

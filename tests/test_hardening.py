@@ -268,6 +268,10 @@ def test_titles_are_escaped_in_every_format(tiny: Path, tmp_path: Path) -> None:
 
 def test_builds_are_byte_identical_across_processes_folders_time_zones_and_locales(
         real_epub, real_pdf, real_apkg, tmp_path: Path) -> None:
+    """A second cold build of the real book, in another process, folder, time zone, locale
+    and hash seed, gives the session's bytes for all three formats (the suite's one test
+    that two builds of the real book agree; that the EPUB built alone is the EPUB built with
+    the PDF is test_pages')."""
     book = tmp_path / "elsewhere" / "book"
     shutil.copytree(SOURCE, book)
     out = tmp_path / "out"
