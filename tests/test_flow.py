@@ -32,6 +32,26 @@ def test_a_figure_that_does_not_fit_floats_while_the_text_after_it_fills_the_pag
     assert [h for h in result["holes"] if h["section"].startswith("Q4 ")] == []
 
 
+def test_a_figure_after_all_its_text_is_raised_into_the_page_it_would_leave_a_hole_on(
+        tmp_path) -> None:
+    """Only the quiz follows the figure, and its first exercise would not fill the hole: the
+    figure goes up into its page, under a paragraph before it, and the text after that
+    paragraph flows on below it."""
+    book = assemble(BOOKS / "flow-raise", tmp_path)
+    code, _, err = run("build", "--source", str(book), "--out", str(tmp_path / "out"),
+                       "-f", "pdf")
+    assert code == 0, err
+    pdf = next((tmp_path / "out").glob("*.pdf"))
+    figure = _page_of(pdf, "too tall for what is left")
+    # in the source the figure stands after Last2, the end of the answer, before the quiz;
+    # without the cure it heads the page of Last2 and the quiz, after a page 28% empty
+    assert _page_of(pdf, "Para50") == figure
+    assert _page_of(pdf, "Last0") == _page_of(pdf, "Long0") == figure + 1
+    result = print_audit.audit(pdf)
+    assert [h for h in result["holes"] if h["section"].startswith("Q4 ")] == []
+    assert result["runts"] == []
+
+
 def test_the_real_book_on_a4_has_no_runts_no_stranded_captions_and_few_small_holes(
         real_pdf) -> None:
     result = print_audit.audit(real_pdf)

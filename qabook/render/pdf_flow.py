@@ -17,8 +17,10 @@ hands each layout to a `Flow`, and lays out again while the flow changes the chu
 2. **Stacks.** A float moved on past all the text its page could hold still leaves that page
    more than LIMIT empty (nothing but the quiz followed it): when that page already shows a
    float, the moved float is put right under it, the text that followed them after both
-   (LaTeX stacks floats at a page's top the same way). Kept only if it leaves fewer such
-   pages.
+   (LaTeX stacks floats at a page's top the same way); when it shows none, the float is
+   raised into it, after the last paragraph (of its answer or quiz, not a heading) under
+   which it fits, and the text after that paragraph flows on below it (LaTeX sets a float
+   on the page that calls it the same way). Kept only if it leaves fewer such pages.
 3. **Runts.** A chunk whose last page holds RUNT_LINES lines or fewer, less than RUNT_FILL of
    its text block, or only one quiz box: the chunk is set a little tighter (`flow-tight-1`,
    then `flow-tight-2`: less space between blocks, then a slightly smaller leading; see
@@ -306,9 +308,12 @@ class Flow:
 
     def _stack(self, pages: list[_Page]) -> tuple | None:
         """The move that may close the first hole a float left (more than LIMIT of a page
-        before the last empty, the next page headed by a float that did not fit there), when
-        that page shows a float of its own: the float put right under that one, the text
-        that followed it after them both (as LaTeX stacks floats). None when there is none."""
+        before the last empty, the next page headed by a float that did not fit there): when
+        that page shows a float of its own, the float put right under that one, the text
+        that followed it after them both (as LaTeX stacks floats); when it shows none, the
+        float raised into it, after the last of its blocks under which it fits, the text
+        that followed that block after it (as LaTeX sets a float at the top of the page
+        that calls it, or here). None when there is none."""
         for i in range(len(pages) - 1):
             page, after = pages[i], pages[i + 1]
             if page.end is None or page.hole <= LIMIT:
@@ -316,15 +321,36 @@ class Flow:
             floats = [n for n in page.blocks if _is_float(self._order[n]) and
                       not (i > 0 and n in pages[i - 1].blocks)]
             first, below = min(floats, default=None), _heading_float(after, self._order)
-            if first is None or below is None or below <= first:
+            if below is None or (first is not None and below <= first):
                 continue
             group = [self._order[below], *_following_floats(self._order[below])]
             if any(self._ordinal(self._order.index(el)) in self._stuck for el in group):
                 return None
-            top = [self._order[first], *_following_floats(self._order[first])]
-            return ("move", tuple(self._order.index(el) for el in group),
-                    self._order.index(top[-1]))
+            if first is None:
+                under = self._raised(page, after, group)
+                if under is None:
+                    continue
+            else:
+                under = self._order.index(
+                    [self._order[first], *_following_floats(self._order[first])][-1])
+            return ("move", tuple(self._order.index(el) for el in group), under)
         return None
+
+    def _raised(self, page: _Page, after: _Page, group: list) -> int | None:
+        """The last block of page (one that ends there, before the floats of group in the
+        same answer or quiz, not a heading) under which they all fit, or None."""
+        height = sum(_height(self._order.index(el), [after]) for el in group)
+        first = self._order.index(group[0])
+        home = group[0].getparent()  # (the answer, the quiz, or a section of the answer)
+        while home.tag == "section" and "quiz" not in (home.get("class") or "").split() and \
+                home.getparent().getparent().tag != "body":
+            home = home.getparent()
+        ahead = {id(block) for block in _preceding(group[0]) if home in block.iterancestors()}
+        fitting = [n for n, (_, bottom) in page.blocks.items()
+                   if n < first and n not in after.blocks and id(self._order[n]) in ahead
+                   and self._order[n].tag not in HEADINGS and not _holds_float(self._order[n])
+                   and bottom + height <= page.bottom - 1]
+        return max(fitting, default=None)
 
     # -- runts -------------------------------------------------------------------------
 
@@ -413,6 +439,20 @@ def _following(element):
         element = element.getparent()
         if element is None or element.tag == "body" or element.getparent().tag == "body":
             return
+
+
+def _preceding(element) -> list:
+    """The blocks before element within its chunk's part, in reading order (those after
+    which _following would reach it)."""
+    part = element
+    while part.getparent() is not None and part.getparent().tag != "body":
+        part = part.getparent()
+    out = []
+    for block in _blocks(part) if part is not element else ():
+        if block is element:
+            break
+        out.append(block)
+    return out
 
 
 def _blocks(element):
