@@ -139,12 +139,18 @@ def real_pdf(real_epub_and_pdf) -> Path:
 
 
 @pytest.fixture(scope="session")
-def checked_book():
-    """The real book as `check` models it (no build)."""
+def checked_real():
+    """The real book as `check` resolves it (no build), checked once per test session."""
     diags = Diagnostics()
     resolved = pipeline.check(SOURCE, diags)
     assert not diags.errors
-    return resolved.book
+    return resolved
+
+
+@pytest.fixture(scope="session")
+def checked_book(checked_real):
+    """The real book as `check` models it (no build)."""
+    return checked_real.book
 
 
 @pytest.fixture(scope="session")

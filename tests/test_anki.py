@@ -9,8 +9,6 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
 from conftest import SOURCE
-from qabook import pipeline
-from qabook.diagnostics import Diagnostics
 from qabook.render.anki import EXERCISE_FIELDS, QUESTION_FIELDS, _id
 
 LEFTOVERS = ("{{", "@Q", "[^", ":::", "$$", "there is no field called")
@@ -27,11 +25,8 @@ def book(real_apkg_source) -> Path:
 
 
 @pytest.fixture(scope="module")
-def resolved(book):
-    diags = Diagnostics()
-    result = pipeline.check(book, diags)
-    assert not diags.errors
-    return result
+def resolved(checked_real):
+    return checked_real
 
 
 @pytest.fixture(scope="module")

