@@ -109,8 +109,17 @@ def build_real(out: Path, fmt: str, *args: str, source: Path = SOURCE) -> Path:
     return next(out.glob(f"*.{fmt}"))
 
 
-def build_pdf(out: Path, *args: str) -> Path:
-    """The real book's PDF (or a handout of it, by the options in args)."""
+#: what `check` keeps in the cache (formulas drawn, files modelled): a build whose cache
+#: starts with the session's pays only for its own format
+CHECKED = ("bibliography", "math", "math-words", "model", "tex")
+
+
+def build_pdf(out: Path, *args: str, checked: Path | None = None) -> Path:
+    """The real book's PDF (or a handout of it, by the options in args); checked: a cache
+    folder whose check entries the build's cache starts with (the session's build's)."""
+    for kind in CHECKED if checked else ():
+        if (checked / kind).is_dir():
+            shutil.copytree(checked / kind, out / ".cache" / kind)
     return build_real(out, "pdf", *args)
 
 

@@ -45,6 +45,12 @@ def book(checked_book):
     return checked_book
 
 
+@pytest.fixture(scope="module")
+def checked(real_pdf) -> Path:
+    """The session's build's cache: a handout's build starts with its check's entries."""
+    return real_pdf.parent / ".cache"
+
+
 def printed(dests: dict[str, int], physical: int) -> int:
     """The page number printed on a main-matter page."""
     return physical - dests["chapter-1"] + 1
@@ -176,8 +182,8 @@ def test_document_metadata(reader, book) -> None:
     assert reader.trailer["/Root"]["/Lang"] == config.language
 
 
-def test_chapter_handout_holds_exactly_that_chapter(tmp_path, book) -> None:
-    pdf = build_pdf(tmp_path, "--chapter", "3")
+def test_chapter_handout_holds_exactly_that_chapter(tmp_path, book, checked) -> None:
+    pdf = build_pdf(tmp_path, "--chapter", "3", checked=checked)
     assert pdf.name.endswith("-ch3.pdf")
     reader = PdfReader(pdf)
     text = " ".join(" ".join(poppler_text(pdf)).split())
@@ -191,8 +197,9 @@ def test_chapter_handout_holds_exactly_that_chapter(tmp_path, book) -> None:
     assert [t for t, _, _ in outline(reader)][0].startswith("Chapter 3")
 
 
-def test_worksheet_has_no_solutions(tmp_path, book) -> None:
-    pdf = build_pdf(tmp_path, "--question", "17", "--question", "18", "--no-solutions")
+def test_worksheet_has_no_solutions(tmp_path, book, checked) -> None:
+    pdf = build_pdf(tmp_path, "--question", "17", "--question", "18", "--no-solutions",
+                    checked=checked)
     assert pdf.name.endswith("-q17-q18-worksheet.pdf")
     reader = PdfReader(pdf)
     text = " ".join(" ".join(poppler_text(pdf)).split())
@@ -203,7 +210,7 @@ def test_worksheet_has_no_solutions(tmp_path, book) -> None:
 
 
 @pytest.mark.parametrize("paper, size", [("letter", (612, 792)), ("6x9in", (432, 648))])
-def test_paper_sizes(tmp_path, paper, size) -> None:
-    pdf = build_pdf(tmp_path, "--question", "17", "--paper", paper)
+def test_paper_sizes(tmp_path, paper, size, checked) -> None:
+    pdf = build_pdf(tmp_path, "--question", "17", "--paper", paper, checked=checked)
     box = PdfReader(pdf).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == size
