@@ -340,14 +340,14 @@ class Flow:
         """The last block of page (one that ends there, before the floats of group in the
         same answer or quiz, not a heading) under which they all fit, or None."""
         height = sum(_height(self._order.index(el), [after]) for el in group)
-        first = self._order.index(group[0])
         home = group[0].getparent()  # (the answer, the quiz, or a section of the answer)
         while home.tag == "section" and "quiz" not in (home.get("class") or "").split() and \
                 home.getparent().getparent().tag != "body":
             home = home.getparent()
+        # the blocks before the floats in reading order (so in document order too)
         ahead = {id(block) for block in _preceding(group[0]) if home in block.iterancestors()}
         fitting = [n for n, (_, bottom) in page.blocks.items()
-                   if n < first and n not in after.blocks and id(self._order[n]) in ahead
+                   if n not in after.blocks and id(self._order[n]) in ahead
                    and self._order[n].tag not in HEADINGS and not _holds_float(self._order[n])
                    and bottom + height <= page.bottom - 1]
         return max(fitting, default=None)
