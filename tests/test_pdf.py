@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
 from pypdf import PdfReader
 
-from conftest import build_pdf
+from conftest import build_pdf, page_texts
 
 MM = 72 / 25.4
 SHIPPED = ("Source-Serif-4", "Source-Sans-3", "Source-Code-Pro")
@@ -28,16 +27,9 @@ def dests(reader) -> dict[str, int]:
             for name, d in reader.named_destinations.items()}
 
 
-def poppler_text(pdf: Path) -> list[str]:
-    """poppler's text of each page (pypdf takes 15 s over the book, poppler 2 s)."""
-    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
-                         check=True).stdout.decode()
-    return out.split("\f")[:-1]
-
-
 @pytest.fixture(scope="module")
 def texts(real_pdf) -> list[str]:
-    return poppler_text(real_pdf)
+    return page_texts(real_pdf)
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +178,7 @@ def test_chapter_handout_holds_exactly_that_chapter(tmp_path, book, checked) -> 
     pdf = build_pdf(tmp_path, "--chapter", "3", checked=checked)
     assert pdf.name.endswith("-ch3.pdf")
     reader = PdfReader(pdf)
-    text = " ".join(" ".join(poppler_text(pdf)).split())
+    text = " ".join(" ".join(page_texts(pdf)).split())
     names = set(reader.named_destinations)
     for q in book.questions:
         inside = q.chapter == 3
@@ -202,7 +194,7 @@ def test_worksheet_has_no_solutions(tmp_path, book, checked) -> None:
                     checked=checked)
     assert pdf.name.endswith("-q17-q18-worksheet.pdf")
     reader = PdfReader(pdf)
-    text = " ".join(" ".join(poppler_text(pdf)).split())
+    text = " ".join(" ".join(page_texts(pdf)).split())
     names = set(reader.named_destinations)
     assert {"q17", "q18"} <= names and "q19" not in names
     assert not any(name.startswith("sol-") for name in names)

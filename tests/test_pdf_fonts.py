@@ -19,6 +19,7 @@ import pikepdf
 from fontTools.pens.recordingPen import RecordingPen
 from fontTools.ttLib import TTFont
 
+from conftest import page_texts
 from qabook.cache import Cache
 from qabook.render.pdf_fonts import share_fonts
 from qabook.resources import FONTS, TEMPLATES
@@ -39,13 +40,6 @@ def _fonts(pdf: pikepdf.Pdf):
 def _program(font) -> pikepdf.Object:
     descriptor = font.DescendantFonts[0].FontDescriptor
     return descriptor.get("/FontFile3") or descriptor.get("/FontFile2")
-
-
-def _text(pdf: Path, *options: str) -> list[str]:
-    """poppler's text of every page."""
-    out = subprocess.run(["pdftotext", *options, str(pdf), "-"], capture_output=True,
-                         check=True).stdout.decode()
-    return out.split("\f")[:-1]
 
 
 def test_each_face_has_one_font_program(real_pdf):
@@ -167,8 +161,8 @@ def test_each_page_reads_as_its_chunk_alone(real_pdf, tmp_path):
         for source in sources:
             together.pages.extend(source.pages)
     together.save(tmp_path / "chunks.pdf")
-    chunk_pages = set(_text(tmp_path / "chunks.pdf"))
-    pages = _text(real_pdf)
+    chunk_pages = set(page_texts(tmp_path / "chunks.pdf"))
+    pages = page_texts(real_pdf)
     assert len(chunk_pages) > 100
     missing = [number for number, text in enumerate(pages, 1)
                if text.strip() and text not in chunk_pages]
@@ -178,7 +172,7 @@ def test_each_page_reads_as_its_chunk_alone(real_pdf, tmp_path):
 def test_hyphens_are_hyphen_minus(real_pdf):
     """A hyphenated word ends its line in U+002D, as every hyphen of the source: no U+2010
     in the text layer (search finds "one-hot" wherever it is)."""
-    raw = "".join(_text(real_pdf, "-raw"))
+    raw = "".join(page_texts(real_pdf, "-raw"))
     assert "\u2010" not in raw
     lines = raw.splitlines()
     broken = [(a, b) for a, b in itertools.pairwise(lines) if a.endswith("-") and b[:1].islower()]
@@ -215,7 +209,7 @@ def test_sharing_keeps_text_and_pixels_and_bytes(real_pdf, tmp_path):
     (tmp_path / "plain.pdf").write_bytes(plain)
     (tmp_path / "shared.pdf").write_bytes(shared)
     assert len(shared) < len(plain)
-    assert _text(tmp_path / "plain.pdf") == _text(tmp_path / "shared.pdf")
+    assert page_texts(tmp_path / "plain.pdf") == page_texts(tmp_path / "shared.pdf")
     for name in ("plain", "shared"):
         subprocess.run(["pdftoppm", "-r", "60", "-gray", str(tmp_path / f"{name}.pdf"),
                         str(tmp_path / name)], check=True)
