@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from qabook import pipeline, resources
-from qabook.cache import Cache
+from qabook.cache import Cache, key
 from qabook.diagnostics import NOWHERE, Diagnostic, Diagnostics, visible
 from qabook.render import RenderContext, RenderError
 from qabook.report import diagnostic_lines
@@ -502,8 +502,6 @@ class Previewer:
         folder named by their digest, served as never changing; its text file is replaced in
         that folder and named with a new query, so that after an edit a tab loads the text
         file alone."""
-        from hashlib import sha256
-
         with self.lock:
             self.generation += 1
             generation = self.generation
@@ -514,11 +512,7 @@ class Previewer:
             # only when a figure or the stylesheet does
             rest = sorted((name, data) for name, data in files.items()
                           if name.startswith(LOADED) and name != path)
-            digest = sha256()
-            for name, data in rest:
-                digest.update(f"{len(name)}:{name}:{len(data)}:".encode())
-                digest.update(data)
-            name = f"e/{digest.hexdigest()[:24]}/q{number}"
+            name = f"e/{key('epub-page', rest)[:24]}/q{number}"
             folder = self.files / name
             if not folder.is_dir():  # made whole, then named
                 (self.files / "e").mkdir(mode=0o700, exist_ok=True)
