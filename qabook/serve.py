@@ -159,13 +159,22 @@ class Printer:
         child.close()
         self.lock = threading.Lock()
 
-    def pages(self, ctx: RenderContext, anchor: str) -> Printed:
-        """Its pages (RenderError for what the book's print cannot show)."""
+    @staticmethod
+    def parcel(ctx: RenderContext) -> bytes:
+        """The context as `pages` sends it. It is made in the previewer's thread before the
+        cards and EPUB threads start: they fill the context's memos (cached properties)
+        as they go, and a dictionary that grows while it is pickled stops the pickle."""
         import pickle
 
+        return pickle.dumps(ctx, pickle.HIGHEST_PROTOCOL)
+
+    def pages(self, parcel: bytes, anchor: str) -> Printed:
+        """The pages of the question at `anchor`, in the context `parcel` carries
+        (RenderError for what the book's print cannot show)."""
         with self.lock:
             try:
-                self.pipe.send_bytes(pickle.dumps((ctx, anchor), pickle.HIGHEST_PROTOCOL))
+                self.pipe.send_bytes(parcel)
+                self.pipe.send(anchor)
                 kind, value = self.pipe.recv()
             except (EOFError, OSError):
                 raise RuntimeError("the print preview's process died") from None
@@ -204,7 +213,8 @@ def _printing(pipe, server_end, root: Path, parent: int) -> None:
     try:
         while True:
             try:
-                ctx, anchor = pickle.loads(pipe.recv_bytes())
+                ctx = pickle.loads(pipe.recv_bytes())
+                anchor = pipe.recv()
             except (EOFError, OSError):
                 return
             try:
@@ -362,17 +372,20 @@ class Previewer:
             self.wake.clear()
             if self.stopping:
                 return
-            try:
-                self._once()
-            except Exception as exc:  # noqa: BLE001 - shown to the author, the server goes on
-                if os.environ.get("QABOOK_DEBUG"):
-                    raise
-                self.failed = [Diagnostic(
-                    NOWHERE, "error", "serve.internal",
-                    f"internal error: {type(exc).__name__}: {exc}",
-                    "this is a bug in qabook; rerun with QABOOK_DEBUG=1 for details")]
-                self.busy = ""
-                self._announce()
+            self._guarded(self._once)
+
+    def _guarded(self, work, *args) -> None:
+        """`work(*args)`; what it raises is shown to the author as an internal error (the
+        server goes on) instead of a traceback on the terminal."""
+        try:
+            work(*args)
+        except Exception as exc:  # noqa: BLE001 - shown to the author, the server goes on
+            if os.environ.get("QABOOK_DEBUG"):
+                raise
+            self._failed([Diagnostic(
+                NOWHERE, "error", "serve.internal",
+                f"internal error: {type(exc).__name__}: {exc}",
+                "this is a bug in qabook; rerun with QABOOK_DEBUG=1 for details")])
 
     def _once(self) -> None:
         with self.lock:
@@ -392,10 +405,12 @@ class Previewer:
         printing = [n for n in targets if self.views.get(n, View()).printed != self.checks]
         # the first question's pages are laid out (in a layout worker) while this thread
         # makes the cards and EPUB pages: the print no longer waits for them
+        parcel = self.printer.parcel(ctx) if printing else b""  # before any thread starts
         beside = None
         if printing and todo:
-            beside = threading.Thread(target=self._render_print, args=(ctx, printing.pop(0)),
-                                      name="qabook-preview-print", daemon=True)
+            beside = threading.Thread(target=self._guarded, name="qabook-preview-print",
+                                      args=(self._render_print, ctx, parcel, printing.pop(0)),
+                                      daemon=True)
             beside.start()
         if todo:
             self._render_fast(ctx, todo)
@@ -405,7 +420,7 @@ class Previewer:
             if self.changed or self.stopping:  # a newer save: start over
                 self.wake.set()
                 return
-            self._render_print(ctx, number)
+            self._render_print(ctx, parcel, number)
 
     def _check(self, changed: set[Path]) -> None:
         self.busy = "checking"
@@ -544,12 +559,12 @@ class Previewer:
             _write(self.files / "c", {f"{folder}/{file}": data})
         return f"/files/c/{folder}/{file}"
 
-    def _render_print(self, ctx: RenderContext, number: int) -> None:
+    def _render_print(self, ctx: RenderContext, parcel: bytes, number: int) -> None:
         question = next(q for q in ctx.book.questions if q.number == number)
         began = time.monotonic()
         self.busy = "print"
         try:
-            made = self.printer.pages(ctx, question.anchor)
+            made = self.printer.pages(parcel, question.anchor)
         except RenderError as exc:
             self._failed(exc.diagnostics)
             return

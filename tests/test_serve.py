@@ -312,3 +312,44 @@ def test_sigterm_stops_it_as_ctrl_c_does(book: Path) -> None:
     time.sleep(1)
     assert not [pid for pid in below if Path(f"/proc/{pid}").exists() and
                 "qabook" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+
+
+def test_the_print_preview_is_sent_whole_while_the_other_threads_fill_the_context(
+        book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cards and EPUB threads fill the render context's memos (cached properties) while
+    the first question's pages are being laid out in the print process: what goes to that
+    process must not be read from the context meanwhile (a dictionary that grows while it is
+    pickled stops the pickle, and the print thread died with a traceback)."""
+    from qabook import serve
+    from qabook.render import preview
+
+    def filling(real):
+        def renderer(ctx, *args):
+            began, step = time.monotonic(), 0
+            while time.monotonic() < began + 0.5:  # memo after memo, as a renderer fills
+                ctx.__dict__[f"{real.__name__}-{step}"] = step  # (and then clears) its own
+                step += 1
+            for made in range(step):
+                del ctx.__dict__[f"{real.__name__}-{made}"]
+            return real(ctx, *args)
+        return renderer
+
+    monkeypatch.setattr(preview, "cards", filling(preview.cards))
+    monkeypatch.setattr(preview, "epub_pages", filling(preview.epub_pages))
+    printer = serve.Printer(book.resolve())
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # the threads take turns often, as on a busy machine
+    try:
+        previewer = serve.Previewer(book, tmp_path / "cache", tmp_path / "files", printer)
+        previewer.mathml = preview.MathCache()
+        for _ in range(3):
+            previewer.checks += 1  # every view stale: cards, EPUB page and print again
+            previewer.want(1)
+            previewer._once()
+            assert [d.message for d in previewer.failed if d.severity == "error"] == []
+            view = previewer.views[1]
+            assert view.printed == view.book == previewer.checks
+            assert view.pages and view.cards and view.epub
+    finally:
+        sys.setswitchinterval(switching)
+        printer.stop()
