@@ -266,26 +266,6 @@ def test_titles_are_escaped_in_every_format(tiny: Path, tmp_path: Path) -> None:
     assert "A <script>alert(1)</script> title" in text
 
 
-def test_builds_are_byte_identical_across_processes_folders_time_zones_and_locales(
-        real_epub, real_pdf, real_apkg, tmp_path: Path) -> None:
-    """A second cold build of the real book, in another process, folder, time zone, locale
-    and hash seed, gives the session's bytes for all three formats (the suite's one test
-    that two builds of the real book agree; that the EPUB built alone is the EPUB built with
-    the PDF is test_pages')."""
-    book = tmp_path / "elsewhere" / "book"
-    shutil.copytree(SOURCE, book)
-    out = tmp_path / "out"
-    env = {**os.environ, "TZ": "Pacific/Chatham", "LANG": "de_DE.UTF-8", "LC_ALL": "de_DE.UTF-8",
-           "PYTHONHASHSEED": "12345"}
-    proc = subprocess.run([sys.executable, "-m", "qabook", "build", "--source", "book",
-                           "--out", str(out)], cwd=book.parent, env=env, capture_output=True,
-                          text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-    for artifact in (real_epub, real_pdf, real_apkg):
-        assert (out / artifact.name).read_bytes() == artifact.read_bytes(), artifact.name
-    assert (book / "anki-history.json").read_bytes() == (SOURCE / "anki-history.json").read_bytes()
-
-
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
