@@ -7,7 +7,10 @@ a page, lists, a quote, code, formulas, a table, a figure, solutions that run ov
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -17,7 +20,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from conftest import BOOKS, assemble, run
+from conftest import BOOKS, REPO, assemble, run
 from qabook.render import pages
 
 XHTML = "http://www.w3.org/1999/xhtml"
@@ -280,3 +283,18 @@ def test_a_front_matter_titled_like_a_page_builds(tmp_path: Path) -> None:
     assert "page-1" in ids and len(ids) == len(set(ids))
     assert epub.page_list and all(epub.target(href).get(f"{{{OPS}}}type") == "pagebreak"
                                   for _, href in epub.page_list)
+
+
+@pytest.mark.parametrize("formats, loads", [(("apkg", "epub", "pdf"), False), (("epub",), True),
+                                            (("apkg", "epub"), True)])
+def test_the_epubs_process_loads_weasyprint_only_when_no_pdf_is_made_beside_it(
+        formats: tuple[str, ...], loads: bool) -> None:
+    """Beside a PDF, the EPUB's process takes the print edition's pages from the PDF's, and
+    loading WeasyPrint (about a CPU-second) would only slow the check and the PDF; alone, it
+    may have to lay them out, and loads it while the book is checked."""
+    probe = ("import sys; from qabook.render import renderer_module; "
+             f"renderer_module('epub').prepare(None, {{}}, {formats!r}); "
+             "print('weasyprint' in sys.modules)")
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           check=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert found.stdout.strip() == str(loads)

@@ -189,8 +189,9 @@ def renderer(fmt: str) -> Callable[[RenderContext], Path] | None:
 def renderer_module(fmt: str):
     """A format's renderer module (importing it loads the engine), or None.
 
-    Besides render(ctx), a module may define prepare(source, options), which a build calls
-    in the format's process while the book is still being checked."""
+    Besides render(ctx), a module may define prepare(source, options, formats), which a
+    build calls in the format's process while the book is still being checked (formats:
+    all those the build makes)."""
     module = RENDERERS.get(fmt)
     return None if module is None else importlib.import_module(f"qabook.render.{module}")
 

@@ -34,10 +34,13 @@ from qabook.render.output import atomic_write, read_zip, write_zip
 TEMPLATES = resources.TEMPLATES / "epub"
 
 
-def prepare(source: Path, options: dict) -> None:
-    """Load WeasyPrint now, while the book is checked: the print edition's page numbers may
-    have to be laid out here (render/pdf.py's edition_pages)."""
-    from qabook.render import pdf_layout  # noqa: F401
+def prepare(source: Path, options: dict, formats: tuple[str, ...]) -> None:
+    """Load WeasyPrint now, while the book is checked, when the print edition's page numbers
+    may have to be laid out here (render/pdf.py's edition_pages). A build that makes the PDF
+    too leaves that to the PDF's process (the two share the map): loading it here would
+    only take a CPU from the check and the PDF."""
+    if "pdf" not in formats:
+        from qabook.render import pdf_layout  # noqa: F401
 
 
 def render(ctx: RenderContext) -> Path:

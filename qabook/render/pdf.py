@@ -101,7 +101,7 @@ def _printed(chunk: Chunk, files: list[Location]) -> str:
         chunk.kind, chunk.name)
 
 
-def prepare(source: Path, options: dict) -> None:
+def prepare(source: Path, options: dict, formats: tuple[str, ...]) -> None:
     """Load WeasyPrint now, while the book is checked (the layout workers inherit it)."""
     from qabook.render import pdf_layout  # noqa: F401
 

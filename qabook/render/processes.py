@@ -42,7 +42,7 @@ class Renderers:
         self._processes: dict[str, _Process] = {}
         for fmt in formats:
             others = [p.pipe for p in self._processes.values()]
-            self._processes[fmt] = _Process(fmt, source, options, len(formats) > 1, others)
+            self._processes[fmt] = _Process(fmt, source, options, formats, others)
 
     def __enter__(self) -> "Renderers":
         return self
@@ -95,15 +95,17 @@ def render_one(ctx: RenderContext, fmt: str) -> Outcome:
 class _Process:
     """One format's forked process and the parent's end of its pipe."""
 
-    def __init__(self, fmt: str, source: Path, options: dict, shared: bool, others: list):
-        """others: the parent's ends of the processes started before this one."""
+    def __init__(self, fmt: str, source: Path, options: dict, formats: tuple[str, ...],
+                 others: list):
+        """formats: those of the build; others: the parent's ends of the processes started
+        before this one."""
         fork = multiprocessing.get_context("fork")
         self.fmt = fmt
         self.pipe, child = fork.Pipe()
         # The child closes every parent end it inherits, so that it sees the end of its pipe
         # (and exits) when the parent dies before handing it the book.
         self.process = fork.Process(target=_serve, daemon=False, args=(
-            fmt, source, options, shared, child, [*others, self.pipe], os.getpid()))
+            fmt, source, options, formats, child, [*others, self.pipe], os.getpid()))
         self.process.start()
         child.close()
         self.handed = False  #: it was given the book, so it exits by itself when done
@@ -144,8 +146,8 @@ class _Process:
         self.pipe.close()
 
 
-def _serve(fmt: str, source: Path, options: dict, shared: bool, pipe, parent_ends: list,
-           parent: int) -> None:
+def _serve(fmt: str, source: Path, options: dict, formats: tuple[str, ...], pipe,
+           parent_ends: list, parent: int) -> None:
     die_with_parent(parent)
     os.setpgid(0, 0)  # a group of its own with its workers, so that they are killed with it
     for end in parent_ends:
@@ -154,12 +156,12 @@ def _serve(fmt: str, source: Path, options: dict, shared: bool, pipe, parent_end
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     cache.READS.clear()  # this format's own reads, not those inherited from the parent
     try:
-        if fmt != SLOWEST and shared:
+        if fmt != SLOWEST and len(formats) > 1:
             os.nice(5)  # they finish long before it anyway, in the gaps where it waits
         module = renderer_module(fmt)
         prepare = getattr(module, "prepare", None)
         if prepare is not None:
-            prepare(source, options)
+            prepare(source, options, formats)
         ctx: RenderContext = pickle.loads(pipe.recv_bytes())
         if ctx.scratch is not None:  # the engines' temporary files are the build's own
             tempfile.tempdir = os.environ["TMPDIR"] = str(ctx.scratch)
