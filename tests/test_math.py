@@ -132,10 +132,16 @@ def test_each_format_is_named_when_only_its_engine_refuses() -> None:
     assert found[("x^2", False)] == []
 
 
+@pytest.mark.parametrize("others", [0, 3 * tex.PARALLEL])
 def test_check_reports_every_broken_formula_where_it_is_and_nothing_is_built(
-        tmp_path: Path) -> None:
+        tmp_path: Path, others: int) -> None:
+    """others: good formulas in the file before (past PARALLEL new formulas, all of them
+    are drawn by a pool of workers)."""
     book = tmp_path / "book"
     shutil.copytree(BASE, book)
+    q1 = book / "chapters/01-one/q01-first.md"
+    q1.write_text(q1.read_text() + "\n" + " ".join(f"$y_{{{i}}} + {i}$" for i in range(others))
+                  + "\n")
     q2 = book / "chapters/01-one/q02-second.md"
     lines = " and ".join(f"${formula}$" for formula in BROKEN)
     q2.write_text(q2.read_text() + f"\nSee {lines}, and $\\frac{{a$ too.\n\n$$x^a^b$$\n")
