@@ -24,7 +24,7 @@ import json
 import multiprocessing
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -282,11 +282,16 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map, writ
     seen: dict[str, set[str]] = defaultdict(set)  #: each chunk's HTML keys so far
     marked: dict[str, set[str]] = defaultdict(set)  #: its xrefs ever set without a number
     keep: set[str] = set()
+    #: each chunk's HTML as wanted last: the map it was made from, and its xrefs marked as
+    #: on their target's page
+    made: dict[str, tuple[PageMap, set[str]]] = {}
+    ahead: dict[str, Future] = {}  #: layouts begun a pass early, by their key (_ahead)
     bodies = Bodies(environment, data)
     canonical = {chunk.name: _canonical(ctx, options, bodies, chunk) for chunk in plan}
     for index in range(MAX_PASSES):
         starts = page_map.starts(plan)
         wanted = {}
+        before: dict[str, tuple[PageMap, set[str]]] = {}  #: `made` of the chunks laid out
         for chunk in plan:
             same: set[str] = set()
             html = chunk_html(bodies, chunk, starts[chunk.name], page_map, keep, same)
@@ -302,14 +307,23 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map, writ
             marked[chunk.name] |= same
             wanted[chunk.name] = _Want(ident, html, starts[chunk.name][2], figures,
                                        canonical[chunk.name])
+            if chunk.name in made and chunk.name in done:
+                before[chunk.name] = made[chunk.name]
+            made[chunk.name] = (page_map, same)
         todo = [c for c in plan if c.name not in done or done[c.name].key != wanted[c.name].key]
         if not todo:
             break
+        if index > 0 and write and len(todo) < WORKERS:  # a worker would wait: guess
+            for chunk in todo:
+                if chunk.name in before:
+                    _ahead(ctx, options, cache, pool, bodies, plan, chunk, before[chunk.name],
+                           keep | marked[chunk.name], wanted[chunk.name], ahead)
         # A cold build's first pass knows no page number: it lays out the canonical forms,
         # and its map is an estimate. Only such a pass is surely not the last: it does not
         # write.
         _lay_out_all(ctx, options, cache, pool, todo, wanted, done,
-                     write and (warm or index > 0), estimate=not warm and index == 0)
+                     write and (warm or index > 0), estimate=not warm and index == 0,
+                     ahead=ahead)
         previous, page_map = page_map, _map(plan, done)
         if page_map == previous:  # every chunk was laid out with the map it produced
             break
@@ -324,6 +338,26 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map, writ
                               hint="report it with QABOOK_DEBUG=1; the EPUB and the deck "
                               "show it")
     return wanted, done, page_map
+
+
+def _ahead(ctx, options, cache, pool, bodies: Bodies, plan: list[Chunk], chunk: Chunk,
+           before: tuple[PageMap, set[str]], keep: set[str], want: _Want,
+           ahead: dict[str, Future]) -> None:
+    """Begin, on a worker this pass leaves idle, the layout the next pass will want of a
+    chunk if this one brings back the page map its last HTML was made from (a cycle: see
+    _converge): that HTML with its cross-references in keep, and those it marked then, set
+    with their number. When the guess is right the next pass finds it laid out."""
+    from qabook.render.pdf_layout import lay_out
+
+    page_map, same = before
+    html = chunk_html(bodies, chunk, page_map.starts(plan)[chunk.name], page_map, keep | same)
+    ident = key("pdf-chunk", html, options.paper, want.figures, want.canonical[2])
+    found = cache.get("pdf-flow", want.canonical[2])
+    if ident == want.key or ident in ahead or found is None or \
+            cache.get("pdf-chunk", ident) is not None:
+        return
+    ahead[ident] = pool.submit(lay_out, html, str(ctx.root), options.paper, True,
+                               want.figures, found.moves)
 
 
 def _canonical(ctx: RenderContext, options: PrintOptions, bodies: Bodies,
@@ -347,7 +381,8 @@ def _figures(ctx: RenderContext, html: str) -> tuple[tuple[str, str], ...]:
 
 
 def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str, _Want],
-                 done: dict[str, _Done], write: bool, estimate: bool = False) -> None:
+                 done: dict[str, _Done], write: bool, estimate: bool = False,
+                 ahead: dict[str, Future] | None = None) -> None:
     """Lay out the chunks of todo as wanted, each with the page flow's moves found on its
     canonical form. Where no build found them yet, they are searched; meanwhile the chunk is
     laid out with the moves its last search found (or none), which stands when the search
@@ -364,7 +399,8 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
     for chunk in sorted(todo, key=lambda c: -len(wanted[c.name].html)):
         want = wanted[chunk.name]
         canonical, canonical_figures, flow = want.canonical
-        hit = None if estimate else cache.get("pdf-chunk", want.key)
+        hit = None if estimate else \
+            _ready(ahead, want.key, cache) or cache.get("pdf-chunk", want.key)
         if hit is not None and (hit.pdf is not None or not write):
             done[chunk.name] = _Done(want.key, hit, want.pad)
             continue
@@ -400,6 +436,19 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
         want = wanted[name]
         done[name] = _Done(want.key, result, want.pad)
         cache.put("pdf-chunk", want.key, result)  # a layout not written spares one pass later
+
+
+def _ready(ahead: dict[str, Future] | None, ident: str, cache: Cache) -> Laid | None:
+    """The layout of this key begun a pass early (_ahead), if it was and went well (then
+    cached, as any layout)."""
+    future = (ahead or {}).pop(ident, None)
+    if future is None:
+        return None
+    result = future.result()
+    if result.errors:
+        return None  # (laid out again, to report them)
+    cache.put("pdf-chunk", ident, result)
+    return result
 
 
 def _anchor_places(plan: list[Chunk], laid: dict[str, Laid], starts) -> dict:
