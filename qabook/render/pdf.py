@@ -285,51 +285,56 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map, writ
     #: each chunk's HTML as wanted last: the map it was made from, and its xrefs marked as
     #: on their target's page
     made: dict[str, tuple[PageMap, set[str]]] = {}
-    ahead: dict[str, Future] = {}  #: layouts begun a pass early, by their key (_ahead)
+    ahead: dict[str, Future] = {}  #: layouts begun a pass early, by their key (_guess)
     bodies = Bodies(environment, data)
     canonical = {chunk.name: _canonical(ctx, options, bodies, chunk) for chunk in plan}
-    for index in range(MAX_PASSES):
-        starts = page_map.starts(plan)
-        wanted = {}
-        before: dict[str, tuple[PageMap, set[str]]] = {}  #: `made` of the chunks laid out
-        for chunk in plan:
-            same: set[str] = set()
-            html = chunk_html(bodies, chunk, starts[chunk.name], page_map, keep, same)
-            figures = canonical[chunk.name][1]  # (a pad page shows none)
-            flow = canonical[chunk.name][2]  # (the moves it is laid out with)
-            ident = key("pdf-chunk", html, options.paper, figures, flow)
-            if ident in seen[chunk.name] and chunk.name in done and \
-                    done[chunk.name].key != ident:
-                keep |= marked[chunk.name] | same
-                html = chunk_html(bodies, chunk, starts[chunk.name], page_map, keep)
+    try:
+        for index in range(MAX_PASSES):
+            starts = page_map.starts(plan)
+            wanted = {}
+            before: dict[str, tuple[PageMap, set[str]]] = {}  #: `made` of those laid out
+            for chunk in plan:
+                same: set[str] = set()
+                html = chunk_html(bodies, chunk, starts[chunk.name], page_map, keep, same)
+                figures = canonical[chunk.name][1]  # (a pad page shows none)
+                flow = canonical[chunk.name][2]  # (the moves it is laid out with)
                 ident = key("pdf-chunk", html, options.paper, figures, flow)
-            seen[chunk.name].add(ident)
-            marked[chunk.name] |= same
-            wanted[chunk.name] = _Want(ident, html, starts[chunk.name][2], figures,
-                                       canonical[chunk.name])
-            if chunk.name in made and chunk.name in done:
-                before[chunk.name] = made[chunk.name]
-            made[chunk.name] = (page_map, same)
-        todo = [c for c in plan if c.name not in done or done[c.name].key != wanted[c.name].key]
-        if not todo:
-            break
-        if index > 0 and write and len(todo) < WORKERS:  # a worker would wait: guess
-            for chunk in todo:
-                if chunk.name in before:
-                    _ahead(ctx, options, cache, pool, bodies, plan, chunk, before[chunk.name],
-                           keep | marked[chunk.name], wanted[chunk.name], ahead)
-        # A cold build's first pass knows no page number: it lays out the canonical forms,
-        # and its map is an estimate. Only such a pass is surely not the last: it does not
-        # write.
-        _lay_out_all(ctx, options, cache, pool, todo, wanted, done,
-                     write and (warm or index > 0), estimate=not warm and index == 0,
-                     ahead=ahead)
-        previous, page_map = page_map, _map(plan, done)
-        if page_map == previous:  # every chunk was laid out with the map it produced
-            break
-    else:
-        raise RenderError(f"the print book's page numbers did not settle in {MAX_PASSES} "
-                          "passes", code="pdf.failed", hint="report it with QABOOK_DEBUG=1")
+                if ident in seen[chunk.name] and chunk.name in done and \
+                        done[chunk.name].key != ident:
+                    keep |= marked[chunk.name] | same
+                    html = chunk_html(bodies, chunk, starts[chunk.name], page_map, keep)
+                    ident = key("pdf-chunk", html, options.paper, figures, flow)
+                seen[chunk.name].add(ident)
+                marked[chunk.name] |= same
+                wanted[chunk.name] = _Want(ident, html, starts[chunk.name][2], figures,
+                                           canonical[chunk.name])
+                if chunk.name in made and chunk.name in done:
+                    before[chunk.name] = made[chunk.name]
+                if warm or index > 0:  # (an estimate's page numbers come back in no cycle)
+                    made[chunk.name] = (page_map, same)
+            todo = [c for c in plan
+                    if c.name not in done or done[c.name].key != wanted[c.name].key]
+            if not todo:
+                break
+            guesses = [_guess(options, cache, bodies, plan, chunk, before[chunk.name],
+                              keep | marked[chunk.name], wanted[chunk.name])
+                       for chunk in todo if chunk.name in before] if write else []
+            # A cold build's first pass knows no page number: it lays out the canonical
+            # forms, and its map is an estimate. Only such a pass is surely not the last: it
+            # does not write.
+            _lay_out_all(ctx, options, cache, pool, todo, wanted, done,
+                         write and (warm or index > 0), estimate=not warm and index == 0,
+                         ahead=ahead, early=[g for g in guesses if g])
+            previous, page_map = page_map, _map(plan, done)
+            if page_map == previous:  # every chunk was laid out with the map it produced
+                break
+        else:
+            raise RenderError(f"the print book's page numbers did not settle in "
+                              f"{MAX_PASSES} passes", code="pdf.failed",
+                              hint="report it with QABOOK_DEBUG=1")
+    finally:
+        for future in ahead.values():  # guesses no pass took: those not started never are
+            future.cancel()
     for chunk in plan:  # never print the placeholder of a page the map never learnt
         if f'data-page="{UNKNOWN_PAGE}"' in wanted[chunk.name].html:
             files = [ctx.source_of(anchor) for anchor in chunk.sources]
@@ -340,24 +345,24 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map, writ
     return wanted, done, page_map
 
 
-def _ahead(ctx, options, cache, pool, bodies: Bodies, plan: list[Chunk], chunk: Chunk,
-           before: tuple[PageMap, set[str]], keep: set[str], want: _Want,
-           ahead: dict[str, Future]) -> None:
-    """Begin, on a worker this pass leaves idle, the layout the next pass will want of a
-    chunk if this one brings back the page map its last HTML was made from (a cycle: see
-    _converge): that HTML with its cross-references in keep, and those it marked then, set
-    with their number. When the guess is right the next pass finds it laid out."""
-    from qabook.render.pdf_layout import lay_out
+#: a layout begun a pass early: the key of its HTML, the HTML, its figures and moves
+Guess = tuple[str, str, tuple[tuple[str, str], ...], tuple]
 
+
+def _guess(options, cache, bodies: Bodies, plan: list[Chunk], chunk: Chunk,
+           before: tuple[PageMap, set[str]], keep: set[str], want: _Want) -> Guess | None:
+    """The layout the next pass will want of a chunk if this pass brings back the page map
+    its last HTML was made from (a cycle: see _converge): that HTML with its
+    cross-references in keep, and those it marked then, set with their number. None when
+    that is what this pass lays out, or it is laid out and written already."""
     page_map, same = before
     html = chunk_html(bodies, chunk, page_map.starts(plan)[chunk.name], page_map, keep | same)
     ident = key("pdf-chunk", html, options.paper, want.figures, want.canonical[2])
     found = cache.get("pdf-flow", want.canonical[2])
-    if ident == want.key or ident in ahead or found is None or \
-            cache.get("pdf-chunk", ident) is not None:
-        return
-    ahead[ident] = pool.submit(lay_out, html, str(ctx.root), options.paper, True,
-                               want.figures, found.moves)
+    laid = cache.get("pdf-chunk", ident)
+    if ident == want.key or found is None or (laid is not None and laid.pdf is not None):
+        return None
+    return ident, html, want.figures, found.moves
 
 
 def _canonical(ctx: RenderContext, options: PrintOptions, bodies: Bodies,
@@ -382,12 +387,16 @@ def _figures(ctx: RenderContext, html: str) -> tuple[tuple[str, str], ...]:
 
 def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str, _Want],
                  done: dict[str, _Done], write: bool, estimate: bool = False,
-                 ahead: dict[str, Future] | None = None) -> None:
+                 ahead: dict[str, Future] | None = None, early: list[Guess] = ()) -> None:
     """Lay out the chunks of todo as wanted, each with the page flow's moves found on its
     canonical form. Where no build found them yet, they are searched; meanwhile the chunk is
     laid out with the moves its last search found (or none), which stands when the search
     finds the same (after a small edit, most often). estimate: lay out only the canonical
-    forms (what a pass knowing no page number can)."""
+    forms (what a pass knowing no page number can).
+
+    ahead holds the layouts begun a pass early, by key: a chunk wanted as one of them takes
+    it. The layouts of `early` are begun now (into ahead) on the workers this pass leaves
+    idle, after its own."""
     from qabook.render.pdf_layout import lay_out
 
     root, paper = str(ctx.root), options.paper
@@ -395,8 +404,11 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
     searches, finals, guesses = {}, {}, {}
     #: where the moves of each chunk's last search are kept
     last = {c.name: key("pdf-moves", options.filename(ctx.config.slug), c.name) for c in todo}
-    # Longest first: the pool then finishes its last chunks at about the same time.
-    for chunk in sorted(todo, key=lambda c: -len(wanted[c.name].html)):
+    ahead = {} if ahead is None else ahead
+    # Longest first: the pool then finishes its last chunks at about the same time; one
+    # whose layout was begun early and is not done yet last (it is waited for).
+    for chunk in sorted(todo, key=lambda c: (not ahead.get(wanted[c.name].key, _DONE).done(),
+                                             -len(wanted[c.name].html))):
         want = wanted[chunk.name]
         canonical, canonical_figures, flow = want.canonical
         hit = None if estimate else \
@@ -416,6 +428,10 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
         guesses[chunk.name] = moves
         finals[chunk.name] = pool.submit(lay_out, want.html, root, paper, write,
                                          want.figures, moves)
+    idle = WORKERS - len(searches) - len(finals) - sum(not f.done() for f in ahead.values())
+    for ident, html, figures, moves in early[:max(0, idle)]:
+        if ident not in ahead:
+            ahead[ident] = pool.submit(lay_out, html, root, paper, True, figures, moves)
     for name, future in searches.items():
         result = future.result()
         if result.errors:
@@ -438,8 +454,12 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
         cache.put("pdf-chunk", want.key, result)  # a layout not written spares one pass later
 
 
+_DONE = Future()
+_DONE.set_result(None)  #: (a key with no layout begun early counts as done)
+
+
 def _ready(ahead: dict[str, Future] | None, ident: str, cache: Cache) -> Laid | None:
-    """The layout of this key begun a pass early (_ahead), if it was and went well (then
+    """The layout of this key begun a pass early (_guess), if it was and went well (then
     cached, as any layout)."""
     future = (ahead or {}).pop(ident, None)
     if future is None:
