@@ -257,6 +257,7 @@ class Previewer:
         self.checks = 0  #: good checks so far (a view of another check is stale)
         self.checked = False
         self.views: dict[int, View] = {}
+        self.attempted: dict[int, int] = {}  #: question -> the check it was last rendered at
         self.latest: int | None = None  #: the question of the file last saved
         self.watching: Counter = Counter()  #: question number (or FOLLOW) -> tabs
         self.version = 0
@@ -293,6 +294,8 @@ class Previewer:
         if number is None:
             return
         view = self.views.get(number)
+        if self.attempted.get(number) == self.checks:
+            return  # made at this check, or failed: it would fail again (a save retries)
         if view is None or view.book != self.checks or view.printed != self.checks:
             with self.lock:
                 self.wanted.add(number)
@@ -301,16 +304,18 @@ class Previewer:
     def listen(self, loop, queue, what: int | str | None) -> None:
         self.listeners.append((loop, queue))
         if what is not None:
-            self.watching[what] += 1
+            with self.lock:  # (the worker reads it)
+                self.watching[what] += 1
         self.want(self.number(what))
 
     def unlisten(self, loop, queue, what: int | str | None) -> None:
         with contextlib.suppress(ValueError):
             self.listeners.remove((loop, queue))
         if what is not None:
-            self.watching[what] -= 1
-            if self.watching[what] <= 0:
-                del self.watching[what]
+            with self.lock:
+                self.watching[what] -= 1
+                if self.watching[what] <= 0:
+                    del self.watching[what]
 
     def number(self, what: int | str | None) -> int | None:
         """The question a tab shows: its number, or for FOLLOW the question of the file last
@@ -395,7 +400,12 @@ class Previewer:
             self._check(changed)
         if self.resolved is None or any(d.severity == "error" for d in self.diagnostics):
             return
-        shown = {self.number(what) for what in self.watching} - {None}
+        with self.lock:  # (the tabs come and go meanwhile, in the server's thread)
+            watching = list(self.watching)
+        # (a tab may ask for a question the book no longer has: it shows none)
+        numbers = {q.number for q in self.resolved.book.questions}
+        shown = {self.number(what) for what in watching} & numbers
+        wanted &= numbers
         targets = [n for n in [self.latest, *sorted(shown | wanted)]
                    if n is not None and n in shown | wanted]
         targets = list(dict.fromkeys(targets))
@@ -405,6 +415,9 @@ class Previewer:
         printing = [n for n in targets if self.views.get(n, View()).printed != self.checks]
         # the first question's pages are laid out (in a layout worker) while this thread
         # makes the cards and EPUB pages: the print no longer waits for them
+        with self.lock:
+            for number in todo + printing:
+                self.attempted[number] = self.checks
         parcel = self.printer.parcel(ctx) if printing else b""  # before any thread starts
         beside = None
         if printing and todo:
@@ -412,10 +425,12 @@ class Previewer:
                                       args=(self._render_print, ctx, parcel, printing.pop(0)),
                                       daemon=True)
             beside.start()
-        if todo:
-            self._render_fast(ctx, todo)
-        if beside is not None:
-            beside.join()
+        try:
+            if todo:
+                self._render_fast(ctx, todo)
+        finally:  # (never left running into the next check's views)
+            if beside is not None:
+                beside.join()
         for number in printing:
             if self.changed or self.stopping:  # a newer save: start over
                 self.wake.set()
@@ -466,17 +481,39 @@ class Previewer:
         def epub() -> None:
             try:
                 pages = preview.epub_pages(ctx, [anchors[n] for n in numbers])
+                if not self.stopping:
+                    self._show_epub(numbers, anchors, pages, began)
             except RenderError as exc:
                 outcome["failed"] = exc.diagnostics
-                return
             except Exception as exc:  # noqa: BLE001 - raised again in the previewer's thread
                 outcome["crash"] = exc
-                return
-            if not self.stopping:
-                self._show_epub(numbers, anchors, pages, began)
 
         beside = threading.Thread(target=epub, name="qabook-preview-epub", daemon=True)
         beside.start()
+        try:
+            made = self._cards(ctx, numbers, began, beside)
+        finally:  # (whatever the cards raise)
+            beside.join()
+        if not made:
+            return
+        if "crash" in outcome:
+            raise outcome["crash"]
+        if "failed" in outcome:
+            self._failed(outcome["failed"])
+            return
+        with self.lock:
+            for number in numbers:  # its cards and EPUB page are current
+                self.views.setdefault(number, View()).book = self.checks
+        self.busy = "print"
+        self._announce()
+
+    def _cards(self, ctx: RenderContext, numbers: list[int], began: float,
+               beside: threading.Thread) -> bool:
+        """The cards of these questions, each shown as it is made, and whether they all
+        were (else what failed is shown); then the EPUB thread is waited for (said on the
+        page)."""
+        from qabook.render import preview
+
         try:
             for number in numbers:
                 if self.stopping:
@@ -496,21 +533,11 @@ class Previewer:
         except RenderError as exc:
             beside.join()
             self._failed(exc.diagnostics)
-            return
+            return False
         if beside.is_alive():
             self.busy = "e-book"
             self._announce()
-            beside.join()
-        if "crash" in outcome:
-            raise outcome["crash"]
-        if "failed" in outcome:
-            self._failed(outcome["failed"])
-            return
-        with self.lock:
-            for number in numbers:
-                self.views[number].book = self.checks  # its cards and EPUB page are current
-        self.busy = "print"
-        self._announce()
+        return True
 
     def _show_epub(self, numbers: list[int], anchors: dict[int, str], pages, began: float):
         """Write the EPUB pages and tell the tabs. A page's stylesheet and figures go into a

@@ -340,6 +340,7 @@ def test_the_print_preview_is_sent_whole_while_the_other_threads_fill_the_contex
     switching = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # the threads take turns often, as on a busy machine
     try:
+        (tmp_path / "files").mkdir(mode=0o700)  # (as serve makes it)
         previewer = serve.Previewer(book, tmp_path / "cache", tmp_path / "files", printer)
         previewer.mathml = preview.MathCache()
         for _ in range(3):
@@ -353,3 +354,71 @@ def test_the_print_preview_is_sent_whole_while_the_other_threads_fill_the_contex
     finally:
         sys.setswitchinterval(switching)
         printer.stop()
+
+
+def test_tabs_coming_and_going_while_the_preview_renders_are_no_error(
+        book: Path, tmp_path: Path) -> None:
+    """The server's thread adds and removes the questions the tabs watch while the
+    previewer's thread reads them to choose what to render (some of them questions the
+    book does not have: a tab left open on a question since renumbered)."""
+    import threading
+
+    from qabook import serve
+    from qabook.render import preview
+
+    printer = serve.Printer(book.resolve())
+    stop = threading.Event()
+    try:
+        (tmp_path / "files").mkdir(mode=0o700)  # (as serve makes it)
+        previewer = serve.Previewer(book, tmp_path / "cache", tmp_path / "files", printer)
+        previewer.mathml = preview.MathCache()
+
+        class Tab:  # a tab's event loop and queue, told nothing here
+            def call_soon_threadsafe(self, *args) -> None:
+                pass
+
+            def put_nowait(self, version: int) -> None:
+                pass
+
+        loop = queue = Tab()
+
+        def tabs() -> None:
+            while not stop.is_set():
+                for number in range(1, 40):
+                    previewer.listen(loop, queue, number)
+                for number in range(1, 40):
+                    previewer.unlisten(loop, queue, number)
+
+        busy = threading.Thread(target=tabs, daemon=True)
+        busy.start()
+        for _ in range(3):
+            previewer.checks += 1  # every view stale
+            previewer._guarded(previewer._once)
+            assert [d.message for d in previewer.failed if d.severity == "error"] == []
+    finally:
+        stop.set()
+        printer.stop()
+
+
+def test_a_print_that_failed_is_not_asked_again_until_the_book_changes(
+        book: Path, tmp_path: Path) -> None:
+    """A failed render is shown; the tabs, told, ask for the question again, and that must
+    not start the same failing render over and over."""
+    from qabook import serve
+    from qabook.render import preview
+
+    printer = serve.Printer(book.resolve())
+    (tmp_path / "files").mkdir(mode=0o700)  # (as serve makes it)
+    previewer = serve.Previewer(book, tmp_path / "cache", tmp_path / "files", printer)
+    previewer.mathml = preview.MathCache()
+    printer.stop()  # its process is gone: every print fails
+    previewer.want(1)
+    previewer._guarded(previewer._once)
+    assert any("print preview's process died" in d.message for d in previewer.failed)
+    assert previewer.views[1].printed != previewer.checks and previewer.views[1].cards
+    previewer.wake.clear()
+    previewer.want(1)  # a tab refreshed after the failure was announced
+    assert not previewer.wake.is_set()
+    previewer.checks += 1  # the book changed: it is tried again
+    previewer.want(1)
+    assert previewer.wake.is_set()
