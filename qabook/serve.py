@@ -491,10 +491,11 @@ class Previewer:
         beside = threading.Thread(target=epub, name="qabook-preview-epub", daemon=True)
         beside.start()
         try:
-            made = self._cards(ctx, numbers, began, beside)
+            failed = self._cards(ctx, numbers, began, beside)
         finally:  # (whatever the cards raise)
             beside.join()
-        if not made:
+        if failed is not None:
+            self._failed(failed)
             return
         if "crash" in outcome:
             raise outcome["crash"]
@@ -508,10 +509,9 @@ class Previewer:
         self._announce()
 
     def _cards(self, ctx: RenderContext, numbers: list[int], began: float,
-               beside: threading.Thread) -> bool:
-        """The cards of these questions, each shown as it is made, and whether they all
-        were (else what failed is shown); then the EPUB thread is waited for (said on the
-        page)."""
+               beside: threading.Thread):
+        """The cards of these questions, each shown as it is made; what made one fail, or
+        None. Once they are made, the page says the EPUB thread is waited for."""
         from qabook.render import preview
 
         try:
@@ -531,13 +531,11 @@ class Previewer:
                     view.cards = cards
                     view.timings = {**view.timings, "cards": round(time.monotonic() - began, 3)}
         except RenderError as exc:
-            beside.join()
-            self._failed(exc.diagnostics)
-            return False
+            return exc.diagnostics
         if beside.is_alive():
             self.busy = "e-book"
             self._announce()
-        return True
+        return None
 
     def _show_epub(self, numbers: list[int], anchors: dict[int, str], pages, began: float):
         """Write the EPUB pages and tell the tabs. A page's stylesheet and figures go into a

@@ -314,13 +314,27 @@ def test_sigterm_stops_it_as_ctrl_c_does(book: Path) -> None:
                 "qabook" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
 
 
+@pytest.fixture
+def previewer(book: Path, tmp_path: Path):
+    """serve's previewer of the starter book in this process, with its print process (the
+    worker's steps are called by the test)."""
+    from qabook import serve
+    from qabook.render import preview
+
+    printer = serve.Printer(book.resolve())
+    (tmp_path / "files").mkdir(mode=0o700)  # (as serve makes it)
+    made = serve.Previewer(book, tmp_path / "cache", tmp_path / "files", printer)
+    made.mathml = preview.MathCache()
+    yield made
+    printer.stop()
+
+
 def test_the_print_preview_is_sent_whole_while_the_other_threads_fill_the_context(
-        book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        previewer, monkeypatch: pytest.MonkeyPatch) -> None:
     """The cards and EPUB threads fill the render context's memos (cached properties) while
     the first question's pages are being laid out in the print process: what goes to that
     process must not be read from the context meanwhile (a dictionary that grows while it is
     pickled stops the pickle, and the print thread died with a traceback)."""
-    from qabook import serve
     from qabook.render import preview
 
     def filling(real):
@@ -336,13 +350,9 @@ def test_the_print_preview_is_sent_whole_while_the_other_threads_fill_the_contex
 
     monkeypatch.setattr(preview, "cards", filling(preview.cards))
     monkeypatch.setattr(preview, "epub_pages", filling(preview.epub_pages))
-    printer = serve.Printer(book.resolve())
     switching = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # the threads take turns often, as on a busy machine
     try:
-        (tmp_path / "files").mkdir(mode=0o700)  # (as serve makes it)
-        previewer = serve.Previewer(book, tmp_path / "cache", tmp_path / "files", printer)
-        previewer.mathml = preview.MathCache()
         for _ in range(3):
             previewer.checks += 1  # every view stale: cards, EPUB page and print again
             previewer.want(1)
@@ -353,26 +363,16 @@ def test_the_print_preview_is_sent_whole_while_the_other_threads_fill_the_contex
             assert view.pages and view.cards and view.epub
     finally:
         sys.setswitchinterval(switching)
-        printer.stop()
 
 
-def test_tabs_coming_and_going_while_the_preview_renders_are_no_error(
-        book: Path, tmp_path: Path) -> None:
+def test_tabs_coming_and_going_while_the_preview_renders_are_no_error(previewer) -> None:
     """The server's thread adds and removes the questions the tabs watch while the
     previewer's thread reads them to choose what to render (some of them questions the
     book does not have: a tab left open on a question since renumbered)."""
     import threading
 
-    from qabook import serve
-    from qabook.render import preview
-
-    printer = serve.Printer(book.resolve())
     stop = threading.Event()
     try:
-        (tmp_path / "files").mkdir(mode=0o700)  # (as serve makes it)
-        previewer = serve.Previewer(book, tmp_path / "cache", tmp_path / "files", printer)
-        previewer.mathml = preview.MathCache()
-
         class Tab:  # a tab's event loop and queue, told nothing here
             def call_soon_threadsafe(self, *args) -> None:
                 pass
@@ -397,21 +397,12 @@ def test_tabs_coming_and_going_while_the_preview_renders_are_no_error(
             assert [d.message for d in previewer.failed if d.severity == "error"] == []
     finally:
         stop.set()
-        printer.stop()
 
 
-def test_a_print_that_failed_is_not_asked_again_until_the_book_changes(
-        book: Path, tmp_path: Path) -> None:
+def test_a_print_that_failed_is_not_asked_again_until_the_book_changes(previewer) -> None:
     """A failed render is shown; the tabs, told, ask for the question again, and that must
     not start the same failing render over and over."""
-    from qabook import serve
-    from qabook.render import preview
-
-    printer = serve.Printer(book.resolve())
-    (tmp_path / "files").mkdir(mode=0o700)  # (as serve makes it)
-    previewer = serve.Previewer(book, tmp_path / "cache", tmp_path / "files", printer)
-    previewer.mathml = preview.MathCache()
-    printer.stop()  # its process is gone: every print fails
+    previewer.printer.stop()  # its process is gone: every print fails
     previewer.want(1)
     previewer._guarded(previewer._once)
     assert any("print preview's process died" in d.message for d in previewer.failed)

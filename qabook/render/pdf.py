@@ -316,9 +316,11 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map, writ
                     if c.name not in done or done[c.name].key != wanted[c.name].key]
             if not todo:
                 break
+            # (only a pass that leaves a worker idle begins a guess: none is made otherwise)
             guesses = [_guess(options, cache, bodies, plan, chunk, before[chunk.name],
                               keep | marked[chunk.name], wanted[chunk.name])
-                       for chunk in todo if chunk.name in before] if write else []
+                       for chunk in todo if chunk.name in before] \
+                if write and len(todo) < WORKERS else []
             # A cold build's first pass knows no page number: it lays out the canonical
             # forms, and its map is an estimate. Only such a pass is surely not the last: it
             # does not write.
@@ -407,8 +409,11 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
     ahead = {} if ahead is None else ahead
     # Longest first: the pool then finishes its last chunks at about the same time; one
     # whose layout was begun early and is not done yet last (it is waited for).
-    for chunk in sorted(todo, key=lambda c: (not ahead.get(wanted[c.name].key, _DONE).done(),
-                                             -len(wanted[c.name].html))):
+    def running(chunk: Chunk) -> bool:
+        future = ahead.get(wanted[chunk.name].key)
+        return future is not None and not future.done()
+
+    for chunk in sorted(todo, key=lambda c: (running(c), -len(wanted[c.name].html))):
         want = wanted[chunk.name]
         canonical, canonical_figures, flow = want.canonical
         hit = None if estimate else \
@@ -454,14 +459,10 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
         cache.put("pdf-chunk", want.key, result)  # a layout not written spares one pass later
 
 
-_DONE = Future()
-_DONE.set_result(None)  #: (a key with no layout begun early counts as done)
-
-
-def _ready(ahead: dict[str, Future] | None, ident: str, cache: Cache) -> Laid | None:
+def _ready(ahead: dict[str, Future], ident: str, cache: Cache) -> Laid | None:
     """The layout of this key begun a pass early (_guess), if it was and went well (then
     cached, as any layout)."""
-    future = (ahead or {}).pop(ident, None)
+    future = ahead.pop(ident, None)
     if future is None:
         return None
     result = future.result()
