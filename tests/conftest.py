@@ -186,6 +186,13 @@ def page_texts(pdf: Path, *options: str) -> list[str]:
     return out.split("\f")[:-1]
 
 
+def page_images(pdf: Path, resolution: int) -> list[Path]:
+    """poppler's grey images of the pages of a PDF (beside it, named after it), in order."""
+    subprocess.run(["pdftoppm", "-r", str(resolution), "-gray", str(pdf),
+                    str(pdf.with_suffix(""))], check=True)
+    return sorted(pdf.parent.glob(f"{pdf.stem}-*.pgm"))
+
+
 def artifacts(out: Path) -> list[str]:
     """The names of what a build left in its output folder (the cache is not an artifact)."""
     return sorted(p.name for p in out.iterdir() if p.name != ".cache") if out.exists() else []

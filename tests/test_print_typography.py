@@ -147,11 +147,17 @@ def _drawn(tex: str) -> tuple[float, float]:
     svg = ET.fromstring(base64.b64decode(image.uri.split(",", 1)[1]))
     _, _, width, _ = (float(v) for v in svg.get("viewBox").split())
     em = width / image.width  # drawing units per em of the text
+    svg_ns = "{http://www.w3.org/2000/svg}"
+    symbols = {symbol.get("id"): symbol for symbol in svg.iter(f"{svg_ns}symbol")}
     xs, ys = [], []
-    for path in svg.iter("{http://www.w3.org/2000/svg}path"):
-        numbers = [float(n) for n in PATH_NUMBER.findall(path.get("d"))]
-        xs += numbers[0::2]
-        ys += numbers[1::2]
+    for use in svg.iter(f"{svg_ns}use"):  # each glyph: a symbol, scaled into the use's box
+        symbol = symbols[use.get("href")[1:]]
+        scale = float(use.get("width")) / float(symbol.get("viewBox").split()[2])
+        for path in symbol.iter(f"{svg_ns}path"):
+            numbers = [float(n) * scale for n in PATH_NUMBER.findall(path.get("d"))]
+            xs += numbers[0::2]
+            ys += numbers[1::2]
+    assert xs, tex
     return (max(xs) - min(xs)) / em, (max(ys) - min(ys)) / em
 
 

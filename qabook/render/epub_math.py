@@ -23,6 +23,7 @@ from qabook.tex.mathml import _local, finish, speech, tex_of
 __all__ = ["Fallback", "fallback", "fallback_name", "fallback_svg", "finish", "speech", "tex_of"]
 
 SVG = "http://www.w3.org/2000/svg"
+XLINK = "http://www.w3.org/1999/xlink"
 
 # ---------------------------------------------------------------------------------------
 # fallback: the print engine's drawing, for readers without MathML
@@ -98,6 +99,9 @@ def _compact(image: MathImage) -> Fallback:
     except ValueError:
         root.set("width", f"{image.width:.3f}em")
         root.set("height", f"{image.height:.3f}em")
+        for use in root.iter(f"{{{SVG}}}use"):  # SVG 1.1 readers know only xlink:href
+            use.set(f"{{{XLINK}}}href", use.get("href", ""))
+        etree.cleanup_namespaces(root, top_nsmap={"xlink": XLINK})
         return Fallback(etree.tostring(root, encoding="utf-8"), image.width, image.height,
                         image.depth)
     # the box in whole units, rounded outwards so no ink is cut off
@@ -110,21 +114,61 @@ def _compact(image: MathImage) -> Fallback:
 
 
 def _outline(root: etree._Element, scale: float) -> str:
-    """All the drawing's shapes as one path; ValueError for anything but black paths and
-    rectangles without transforms."""
+    """All the drawing's shapes as one path, each glyph (a <symbol> the engine places with
+    <use>) where it is placed; ValueError for anything but black paths, rectangles and
+    glyphs without transforms."""
     writer = _PathWriter(scale)
+    glyphs = {symbol.get("id"): _glyph(symbol) for symbol in root.iter(f"{{{SVG}}}symbol")}
     for element in root.iter():
         name = _local(element)
-        extra = set(element.attrib) - {"fill", "d", "x", "y", "width", "height", "viewBox"}
+        if name == "symbol" or any(_local(up) == "symbol" for up in element.iterancestors()):
+            continue  # drawn where a <use> places it
+        extra = set(element.attrib) - {"fill", "d", "x", "y", "width", "height", "viewBox",
+                                        "href"}
         if extra or element.get("fill", "black") not in ("black", "#000", "#000000"):
             raise ValueError(name)
         if name == "path":
             writer.path(element.get("d", ""))
         elif name == "rect":
             writer.rect(*(float(element.get(a, "0")) for a in ("x", "y", "width", "height")))
+        elif name == "use":
+            href = element.get("href", "")
+            if not href.startswith("#") or href[1:] not in glyphs:
+                raise ValueError(name)
+            box, outlines = glyphs[href[1:]]
+            for d in outlines:
+                writer.path(d, _placed(element, box))
         elif name not in ("svg", "g"):
             raise ValueError(name)
     return writer.text()
+
+
+def _glyph(symbol: etree._Element) -> tuple[tuple[float, ...], list[str]]:
+    """A glyph's viewBox and outlines: a <symbol> holding paths, alone or in plain groups
+    (a delimiter built of pieces); else ValueError."""
+    if set(symbol.attrib) - {"id", "viewBox"}:
+        raise ValueError("symbol")
+    outlines = []
+    for element in symbol.iterdescendants():
+        name = _local(element)
+        if name == "path" and not set(element.attrib) - {"d"}:
+            outlines.append(element.get("d", ""))
+        elif name != "g" or element.attrib:
+            raise ValueError(name)
+    box = tuple(float(v) for v in symbol.get("viewBox", "").split())
+    if len(box) != 4 or (outlines and (box[2] <= 0 or box[3] <= 0)):
+        raise ValueError("symbol")
+    return box, outlines
+
+
+def _placed(use: etree._Element, box: tuple[float, ...]) -> tuple[float, float, float]:
+    """(scale, dx, dy) that put a symbol's viewBox into its <use>'s box (SVG's default
+    preserveAspectRatio, xMidYMid meet)."""
+    x, y, width, height = (float(use.get(a, "0")) for a in ("x", "y", "width", "height"))
+    left, top, box_width, box_height = box
+    scale = min(width / box_width, height / box_height)
+    return (scale, x + (width - box_width * scale) / 2 - left * scale,
+            y + (height - box_height * scale) / 2 - top * scale)
 
 
 class _PathWriter:
@@ -137,7 +181,9 @@ class _PathWriter:
         self.x = self.y = self.start_x = self.start_y = 0
         self.last = ""
 
-    def path(self, d: str) -> None:
+    def path(self, d: str, place: tuple[float, float, float] = (1.0, 0.0, 0.0)) -> None:
+        """Path data, placed by (scale, dx, dy) first."""
+        size, dx, dy = place
         tokens = PATH.findall(d)
         i = 0
         while i < len(tokens):
@@ -146,7 +192,8 @@ class _PathWriter:
             operands = tokens[i + 1:i + 1 + (n or 0)]
             if n is None or len(operands) != n or any(t.isalpha() for t in operands):
                 raise ValueError(command)  # relative commands, arcs, numbers out of place
-            self.command(command, [round(float(t) * self.scale) for t in operands])
+            self.command(command, [round((float(t) * size + (dy if k % 2 else dx)) * self.scale)
+                                   for k, t in enumerate(operands)])
             i += 1 + n
 
     def command(self, command: str, v: list[int]) -> None:

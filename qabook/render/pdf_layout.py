@@ -25,7 +25,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from qabook.children import OverLimit, limited
 from qabook.regular import NotRegular, TooLarge, read_regular
 from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
-from qabook.render import ENGINE, LIMIT, MACHINE, pdf_checks, pdf_tags, pdf_type
+from qabook.render import ENGINE, LIMIT, MACHINE, pdf_checks, pdf_glyphs, pdf_tags, pdf_type
 from qabook.render.pages import ATTRIBUTE as MARK
 from qabook.render.pdf_flow import MAX_LAYOUTS as MAX_FLOW_LAYOUTS, Flow, replay
 from qabook.render.source_lines import LINE_CLASS
@@ -88,6 +88,7 @@ class _SizedArrays:
 if not isinstance(weasyprint.pdf.fonts.ffi, _SizedArrays):
     weasyprint.pdf.fonts.ffi = _SizedArrays(weasyprint.pdf.fonts.ffi)
 pdf_type.install()  # justified lines never get word spaces over MAX_WORD_SPACE
+pdf_glyphs.install()  # a formula's glyphs drawn once per chunk (render/pdf_glyphs.py)
 pdf_tags.install()  # qabook's roles in WeasyPrint's structure tree (render/pdf_tags.py)
 
 _WORKER: dict = {}

@@ -17,6 +17,7 @@ from pikepdf import Array, Dictionary, Name, String
 
 from qabook.cache import NO_CACHE, Cache
 from qabook.render.pdf_fonts import share_fonts
+from qabook.render.pdf_glyphs import GLYPH
 from qabook.render.pdf_plan import roman
 from qabook.render.pdf_tags import tag_book
 from qabook.words import Words, words
@@ -57,6 +58,7 @@ def merge(parts: list[Part], anchors: dict[str, tuple[int, float, float]],
             book.pages.extend(source.pages[1:] if part.pad else source.pages)
     pages = [page.obj for page in book.pages]
     share_fonts(book, cache)  # one copy of each face, not one per chunk
+    share_glyphs(book)  # one copy of each formula glyph, not one per chunk
 
     def destination(anchor: str) -> Array:
         index, left, top = anchors[anchor]
@@ -87,6 +89,25 @@ def merge(parts: list[Part], anchors: dict[str, tuple[int, float, float]],
     for source in sources:
         source.close()
     return out.getvalue()
+
+
+def share_glyphs(book: pikepdf.Pdf) -> None:
+    """Every page draws a formula glyph's form from one copy (render/pdf_glyphs.py: each
+    chunk has its own, named by what it paints); qpdf writes only that one."""
+    kept: dict[str, pikepdf.Object] = {}
+    seen: set[tuple[int, int]] = set()
+    for page in book.pages:
+        resources = page.obj.get("/Resources")
+        forms = resources.get("/XObject") if isinstance(resources, Dictionary) else None
+        if not isinstance(forms, Dictionary) or (forms.is_indirect and forms.objgen in seen):
+            continue
+        if forms.is_indirect:
+            seen.add(forms.objgen)
+        for name in forms.keys():
+            if name.startswith("/" + GLYPH):
+                form = kept.setdefault(name, forms[name])
+                if form.objgen != forms[name].objgen:
+                    forms[name] = form
 
 
 def _describe(anchors: dict, outline: list[tuple[int, str, str]], front_pages: int,

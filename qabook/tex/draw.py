@@ -118,7 +118,7 @@ def _engine():
     """ziamath, configured; imported on first use (0.2 s), as most builds draw from the cache."""
     import ziamath
 
-    ziamath.config.svg2 = False  # plain paths, no <symbol>/<use>: WeasyPrint draws them faster
+    ziamath.config.svg2 = True  # each glyph a <symbol>, placed by <use> (render/pdf_glyphs.py)
     ziamath.config.precision = 2  # hundredths of a 20-unit em: finer than any printer resolves
     ziamath.zmath.loadedfonts["default"] = _text_face_math(ziamath)
     return ziamath
