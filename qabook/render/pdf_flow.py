@@ -29,6 +29,12 @@ hands each layout to a `Flow`, and lays out again while the flow changes the chu
    set or a little looser (`flow-loose`). A cure is kept only when it leaves no new page
    more than LIMIT empty (SECTION_LIMIT before a quiz it carries over: a runt is worse).
 
+4. **Float pages.** A page before the last that holds nothing but floats and still leaves
+   more than LIMIT of its text block empty (the quiz after them did not fit) is set as
+   LaTeX sets a float page: the empty space is shared out above, between and below its
+   floats (a padding over each). Kept only if the pages stay as they were and the hole
+   goes.
+
 Every decision is read off the layout of the chunk's HTML and recorded as a move
 (`Flow.moves`): a style, a body class, floats put after a block, each naming blocks by their
 place in document order. The search is run on the chunk's *canonical* form (pdf_plan:
@@ -65,7 +71,7 @@ HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 BREAKABLE = frozenset({"p", "ul", "ol", "blockquote", "dl"})
 APART = (boxes.MarginBox, boxes.FootnoteAreaBox)
 #: the most extra layouts a chunk may take
-MAX_LAYOUTS = FLOAT_LAYOUTS + len(TIGHT) + 2
+MAX_LAYOUTS = FLOAT_LAYOUTS + len(TIGHT) + 3
 
 
 def is_float(tag: str, parent_tag: str | None) -> bool:
@@ -112,6 +118,8 @@ class Flow:
         self._stuck: set = set()
         self._undo = None  #: the HTML before the last move, if its layout stranded no note
         self._stacking = False  #: the cure being tried puts a float under another one
+        #: (html, document, pages) before float pages were spread, while that is judged
+        self._spread = None
 
     @property
     def moves(self) -> tuple:
@@ -125,7 +133,7 @@ class Flow:
         self.html is to be laid out again. calls are the pages whose footnotes WeasyPrint set
         on the next page: it does that when it backtracks to put a float that did not fit
         on the next page, so the first float of the next page is moved on too."""
-        if self.layouts >= FLOAT_LAYOUTS or self._base is not None:
+        if self.layouts >= FLOAT_LAYOUTS or self._base is not None or self._spread:
             return False  # (not while runts are cured: that would undo what they learn)
         pages = _pages(document, self._elements(document))
         before = self.html
@@ -140,7 +148,7 @@ class Flow:
         """The layout of self.html strands a footnote (sets it on the page after its call)
         where the layout before the last move did not: whether that move was taken back
         (then self.html is to be laid out again; the floats it moved stay where they were)."""
-        if self._undo is None or self._base is not None:
+        if self._undo is None or self._base is not None or self._spread:
             return False
         self.html, self._undo = self._undo, None
         self._stuck |= self._moved
@@ -155,12 +163,20 @@ class Flow:
     @property
     def trying(self) -> bool:
         """Whether the layout asked for last tries a cure for a runt."""
-        return self._base is not None and self.html != self._base[0]
+        return (self._base is not None and self.html != self._base[0]) or \
+            self._spread is not None
 
     def runt(self, document, clean: bool = True) -> bool:
         """Whether, judging by `document` (the layout of self.html; not clean when its notes
         strayed), another cure for a runt last page is to be laid out."""
         pages = _pages(document, self._elements(document))
+        if self._spread is not None:  # float pages were spread: kept if that closed holes
+            html, before, before_pages = self._spread
+            if pages is not None and clean and len(pages) == len(before_pages) and \
+                    _holes(pages, LIMIT) < _holes(before_pages, LIMIT):
+                return self._settle(document, final=True)
+            self.html = html
+            return self._settle(before, final=True)
         if pages is None:
             return self._settle(document)
         if self._base is None:
@@ -184,14 +200,52 @@ class Flow:
 
     def chosen(self, document):
         """The layout to keep: `document`, or the one before the cures that did not work."""
+        if self._chosen is None and self._spread is not None:  # out of layouts meanwhile
+            self.html = self._spread[0]
+            return self._spread[1]
         if self._chosen is None and self.trying:  # out of layouts in the middle of a try
             self.html = self._base[0]
             return self._base[1]
         return self._chosen if self._chosen is not None else document
 
-    def _settle(self, document) -> bool:
+    def _settle(self, document, final: bool = False) -> bool:
+        """Keep document, unless (not final) it has float pages to spread: then whether the
+        spread is to be laid out."""
+        if not final and self.layouts < MAX_LAYOUTS:
+            pages = _pages(document, self._elements(document))
+            moves = self._float_pages(pages) if pages is not None else []
+            if moves:
+                self._spread = (self.html, document, pages)
+                self._undo = None
+                self._load(self.html)
+                for move in moves:
+                    self._make(move)
+                self._again()
+                return True
+        self._spread = None
         self._chosen = document
         return False
+
+    def _float_pages(self, pages: list[_Page]) -> list[tuple]:
+        """The moves that share out the hole of each page (before the last) that holds
+        nothing but floats: a padding over each float, the same below the last."""
+        moves = []
+        for i, page in enumerate(pages[:-1]):
+            if page.end is None or page.hole <= LIMIT:
+                continue
+            starting = [n for n in sorted(page.blocks)
+                        if not (i > 0 and n in pages[i - 1].blocks)
+                        and not any(_is_float(up) for up in self._order[n].iterancestors())]
+            floats = [n for n in starting if _is_float(self._order[n])]
+            if not floats or floats != [n for n in starting
+                                        if not (n in pages[i + 1].blocks and
+                                                self._order[n].tag in ("section", "div"))]:
+                continue
+            # shared among the gaps above, between and below the floats; a pixel kept
+            # back so that rounding never pushes the last one over
+            gap = (page.bottom - page.end - 1) / (len(floats) + 1)
+            moves += [("style", n, f"padding-top: {gap:.2f}px") for n in floats]
+        return moves
 
     def _try_next(self) -> bool:
         html, document, pages = self._base
