@@ -17,8 +17,9 @@ from pathlib import Path
 import pikepdf
 import pytest
 from conftest import page_images
-from PIL import Image, ImageFilter
+from PIL import Image, ImageChops, ImageFilter
 from weasyprint import HTML
+from weasyprint.svg import TAGS, defs
 
 from qabook.render import pdf_layout  # noqa: F401 - installs the glyph forms
 from qabook.render.pdf_glyphs import GLYPH
@@ -112,20 +113,57 @@ def _stray(one: Image.Image, two: Image.Image) -> int:
     return sum(1 for a, b in zip(one.tobytes(), near.tobytes()) if a < 128 and b >= 128)
 
 
+def _uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+
+
+def _glyph_svg(use: str) -> str:
+    """A drawing of one glyph (a triangle) placed twice, as tex/draw.py writes formulas."""
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" '
+            'viewBox="0 0 40 40"><symbol id="s" viewBox="0 0 10 10">'
+            '<path d="M 0 0 L 10 0 L 10 10 Z M 2 1 L 8 1 L 8 7 Z"/></symbol>'
+            f'<use href="#s" x="2" y="2" width="20" height="20" {use}/>'
+            f'<use href="#s" x="20" y="20" width="16" height="16" {use}/></svg>')
+
+
 FILL = 'fill="black"'
 
 
 @pytest.mark.parametrize("extra", ["", 'transform="rotate(10)"', 'stroke="blue"',
                                    'opacity="0.5"', 'fill="url(#paint)"', 'clip-path="url(#c)"'])
 def test_only_a_use_that_is_a_glyph_becomes_a_form(tmp_path, extra):
-    """A <use> with a transform, a stroke, an opacity, a paint server or a clip (an author's
-    figure may have them) is drawn by WeasyPrint as it would be, not through a form."""
-    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" viewBox="0 0 40 40">'
-           '<symbol id="s" viewBox="0 0 10 10"><path d="M 0 0 L 10 0 L 10 10 Z"/></symbol>'
-           f'<use href="#s" x="5" y="5" width="20" height="20" {extra or FILL}/></svg>')
-    path = tmp_path / "figure.pdf"
-    HTML(string=f"<p>{svg}</p>").write_pdf(path)
+    """A <use> with a transform, a stroke, an opacity, a paint server or a clip is drawn by
+    WeasyPrint as it would be, not through a form."""
+    path = tmp_path / "formula.pdf"
+    HTML(string=f'<p><img src="{_uri(_glyph_svg(extra or FILL))}"></p>').write_pdf(path)
     assert len(_forms(pikepdf.open(path))) == (1 if not extra else 0)
+
+
+def test_an_authors_figure_is_drawn_by_weasyprint(tmp_path):
+    """The same glyphs in a figure file of the book (whose symbols may be clipped, reused
+    under one id or used in a clip path) are not turned into forms: formulas only."""
+    (tmp_path / "figure.svg").write_text(_glyph_svg(FILL))
+    path = tmp_path / "figure.pdf"
+    HTML(string='<p><img src="figure.svg"></p>', base_url=str(tmp_path)).write_pdf(path)
+    assert _forms(pikepdf.open(path)) == {}
+
+
+@pytest.mark.parametrize("fill", ['fill="black"', 'fill="rgba(0,0,0,0.5)"', 'fill="#c03020"',
+                                  'fill="black" fill-rule="evenodd"'])
+def test_a_form_paints_what_weasyprints_use_paints(tmp_path, monkeypatch, fill):
+    """Colour, alpha and fill rule as WeasyPrint's own <use> paints them (a form has its own
+    resources: its alpha state does not depend on the page's)."""
+    html = f'<p><img src="{_uri(_glyph_svg(fill))}" style="width: 8cm"></p>'
+    forms, plain = tmp_path / "forms.pdf", tmp_path / "plain.pdf"
+    HTML(string=html).write_pdf(forms)
+    with monkeypatch.context() as patch:
+        patch.setitem(TAGS, "use", defs.use)  # WeasyPrint's own
+        HTML(string=html).write_pdf(plain)
+    assert len(_forms(pikepdf.open(forms))) == 1 and _forms(pikepdf.open(plain)) == {}
+    one, two = Image.open(page_images(plain, 150)[0]), Image.open(page_images(forms, 150)[0])
+    difference = ImageChops.difference(one, two).histogram()
+    assert sum(difference[8:]) < 50, sum(difference[8:])  # (edges: anti-aliasing)
+    assert sum(1 for value in one.tobytes() if value < 250) > 2000  # it drew something
 
 
 def test_each_glyph_is_one_object_in_the_book(real_pdf):

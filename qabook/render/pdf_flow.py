@@ -29,10 +29,10 @@ hands each layout to a `Flow`, and lays out again while the flow changes the chu
    set or a little looser (`flow-loose`). A cure is kept only when it leaves no new page
    more than LIMIT empty (SECTION_LIMIT before a quiz it carries over: a runt is worse).
 
-4. **Float pages.** A page before the last that holds nothing but floats and still leaves
-   more than LIMIT of its text block empty (the quiz after them did not fit) is set as
-   LaTeX sets a float page: the empty space is shared out above, between and below its
-   floats (a padding over each). Kept only if the pages stay as they were and the hole
+4. **Float pages.** A page before the last that holds nothing but figures and still
+   leaves more than LIMIT of its text block empty (the quiz after them did not fit) is set
+   as LaTeX sets a float page: the empty space is shared out above, between and below its
+   figures (a padding over each). Kept only if the pages stay as they were and the hole
    goes.
 
 Every decision is read off the layout of the chunk's HTML and recorded as a move
@@ -217,7 +217,7 @@ class Flow:
             if moves:
                 self._spread = (self.html, document, pages)
                 self._undo = None
-                self._load(self.html)
+                self._load(self.html, force=True)  # (a cure tried last changed the tree)
                 for move in moves:
                     self._make(move)
                 self._again()
@@ -228,23 +228,24 @@ class Flow:
 
     def _float_pages(self, pages: list[_Page]) -> list[tuple]:
         """The moves that share out the hole of each page (before the last) that holds
-        nothing but floats: a padding over each float, the same below the last."""
+        nothing but figures (no text carried over from the page before, no table: a
+        collapsed table takes no padding): a padding over each, the same below the last."""
         moves = []
         for i, page in enumerate(pages[:-1]):
             if page.end is None or page.hole <= LIMIT:
                 continue
-            starting = [n for n in sorted(page.blocks)
-                        if not (i > 0 and n in pages[i - 1].blocks)
+            carried = [n for n in page.blocks if i > 0 and n in pages[i - 1].blocks]
+            starting = [n for n in sorted(page.blocks) if n not in carried
                         and not any(_is_float(up) for up in self._order[n].iterancestors())]
-            floats = [n for n in starting if _is_float(self._order[n])]
-            if not floats or floats != [n for n in starting
-                                        if not (n in pages[i + 1].blocks and
-                                                self._order[n].tag in ("section", "div"))]:
+            shown = [n for n in starting if not (n in pages[i + 1].blocks and
+                                                 self._order[n].tag in ("section", "div"))]
+            if not shown or any(self._order[n].tag != "figure" for n in shown) or \
+                    any(self._order[n].tag not in ("section", "div") for n in carried):
                 continue
-            # shared among the gaps above, between and below the floats; a pixel kept
+            # shared among the gaps above, between and below the figures; a few pixels kept
             # back so that rounding never pushes the last one over
-            gap = (page.bottom - page.end - 1) / (len(floats) + 1)
-            moves += [("style", n, f"padding-top: {gap:.2f}px") for n in floats]
+            gap = (page.bottom - page.end - 4) / (len(shown) + 1)
+            moves += [("style", n, f"padding-top: {gap:.2f}px") for n in shown]
         return moves
 
     def _try_next(self) -> bool:

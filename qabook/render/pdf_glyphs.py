@@ -45,10 +45,17 @@ def install() -> None:
 
 
 def _glyph(svg, node):
-    """The glyph a <use> places: its viewBox and outlines, when it is a symbol with a
-    viewBox and plain paths (alone or in plain groups: a delimiter built of pieces) and the
-    <use> has nothing but a place, a size and a plain fill; else None."""
+    """The glyph a <use> places: its viewBox and outlines, when the drawing is a formula
+    (tex/draw.py writes them as data: URIs), the symbol has a viewBox and plain paths (alone
+    or in plain groups: a delimiter built of pieces) and the <use> has nothing but a place,
+    a size and a plain fill; else None.
+
+    Formulas only: an author's figure may use symbols in ways a form would draw otherwise
+    (a <use> in a <clipPath>, an outline past its viewBox, which the <use>'s box clips, two
+    symbols of one id, children of a <use>), and it is drawn once per chunk anyway."""
     href = node.get("href")
+    if not str(svg.url or "").startswith("data:"):
+        return None  # an author's figure (a file of the book): drawn by WeasyPrint
     if not href or not href.startswith("#") or _attributes(node) - USE or \
             node.get("width") is None or node.get("height") is None or \
             not _plain_fill(node.get("fill", "black")):
@@ -134,10 +141,13 @@ def _form(svg, node, font_size, outlines, box) -> str:
     # the form's box clips what it paints: an outline may reach past its advance and the
     # face's height (an italic's overhang, a big operator), never by that much
     margin = max(width, height)
+    resources = pydyf.Dictionary({"ExtGState": pydyf.Dictionary()})  # (its fill's alpha)
     form = svg.stream.clone(
-        resources=pydyf.Dictionary({"ExtGState": pydyf.Dictionary()}),
-        extra=pydyf.Dictionary({"Type": "/XObject", "Subtype": "/Form", "BBox": pydyf.Array(
-            (left - margin, top - margin, left + width + margin, top + height + margin))}))
+        resources=resources,
+        extra=pydyf.Dictionary({"Type": "/XObject", "Subtype": "/Form", "Resources": resources,
+                                "BBox": pydyf.Array((left - margin, top - margin,
+                                                     left + width + margin,
+                                                     top + height + margin))}))
     page = svg.stream
     svg.stream = form
     try:
