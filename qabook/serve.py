@@ -293,13 +293,13 @@ class Previewer:
         """A tab shows this question: render it if it is not current."""
         if number is None:
             return
-        view = self.views.get(number)
         if self.attempted.get(number) == self.checks:
-            return  # made at this check, or failed: it would fail again (a save retries)
-        if view is None or view.book != self.checks or view.printed != self.checks:
-            with self.lock:
-                self.wanted.add(number)
-            self.wake.set()
+            # made at this check (a view is current only then), or failed: it would fail
+            # again (a save retries)
+            return
+        with self.lock:
+            self.wanted.add(number)
+        self.wake.set()
 
     def listen(self, loop, queue, what: int | str | None) -> None:
         self.listeners.append((loop, queue))

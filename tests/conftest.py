@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,20 @@ def page_texts(pdf: Path, *options: str) -> list[str]:
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", *options, str(pdf), "-"],
                          capture_output=True, check=True).stdout.decode()
     return out.split("\f")[:-1]
+
+
+def plain_drawing(tex: str, display: bool) -> bytes:
+    """A formula as the print engine draws it with every glyph a plain path in place, not a
+    <symbol> placed by <use> as tex/draw.py asks for: an oracle for what placing them gives."""
+    from qabook.tex import draw
+
+    ziamath = draw._engine()
+    ziamath.config.svg2 = False
+    try:
+        math = ziamath.Math.fromlatex(tex, size=draw.SIZE, inline=not display, margin=0.5)
+        return ET.tostring(math.svgxml())
+    finally:
+        ziamath.config.svg2 = True
 
 
 def page_images(pdf: Path, resolution: int) -> list[Path]:

@@ -5,14 +5,12 @@ that the EPUB's SVG check accepts and that draws what the print engine drew."""
 
 from __future__ import annotations
 
-import base64
 import re
 import shutil
 import unicodedata
-import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import SOURCE
+from conftest import SOURCE, plain_drawing
 from lxml import etree
 
 from qabook import pandoc
@@ -21,7 +19,6 @@ from qabook.diagnostics import Diagnostics
 from qabook.model.svg import check_svg
 from qabook.pipeline import read_book
 from qabook.render import epub_math
-from qabook.tex import draw
 from qabook.tex.draw import render
 
 M = "{http://www.w3.org/1998/Math/MathML}"
@@ -164,7 +161,7 @@ def _same_outline(tex: str, display: bool, data: bytes, printed) -> None:
     """The fallback's path, read back, passes through every point of the formula as the
     engine draws it with plain paths, each glyph where it stands (in hundredths of an em,
     give or take one for rounding): placing the print drawing's glyphs lost nothing."""
-    plain = _plain(tex, display)
+    plain = etree.fromstring(plain_drawing(tex, display))
     scale = printed.width * 100 / float(plain.get("viewBox").split()[2])
     wanted = []
     for element in plain.iter():
@@ -178,18 +175,6 @@ def _same_outline(tex: str, display: bool, data: bytes, printed) -> None:
     for x, y in wanted:  # every point of the drawing is one of ours, give or take rounding
         assert any((round(x) + i, round(y) + j) in mine
                    for i in (-1, 0, 1) for j in (-1, 0, 1)), (tex, x, y)
-
-
-def _plain(tex: str, display: bool) -> etree._Element:
-    """The formula as the print engine draws it with every glyph a plain path in place (not
-    a <symbol> placed by <use>, as tex/draw.py asks for)."""
-    ziamath = draw._engine()
-    ziamath.config.svg2 = False
-    try:
-        math = ziamath.Math.fromlatex(tex, size=draw.SIZE, inline=not display, margin=0.5)
-        return etree.fromstring(ET.tostring(math.svgxml()))
-    finally:
-        ziamath.config.svg2 = True
 
 
 def _points(d: str) -> list[tuple[int, int]]:

@@ -159,15 +159,15 @@ def test_a_float_page_is_spread_on_the_chunk_as_it_was_not_on_a_cure_given_up() 
     (which had `flow-loose` on the body)."""
     from weasyprint import HTML
 
-    from qabook.render.pdf_flow import LOOSE, Flow
+    from qabook.render.pdf_flow import LOOSE, Flow, _pages
 
     html = _float_page_chunk()
     _, fonts, stylesheets = pdf_layout._setup(REPO, "a4")
     document = HTML(string=html, base_url=pdf_layout.BOOK_URI).render(
         font_config=fonts, stylesheets=stylesheets)
     flow = Flow(html)
-    flow._load(html)
+    pages = _pages(document, flow._elements(document))
     flow._make(("class", LOOSE))  # a cure tried on the tree, then given up
-    assert flow._settle(document)  # the float page is to be laid out spread
+    assert flow._settle(document, pages)  # the float page is to be laid out spread
     assert [kind for kind, *_ in flow.moves] == ["style", "style"]
     assert LOOSE not in flow.html

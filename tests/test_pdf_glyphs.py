@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import page_images
+from conftest import page_images, plain_drawing
 from PIL import Image, ImageChops, ImageFilter
 from weasyprint import HTML
 from weasyprint.svg import TAGS, defs
 
 from qabook.render import pdf_layout  # noqa: F401 - installs the glyph forms
 from qabook.render.pdf_glyphs import GLYPH
-from qabook.tex import draw
 from qabook.tex.draw import render
 
 #: formulas with repeated glyphs, a delimiter built of pieces, a radical, a fraction bar,
@@ -36,18 +34,6 @@ FORMULAS = [
 ]
 
 
-def _plain_uri(tex: str, display: bool) -> str:
-    """The formula as the print engine draws it with every glyph a plain path in place."""
-    ziamath = draw._engine()
-    ziamath.config.svg2 = False
-    try:
-        svg = ziamath.Math.fromlatex(tex, size=draw.SIZE, inline=not display, margin=0.5)
-        data = ET.tostring(svg.svgxml())
-    finally:
-        ziamath.config.svg2 = True
-    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
-
-
 def _write(path: Path, glyphs: bool) -> None:
     """The formulas, each shown twice, drawn as glyphs placed by <use> (through the forms)
     or else as plain paths (what WeasyPrint drew before the forms)."""
@@ -55,7 +41,7 @@ def _write(path: Path, glyphs: bool) -> None:
     for tex, display in FORMULAS:
         image = render(tex, display)
         if not glyphs:
-            image = replace(image, uri=_plain_uri(tex, display))
+            image = replace(image, uri=_uri(plain_drawing(tex, display).decode()))
         images += f"<p>{image.img(tex, 'math')} and again {image.img(tex, 'math')}</p>"
     HTML(string="<html><head><style>@page { size: 12cm 16cm; margin: 1cm } "
                 f"body {{ font-size: 14pt }}</style></head><body>{images}</body></html>"

@@ -17,7 +17,7 @@ from math import ceil, floor
 from lxml import etree
 
 from qabook.cache import NO_CACHE, Cache, key
-from qabook.tex.draw import MathError, MathImage, draw
+from qabook.tex.draw import MathError, MathImage, draw, placed
 from qabook.tex.mathml import _local, finish, speech, tex_of
 
 __all__ = ["Fallback", "fallback", "fallback_name", "fallback_svg", "finish", "speech", "tex_of"]
@@ -136,8 +136,11 @@ def _outline(root: etree._Element, scale: float) -> str:
             if not href.startswith("#") or href[1:] not in glyphs:
                 raise ValueError(name)
             box, outlines = glyphs[href[1:]]
-            for d in outlines:
-                writer.path(d, _placed(element, box))
+            if outlines:  # (a space draws nothing, and may have no width)
+                place = placed(*(float(element.get(a, "0"))
+                                 for a in ("x", "y", "width", "height")), box)
+                for d in outlines:
+                    writer.path(d, place)
         elif name not in ("svg", "g"):
             raise ValueError(name)
     return writer.text()
@@ -159,16 +162,6 @@ def _glyph(symbol: etree._Element) -> tuple[tuple[float, ...], list[str]]:
     if len(box) != 4 or (outlines and (box[2] <= 0 or box[3] <= 0)):
         raise ValueError("symbol")
     return box, outlines
-
-
-def _placed(use: etree._Element, box: tuple[float, ...]) -> tuple[float, float, float]:
-    """(scale, dx, dy) that put a symbol's viewBox into its <use>'s box (SVG's default
-    preserveAspectRatio, xMidYMid meet)."""
-    x, y, width, height = (float(use.get(a, "0")) for a in ("x", "y", "width", "height"))
-    left, top, box_width, box_height = box
-    scale = min(width / box_width, height / box_height)
-    return (scale, x + (width - box_width * scale) / 2 - left * scale,
-            y + (height - box_height * scale) / 2 - top * scale)
 
 
 class _PathWriter:

@@ -174,16 +174,16 @@ class Flow:
             html, before, before_pages = self._spread
             if pages is not None and clean and len(pages) == len(before_pages) and \
                     _holes(pages, LIMIT) < _holes(before_pages, LIMIT):
-                return self._settle(document, final=True)
+                return self._settle(document)
             self.html = html
-            return self._settle(before, final=True)
+            return self._settle(before)
         if pages is None:
             return self._settle(document)
         if self._base is None:
             if not _is_runt(pages, document):
                 stack = self._stack(pages)
                 if stack is None:
-                    return self._settle(document)
+                    return self._settle(document, pages)
                 self._base = (self.html, document, pages)
                 self._tries = [("stack", stack)]
                 return self._try_next()
@@ -195,7 +195,7 @@ class Flow:
         fewer = _holes(pages, self._limit) < _holes(base_pages, self._limit) if \
             self._stacking else _holes(pages, self._limit) <= _holes(base_pages, self._limit)
         if clean and not _is_runt(pages, document) and len(pages) <= len(base_pages) and fewer:
-            return self._settle(document)
+            return self._settle(document, pages)
         return self._try_next()
 
     def chosen(self, document):
@@ -208,16 +208,16 @@ class Flow:
             return self._base[1]
         return self._chosen if self._chosen is not None else document
 
-    def _settle(self, document, final: bool = False) -> bool:
-        """Keep document, unless (not final) it has float pages to spread: then whether the
-        spread is to be laid out."""
-        if not final and self.layouts < MAX_LAYOUTS:
-            pages = _pages(document, self._elements(document))
-            moves = self._float_pages(pages) if pages is not None else []
+    def _settle(self, document, pages: list[_Page] | None = None) -> bool:
+        """Keep document (the layout of self.html), unless its pages (given when they may
+        be spread: not while a spread is judged) have float pages to spread: then whether
+        the spread is to be laid out."""
+        if pages is not None and self.layouts < MAX_LAYOUTS:
+            self._load(self.html)  # (the tree of these pages)
+            moves = self._float_pages(pages)
             if moves:
                 self._spread = (self.html, document, pages)
                 self._undo = None
-                self._load(self.html, force=True)  # (a cure tried last changed the tree)
                 for move in moves:
                     self._make(move)
                 self._again()
@@ -252,7 +252,7 @@ class Flow:
         html, document, pages = self._base
         while self._tries:
             kind, arg = self._tries.pop(0)
-            self._load(html, force=True)
+            self._load(html)
             self._limit = LIMIT
             self._stacking = kind == "stack"
             if kind == "stack":
@@ -263,7 +263,7 @@ class Flow:
                 self._again()
                 return True
         self.html = html  # nothing cured it: as it was
-        return self._settle(document)
+        return self._settle(document, pages)
 
     def _again(self) -> None:
         self.layouts += 1
@@ -272,15 +272,17 @@ class Flow:
         self._moves_of[self.html] = tuple(self._done)
 
     def _make(self, move: tuple) -> None:
-        """Make a move on _tree (see _apply), and remember it."""
+        """Make a move on _tree (see _apply), and remember it. The tree then holds no HTML
+        the flow has (until _again serialises it): _load parses anew."""
         self._order = _apply(self._tree, self._order, move)
         self._done.append(move)
+        self._parsed = None
 
     # -- the chunk's tree --------------------------------------------------------------
 
-    def _load(self, html: str, force: bool = False) -> None:
+    def _load(self, html: str) -> None:
         """Parse html (unless _tree already holds it and may be changed in place)."""
-        if force or self._tree is None or self._parsed != html:
+        if self._tree is None or self._parsed != html:
             self._tree = lxml.html.document_fromstring(html)
             self._order = _order(self._tree)
             self._parsed = html

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 
+from qabook.tex.draw import placed
+
 #: a glyph form's resource name: GLYPH and a digest of what it paints (the merge keeps one
 #: form of each name)
 GLYPH = "qg"
@@ -56,7 +58,7 @@ def _glyph(svg, node):
     href = node.get("href")
     if not str(svg.url or "").startswith("data:"):
         return None  # an author's figure (a file of the book): drawn by WeasyPrint
-    if not href or not href.startswith("#") or _attributes(node) - USE or \
+    if not href or not href.startswith("#") or set(node.attrib) - USE or \
             node.get("width") is None or node.get("height") is None or \
             not _plain_fill(node.get("fill", "black")):
         return None
@@ -65,15 +67,15 @@ def _glyph(svg, node):
         symbols = svg._qabook_symbols = {child.get("id"): child for child in svg.tree
                                          if child.tag == "symbol" and child.get("id")}
     symbol = symbols.get(href[1:])
-    if symbol is None or _attributes(symbol) - SYMBOL:
+    if symbol is None or set(symbol.attrib) - SYMBOL:
         return None
     outlines = []
     stack = list(reversed(list(symbol)))
     while stack:
         child = stack.pop()
-        if child.tag == "path" and not _attributes(child) - PATH:
+        if child.tag == "path" and not set(child.attrib) - PATH:
             outlines.append(child)
-        elif child.tag == "g" and not _attributes(child):
+        elif child.tag == "g" and not child.attrib:
             stack.extend(reversed(list(child)))
         else:
             return None
@@ -84,15 +86,6 @@ def _glyph(svg, node):
     if not outlines or len(box) != 4 or box[2] <= 0 or box[3] <= 0:
         return None
     return tuple(outlines), box
-
-
-def _attributes(node) -> set[str]:
-    """A node's attributes, its own and those it inherits (namespace declarations aside:
-    an SVG inside HTML carries its xmlns as one)."""
-    return {name for name in node.attrib if not name.startswith(XMLNS)}
-
-
-XMLNS = "{http://www.w3.org/2000/xmlns/}"
 
 
 def _plain_fill(fill: str) -> bool:
@@ -109,12 +102,9 @@ def _place(svg, node, font_size, outlines, box) -> None:
     x, y = svg.point(node.get("x"), node.get("y"), font_size)
     width = size(node.get("width"), font_size, svg.inner_width)
     height = size(node.get("height"), font_size, svg.inner_height)
-    left, top, box_width, box_height = box
     if width <= 0 or height <= 0:
         return
-    scale = min(width / box_width, height / box_height)
-    dx = x + (width - box_width * scale) / 2 - left * scale
-    dy = y + (height - box_height * scale) / 2 - top * scale
+    scale, dx, dy = placed(x, y, width, height, box)
     name = _form(svg, node, font_size, outlines, box)
     stream = svg.stream
     stream.push_state()

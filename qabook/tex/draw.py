@@ -98,6 +98,17 @@ def render(tex: str, display: bool) -> MathImage:
     return MathImage(uri, width / em, height / em, (height + min_y) / em, "".join(sorted(shown)))
 
 
+def placed(x: float, y: float, width: float, height: float,
+           box: tuple[float, ...]) -> tuple[float, float, float]:
+    """(scale, dx, dy) that put a glyph <symbol> of this viewBox into the box a <use> gives
+    it at (x, y), as SVG does by default (preserveAspectRatio xMidYMid meet): a point (u, v)
+    of the symbol lands at (u * scale + dx, v * scale + dy)."""
+    left, top, box_width, box_height = box
+    scale = min(width / box_width, height / box_height)
+    return (scale, x + (width - box_width * scale) / 2 - left * scale,
+            y + (height - box_height * scale) / 2 - top * scale)
+
+
 SECONDS = 10  #: a formula's budget of CPU time (the book's largest takes about 0.1 s)
 MEMORY = 1 << 30  #: what a drawing worker may grow by
 
