@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from qabook.cache import Cache
-from qabook.render import pdf, pdf_layout
+from qabook.render import pdf, pdf_layout, pdf_plan
 from qabook.render.options import PrintOptions
 from qabook.render.pdf_plan import Chunk, PageMap
 
@@ -23,11 +23,8 @@ BODY = ('<html><head><title>Q1</title></head><body><h2 id="q1">Q1</h2><p>As the 
         '<table id="tbl-one"><tr><td>1</td></tr></table></body></html>')
 
 
-class Bodies:
-    def __init__(self, environment, data):
-        pass
-
-    def __call__(self, chunk, pad: bool) -> str:
+class Bodies(pdf_plan.Bodies):
+    def render(self, chunk, pad: bool) -> str:
         return BODY
 
 

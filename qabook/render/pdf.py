@@ -23,7 +23,6 @@ import functools
 import json
 import multiprocessing
 import os
-import re
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -41,8 +40,7 @@ from qabook.render import ENGINE, LIMIT, MACHINE, Made, RenderContext, RenderErr
 from qabook.render.options import PrintOptions
 from qabook.render.output import atomic_write
 from qabook.render.pdf_merge import Part, merge
-from qabook.render.pdf_plan import (UNKNOWN_PAGE, Bodies, Chunk, PageMap, chunk_html, chunks,
-                                    css_string)
+from qabook.render.pdf_plan import Bodies, Chunk, PageMap, chunk_html, chunks, css_string
 from qabook.render import pdf_type
 from qabook.render.print_html import Selection, page_data
 from qabook.resources import TEMPLATES
@@ -338,7 +336,7 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map, writ
         for future in ahead.values():  # guesses no pass took: those not started never are
             future.cancel()
     for chunk in plan:  # never print the placeholder of a page the map never learnt
-        if f'data-page="{UNKNOWN_PAGE}"' in wanted[chunk.name].html:
+        if bodies(chunk, wanted[chunk.name].pad).unknown(page_map):
             files = [ctx.source_of(anchor) for anchor in chunk.sources]
             raise RenderError(f"a cross-reference in {_printed(chunk, files)} points to "
                               "something the print book does not show", code="pdf.failed",
@@ -372,19 +370,12 @@ def _canonical(ctx: RenderContext, options: PrintOptions, bodies: Bodies,
     """The chunk's canonical form: its HTML with every page number unknown and no pad page
     (its first page is a right-hand page), its figures and its key."""
     html = chunk_html(bodies, chunk, (1, False, False), PageMap())
-    figures = _figures(ctx, bodies(chunk, False))
+    # the figure files it shows (page numbers name none), each with the digest of its
+    # checked bytes: a laid-out chunk is only reused while they are unchanged, and its
+    # layout may fetch only these
+    figures = tuple((src, ctx.figure_digest(unquote(src)))
+                    for src in bodies(chunk, False).sources)
     return html, figures, key("pdf-flow", html, options.paper, figures)
-
-
-ASSET = re.compile(r'\ssrc="(?!data:)([^"]+)"')
-
-
-def _figures(ctx: RenderContext, html: str) -> tuple[tuple[str, str], ...]:
-    """The figure files a chunk shows (in its HTML, or its template's output: page numbers
-    name no file), each with the digest of its checked bytes: a laid-out chunk is only reused
-    while they are unchanged, and its layout may fetch only these."""
-    return tuple((src, ctx.figure_digest(unquote(src)))
-                 for src in sorted(set(ASSET.findall(html))))
 
 
 def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str, _Want],

@@ -267,7 +267,7 @@ class Flow:
 
     def _again(self) -> None:
         self.layouts += 1
-        self.html = _serialise(self._tree)
+        self.html = serialise(self._tree)
         self._parsed = self.html
         self._moves_of[self.html] = tuple(self._done)
 
@@ -450,7 +450,7 @@ def replay(html: str, moves: tuple) -> str:
     order = _order(tree)
     for move in moves:
         order = _apply(tree, order, move)
-    return _serialise(tree)
+    return serialise(tree)
 
 
 def _apply(tree, order: list, move: tuple) -> list:
@@ -459,7 +459,7 @@ def _apply(tree, order: list, move: tuple) -> list:
     puts the blocks of group, in their order, after block n. The blocks' order after it."""
     kind, *args = move
     if kind == "style":
-        _style(order[args[0]], args[1])
+        add_style(order[args[0]], args[1])
     elif kind == "class":
         body = tree.find("body")
         body.set("class", " ".join([*(body.get("class") or "").split(), args[0]]))
@@ -481,7 +481,8 @@ def _is_code(element) -> bool:
     return element.tag == "pre" and "break-inside" not in (element.get("style") or "")
 
 
-def _style(element, declaration: str) -> None:
+def add_style(element, declaration: str) -> None:
+    """Add a CSS declaration to an element's style attribute."""
     style = element.get("style")
     element.set("style", (style + "; " if style else "") + declaration)
 
@@ -642,5 +643,6 @@ def _pages(document, order: dict | None) -> list[_Page] | None:
     return out
 
 
-def _serialise(tree) -> str:
+def serialise(tree) -> str:
+    """A chunk's tree as the HTML document WeasyPrint reads."""
     return "<!DOCTYPE html>\n" + etree.tostring(tree, encoding="unicode", method="html")

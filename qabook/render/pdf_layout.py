@@ -16,6 +16,7 @@ from html import escape
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import lxml.html
 import weasyprint.pdf.fonts
 from weasyprint import CSS, HTML
 from weasyprint.formatting_structure import boxes
@@ -27,7 +28,8 @@ from qabook.regular import NotRegular, TooLarge, read_regular
 from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
 from qabook.render import ENGINE, LIMIT, MACHINE, pdf_checks, pdf_glyphs, pdf_tags, pdf_type
 from qabook.render.pages import ATTRIBUTE as MARK
-from qabook.render.pdf_flow import MAX_LAYOUTS as MAX_FLOW_LAYOUTS, Flow, replay
+from qabook.render.pdf_flow import (BLOCKS, MAX_LAYOUTS as MAX_FLOW_LAYOUTS, Flow, add_style,
+                                    replay, serialise)
 from qabook.render.source_lines import LINE_CLASS
 from qabook.resources import TEMPLATES
 
@@ -255,16 +257,22 @@ def stray_notes(anchors: dict[str, tuple[int, float, float]]) -> set[str]:
 
 
 def push(html: str, pushes: tuple[str, ...]) -> str:
-    """End the page after the paragraph (or list item) that calls each pushed footnote."""
+    """End the page after the paragraph (or list item) that calls each pushed footnote (or,
+    for a call in neither, the innermost block that holds it: a table, a figure)."""
+    if not pushes:
+        return html
+    tree = lxml.html.document_fromstring(html)
     for note in pushes:
-        call = html.find(f'id="fnc-{note}"')
-        if call < 0:
+        call = tree.get_element_by_id(f"fnc-{note}", None)
+        if call is None:
             continue
-        start = max(html.rfind("<p", 0, call), html.rfind("<li", 0, call))
-        if start >= 0:
-            end = html.index(">", start)
-            html = html[:end] + ' style="break-after: page"' + html[end:]
-    return html
+        holders = [el for el in call.iterancestors() if el.tag in BLOCKS and
+                   el.tag not in ("section", "div")]
+        block = next((el for el in holders if el.tag in ("p", "li")),
+                     holders[0] if holders else None)
+        if block is not None:
+            add_style(block, "break-after: page")
+    return serialise(tree)
 
 
 WARM_UP = ('<html lang="{lang}"><head><title>-</title></head><body><section class="question">'

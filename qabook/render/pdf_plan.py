@@ -11,7 +11,8 @@ it the map until nothing changes.
 from __future__ import annotations
 
 import json
-import re
+from html import escape
+from html.parser import HTMLParser
 from dataclasses import dataclass, field, replace
 from typing import Any, Collection
 
@@ -173,20 +174,23 @@ def _appendix(data, kind: str, anchor: str, title: str, keep) -> list[Chunk]:
 
 
 class Bodies:
-    """Each chunk's template, rendered once (for each of its pad pages): the passes change
-    only its page numbers."""
+    """Each chunk's template, rendered and read once (for each of its pad pages): the passes
+    change only its page numbers."""
 
     def __init__(self, environment: jinja2.Environment, data: dict[str, Any]):
         self.environment, self.data = environment, data
-        self._made: dict[tuple[str, bool], str] = {}
+        self._made: dict[tuple[str, bool], Body] = {}
 
-    def __call__(self, chunk: Chunk, pad: bool) -> str:
+    def __call__(self, chunk: Chunk, pad: bool) -> Body:
         made = self._made.get((chunk.name, pad))
         if made is None:
-            made = self._made[chunk.name, pad] = self.environment.get_template(
-                "chunk.html").render(**self.data, chunk={**chunk.data, "kind": chunk.kind,
-                                                         "pad": pad})
+            made = self._made[chunk.name, pad] = Body(self.render(chunk, pad))
         return made
+
+    def render(self, chunk: Chunk, pad: bool) -> str:
+        """The chunk's template output."""
+        return self.environment.get_template("chunk.html").render(
+            **self.data, chunk={**chunk.data, "kind": chunk.kind, "pad": pad})
 
 
 def chunk_html(bodies: Bodies, chunk: Chunk, start: tuple[int, bool, bool], page_map: PageMap,
@@ -196,9 +200,8 @@ def chunk_html(bodies: Bodies, chunk: Chunk, start: tuple[int, bool, bool], page
     Cross-references in keep always show their page number; the ids of those marked as on
     their target's page are added to same."""
     first, _, pad = start
-    html = bodies(chunk, pad).replace("</head>", f"<style>{_page_rules(chunk, first, pad, page_map)}</style>"
-                        "</head>", 1)
-    return _links(html, page_map, keep, same if same is not None else set())
+    return bodies(chunk, pad).html(_page_rules(chunk, first, pad, page_map), page_map, keep,
+                                   same if same is not None else set())
 
 
 def _page_rules(chunk: Chunk, first: int, pad: bool, page_map: PageMap) -> str:
@@ -247,33 +250,124 @@ def css_string(text: str) -> str:
                          else c for c in text) + '"'
 
 
-TAG = re.compile(r"<a ([^>]*)>")
-ATTR = re.compile(r'([\w-]+)="([^"]*)"')
+@dataclass(frozen=True)
+class _Link:
+    """An internal link of a chunk's template output: its attributes as written, its target."""
+
+    attrs: tuple[tuple[str, str | None], ...]
+    target: str
 
 
-def _links(html: str, page_map: PageMap, keep: Collection[str], same: set[str]) -> str:
-    """Give every internal link the printed page of its target; mark cross-references that
-    sit on their target's page; send links to other chunks through the qabook: scheme
-    (rewritten into destinations when the chunks are merged)."""
-    own = set(re.findall(r'\sid="([^"]+)"', html))
+class Body:
+    """A chunk's template output, read once by an HTML tokenizer (the standard library's):
+    where its head ends, its internal links, the ids it holds and the figure files it shows.
+    Each pass then writes the chunk with its page rules and page numbers (`html`)."""
 
-    def fix(match: re.Match) -> str:
-        attrs = match.group(1)
-        href = re.search(r'href="#([^"]+)"', attrs)
-        if href is None:
-            return match.group(0)
-        target = href.group(1)
-        if target.startswith("ref-") or target.startswith("fn"):
-            page = ""
-        else:
-            page = f' data-page="{page_map.label(target)}"'
-        if target not in own:
-            attrs = attrs.replace(f'href="#{target}"', f'href="qabook:{target}"')
-        ident = dict(ATTR.findall(attrs)).get("id")
+    def __init__(self, text: str):
+        reader = _Reader(text)
+        reader.feed(text)
+        reader.close()
+        self._pieces = reader.pieces + [text[reader.last:]]  #: the text between the slots
+        self._slots = reader.slots  #: a link, or None: the end of the head (the page rules)
+        self.ids = frozenset(reader.ids)
+        #: the files it shows: every src but a data: URI (a figure; a formula is data:)
+        self.sources = tuple(sorted(set(reader.sources)))
+
+    def html(self, rules: str, page_map: PageMap, keep: Collection[str],
+             same: set[str]) -> str:
+        """The chunk with its page rules, every internal link given the printed page of its
+        target, links to other chunks sent through the qabook: scheme (rewritten into
+        destinations when the chunks are merged), and the cross-references that sit on their
+        target's page marked (their ids added to same) unless they are in keep."""
+        out = [self._pieces[0]]
+        for slot, piece in zip(self._slots, self._pieces[1:]):
+            out.append(f"<style>{rules}</style>" if slot is None else
+                       self._link(slot, page_map, keep, same))
+            out.append(piece)
+        return "".join(out)
+
+    def unknown(self, page_map: PageMap) -> bool:
+        """Whether a link shows the page of an anchor the map does not have."""
+        return any(slot is not None and _numbered(slot.target) and
+                   page_map.label(slot.target) == UNKNOWN_PAGE for slot in self._slots)
+
+    def _link(self, link: _Link, page_map: PageMap, keep: Collection[str],
+              same: set[str]) -> str:
+        attrs = dict(link.attrs)
+        target = link.target
+        if target not in self.ids:
+            attrs["href"] = f"qabook:{target}"
+        ident = attrs.get("id")
         here = page_map.anchors.get(ident or "")
         if here is not None and here == page_map.anchors.get(target) and ident not in keep:
             same.add(ident)
-            attrs = attrs.replace('class="xref', 'class="xref same-page', 1)
-        return f"<a {attrs}{page}>"
+            if (attrs.get("class") or "").startswith("xref"):
+                attrs["class"] = "xref same-page" + attrs["class"][len("xref"):]
+        if _numbered(target):
+            attrs["data-page"] = page_map.label(target)
+        return "<a " + " ".join(name if value is None else f'{name}="{escape(value)}"'
+                                for name, value in attrs.items()) + ">"
 
-    return TAG.sub(fix, html)
+
+def _first(attrs) -> dict[str, str | None]:
+    """An element's attributes as HTML reads them: the first of a repeated name counts."""
+    out: dict[str, str | None] = {}
+    for name, value in attrs:
+        out.setdefault(name, value)
+    return out
+
+
+def _numbered(target: str) -> bool:
+    """Whether a link to target shows its page (not a citation or a footnote)."""
+    return not target.startswith(("ref-", "fn"))
+
+
+class _Reader(HTMLParser):
+    """Where a chunk's slots are: the end of its head and each internal link's start tag."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self._text = text
+        self._lines = [0]  # where each line starts (the parser counts lines by \n)
+        end = text.find("\n")
+        while end >= 0:
+            self._lines.append(end + 1)
+            end = text.find("\n", end + 1)
+        self.pieces: list[str] = []
+        self.slots: list[_Link | None] = []
+        self.last = 0  #: where the text after the last slot starts
+        self.ids: list[str] = []
+        self.sources: list[str] = []
+        self._head = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = _first(attrs)
+        if values.get("id"):
+            self.ids.append(values["id"])
+        src = values.get("src")
+        if src and not src.startswith("data:"):
+            self.sources.append(src)
+        href = values.get("href") or ""
+        if tag == "a" and href.startswith("#"):
+            start = self._offset()
+            self._slot(start, start + len(self.get_starttag_text()),
+                       _Link(tuple((name, value) for name, value in values.items()
+                                   if name != "data-page"), href[1:]))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "head" and not self._head:
+            self._head = True
+            start = self._offset()
+            self._slot(start, start, None)
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self._lines[line - 1] + column
+
+    def _slot(self, start: int, end: int, slot: _Link | None) -> None:
+        self.pieces.append(self._text[self.last:start])
+        self.slots.append(slot)
+        self.last = end
