@@ -279,6 +279,30 @@ def test_tags_choose_a_catalogue_and_a_date_format(tag, language, day) -> None:
     assert said.date(dt.date(2026, 11, 26)) == day
 
 
+
+def test_the_printed_date_is_cached_per_locale(tmp_path: Path, monkeypatch) -> None:
+    """The print's date is kept in the cache (Babel's locale data costs an edit a tenth of a
+    second): one cache serves each locale its own words, and a warm entry needs no Babel."""
+    import datetime as dt
+
+    import babel.dates
+
+    from qabook.cache import Cache
+    from qabook.render.print_html import _date
+
+    cache, day = Cache(tmp_path / "cache"), dt.date(2026, 11, 26)
+    said = {tag: _date(words.words(tag), day, cache) for tag in ("en-US", "en-GB", "de-DE")}
+    assert said == {"en-US": "November 26, 2026", "en-GB": "26 November 2026",
+                    "de-DE": "26. November 2026"}
+
+    def refused(*args, **kwargs):
+        raise AssertionError("Babel asked again")
+
+    monkeypatch.setattr(babel.dates, "format_date", refused)
+    assert {tag: _date(words.words(tag), day, Cache(tmp_path / "cache"))
+            for tag in said} == said
+
+
 # --- the catalogues ---------------------------------------------------------------------
 
 def used_msgids() -> dict[str | tuple[str, str], str]:

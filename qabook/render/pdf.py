@@ -163,7 +163,7 @@ def _titles(ctx: RenderContext, data: dict, selection: Selection,
     data["handout"] = {
         "kind": kind, "name": name,
         "source": say.say("From {book}", book=config.title) + " · " + ", ".join(config.authors),
-        "date": say.date(config.date),
+        "date": data["date"],
         # a one-line list of its questions, when it has a few (a long one is no line)
         "list": questions if 1 < len(questions) <= LISTED else [],
     }

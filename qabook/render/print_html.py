@@ -144,7 +144,7 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
     said = print_words(say)
     return {
         "config": ctx.config, "words": said, "say": say, "selection": selection,
-        "date": say.date(ctx.config.date),
+        "date": _date(say, ctx.config.date, cache),
         "solutions_title": said["appendix_a"] if selection.book else said["quiz_solutions"],
         # Appendix A is printed (and listed in the contents) only when it has a solution
         "solutions": selection.solutions and any(q.exercises for q in questions),
@@ -155,6 +155,17 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
         "references": html["bibliography"][writer.REFS].replace('id="bibliography-refs-ref-',
                                                                 'id="ref-'),
     }
+
+
+def _date(say: Words, day, cache: Cache) -> str:
+    """The book's date as its language writes it. Babel loads its locale's data for that, a
+    tenth of a second or more: on an edit's path to the PDF, so the words are cached."""
+    ident = key("print-date", say.language, say.locale, day.isoformat())
+    said = cache.get("print-date", ident)
+    if not isinstance(said, str):
+        said = say.date(day)
+        cache.put("print-date", ident, said)
+    return said
 
 
 def _anchors(ctx: RenderContext, questions: list[Question], matters,
