@@ -36,7 +36,7 @@ def test_markup_shown_as_text_is_not_read_as_markup() -> None:
     assert body.sources == ("figures/real.svg",)
     page_map = PageMap(anchors={"fig-first": 3, "q2": 5, "xr-1": 5, "xr-2": 5})
     same: set[str] = set()
-    html = body.html("@page { margin: 1in }", page_map, (), same)
+    html = body.html("@page { margin: 1in }", False, page_map, (), same)
     links = _links(html)
     assert links["xr-1"]["href"] == "qabook:fig-first"  # another chunk's figure
     assert links["xr-1"]["data-page"] == "3" and links["xr-1"]["class"] == "xref"
@@ -44,6 +44,9 @@ def test_markup_shown_as_text_is_not_read_as_markup() -> None:
     assert links["xr-2"]["class"] == "xref same-page" and same == {"xr-2"}
     assert html.count("<style>@page { margin: 1in }</style></head>") == 1
     assert 'id="fig-first" src="figures/x.svg"&gt;' in html  # the text as it was
+    assert 'class="pad"' not in html
+    padded = lxml.html.document_fromstring(body.html("", True, page_map, (), set()))
+    assert padded.find("body")[0].get("class") == "pad"  # a pad page first, when it has one
 
 
 def test_attributes_keep_their_values_through_a_rewrite() -> None:
@@ -51,7 +54,7 @@ def test_attributes_keep_their_values_through_a_rewrite() -> None:
                 '<a id="xr-1" class="xref" href="#p" title="&quot;A&quot; &amp; &lt;B&gt;"'
                 ' data-ref-kind="figure" hidden class="other">x</a></p></body></html>')
     (link,) = lxml.html.document_fromstring(
-        body.html("", PageMap(anchors={"p": 1}), ("xr-1",), set())).iter("a")
+        body.html("", False, PageMap(anchors={"p": 1}), ("xr-1",), set())).iter("a")
     assert dict(link.attrib) == {"id": "xr-1", "class": "xref", "href": "#p",
                                  "title": '"A" & <B>', "data-ref-kind": "figure",
                                  "hidden": "", "data-page": "1"}

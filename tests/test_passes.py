@@ -24,7 +24,7 @@ BODY = ('<html><head><title>Q1</title></head><body><h2 id="q1">Q1</h2><p>As the 
 
 
 class Bodies(pdf_plan.Bodies):
-    def render(self, chunk, pad: bool) -> str:
+    def render(self, chunk) -> str:
         return BODY
 
 

@@ -336,7 +336,7 @@ def _converge(ctx, options, cache, pool, environment, data, plan, page_map, writ
         for future in ahead.values():  # guesses no pass took: those not started never are
             future.cancel()
     for chunk in plan:  # never print the placeholder of a page the map never learnt
-        if bodies(chunk, wanted[chunk.name].pad).unknown(page_map):
+        if bodies(chunk).unknown(page_map):
             files = [ctx.source_of(anchor) for anchor in chunk.sources]
             raise RenderError(f"a cross-reference in {_printed(chunk, files)} points to "
                               "something the print book does not show", code="pdf.failed",
@@ -374,7 +374,7 @@ def _canonical(ctx: RenderContext, options: PrintOptions, bodies: Bodies,
     # checked bytes: a laid-out chunk is only reused while they are unchanged, and its
     # layout may fetch only these
     figures = tuple((src, ctx.figure_digest(unquote(src)))
-                    for src in bodies(chunk, False).sources)
+                    for src in bodies(chunk).sources)
     return html, figures, key("pdf-flow", html, options.paper, figures)
 
 

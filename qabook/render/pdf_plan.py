@@ -174,23 +174,23 @@ def _appendix(data, kind: str, anchor: str, title: str, keep) -> list[Chunk]:
 
 
 class Bodies:
-    """Each chunk's template, rendered and read once (for each of its pad pages): the passes
-    change only its page numbers."""
+    """Each chunk's template, rendered and read once: the passes change only its page
+    numbers (and whether it has a pad page)."""
 
     def __init__(self, environment: jinja2.Environment, data: dict[str, Any]):
         self.environment, self.data = environment, data
-        self._made: dict[tuple[str, bool], Body] = {}
+        self._made: dict[str, Body] = {}
 
-    def __call__(self, chunk: Chunk, pad: bool) -> Body:
-        made = self._made.get((chunk.name, pad))
+    def __call__(self, chunk: Chunk) -> Body:
+        made = self._made.get(chunk.name)
         if made is None:
-            made = self._made[chunk.name, pad] = Body(self.render(chunk, pad))
+            made = self._made[chunk.name] = Body(self.render(chunk))
         return made
 
-    def render(self, chunk: Chunk, pad: bool) -> str:
+    def render(self, chunk: Chunk) -> str:
         """The chunk's template output."""
         return self.environment.get_template("chunk.html").render(
-            **self.data, chunk={**chunk.data, "kind": chunk.kind, "pad": pad})
+            **self.data, chunk={**chunk.data, "kind": chunk.kind})
 
 
 def chunk_html(bodies: Bodies, chunk: Chunk, start: tuple[int, bool, bool], page_map: PageMap,
@@ -200,8 +200,8 @@ def chunk_html(bodies: Bodies, chunk: Chunk, start: tuple[int, bool, bool], page
     Cross-references in keep always show their page number; the ids of those marked as on
     their target's page are added to same."""
     first, _, pad = start
-    return bodies(chunk, pad).html(_page_rules(chunk, first, pad, page_map), page_map, keep,
-                                   same if same is not None else set())
+    return bodies(chunk).html(_page_rules(chunk, first, pad, page_map), pad, page_map, keep,
+                              same if same is not None else set())
 
 
 def _page_rules(chunk: Chunk, first: int, pad: bool, page_map: PageMap) -> str:
@@ -260,35 +260,44 @@ class _Link:
 
 class Body:
     """A chunk's template output, read once by an HTML tokenizer (the standard library's):
-    where its head ends, its internal links, the ids it holds and the figure files it shows.
-    Each pass then writes the chunk with its page rules and page numbers (`html`)."""
+    where its head ends and its body starts, its internal links, the ids it holds and the
+    figure files it shows. Each pass then writes the chunk with its page rules, its pad page
+    if it has one, and its page numbers (`html`)."""
 
     def __init__(self, text: str):
         reader = _Reader(text)
         reader.feed(text)
         reader.close()
         self._pieces = reader.pieces + [text[reader.last:]]  #: the text between the slots
-        self._slots = reader.slots  #: a link, or None: the end of the head (the page rules)
+        #: a link, HEAD (the end of the head: the page rules) or BODY (where the body
+        #: starts: the pad page)
+        self._slots = reader.slots
         self.ids = frozenset(reader.ids)
         #: the files it shows: every src but a data: URI (a figure; a formula is data:)
         self.sources = tuple(sorted(set(reader.sources)))
 
-    def html(self, rules: str, page_map: PageMap, keep: Collection[str],
+    def html(self, rules: str, pad: bool, page_map: PageMap, keep: Collection[str],
              same: set[str]) -> str:
-        """The chunk with its page rules, every internal link given the printed page of its
-        target, links to other chunks sent through the qabook: scheme (rewritten into
-        destinations when the chunks are merged), and the cross-references that sit on their
-        target's page marked (their ids added to same) unless they are in keep."""
+        """The chunk with its page rules, a pad page first if it has one (laid out only to
+        make its first page a left-hand one, dropped at the merge), every internal link
+        given the printed page of its target, links to other chunks sent through the qabook:
+        scheme (rewritten into destinations when the chunks are merged), and the
+        cross-references that sit on their target's page marked (their ids added to same)
+        unless they are in keep."""
         out = [self._pieces[0]]
         for slot, piece in zip(self._slots, self._pieces[1:]):
-            out.append(f"<style>{rules}</style>" if slot is None else
-                       self._link(slot, page_map, keep, same))
+            if slot is HEAD:
+                out.append(f"<style>{rules}</style>")
+            elif slot is BODY:
+                out.append('<div class="pad"></div>' if pad else "")
+            else:
+                out.append(self._link(slot, page_map, keep, same))
             out.append(piece)
         return "".join(out)
 
     def unknown(self, page_map: PageMap) -> bool:
         """Whether a link shows the page of an anchor the map does not have."""
-        return any(slot is not None and _numbered(slot.target) and
+        return any(isinstance(slot, _Link) and _numbered(slot.target) and
                    page_map.label(slot.target) == UNKNOWN_PAGE for slot in self._slots)
 
     def _link(self, link: _Link, page_map: PageMap, keep: Collection[str],
@@ -322,8 +331,12 @@ def _numbered(target: str) -> bool:
     return not target.startswith(("ref-", "fn"))
 
 
+HEAD, BODY = "head", "body"  #: the slots of the page rules and the pad page
+
+
 class _Reader(HTMLParser):
-    """Where a chunk's slots are: the end of its head and each internal link's start tag."""
+    """Where a chunk's slots are: the end of its head, the start of its body and each
+    internal link's start tag."""
 
     def __init__(self, text: str):
         super().__init__(convert_charrefs=True)
@@ -334,11 +347,10 @@ class _Reader(HTMLParser):
             self._lines.append(end + 1)
             end = text.find("\n", end + 1)
         self.pieces: list[str] = []
-        self.slots: list[_Link | None] = []
+        self.slots: list[_Link | str] = []
         self.last = 0  #: where the text after the last slot starts
         self.ids: list[str] = []
         self.sources: list[str] = []
-        self._head = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = _first(attrs)
@@ -348,7 +360,10 @@ class _Reader(HTMLParser):
         if src and not src.startswith("data:"):
             self.sources.append(src)
         href = values.get("href") or ""
-        if tag == "a" and href.startswith("#"):
+        if tag == "body" and BODY not in self.slots:
+            end = self._offset() + len(self.get_starttag_text())
+            self._slot(end, end, BODY)
+        elif tag == "a" and href.startswith("#"):
             start = self._offset()
             self._slot(start, start + len(self.get_starttag_text()),
                        _Link(tuple((name, value) for name, value in values.items()
@@ -358,16 +373,15 @@ class _Reader(HTMLParser):
         self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "head" and not self._head:
-            self._head = True
+        if tag == "head" and HEAD not in self.slots:
             start = self._offset()
-            self._slot(start, start, None)
+            self._slot(start, start, HEAD)
 
     def _offset(self) -> int:
         line, column = self.getpos()
         return self._lines[line - 1] + column
 
-    def _slot(self, start: int, end: int, slot: _Link | None) -> None:
+    def _slot(self, start: int, end: int, slot: _Link | str) -> None:
         self.pieces.append(self._text[self.last:start])
         self.slots.append(slot)
         self.last = end
