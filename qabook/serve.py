@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import errno
 import ipaddress
-import json
 import os
 import shutil
 import socket
