@@ -84,13 +84,53 @@ def test_a_cross_reference_to_a_figure_shown_as_code_elsewhere_links_and_builds(
     assert question in to_figure  # Q2's reference to it is a link to its page
 
 
-def test_a_pushed_footnote_ends_the_page_after_its_own_paragraph() -> None:
+def test_a_pushed_footnote_ends_the_page_after_the_innermost_block_of_its_call() -> None:
     html = ('<html><body><pre><code>x = 1</code></pre><p style="padding-top: 2px">A note'
             '<a id="fnc-1" href="#fn-1">1</a>.</p><table><tr><td><pre>y</pre>Cell'
-            '<a id="fnc-2" href="#fn-2">2</a></td></tr></table></body></html>')
-    tree = lxml.html.document_fromstring(push(html, ("1", "2")))
-    (pre, cell_pre) = tree.iter("pre")
-    assert pre.get("style") is None and cell_pre.get("style") is None
-    assert next(tree.iter("p")).get("style") == "padding-top: 2px; break-after: page"
-    assert next(tree.iter("table")).get("style") == "break-after: page"
+            '<a id="fnc-2" href="#fn-2">2</a></td></tr></table>'
+            '<ul><li><p>Item</p><table id="t"><tr><td>In a table in an item'
+            '<a id="fnc-3" href="#fn-3">3</a></td></tr></table><p>More of the item</p></li>'
+            '</ul><dl><dt>Term<a id="fnc-4" href="#fn-4">4</a></dt><dd>Its definition</dd>'
+            '</dl><p>Before the heading</p><h3>A heading<a id="fnc-5" href="#fn-5">5</a></h3>'
+            '<p>Its text</p></body></html>')
+    tree = lxml.html.document_fromstring(push(html, ("1", "2", "3", "4", "5")))
+    styled = {el.tag + (f"#{el.get('id')}" if el.get("id") else ""): el.get("style")
+              for el in tree.iter() if el.get("style")}
+    assert styled == {
+        "p": "padding-top: 2px; break-after: page",  # its own paragraph, not the <pre> above
+        "table": "break-after: page",  # a cell's: the table
+        "table#t": "break-after: page",  # in a list item: the table, not the whole item
+        "dt": "break-after: page",
+        "h3": "break-before: page",  # a heading goes over with its text, never left behind
+    }
     assert push(html, ()) is html
+
+
+def test_a_note_called_in_a_heading_goes_over_with_the_heading_and_its_text(
+        tmp_path: Path, monkeypatch) -> None:
+    """WeasyPrint sets a note called in a heading on the next page when the heading falls near
+    a page's foot; the push then takes the heading over to the page of its text and note."""
+    from qabook.render import pdf_layout
+
+    pushed: list[tuple[str, ...]] = []
+    real = pdf_layout.push
+    monkeypatch.setattr(pdf_layout, "push", lambda html, notes: (pushed.append(notes), real(
+        html, notes))[1])
+    note = "A long note that takes several lines. " * 6
+    seen = 0
+    for lines in range(24, 44):
+        pushed.clear()
+        html = ('<!DOCTYPE html><html lang="en"><head><title>-</title></head><body>'
+                '<section class="question" id="q2"><h2 class="question-title">Q2</h2>'
+                f'<p>{"Filler<br>" * lines}</p><p id="last">Last paragraph.</p>'
+                '<h3 id="heading">A heading<span id="fnc-q2-1" class="fn-call"></span>'
+                f'<span id="fn-q2-1" class="fn">{note}</span></h3>'
+                f'<p id="text">{"Its text. " * 30}</p></section></body></html>')
+        laid = pdf_layout.lay_out(html, str(tmp_path), "a4", False, (), ())
+        assert not laid.errors
+        if not any(pushed):
+            continue
+        seen += 1
+        page = {name: laid.anchors[name][0] for name in ("heading", "text", "fn-q2-1", "fnc-q2-1")}
+        assert len(set(page.values())) == 1, (lines, page)
+    assert seen  # some filler left the note stranded: the push was tried

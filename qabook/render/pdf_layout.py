@@ -28,8 +28,8 @@ from qabook.regular import NotRegular, TooLarge, read_regular
 from qabook.model.images import MAX_BYTES as MAX_FIGURE_BYTES
 from qabook.render import ENGINE, LIMIT, MACHINE, pdf_checks, pdf_glyphs, pdf_tags, pdf_type
 from qabook.render.pages import ATTRIBUTE as MARK
-from qabook.render.pdf_flow import (BLOCKS, MAX_LAYOUTS as MAX_FLOW_LAYOUTS, Flow, add_style,
-                                    replay, serialise)
+from qabook.render.pdf_flow import (BLOCKS, HEADINGS, MAX_LAYOUTS as MAX_FLOW_LAYOUTS, Flow,
+                                    add_style, replay, serialise)
 from qabook.render.source_lines import LINE_CLASS
 from qabook.resources import TEMPLATES
 
@@ -257,22 +257,26 @@ def stray_notes(anchors: dict[str, tuple[int, float, float]]) -> set[str]:
 
 
 def push(html: str, pushes: tuple[str, ...]) -> str:
-    """End the page after the paragraph (or list item) that calls each pushed footnote (or,
-    for a call in neither, the innermost block that holds it: a table, a figure)."""
+    """End the page after the innermost block that calls each pushed footnote (its
+    paragraph, list item, table, definition): the note then has room on the call's page.
+    A call in a heading starts a page with the heading instead (a heading left at a page's
+    foot is stranded from its text)."""
     if not pushes:
         return html
     tree = lxml.html.document_fromstring(html)
     for note in pushes:
         call = tree.get_element_by_id(f"fnc-{note}", None)
-        if call is None:
-            continue
-        holders = [el for el in call.iterancestors() if el.tag in BLOCKS and
-                   el.tag not in ("section", "div")]
-        block = next((el for el in holders if el.tag in ("p", "li")),
-                     holders[0] if holders else None)
+        block = None if call is None else \
+            next((el for el in call.iterancestors() if el.tag in PUSHED), None)
         if block is not None:
-            add_style(block, "break-after: page")
+            add_style(block, "break-before: page" if block.tag in HEADINGS
+                      else "break-after: page")
     return serialise(tree)
+
+
+#: the blocks a footnote push breaks the page at: not a section or division (a whole
+#: question, an answer), which would carry far more than the call over
+PUSHED = (BLOCKS | {"dt", "dd"}) - {"section", "div"}
 
 
 WARM_UP = ('<html lang="{lang}"><head><title>-</title></head><body><section class="question">'
