@@ -11,12 +11,12 @@ it the map until nothing changes.
 from __future__ import annotations
 
 import json
-from html import escape
-from html.parser import HTMLParser
 from dataclasses import dataclass, field, replace
 from typing import Any, Collection
 
 import jinja2
+
+from qabook.render import markup
 
 
 ROMAN = "front"  # the one chunk numbered i, ii, iii
@@ -259,22 +259,37 @@ class _Link:
 
 
 class Body:
-    """A chunk's template output, read once by an HTML tokenizer (the standard library's):
-    where its head ends and its body starts, its internal links, the ids it holds and the
-    figure files it shows. Each pass then writes the chunk with its page rules, its pad page
-    if it has one, and its page numbers (`html`)."""
+    """A chunk's template output, read once (render/markup.py): where its head ends and its
+    body starts, its internal links, the ids it holds and the figure files it shows. Each
+    pass then writes the chunk with its page rules, its pad page if it has one, and its page
+    numbers (`html`)."""
 
     def __init__(self, text: str):
-        reader = _Reader(text)
-        reader.feed(text)
-        reader.close()
-        self._pieces = reader.pieces + [text[reader.last:]]  #: the text between the slots
-        #: a link, HEAD (the end of the head: the page rules) or BODY (where the body
-        #: starts: the pad page)
-        self._slots = reader.slots
-        self.ids = frozenset(reader.ids)
+        found = markup.tags(text)
+        self.ids = frozenset(tag.attrs["id"] for tag in found if tag.attrs.get("id"))
         #: the files it shows: every src but a data: URI (a figure; a formula is data:)
-        self.sources = tuple(sorted(set(reader.sources)))
+        self.sources = tuple(sorted({src for tag in found if (src := tag.attrs.get("src"))
+                                     and not src.startswith("data:")}))
+        #: a link, HEAD (the end of the head: the page rules) or BODY (where the body
+        #: starts: the pad page), each at (start, end) in text
+        slots: list[tuple[int, int, _Link | str]] = []
+        placed: set[str] = set()  # (the first </head> and <body> only)
+        for tag in found:
+            href = tag.attrs.get("href") or ""
+            if tag.closing and tag.name == "head" and HEAD not in placed:
+                placed.add(HEAD)
+                slots.append((tag.start, tag.start, HEAD))
+            elif not tag.closing and tag.name == "body" and BODY not in placed:
+                placed.add(BODY)
+                slots.append((tag.end, tag.end, BODY))
+            elif not tag.closing and tag.name == "a" and href.startswith("#"):
+                slots.append((tag.start, tag.end, _Link(
+                    tuple((k, v) for k, v in tag.attrs.items() if k != "data-page"),
+                    href[1:])))
+        ends = [0] + [end for _, end, _ in slots]
+        self._pieces = [text[ends[i]:start] for i, (start, _, _) in enumerate(slots)] + \
+            [text[ends[-1]:]]  #: the text between the slots
+        self._slots = [slot for *_, slot in slots]
 
     def html(self, rules: str, pad: bool, page_map: PageMap, keep: Collection[str],
              same: set[str]) -> str:
@@ -314,16 +329,7 @@ class Body:
                 attrs["class"] = "xref same-page" + attrs["class"][len("xref"):]
         if _numbered(target):
             attrs["data-page"] = page_map.label(target)
-        return "<a " + " ".join(name if value is None else f'{name}="{escape(value)}"'
-                                for name, value in attrs.items()) + ">"
-
-
-def _first(attrs) -> dict[str, str | None]:
-    """An element's attributes as HTML reads them: the first of a repeated name counts."""
-    out: dict[str, str | None] = {}
-    for name, value in attrs:
-        out.setdefault(name, value)
-    return out
+        return markup.start_tag("a", attrs)
 
 
 def _numbered(target: str) -> bool:
@@ -332,56 +338,3 @@ def _numbered(target: str) -> bool:
 
 
 HEAD, BODY = "head", "body"  #: the slots of the page rules and the pad page
-
-
-class _Reader(HTMLParser):
-    """Where a chunk's slots are: the end of its head, the start of its body and each
-    internal link's start tag."""
-
-    def __init__(self, text: str):
-        super().__init__(convert_charrefs=True)
-        self._text = text
-        self._lines = [0]  # where each line starts (the parser counts lines by \n)
-        end = text.find("\n")
-        while end >= 0:
-            self._lines.append(end + 1)
-            end = text.find("\n", end + 1)
-        self.pieces: list[str] = []
-        self.slots: list[_Link | str] = []
-        self.last = 0  #: where the text after the last slot starts
-        self.ids: list[str] = []
-        self.sources: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = _first(attrs)
-        if values.get("id"):
-            self.ids.append(values["id"])
-        src = values.get("src")
-        if src and not src.startswith("data:"):
-            self.sources.append(src)
-        href = values.get("href") or ""
-        if tag == "body" and BODY not in self.slots:
-            end = self._offset() + len(self.get_starttag_text())
-            self._slot(end, end, BODY)
-        elif tag == "a" and href.startswith("#"):
-            start = self._offset()
-            self._slot(start, start + len(self.get_starttag_text()),
-                       _Link(tuple((name, value) for name, value in values.items()
-                                   if name != "data-page"), href[1:]))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "head" and HEAD not in self.slots:
-            start = self._offset()
-            self._slot(start, start, HEAD)
-
-    def _offset(self) -> int:
-        line, column = self.getpos()
-        return self._lines[line - 1] + column
-
-    def _slot(self, start: int, end: int, slot: _Link | str) -> None:
-        self.pieces.append(self._text[self.last:start])
-        self.slots.append(slot)
-        self.last = end

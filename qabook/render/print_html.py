@@ -20,7 +20,7 @@ from qabook.model.attributes import is_cloze, plain_cloze
 from qabook.model.nodes import Chapter, Question
 from qabook.render import RenderContext, RenderError, book_inputs
 from qabook.render import html as writer
-from qabook.render import pages, source_lines
+from qabook.render import markup, pages, source_lines
 from qabook.render.epub_ast import QUESTIONS_ID, SOLUTIONS_ID
 from qabook.diagnostics import Location
 from qabook.resources import TEMPLATES
@@ -152,8 +152,7 @@ def page_data(ctx: RenderContext, selection: Selection, cache: Cache = NO_CACHE)
         "front": [_matter(m, html) for m in front],
         "back": [_matter(m, html) for m in back],
         "chapters": [_chapter(c, qs, html, say) for c, qs in chapters],
-        "references": html["bibliography"][writer.REFS].replace('id="bibliography-refs-ref-',
-                                                                'id="ref-'),
+        "references": html["bibliography"][writer.REFS],
     }
 
 
@@ -255,25 +254,35 @@ def _bibliography_doc(questions: list[Question], matters,
     return writer.HtmlDocument("bibliography", {"cites": content})
 
 
-HREF = re.compile(r'(href="#|id=")([^"]+)"')
 GLOBAL_ID = re.compile(r"(xr|fnc?)-[\w-]+-\d+$")  # ours, unique in the print document
 
 
 def _unprefix_links(prefix: str, parts: dict[str, str], anchors: set[str]) -> dict[str, str]:
     """Undo pandoc's id prefix where ids are the book's: labelled figures, tables and
     equations, links to them, cross-reference and footnote ids (numbered book-wide), and
-    citations (which point at the one References section)."""
+    citations (which point at the one References section). The bibliography's entries, in
+    its reference list, take the ids the citations point at. Only real tags are read
+    (render/markup.py): text that looks like an id is text."""
     def fix(name: str, text: str) -> str:
         own = f"{prefix}-{name}-"
-
-        def target(match: re.Match) -> str:
-            ident = match.group(2).removeprefix(own)
-            link = match.group(1) == 'href="#'
-            if ident in anchors or GLOBAL_ID.match(ident) or (link and ident.startswith("ref-")):
-                return f'{match.group(1)}{ident}"'
-            return match.group(0)
-
-        return HREF.sub(target, text)
+        changes = []
+        for tag in markup.tags(text):
+            attrs = dict(tag.attrs)
+            ident = attrs.get("id")
+            if ident and ident.startswith(own):
+                bare = ident.removeprefix(own)
+                if bare in anchors or GLOBAL_ID.match(bare) or \
+                        (prefix == "bibliography" and name == writer.REFS and
+                         bare.startswith("ref-")):
+                    attrs["id"] = bare
+            href = attrs.get("href") or ""
+            if href.startswith("#" + own):
+                bare = href.removeprefix("#" + own)
+                if bare in anchors or GLOBAL_ID.match(bare) or bare.startswith("ref-"):
+                    attrs["href"] = "#" + bare
+            if attrs != tag.attrs:
+                changes.append((tag, markup.start_tag(tag.name, attrs, tag.empty)))
+        return markup.replace(text, changes)
 
     return {name: fix(name, text) for name, text in parts.items()}
 
