@@ -50,7 +50,6 @@ def replace(text: str, changes: list[tuple[Tag, str]]) -> str:
 class _Reader(HTMLParser):
     def __init__(self, text: str):
         super().__init__(convert_charrefs=True)
-        self._text = text
         self._lines = [0]  # where each line starts (the parser counts lines by \n alone)
         end = text.find("\n")
         while end >= 0:
@@ -74,7 +73,16 @@ class _Reader(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         start = self._offset()
-        self.found.append(Tag(tag, {}, start, self._text.index(">", start) + 1, closing=True))
+        self.found.append(Tag(tag, {}, start, start, closing=True))  # (its end: parse_endtag)
+
+    def parse_endtag(self, i: int) -> int:
+        """The parser's own end of an end tag (newer Pythons skip quoted values in one)."""
+        count = len(self.found)
+        end = super().parse_endtag(i)
+        if end >= 0 and len(self.found) > count:
+            tag = self.found[-1]
+            self.found[-1] = tag._replace(end=tag.start + end - i)
+        return end
 
     def _offset(self) -> int:
         line, column = self.getpos()
