@@ -265,21 +265,24 @@ def _unprefix_links(prefix: str, parts: dict[str, str], anchors: set[str]) -> di
     (render/markup.py): text that looks like an id is text."""
     def fix(name: str, text: str) -> str:
         own = f"{prefix}-{name}-"
+        # a citation's target: in any link, and in the ids of the bibliography's entries
+        entries = prefix == "bibliography" and name == writer.REFS
+
+        def bare(value: str, link: bool) -> str | None:
+            ident = value.removeprefix(own)
+            if ident != value and (ident in anchors or GLOBAL_ID.match(ident) or
+                                   ((link or entries) and ident.startswith("ref-"))):
+                return ident
+            return None
+
         changes = []
         for tag in markup.tags(text):
             attrs = dict(tag.attrs)
-            ident = attrs.get("id")
-            if ident and ident.startswith(own):
-                bare = ident.removeprefix(own)
-                if bare in anchors or GLOBAL_ID.match(bare) or \
-                        (prefix == "bibliography" and name == writer.REFS and
-                         bare.startswith("ref-")):
-                    attrs["id"] = bare
+            if (ident := bare(attrs.get("id") or "", False)) is not None:
+                attrs["id"] = ident
             href = attrs.get("href") or ""
-            if href.startswith("#" + own):
-                bare = href.removeprefix("#" + own)
-                if bare in anchors or GLOBAL_ID.match(bare) or bare.startswith("ref-"):
-                    attrs["href"] = "#" + bare
+            if href.startswith("#") and (target := bare(href[1:], True)) is not None:
+                attrs["href"] = "#" + target
             if attrs != tag.attrs:
                 changes.append((tag, markup.start_tag(tag.name, attrs, tag.empty)))
         return markup.replace(text, changes)
