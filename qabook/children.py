@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import resource
 import signal
@@ -45,7 +46,12 @@ def die_with_parent(parent: int) -> None:
 def worker(parent: int, memory: int) -> None:
     """A pool worker's start: die with the parent; let it grow by `memory` bytes of address
     space beyond what it inherited (the forking process's, which may be large), after which
-    allocations fail (Python raises MemoryError, which `limited` turns into OverLimit)."""
+    allocations fail (Python raises MemoryError, which `limited` turns into OverLimit).
+
+    What it inherited lives as long as it does: it is kept out of the cyclic GC, whose
+    collections would otherwise walk it again and again, and write to every page of it
+    the parent shares (the layout workers spent an eighth of their time collecting)."""
+    gc.freeze()
     die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is for the build to handle
     try:
