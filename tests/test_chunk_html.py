@@ -6,10 +6,12 @@ footnote push (pdf_layout.push) edits the parsed tree the same way."""
 from __future__ import annotations
 
 from pathlib import Path
+from xml.etree import ElementTree
 
 import lxml.html
 import pikepdf
 from conftest import BOOKS, assemble, run
+from hypothesis import given, settings, strategies as st
 
 from qabook.render.pdf_layout import push
 from qabook.render.pdf_plan import Body, PageMap
@@ -134,3 +136,37 @@ def test_a_note_called_in_a_heading_goes_over_with_the_heading_and_its_text(
         page = {name: laid.anchors[name][0] for name in ("heading", "text", "fn-q2-1", "fnc-q2-1")}
         assert len(set(page.values())) == 1, (lines, page)
     assert seen  # some filler left the note stranded: the push was tried
+
+
+#: pieces of HTML that take tinyhtml5's tokenizer through its states (text, attribute values
+#: in each quoting, comments, raw text, foreign content with CDATA, references, NUL)
+TOKENS = ["<p class=x>", "</p>", "text & more", "<a href=\"#q1\" title='it\"s'>", "</a>",
+          "<!-- a -- b -->", "<script>if (a < b) {}</script>", "<style>p > a {}</style>",
+          "<svg><![CDATA[ <x> ]]><text>1 &lt; 2</text></svg>", "&amp;&#x2028;&nbsp;", "\x00",
+          "é😀\u2028", "\r\n", "<br/>", "<td\n id=c>", "<textarea>a]]b</textarea>", "<"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=30))
+def test_the_mended_parser_cache_parses_as_tinyhtml5_does(pieces: list[str]) -> None:
+    """pdf_layout mends tinyhtml5's cache of run patterns (it never found one): WeasyPrint's
+    parser then reads every text into the same tree as with tinyhtml5's own cache, and its
+    lookups hit."""
+    import tinyhtml5
+    import tinyhtml5.inputstream as stream
+
+    from qabook.render import pdf_layout
+
+    text = "<!DOCTYPE html><html><body>" + "".join(pieces)
+    mended = stream.characters_until_regex
+    assert isinstance(mended, pdf_layout._RunPatterns)
+    try:
+        stream.characters_until_regex = {}
+        plain = ElementTree.tostring(tinyhtml5.parse(text))
+    finally:
+        stream.characters_until_regex = mended
+    assert ElementTree.tostring(tinyhtml5.parse(text)) == plain
+    known = len(mended)
+    tinyhtml5.parse(text)
+    assert len(mended) == known
+    assert all(isinstance(key[0], (str, tuple, frozenset)) for key in mended)

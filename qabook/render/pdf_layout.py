@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import lxml.html
+import tinyhtml5.inputstream
 import weasyprint.pdf.fonts
 from weasyprint import CSS, HTML
 from weasyprint.formatting_structure import boxes
@@ -87,6 +88,25 @@ class _SizedArrays:
         return self._ffi.new(cdecl, init)
 
 
+class _RunPatterns(dict):
+    """tinyhtml5's cache of the patterns that find a run of text (`chars_until`), by the
+    characters that end the run, made when first asked for.
+
+    tinyhtml5 2.1 stores each pattern under the wrong key (the pattern itself, not the
+    characters), so it never finds one and builds it again for every run of text it reads:
+    half of its time parsing a chunk, a twentieth of a layout. Here the lookup never misses.
+    The patterns are the ones it builds.
+    """
+
+    def __missing__(self, key):
+        characters, opposite = key
+        pattern = self[key] = re.compile(
+            f"[{'' if opposite else '^'}{''.join(re.escape(c) for c in characters)}]+")
+        return pattern
+
+
+if not isinstance(tinyhtml5.inputstream.characters_until_regex, _RunPatterns):
+    tinyhtml5.inputstream.characters_until_regex = _RunPatterns()
 if not isinstance(weasyprint.pdf.fonts.ffi, _SizedArrays):
     weasyprint.pdf.fonts.ffi = _SizedArrays(weasyprint.pdf.fonts.ffi)
 pdf_type.install()  # justified lines never get word spaces over MAX_WORD_SPACE
