@@ -383,8 +383,9 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
                  ahead: dict[str, Future] | None = None, early: list[Guess] = ()) -> None:
     """Lay out the chunks of todo as wanted, each with the page flow's moves found on its
     canonical form. Where no build found them yet, they are searched; meanwhile the chunk is
-    laid out with the moves its last search found (or none), which stands when the search
-    finds the same (after a small edit, most often). estimate: lay out only the canonical
+    laid out with the moves its last search found (or none), carried to the blocks they
+    named (an edit may have added blocks before them), which stands when the search finds
+    the same (after a small edit, most often). estimate: lay out only the canonical
     forms (what a pass knowing no page number can).
 
     ahead holds the layouts begun a pass early, by key: a chunk wanted as one of them takes
@@ -420,7 +421,8 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
             if found is not None:
                 done[chunk.name] = _Done(flow, found, False)
             continue
-        moves = found.moves if found else cache.get("pdf-moves", last[chunk.name]) or ()
+        moves = found.moves if found else _carried(cache.get("pdf-moves", last[chunk.name]),
+                                                   canonical)
         guesses[chunk.name] = moves
         finals[chunk.name] = pool.submit(lay_out, want.html, root, paper, write,
                                          want.figures, moves)
@@ -434,8 +436,10 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
             raise engine_problems(ctx, chunks_by_name[name], result.errors)
         want = wanted[name]
         cache.put("pdf-flow", want.canonical[2], result)
-        if cache.get("pdf-moves", last[name]) != result.moves:
-            cache.put("pdf-moves", last[name], result.moves)
+        # (with the HTML they were found on, to carry them to the chunk's next version)
+        moved = (result.moves, want.canonical[0] if result.moves else "")
+        if cache.get("pdf-moves", last[name]) != moved:
+            cache.put("pdf-moves", last[name], moved)
         if estimate:
             done[name] = _Done(want.canonical[2], result, False)
         elif result.moves != guesses[name]:  # laid out again, with the moves found
@@ -448,6 +452,19 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
         want = wanted[name]
         done[name] = _Done(want.key, result, want.pad)
         cache.put("pdf-chunk", want.key, result)  # a layout not written spares one pass later
+
+
+def _carried(last: tuple[tuple, str] | None, canonical: str) -> tuple:
+    """The moves the chunk's last search found (on the canonical HTML it had then), naming
+    the same blocks of its canonical HTML now (pdf_flow.rebase); as found when some are gone,
+    none when it had no search."""
+    from qabook.render.pdf_flow import rebase
+
+    if last is None:
+        return ()
+    moves, found_on = last
+    rebased = rebase(moves, found_on, canonical) if found_on != canonical else moves
+    return moves if rebased is None else rebased
 
 
 def _ready(ahead: dict[str, Future], ident: str, cache: Cache) -> Laid | None:

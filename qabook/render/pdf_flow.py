@@ -48,6 +48,7 @@ builds agree). The HTML is only re-written (lxml) for a chunk that needs a chang
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 import lxml.html
 from lxml import etree
@@ -451,6 +452,46 @@ def replay(html: str, moves: tuple) -> str:
     for move in moves:
         order = _apply(tree, order, move)
     return serialise(tree)
+
+
+def rebase(moves: tuple, found_on: str, html: str) -> tuple | None:
+    """The moves found on the HTML found_on, naming the same blocks of html: an edit that
+    added or removed blocks before a moved float shifts the places the moves name. The
+    blocks are paired by a diff of their tags, attributes and text (a changed block is paired
+    with the one in its place when as many stand there); each move is made on both trees in
+    turn, since a move changes the places later moves name. None when a block a move names
+    has no pair."""
+    if not moves:
+        return ()
+    old_tree, new_tree = (lxml.html.document_fromstring(text) for text in (found_on, html))
+    old, new = _order(old_tree), _order(new_tree)
+    matcher = SequenceMatcher(None, [_signature(e) for e in old], [_signature(e) for e in new],
+                              autojunk=False)
+    pair = {}
+    for op, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+        if op == "equal" or (op == "replace" and old_end - old_start == new_end - new_start):
+            pair.update(zip(old[old_start:old_end], new[new_start:new_end]))
+    rebased = []
+    for move in moves:
+        kind, *args = move
+        try:
+            if kind == "style":
+                moved = ("style", new.index(pair[old[args[0]]]), args[1])
+            elif kind == "move":
+                moved = ("move", tuple(new.index(pair[old[n]]) for n in args[0]),
+                         new.index(pair[old[args[1]]]))
+            else:
+                moved = move
+        except KeyError:
+            return None
+        rebased.append(moved)
+        old, new = _apply(old_tree, old, move), _apply(new_tree, new, moved)
+    return tuple(rebased)
+
+
+def _signature(element) -> tuple:
+    """What pairs a block with its twin in another version of the chunk."""
+    return element.tag, tuple(element.attrib.items()), element.text_content()
 
 
 def _apply(tree, order: list, move: tuple) -> list:
