@@ -83,3 +83,4 @@ def test_moves_naming_a_removed_block_are_not_carried() -> None:
     new = old.replace(BODY.format(page="00"), edited(BODY.format(page="00")))
     assert rebase((("move", (3,), 6),), old, new) is None  # behind the list, now gone
     assert rebase((), old, new) == ()
+    assert rebase((("style", 40, "widows: 5"),), old, new) is None  # no block 40 at all

@@ -460,7 +460,7 @@ def rebase(moves: tuple, found_on: str, html: str) -> tuple | None:
     blocks are paired by a diff of their tags, attributes and text (a changed block is paired
     with the one in its place when as many stand there); each move is made on both trees in
     turn, since a move changes the places later moves name. None when a block a move names
-    has no pair."""
+    has no pair (or is not there: the moves were found on other HTML)."""
     if not moves:
         return ()
     old_tree, new_tree = (lxml.html.document_fromstring(text) for text in (found_on, html))
@@ -482,7 +482,7 @@ def rebase(moves: tuple, found_on: str, html: str) -> tuple | None:
                          new.index(pair[old[args[1]]]))
             else:
                 moved = move
-        except KeyError:
+        except (KeyError, IndexError):  # a block with no pair; a place past the blocks
             return None
         rebased.append(moved)
         old, new = _apply(old_tree, old, move), _apply(new_tree, new, moved)
