@@ -396,8 +396,10 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
     root, paper = str(ctx.root), options.paper
     chunks_by_name = {chunk.name: chunk for chunk in todo}
     searches, finals, guesses = {}, {}, {}
-    #: where the moves of each chunk's last search are kept
+    #: where the moves of each chunk's last search are kept, and what they were, for the
+    #: chunks searched now (read once: they hold the HTML they were found on)
     last = {c.name: key("pdf-moves", options.filename(ctx.config.slug), c.name) for c in todo}
+    earlier = {}
     ahead = {} if ahead is None else ahead
     # Longest first: the pool then finishes its last chunks at about the same time; one
     # whose layout was begun early and is not done yet last (it is waited for).
@@ -417,12 +419,12 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
         if found is None:
             searches[chunk.name] = pool.submit(lay_out, canonical, root, paper, False,
                                                canonical_figures)
+            earlier[chunk.name] = cache.get("pdf-moves", last[chunk.name])
         if estimate:
             if found is not None:
                 done[chunk.name] = _Done(flow, found, False)
             continue
-        moves = found.moves if found else _carried(cache.get("pdf-moves", last[chunk.name]),
-                                                   canonical)
+        moves = found.moves if found else _carried(earlier[chunk.name], canonical)
         guesses[chunk.name] = moves
         finals[chunk.name] = pool.submit(lay_out, want.html, root, paper, write,
                                          want.figures, moves)
@@ -438,7 +440,7 @@ def _lay_out_all(ctx, options, cache, pool, todo: list[Chunk], wanted: dict[str,
         cache.put("pdf-flow", want.canonical[2], result)
         # (with the HTML they were found on, to carry them to the chunk's next version)
         moved = (result.moves, want.canonical[0] if result.moves else "")
-        if cache.get("pdf-moves", last[name]) != moved:
+        if earlier[name] != moved:
             cache.put("pdf-moves", last[name], moved)
         if estimate:
             done[name] = _Done(want.canonical[2], result, False)
